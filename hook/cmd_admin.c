@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Operator subcommands that change things: mode, restore, gc. */
+#include <stdio.h>
+#include <string.h>
+
+#include "attach.h"
+#include "err.h"
+#include "hook.h"
+#include "intercept.h"
+#include "log.h"
+#include "state.h"
+
+int cmd_restore(const struct hook_opts *o)
+{
+	if (o->argc != 2) {
+		pr_err("usage: restore ID");
+		return EXIT_USAGE;
+	}
+	if (intercept_restore(o->cfg, o->argv[1]) < 0) {
+		pr_err("restore %s: %s", o->argv[1], err_msg());
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_gc(const struct hook_opts *o)
+{
+	int n;
+
+	if (o->argc != 1) {
+		pr_err("usage: gc");
+		return EXIT_USAGE;
+	}
+	n = intercept_gc(o->cfg);
+	if (n < 0) {
+		pr_err("gc: %s", err_msg());
+		return EXIT_FAIL;
+	}
+	printf("gc: released %d network namespace(s)\n", n);
+	return EXIT_OK;
+}
+
+int cmd_mode(const struct hook_opts *o)
+{
+	enum pc_mode m;
+
+	if (o->argc != 3 || config_parse_mode(o->argv[2], &m) < 0) {
+		pr_err("usage: mode ID off|pass|tap|fwd");
+		return EXIT_USAGE;
+	}
+	if (m == MODE_OFF)
+		return cmd_restore(&(struct hook_opts){ .cfg = o->cfg, .argc = 2, .argv = o->argv });
+	if (attach_effective_mode(m) != m) {
+		pr_err("mode %s: not available in this release (pass only)", o->argv[2]);
+		return EXIT_FAIL;
+	}
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int ret = state_find_ctr(o->cfg->state_dir, o->argv[1], false, &rec, &idx);
+
+	state_rec_free(&rec);
+	if (ret < 0) {
+		pr_err("mode %s: %s", o->argv[1], ret == -ENOENT ? "not intercepted" : err_msg());
+		return EXIT_FAIL;
+	}
+	printf("%s: mode %s\n", o->argv[1], o->argv[2]);
+	return EXIT_OK;
+}

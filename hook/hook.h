@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_HOOK_H
+#define PORTCULLIS_HOOK_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* Exit codes of portcullis-hook. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1  /* interception failed with on_failure=closed, or a subcommand failed */
+#define EXIT_USAGE 2 /* bad invocation or bad input; nothing was changed */
+
+struct hook_opts {
+	const struct pc_config *cfg;
+	bool dry_run;
+	int argc;    /* the subcommand's own arguments, argv[0] = its name */
+	char **argv;
+};
+
+int cmd_stage(const struct hook_opts *o);
+int cmd_status(const struct hook_opts *o);
+int cmd_mode(const struct hook_opts *o);
+int cmd_restore(const struct hook_opts *o);
+int cmd_gc(const struct hook_opts *o);
+
+#endif

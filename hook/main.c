@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* portcullis-hook: the OCI hook and the operator's subcommands around it. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "err.h"
+#include "hook.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	int (*run)(const struct hook_opts *o);
+} commands[] = {
+	{ "prestart", cmd_stage },   { "createRuntime", cmd_stage }, { "poststop", cmd_stage },
+	{ "createContainer", cmd_stage }, { "startContainer", cmd_stage },
+	{ "poststart", cmd_stage },  { "status", cmd_status },       { "mode", cmd_mode },
+	{ "restore", cmd_restore },  { "gc", cmd_gc },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: portcullis-hook [--config FILE] [--dry-run] [-v] STAGE < OCI-STATE\n"
+		   "       portcullis-hook [--config FILE] status [--json]\n"
+		   "       portcullis-hook [--config FILE] mode ID off|pass|tap|fwd\n"
+		   "       portcullis-hook [--config FILE] restore ID\n"
+		   "       portcullis-hook [--config FILE] gc\n"
+		   "STAGE: prestart or createRuntime (pull the container's ports), poststop (release)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hook_opts o = { 0 };
+	const char *cfg_path = NULL;
+	struct pc_config cfg;
+	int c, verbose = 0;
+
+	log_init("portcullis-hook", LOG_INFO);
+	while ((c = getopt_long(argc, argv, "+c:nvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case 'n': o.dry_run = true; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (config_load(&cfg, cfg_path) < 0) {
+		pr_err("%s", err_msg());
+		return EXIT_USAGE;
+	}
+	log_set_level(verbose ? LOG_DEBUG : cfg.log_level);
+	o.cfg = &cfg;
+	o.argc = argc - optind;
+	o.argv = argv + optind;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(o.argv[0], commands[i].name) == 0)
+			return commands[i].run(&o);
+	pr_err("unknown stage or command \"%s\" (see --help)", o.argv[0]);
+	return EXIT_USAGE;
+}

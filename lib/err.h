@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_ERR_H
+#define PORTCULLIS_ERR_H
+
+/*
+ * The error convention of portcullis, used by every module:
+ *
+ *  - A fallible function returns 0 (or a non-negative value) on success and a
+ *    negative errno value on failure.  libnl's -NLE_* codes are never returned;
+ *    nl.c translates them.
+ *  - The function that detects a failure records one line of context with
+ *    err_set(), which returns its code so the pattern is
+ *        return err_set(-errno, "open %s", path);
+ *  - A caller that adds meaning prefixes the line with err_wrap(), so the
+ *    final message reads outside-in: "pull eth0: move vex42-0: File exists".
+ *  - Only the top level prints err_msg(), once.
+ *
+ * The message lives in thread-local storage; a new err_set() replaces it.
+ */
+
+#include <errno.h>
+
+#define PC_ERRMSG_MAX 512
+
+int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int err_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *err_msg(void);
+void err_clear(void);
+
+#endif

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "intercept.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "enforcer.h"
+#include "err.h"
+#include "fault.h"
+#include "log.h"
+#include "netns.h"
+#include "nl.h"
+#include "pull.h"
+#include "state.h"
+
+#define BACKEND_NAME "u32" /* the pass-mode steering of this release */
+
+struct target {
+	struct oci_state st;    /* with the bundle's annotations merged in */
+	char ns_path[PATH_MAX]; /* how to find the namespace again at poststop */
+	int fd;
+	unsigned long ino;
+};
+
+static int ns_ino_of(const char *path, unsigned long *ino)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = netns_ino(fd, ino);
+	close(fd);
+	return ret;
+}
+
+/* Step 1: the container's namespace, from its pid or else from its bundle. */
+static int resolve(const struct oci_state *st, struct target *t)
+{
+	char bundle_ns[PATH_MAX] = "";
+	unsigned long bino = 0;
+	int ret;
+
+	t->st = *st;
+	t->fd = -1;
+	if (st->bundle[0]) {
+		ret = oci_bundle_read(st->bundle, bundle_ns, sizeof(bundle_ns), &t->st);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+	}
+	if (st->pid > 0) {
+		t->fd = netns_open_pid(st->pid);
+		if (t->fd == -ESRCH)
+			return err_set(-ESRCH, "pid %d has exited", (int)st->pid);
+		snprintf(t->ns_path, sizeof(t->ns_path), "/proc/%d/ns/net", (int)st->pid);
+	} else if (bundle_ns[0]) {
+		t->fd = netns_open_path(bundle_ns);
+	} else {
+		return err_set(-EINVAL, "state has no pid and the bundle names no network namespace");
+	}
+	if (t->fd < 0)
+		return t->fd;
+	ret = netns_ino(t->fd, &t->ino);
+	if (ret < 0)
+		return ret;
+	/* a named namespace outlives the pid: prefer it for poststop */
+	if (bundle_ns[0] && ns_ino_of(bundle_ns, &bino) == 0 && bino == t->ino)
+		snprintf(t->ns_path, sizeof(t->ns_path), "%s", bundle_ns);
+	return 0;
+}
+
+/* Step 2: namespaces that must never be touched. */
+static const char *refusal(const struct pc_config *cfg, unsigned long ino)
+{
+	unsigned long other;
+
+	if (ns_ino_of("/proc/self/ns/net", &other) == 0 && other == ino)
+		return "it is the hook's own (host) network namespace";
+	if (ns_ino_of("/proc/1/ns/net", &other) == 0 && other == ino)
+		return "it is the host network namespace of pid 1";
+	if (ns_ino_of(cfg->enforcer_netns, &other) == 0 && other == ino)
+		return "it is the enforcer network namespace";
+	return NULL;
+}
+
+static enum pc_mode wanted_mode(const struct pc_config *cfg, const struct oci_state *st)
+{
+	enum pc_mode m = cfg->mode;
+
+	if (st->mode[0] && config_parse_mode(st->mode, &m) < 0)
+		m = cfg->mode; /* oci.c validated it already */
+	return m;
+}
+
+static void ctr_from_state(const struct target *t, struct state_ctr *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", t->st.id);
+	c->pid = t->st.pid;
+	snprintf(c->group, sizeof(c->group), "%s", t->st.group);
+	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", t->st.k8s_pod);
+	snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s", t->st.k8s_namespace);
+	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", t->st.k8s_container);
+}
+
+/* A record already covers this namespace (a pod): join it, or clear it if stale. */
+static int join_existing(const struct pc_config *cfg, const struct target *t, struct nl_ns *enf,
+			 bool *joined)
+{
+	struct state_rec rec = { 0 };
+	struct state_ctr c;
+	int ret;
+
+	*joined = false;
+	ret = state_load(cfg->state_dir, t->ino, &rec);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (pull_is_live(enf, &rec)) {
+		ctr_from_state(t, &c);
+		ret = state_add_ctr(&rec, &c);
+		if (ret >= 0 || ret == -EEXIST)
+			ret = state_save(cfg->state_dir, &rec);
+		*joined = ret >= 0;
+		pr_info("container %s joins intercepted network namespace %lu", t->st.id, t->ino);
+	} else {
+		pr_warn("network namespace %lu: dropping a stale record", t->ino);
+		pull_release(NULL, enf, &rec);
+		ret = state_remove(cfg->state_dir, t->ino);
+	}
+	state_rec_free(&rec);
+	return ret;
+}
+
+static int record_pull(const struct pc_config *cfg, const struct target *t, struct state_rec *rec)
+{
+	struct state_ctr c;
+	int ret;
+
+	snprintf(rec->ns_path, sizeof(rec->ns_path), "%s", t->ns_path);
+	rec->pid = t->st.pid;
+	snprintf(rec->backend, sizeof(rec->backend), "%s", BACKEND_NAME);
+	rec->created = time(NULL);
+	ctr_from_state(t, &c);
+	ret = state_add_ctr(rec, &c);
+	if (ret >= 0)
+		ret = fault_point("save state");
+	if (ret >= 0)
+		ret = state_save(cfg->state_dir, rec);
+	return ret;
+}
+
+static int pull_locked(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
+		       enum pc_mode mode)
+{
+	struct nl_ns enf = { .fd = -1, .ioc = -1 };
+	struct state_rec rec = { 0 };
+	enum pc_mode eff = attach_effective_mode(mode);
+	bool joined;
+	int ret;
+
+	ret = enforcer_open(cfg, true, &enf);
+	if (ret >= 0)
+		ret = join_existing(cfg, t, &enf, &joined);
+	if (ret < 0 || joined)
+		goto out;
+	if (eff != mode)
+		pr_warn("mode %s is not available in this release; using %s", config_mode_name(mode),
+			config_mode_name(eff));
+	fault_arm();
+	ret = pull_netns(ctr, &enf, t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194304), eff, &rec);
+	if (ret == 0) {
+		ret = record_pull(cfg, t, &rec);
+		fault_disarm();
+		if (ret < 0) {
+			char why[PC_ERRMSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", err_msg());
+			pull_release(ctr, &enf, &rec);
+			err_set(0, "%s", why);
+		}
+	}
+	fault_disarm();
+	if (ret == 0)
+		pr_info("container %s: %zu port(s) intercepted, mode %s", t->st.id, rec.n_ports,
+			config_mode_name(eff));
+	ret = ret == PULL_NOTHING ? SKIPPED : ret;
+out:
+	state_rec_free(&rec);
+	nl_ns_close(&enf);
+	return ret;
+}
+
+int intercept_start(const struct pc_config *cfg, const struct oci_state *st, bool dry_run,
+		    bool *bad_input)
+{
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
+	char names[STATE_MAX_PORTS][IFNAMSIZ];
+	enum pc_mode mode;
+	struct target t;
+	const char *why;
+	int ret, lock;
+
+	ret = resolve(st, &t);
+	*bad_input = ret < 0;
+	if (ret < 0) {
+		if (t.fd >= 0)
+			close(t.fd);
+		return ret;
+	}
+	mode = wanted_mode(cfg, &t.st);
+	why = mode == MODE_OFF ? "its mode is off" : refusal(cfg, t.ino);
+	if (why) {
+		pr_info("container %s: left alone: %s", t.st.id, why);
+		close(t.fd);
+		return SKIPPED;
+	}
+	ret = nl_ns_open(t.fd, &ctr);
+	if (ret >= 0)
+		ret = pull_candidates(&ctr, names, STATE_MAX_PORTS);
+	if (ret == 0)
+		pr_info("container %s: left alone: no port has a global address", t.st.id);
+	if (ret > 0 && dry_run) {
+		for (int i = 0; i < ret && i < STATE_MAX_PORTS; i++)
+			pr_info("container %s: would pull %s (dry run)", t.st.id, names[i]);
+		ret = 0;
+	}
+	if (ret > 0) {
+		lock = state_lock(cfg->state_dir);
+		ret = lock < 0 ? lock : pull_locked(cfg, &t, &ctr, mode);
+		state_unlock(lock);
+	} else if (ret == 0) {
+		ret = SKIPPED;
+	}
+	nl_ns_close(&ctr);
+	return ret;
+}
+
+/* The container namespace of rec if it still exists; -ENOENT when gone. */
+static int reopen(const struct state_rec *rec, struct nl_ns *ctr)
+{
+	unsigned long ino;
+	int fd = open(rec->ns_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -ENOENT;
+	if (netns_ino(fd, &ino) < 0 || ino != rec->ns_ino) {
+		close(fd); /* the pid or the name now belongs to another namespace */
+		return -ENOENT;
+	}
+	return nl_ns_open(fd, ctr);
+}
+
+/* Give a namespace back and drop its record; the record stays if that failed. */
+static int release_record(const struct pc_config *cfg, struct state_rec *rec)
+{
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 }, enf = { .fd = -1, .ioc = -1 };
+	int have_ctr, ret;
+
+	have_ctr = reopen(rec, &ctr) == 0;
+	ret = enforcer_open(cfg, false, &enf);
+	if (ret == -ENOENT)
+		ret = 0; /* no enforcer namespace: nothing of ours is left anywhere */
+	else if (ret >= 0)
+		ret = pull_release(have_ctr ? &ctr : NULL, &enf, rec);
+	if (ret >= 0) {
+		pr_info("network namespace %lu released (%s)", rec->ns_ino,
+			have_ctr ? "ports given back" : "namespace gone, enforcer ports deleted");
+		ret = state_remove(cfg->state_dir, rec->ns_ino);
+	} else {
+		rec->n_ctrs = 0;
+		state_save(cfg->state_dir, rec); /* keep it for gc or restore */
+	}
+	nl_ns_close(&enf);
+	nl_ns_close(&ctr);
+	return ret;
+}
+
+int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
+{
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int lock, ret;
+
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = state_find_ctr(cfg->state_dir, st->id, true, &rec, &idx);
+	if (ret == -ENOENT) {
+		pr_debug("container %s was not intercepted", st->id);
+		ret = SKIPPED;
+	} else if (ret >= 0) {
+		state_del_ctr(&rec, idx);
+		if (rec.n_ctrs > 0)
+			ret = state_save(cfg->state_dir, &rec); /* others still use it */
+		else
+			ret = release_record(cfg, &rec);
+	}
+	state_rec_free(&rec);
+	state_unlock(lock);
+	return ret;
+}
+
+int intercept_restore(const struct pc_config *cfg, const char *id)
+{
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int lock, ret;
+
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
+	if (ret == -ENOENT)
+		ret = err_set(-ENOENT, "no intercepted container %s", id);
+	else if (ret >= 0)
+		ret = release_record(cfg, &rec);
+	state_rec_free(&rec);
+	state_unlock(lock);
+	return ret;
+}
+
+/* Whether gc should release rec: its namespace is gone, or nobody uses it. */
+static bool is_garbage(const struct state_rec *rec)
+{
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
+
+	if (reopen(rec, &ctr) < 0)
+		return true;
+	nl_ns_close(&ctr);
+	return rec->n_ctrs == 0;
+}
+
+int intercept_gc(const struct pc_config *cfg)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+	int lock, ret, released = 0, first = 0;
+
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = state_list(cfg->state_dir, &recs, &n);
+	for (size_t i = 0; ret >= 0 && i < n; i++) {
+		if (!is_garbage(&recs[i]))
+			continue;
+		ret = release_record(cfg, &recs[i]);
+		if (ret < 0 && !first)
+			first = ret;
+		released += ret >= 0;
+		ret = 0;
+	}
+	state_list_free(recs, n);
+	state_unlock(lock);
+	if (ret < 0)
+		return ret;
+	return first < 0 ? first : released;
+}

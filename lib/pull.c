@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "pull.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/route/addr.h>
+
+#include "attach.h"
+#include "err.h"
+#include "fault.h"
+#include "log.h"
+#include "naming.h"
+#include "snapshot.h"
+
+/* How far one port got; the undo walks back from here. */
+enum progress { P_NONE = 0, P_DOWN, P_MOVED, P_CREATED, P_APPLIED, P_ATTACHED };
+
+struct pulled {
+	struct port_snapshot snap;
+	enum progress done;
+	char ex_name[IFNAMSIZ], in_name[IFNAMSIZ];
+	int ex_ifindex, in_ifindex, new_ifindex;
+};
+
+static const char *const supported_kinds[] = { "veth", "macvlan", "ipvlan", "vlan", NULL };
+
+static bool kind_supported(const char *kind)
+{
+	for (int i = 0; supported_kinds[i]; i++)
+		if (strcmp(kind, supported_kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+static int link_index(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l;
+	int ret = nl_link_get(sk, 0, name, &l);
+
+	if (ret < 0)
+		return ret;
+	ret = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return ret;
+}
+
+/* Enforcer-side names for port ordinal that nothing in enf uses yet. */
+static int choose_names(struct nl_cache *enf_links, pid_t pid, unsigned ordinal, struct pulled *p)
+{
+	for (unsigned gen = 0; gen <= NAMING_MAX_GEN; gen++) {
+		int ret = naming_port(p->ex_name, NAMING_EX_PREFIX, (unsigned)pid, ordinal, gen);
+
+		if (ret >= 0)
+			ret = naming_port(p->in_name, NAMING_IN_PREFIX, (unsigned)pid, ordinal, gen);
+		if (ret < 0)
+			return err_set(ret, "name port %u of pid %d", ordinal, (int)pid);
+		if (!rtnl_link_get_by_name(enf_links, p->ex_name) &&
+		    !rtnl_link_get_by_name(enf_links, p->in_name))
+			return 0;
+	}
+	return err_set(-EEXIST, "no free enforcer port name for pid %d", (int)pid);
+}
+
+/* Step 4: the new pair, with the indexes the container and its plugins expect. */
+static int create_pair(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_links,
+		       struct pulled *p)
+{
+	const struct port_snapshot *s = &p->snap;
+	bool peer_idx = !strcmp(s->kind, "veth") && s->iflink > 0 && !rtnl_link_get(enf_links, s->iflink);
+	struct nl_link_spec a = {
+		.name = s->name, .ifindex = s->ifindex, .mac = s->mac, .alias = s->alias,
+		.mtu = s->mtu, .txqlen = s->txqlen, .num_tx = s->num_tx, .num_rx = s->num_rx,
+		.gso_max_size = s->gso_max_size, .gso_max_segs = s->gso_max_segs,
+		.group = s->group, .nsfd = -1,
+	};
+	struct nl_link_spec b = { .name = p->in_name, .ifindex = peer_idx ? s->iflink : 0,
+				  .mtu = s->mtu, .nsfd = enf->fd };
+	int ret;
+
+	ret = nl_veth_create(ctr->nl, &a, &b);
+	if (ret == -EBUSY && b.ifindex) {
+		b.ifindex = 0;
+		ret = nl_veth_create(ctr->nl, &a, &b);
+	}
+	if (ret == -EBUSY) {
+		a.ifindex = 0;
+		ret = nl_veth_create(ctr->nl, &a, &b);
+	}
+	if (ret < 0)
+		return ret;
+	p->done = P_CREATED;
+	p->new_ifindex = a.ifindex ? a.ifindex : link_index(ctr->nl, s->name);
+	p->in_ifindex = b.ifindex ? b.ifindex : link_index(enf->nl, p->in_name);
+	if (p->new_ifindex < 0)
+		return p->new_ifindex;
+	return p->in_ifindex < 0 ? p->in_ifindex : 0;
+}
+
+static int pull_port(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_links,
+		     struct pulled *p, enum pc_mode mode)
+{
+	const struct port_snapshot *s = &p->snap;
+	int ret;
+
+	ret = fault_point("link down");
+	if (ret >= 0)
+		ret = nl_link_updown(ctr->nl, s->ifindex, false);
+	if (ret < 0)
+		return ret;
+	p->done = P_DOWN;
+	ret = fault_point("move to enforcer");
+	if (ret >= 0)
+		ret = nl_link_move(ctr->nl, s->ifindex, enf->fd, p->ex_name);
+	if (ret < 0)
+		return ret;
+	p->done = P_MOVED;
+	p->ex_ifindex = link_index(enf->nl, p->ex_name);
+	if (p->ex_ifindex < 0)
+		return p->ex_ifindex;
+	ret = fault_point("create veth");
+	if (ret >= 0)
+		ret = create_pair(ctr, enf, enf_links, p);
+	if (ret >= 0)
+		ret = snapshot_apply(ctr, p->new_ifindex, s, true);
+	if (ret < 0)
+		return ret;
+	p->done = P_APPLIED;
+	ret = attach_pair(enf, p->ex_ifindex, p->in_ifindex, mode);
+	if (ret < 0)
+		return ret;
+	p->done = P_ATTACHED;
+	ret = fault_point("inPort up");
+	if (ret >= 0)
+		ret = nl_link_updown(enf->nl, p->in_ifindex, true);
+	if (ret >= 0)
+		ret = fault_point("exPort up");
+	return ret < 0 ? ret : nl_link_updown(enf->nl, p->ex_ifindex, true);
+}
+
+static void keep_first(int *first, int ret)
+{
+	if (ret < 0 && !*first)
+		*first = ret;
+	if (ret < 0)
+		pr_warn("%s", err_msg());
+}
+
+/*
+ * Undo a pull from wherever it got to: the original port goes home carrying
+ * give (the snapshot taken before the pull, or of its replacement).
+ */
+static int put_back(struct nl_ns *ctr, struct nl_ns *enf, struct pulled *p,
+		    const struct port_snapshot *give)
+{
+	int first = 0, ret, idx;
+
+	if (p->done >= P_APPLIED)
+		keep_first(&first, attach_detach(enf, p->ex_ifindex));
+	if (p->done >= P_CREATED) {
+		ret = nl_link_delete(ctr->nl, p->new_ifindex); /* takes the inPort along */
+		keep_first(&first, ret == -ENODEV ? 0 : ret);
+	}
+	if (p->done >= P_MOVED) {
+		ret = nl_link_move(enf->nl, p->ex_ifindex, ctr->fd, give->name);
+		if (ret < 0) {
+			keep_first(&first, ret);
+			return err_wrap(first, "put %s back", give->name);
+		}
+	}
+	if (p->done >= P_DOWN) {
+		idx = link_index(ctr->nl, give->name);
+		ret = idx < 0 ? idx : snapshot_apply(ctr, idx, give, false);
+		keep_first(&first, ret);
+	}
+	p->done = P_NONE;
+	return first < 0 ? err_wrap(first, "put %s back", give->name) : 0;
+}
+
+/* Whether link l is one a pull takes; unsupported kinds are reported. */
+static bool eligible(const struct ns_view *v, struct rtnl_link *l, bool quiet)
+{
+	const char *kind = rtnl_link_get_type(l);
+	int idx = rtnl_link_get_ifindex(l);
+
+	if ((rtnl_link_get_flags(l) & IFF_LOOPBACK) || !view_has_global_addr(v, idx))
+		return false;
+	if (kind && kind_supported(kind))
+		return true;
+	if (!quiet)
+		pr_warn("port %s (%s) is not supported; left alone", rtnl_link_get_name(l),
+			kind ? kind : "no link kind");
+	return false;
+}
+
+int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max)
+{
+	struct ns_view v = { 0 };
+	struct nl_object *o;
+	size_t n = 0;
+	int ret;
+
+	ret = rtnl_link_alloc_cache(ctr->nl, AF_UNSPEC, &v.links);
+	if (ret >= 0)
+		ret = rtnl_addr_alloc_cache(ctr->nl, &v.addrs);
+	if (ret < 0) {
+		view_free(&v);
+		return nl_fail(ret, "list container ports");
+	}
+	for (o = nl_cache_get_first(v.links); o; o = nl_cache_get_next(o)) {
+		if (!eligible(&v, (struct rtnl_link *)o, false))
+			continue;
+		if (n < max)
+			snprintf(names[n], IFNAMSIZ, "%s", rtnl_link_get_name((struct rtnl_link *)o));
+		n++;
+	}
+	view_free(&v);
+	return (int)n;
+}
+
+/* The ports of ctr to pull, each with its snapshot and enforcer names. */
+static int plan(struct nl_ns *ctr, const struct ns_view *v, struct nl_cache *enf_links, pid_t pid,
+		struct pulled **out, size_t *n)
+{
+	struct nl_object *o;
+	int ret = 0;
+
+	*n = 0;
+	*out = calloc(STATE_MAX_PORTS, sizeof(**out));
+	if (!*out)
+		return err_set(-ENOMEM, "plan");
+	for (o = nl_cache_get_first(v->links); o && ret >= 0; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		struct pulled *p = &(*out)[*n];
+
+		if (!eligible(v, l, true))
+			continue;
+		if (*n == STATE_MAX_PORTS)
+			return err_set(-E2BIG, "more than %d ports", STATE_MAX_PORTS);
+		ret = choose_names(enf_links, pid, (unsigned)*n, p);
+		if (ret >= 0)
+			ret = snapshot_take(ctr, v, rtnl_link_get_ifindex(l), &p->snap);
+		if (ret >= 0)
+			(*n)++;
+	}
+	return ret;
+}
+
+static void fill_record(const struct pulled *ports, size_t n, struct nl_ns *ctr, enum pc_mode mode,
+			struct state_rec *rec)
+{
+	rec->ns_ino = ctr->ino;
+	rec->mode = mode;
+	rec->n_ports = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct pulled *p = &ports[i];
+		struct state_port *sp = &rec->ports[i];
+
+		memset(sp, 0, sizeof(*sp));
+		snprintf(sp->name, sizeof(sp->name), "%s", p->snap.name);
+		snprintf(sp->ex_name, sizeof(sp->ex_name), "%s", p->ex_name);
+		snprintf(sp->in_name, sizeof(sp->in_name), "%s", p->in_name);
+		snprintf(sp->kind, sizeof(sp->kind), "%s", p->snap.kind);
+		snprintf(sp->mac, sizeof(sp->mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->snap.mac[0],
+			 p->snap.mac[1], p->snap.mac[2], p->snap.mac[3], p->snap.mac[4], p->snap.mac[5]);
+		sp->ctr_ifindex = p->new_ifindex;
+		sp->ex_ifindex = p->ex_ifindex;
+		sp->in_ifindex = p->in_ifindex;
+	}
+}
+
+static int pull_all(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_links,
+		    struct pulled *ports, size_t n, enum pc_mode mode)
+{
+	char why[PC_ERRMSG_MAX];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && ret >= 0; i++) {
+		ret = pull_port(ctr, enf, enf_links, &ports[i], mode);
+		if (ret < 0)
+			err_wrap(ret, "pull %s", ports[i].snap.name);
+	}
+	if (ret >= 0)
+		return 0;
+	fault_disarm();
+	snprintf(why, sizeof(why), "%s", err_msg());
+	pr_debug("%s; rolling back", why);
+	while (i-- > 0)
+		put_back(ctr, enf, &ports[i], &ports[i].snap);
+	err_set(0, "%s", why); /* report the cause, not the rollback's noise */
+	return ret;
+}
+
+int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, pid_t pid, enum pc_mode mode,
+	       struct state_rec *rec)
+{
+	struct nl_cache *enf_links = NULL;
+	struct pulled *ports = NULL;
+	struct ns_view v;
+	size_t n = 0;
+	int ret;
+
+	ret = view_load(ctr, &v);
+	if (ret < 0)
+		return err_wrap(ret, "container namespace");
+	ret = rtnl_link_alloc_cache(enf->nl, AF_UNSPEC, &enf_links);
+	if (ret < 0)
+		ret = nl_fail(ret, "list enforcer links");
+	if (ret >= 0)
+		ret = plan(ctr, &v, enf_links, pid, &ports, &n);
+	if (ret >= 0 && n == 0)
+		ret = PULL_NOTHING;
+	if (ret == 0)
+		ret = pull_all(ctr, enf, enf_links, ports, n, mode);
+	if (ret == 0)
+		fill_record(ports, n, ctr, mode, rec);
+	for (size_t i = 0; ports && i < STATE_MAX_PORTS; i++)
+		snapshot_free(&ports[i].snap);
+	free(ports);
+	nl_cache_free(enf_links);
+	view_free(&v);
+	return ret;
+}
+
+/* The container's current port for sp, if it is still the one we made. */
+static int find_replacement(struct nl_ns *ctr, const struct state_port *sp, int in_ifindex)
+{
+	struct rtnl_link *l;
+	int ret = nl_link_get(ctr->nl, 0, sp->name, &l), idx;
+
+	if (ret < 0)
+		return ret;
+	idx = rtnl_link_get_ifindex(l);
+	if (in_ifindex > 0 && rtnl_link_get_link(l) != in_ifindex)
+		idx = err_set(-ESTALE, "%s is no longer the port portcullis made", sp->name);
+	rtnl_link_put(l);
+	return idx;
+}
+
+static int release_gone(struct nl_ns *enf, const struct state_port *sp)
+{
+	const char *names[2] = { sp->ex_name, sp->in_name };
+	int first = 0;
+
+	for (int i = 0; i < 2; i++) {
+		int idx = link_index(enf->nl, names[i]), ret = idx;
+
+		if (idx >= 0)
+			ret = nl_link_delete(enf->nl, idx);
+		keep_first(&first, ret == -ENODEV ? 0 : ret);
+	}
+	return first;
+}
+
+static int release_port(struct nl_ns *ctr, struct nl_ns *enf, const struct ns_view *v,
+			const struct state_port *sp)
+{
+	struct pulled p = { .done = P_ATTACHED };
+	int ret;
+
+	p.ex_ifindex = link_index(enf->nl, sp->ex_name);
+	if (p.ex_ifindex == -ENODEV)
+		return release_gone(enf, sp); /* nothing left to give back */
+	if (p.ex_ifindex < 0)
+		return p.ex_ifindex;
+	p.in_ifindex = link_index(enf->nl, sp->in_name);
+	p.new_ifindex = find_replacement(ctr, sp, p.in_ifindex);
+	if (p.new_ifindex == -ENODEV || p.in_ifindex == -ENODEV) {
+		/* the replacement is gone: give the original back bare */
+		p.done = P_MOVED;
+		snprintf(p.snap.name, sizeof(p.snap.name), "%s", sp->name);
+		p.snap.flags = IFF_UP | IFF_MULTICAST;
+		return put_back(ctr, enf, &p, &p.snap);
+	}
+	if (p.new_ifindex < 0)
+		return p.new_ifindex;
+	ret = snapshot_take(ctr, v, p.new_ifindex, &p.snap);
+	if (ret < 0)
+		return ret;
+	ret = put_back(ctr, enf, &p, &p.snap);
+	snapshot_free(&p.snap);
+	return ret;
+}
+
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, const struct state_rec *rec)
+{
+	struct ns_view v = { 0 };
+	int first = 0, ret;
+
+	if (ctr) {
+		ret = view_load(ctr, &v);
+		if (ret < 0)
+			return err_wrap(ret, "container namespace");
+	}
+	for (size_t i = 0; i < rec->n_ports; i++) {
+		const struct state_port *sp = &rec->ports[i];
+
+		ret = ctr ? release_port(ctr, enf, &v, sp) : release_gone(enf, sp);
+		keep_first(&first, ret);
+	}
+	if (ctr)
+		view_free(&v);
+	return first;
+}
+
+bool pull_is_live(struct nl_ns *enf, const struct state_rec *rec)
+{
+	for (size_t i = 0; i < rec->n_ports; i++)
+		if (link_index(enf->nl, rec->ports[i].in_name) != rec->ports[i].in_ifindex)
+			return false;
+	return rec->n_ports > 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_PULL_H
+#define PORTCULLIS_PULL_H
+
+/*
+ * The port pull of one container network namespace, and its undo.
+ *
+ * For every port with a global address, in one synchronous netlink request
+ * each (the seed's steps 1-8, reordered so that only one link ever changes
+ * namespace and the container gets its port back under the same ifindex):
+ *   1. snapshot the port: link attributes, offloads, per-device sysctls,
+ *      addresses, routes of every table, permanent neighbours;
+ *   2. set it down;
+ *   3. move it into the enforcer namespace, renamed to its exPort name
+ *      (moving drops its addresses, as the seed's explicit removal did);
+ *   4. create a veth pair: the container end takes the old name, ifindex,
+ *      MAC, MTU, txqueuelen and queue counts; the peer, the inPort, is born
+ *      up inside the enforcer namespace with the ifindex of the original
+ *      host-side peer when that is free there;
+ *   5. give the new port the snapshot: sysctls, offloads, flags (up),
+ *      addresses, routes, neighbours;
+ *   6. attach the data path between exPort and inPort, then bring exPort up.
+ * Any failure undoes every step taken, newest first, so the container is
+ * left exactly as it was.
+ */
+
+#include "config.h"
+#include "nl.h"
+#include "state.h"
+
+#define PULL_NOTHING 1 /* no port with a global address: nothing was done */
+
+/*
+ * Pull every eligible port of namespace ctr.  On success fills rec->ports,
+ * rec->n_ports, rec->ns_ino and rec->mode (containers and paths are the
+ * caller's).  Returns 0, PULL_NOTHING, or a negative errno after a complete
+ * rollback.
+ */
+int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, pid_t pid, enum pc_mode mode,
+	       struct state_rec *rec);
+
+/*
+ * The ports of ctr that a pull would take, without changing anything: their
+ * names go to names (up to max), the count is returned.
+ */
+int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max);
+
+/*
+ * Undo the pull recorded in rec.  ctr NULL: the container namespace is gone
+ * (or unreachable), so the enforcer-side ports are deleted, which also
+ * removes the original port's host-side peer.  Otherwise each original port
+ * goes back into ctr as it was, carrying the current addresses, routes and
+ * settings of its replacement.  Idempotent: what is already gone counts as
+ * done.  Returns 0 or the first error after doing all it could.
+ */
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, const struct state_rec *rec);
+
+/* True when rec's interception is still in place (its inPorts exist in enf). */
+bool pull_is_live(struct nl_ns *enf, const struct state_rec *rec);
+
+#endif
