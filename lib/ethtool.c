@@ -88,3 +88,10 @@ int ethtool_features_all_off(int sock, const char *ifname)
 
 	return set_requested(sock, ifname, none, ETHTOOL_FEATURE_WORDS);
 }
+
+int ethtool_link_sync(int sock, const char *ifname)
+{
+	struct ethtool_value v = { .cmd = ETHTOOL_GLINK };
+
+	return ethtool_ioctl(sock, ifname, &v, "get link state of");
+}

@@ -21,6 +21,13 @@ struct ethtool_snapshot {
 int ethtool_features_get(int sock, const char *ifname, struct ethtool_snapshot *snap);
 /* Request snap's features on ifname, for every feature ifname can change. */
 int ethtool_features_apply(int sock, const char *ifname, const struct ethtool_snapshot *snap);
+/*
+ * Ask for the link state, which makes the kernel finish its pending carrier
+ * and operstate work for ifname now instead of from its workqueue (veth's
+ * get_link synchronises link watch): after an up, the link is ready for
+ * IPv6 when this returns.
+ */
+int ethtool_link_sync(int sock, const char *ifname);
 /* Turn every changeable offload off (used on vbr-neuv/vth-neuv). */
 int ethtool_features_all_off(int sock, const char *ifname);
 

@@ -172,7 +172,7 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 		pr_warn("mode %s is not available in this release; using %s", config_mode_name(mode),
 			config_mode_name(eff));
 	fault_arm();
-	ret = pull_netns(ctr, &enf, t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194304), eff, &rec);
+	ret = pull_netns(ctr, &enf, t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1), eff, &rec);
 	if (ret == 0) {
 		ret = record_pull(cfg, t, &rec);
 		fault_disarm();

@@ -343,6 +343,9 @@ int snapshot_apply(struct nl_ns *ns, int ifindex, const struct port_snapshot *s,
 		ret = fault_point("link flags");
 	if (ret >= 0)
 		ret = outcome(&a, nl_link_set_flags(ns->nl, ifindex, s->flags, PORT_FLAGS));
+	/* ready now, so IPv6 starts (and skips) its DAD while accept_dad is 0 */
+	if (ret >= 0 && (s->flags & IFF_UP))
+		ret = outcome(&a, ethtool_link_sync(ns->ioc, s->name));
 	if (ret >= 0)
 		ret = fault_point("addresses");
 	if (ret >= 0)

@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * State records: one JSON file per intercepted container network namespace,
+ * STATE_DIR/netns-<inode>.json.  Writers hold the directory's lock; files are
+ * replaced atomically, so a reader never sees half a record.
+ */
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+
+#define STATE_FILE_MAX (16 * 1024 * 1024)
+#define STATE_PID_MAX 4194304
+
+/* ---- lock ---- */
+
+static int mkdir_p(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return err_set(-EINVAL, "state dir \"%s\": empty or too long", dir);
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return err_set(-errno, "mkdir %s", path);
+		*p = '/';
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return err_set(-errno, "mkdir %s", path);
+	return 0;
+}
+
+int state_lock(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = mkdir_p(dir);
+	if (ret < 0)
+		return ret;
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
+		return err_set(-ENAMETOOLONG, "state dir %s", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_set(-errno, "open %s", path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		ret = -errno;
+		close(fd);
+		return err_set(ret, "lock %s", path);
+	}
+	return fd;
+}
+
+void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+void state_file_name(unsigned long ns_ino, char *out, size_t len)
+{
+	snprintf(out, len, "netns-%lu.json", ns_ino);
+}
+
+static int state_path(const char *dir, unsigned long ns_ino, char *out, size_t len)
+{
+	char name[64];
+
+	state_file_name(ns_ino, name, sizeof(name));
+	if ((size_t)snprintf(out, len, "%s/%s", dir, name) >= len)
+		return err_set(-ENAMETOOLONG, "state dir %s", dir);
+	return 0;
+}
+
+/* ---- JSON form ---- */
+
+static json_t *pack_fail(const json_error_t *jerr)
+{
+	err_set(-EINVAL, "state: encode: %s", jerr->text);
+	return NULL;
+}
+
+static json_t *ctr_to_json(const void *item)
+{
+	const struct state_ctr *c = item;
+	json_error_t jerr;
+	json_t *o;
+
+	o = json_pack_ex(&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s}", "id", c->id, "pid",
+			 (int)c->pid, "group", c->group, "k8s_pod", c->k8s_pod, "k8s_namespace",
+			 c->k8s_namespace, "k8s_container", c->k8s_container);
+	return o ? o : pack_fail(&jerr);
+}
+
+static json_t *port_to_json(const void *item)
+{
+	const struct state_port *p = item;
+	json_error_t jerr;
+	json_t *o;
+
+	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "name", p->name,
+			 "ex_name", p->ex_name, "in_name", p->in_name, "kind", p->kind, "mac",
+			 p->mac, "ctr_ifindex", p->ctr_ifindex, "ex_ifindex", p->ex_ifindex,
+			 "in_ifindex", p->in_ifindex);
+	return o ? o : pack_fail(&jerr);
+}
+
+static int append_all(json_t *arr, const void *items, size_t n, size_t size,
+		      json_t *(*conv)(const void *))
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = conv((const char *)items + i * size);
+
+		if (!o)
+			return -EINVAL;
+		if (json_array_append_new(arr, o) < 0)
+			return err_set(-ENOMEM, "state: encode");
+	}
+	return 0;
+}
+
+json_t *state_to_json(const struct state_rec *rec)
+{
+	json_t *obj, *ctrs, *ports;
+	json_error_t jerr;
+
+	if (rec->n_ports > STATE_MAX_PORTS) {
+		err_set(-EINVAL, "state: %zu ports, at most %d", rec->n_ports, STATE_MAX_PORTS);
+		return NULL;
+	}
+	if ((unsigned)rec->mode > MODE_FWD) {
+		err_set(-EINVAL, "state: mode %d is not a mode", (int)rec->mode);
+		return NULL;
+	}
+	obj = json_pack_ex(&jerr, 0, "{s:I, s:s, s:i, s:s, s:s, s:I, s:[], s:[]}", "netns_inode",
+			   (json_int_t)rec->ns_ino, "netns_path", rec->ns_path, "pid",
+			   (int)rec->pid, "mode", config_mode_name(rec->mode), "backend",
+			   rec->backend, "created", (json_int_t)rec->created, "containers",
+			   "ports");
+	if (!obj)
+		return pack_fail(&jerr);
+	ctrs = json_object_get(obj, "containers");
+	ports = json_object_get(obj, "ports");
+	if (append_all(ctrs, rec->ctrs, rec->n_ctrs, sizeof(*rec->ctrs), ctr_to_json) < 0 ||
+	    append_all(ports, rec->ports, rec->n_ports, sizeof(*rec->ports), port_to_json) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* A member of a record object: a string (max == 0) or an integer in min..max. */
+struct field {
+	const char *key;
+	size_t off;
+	size_t size;
+	long long min, max;
+};
+
+#define STR_FIELD(type, key, f) { key, offsetof(type, f), sizeof(((type *)0)->f), 0, 0 }
+#define INT_FIELD(type, key, f, lo, hi) { key, offsetof(type, f), sizeof(((type *)0)->f), lo, hi }
+
+_Static_assert(sizeof(pid_t) == sizeof(int), "pid_t is stored as int");
+_Static_assert(sizeof(time_t) == sizeof(long), "time_t is stored as long");
+
+static const struct field rec_fields[] = {
+	INT_FIELD(struct state_rec, "netns_inode", ns_ino, 1, LLONG_MAX),
+	STR_FIELD(struct state_rec, "netns_path", ns_path),
+	INT_FIELD(struct state_rec, "pid", pid, 0, STATE_PID_MAX),
+	STR_FIELD(struct state_rec, "backend", backend),
+	INT_FIELD(struct state_rec, "created", created, 0, LLONG_MAX),
+};
+
+static const struct field ctr_fields[] = {
+	STR_FIELD(struct state_ctr, "id", id),
+	INT_FIELD(struct state_ctr, "pid", pid, 0, STATE_PID_MAX),
+	STR_FIELD(struct state_ctr, "group", group),
+	STR_FIELD(struct state_ctr, "k8s_pod", k8s_pod),
+	STR_FIELD(struct state_ctr, "k8s_namespace", k8s_namespace),
+	STR_FIELD(struct state_ctr, "k8s_container", k8s_container),
+};
+
+static const struct field port_fields[] = {
+	STR_FIELD(struct state_port, "name", name),
+	STR_FIELD(struct state_port, "ex_name", ex_name),
+	STR_FIELD(struct state_port, "in_name", in_name),
+	STR_FIELD(struct state_port, "kind", kind),
+	STR_FIELD(struct state_port, "mac", mac),
+	INT_FIELD(struct state_port, "ctr_ifindex", ctr_ifindex, 0, INT_MAX),
+	INT_FIELD(struct state_port, "ex_ifindex", ex_ifindex, 0, INT_MAX),
+	INT_FIELD(struct state_port, "in_ifindex", in_ifindex, 0, INT_MAX),
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* where: "state", "state: containers[2]", ... for messages. */
+static int get_str(const json_t *v, const struct field *f, char *dst, const char *where)
+{
+	if (!json_is_string(v))
+		return err_set(-EINVAL, "%s: key \"%s\" must be a string", where, f->key);
+	if (json_string_length(v) >= f->size)
+		return err_set(-EINVAL, "%s: key \"%s\" is longer than %zu bytes", where, f->key,
+			       f->size - 1);
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int get_int(const json_t *v, const struct field *f, char *dst, const char *where)
+{
+	long long n;
+
+	if (!json_is_integer(v))
+		return err_set(-EINVAL, "%s: key \"%s\" must be an integer", where, f->key);
+	n = json_integer_value(v);
+	if (n < f->min || n > f->max)
+		return err_set(-EINVAL, "%s: key \"%s\" must be between %lld and %lld", where,
+			       f->key, f->min, f->max);
+	if (f->size == sizeof(int)) {
+		int i = (int)n;
+
+		memcpy(dst, &i, sizeof(i));
+	} else {
+		long l = (long)n;
+
+		memcpy(dst, &l, sizeof(l));
+	}
+	return 0;
+}
+
+static int get_fields(const json_t *obj, void *base, const struct field *fields, size_t n,
+		      const char *where)
+{
+	const json_t *v;
+	int ret;
+
+	if (!json_is_object(obj))
+		return err_set(-EINVAL, "%s: must be an object", where);
+	for (size_t i = 0; i < n; i++) {
+		const struct field *f = &fields[i];
+
+		v = json_object_get(obj, f->key);
+		if (!v)
+			return err_set(-EINVAL, "%s: key \"%s\" is missing", where, f->key);
+		if (f->max)
+			ret = get_int(v, f, (char *)base + f->off, where);
+		else
+			ret = get_str(v, f, (char *)base + f->off, where);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int check_mac(const char *mac, const char *where)
+{
+	unsigned b[6];
+	char end;
+
+	if (!mac[0])
+		return 0;
+	if (strlen(mac) != STATE_MAC_STR - 1 ||
+	    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6)
+		return err_set(-EINVAL, "%s: key \"mac\" is not of the form xx:xx:xx:xx:xx:xx",
+			       where);
+	return 0;
+}
+
+static int port_from_json(const json_t *o, struct state_port *p, const char *where)
+{
+	int ret;
+
+	ret = get_fields(o, p, port_fields, ARRAY_SIZE(port_fields), where);
+	if (ret < 0)
+		return ret;
+	if (!p->name[0])
+		return err_set(-EINVAL, "%s: key \"name\" is empty", where);
+	return check_mac(p->mac, where);
+}
+
+static int ctr_from_json(const json_t *o, struct state_ctr *c, const char *where)
+{
+	int ret;
+
+	ret = get_fields(o, c, ctr_fields, ARRAY_SIZE(ctr_fields), where);
+	if (ret < 0)
+		return ret;
+	if (!c->id[0])
+		return err_set(-EINVAL, "%s: key \"id\" is empty", where);
+	return 0;
+}
+
+static const json_t *get_array(const json_t *obj, const char *key, int *ret)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*ret = 0;
+	if (!v)
+		*ret = err_set(-EINVAL, "state: key \"%s\" is missing", key);
+	else if (!json_is_array(v))
+		*ret = err_set(-EINVAL, "state: key \"%s\" must be an array", key);
+	return *ret ? NULL : v;
+}
+
+static int ports_from_json(const json_t *obj, struct state_rec *rec)
+{
+	const json_t *arr, *o;
+	char where[48];
+	size_t i;
+	int ret;
+
+	arr = get_array(obj, "ports", &ret);
+	if (!arr)
+		return ret;
+	if (json_array_size(arr) > STATE_MAX_PORTS)
+		return err_set(-EINVAL, "state: key \"ports\" has %zu entries, at most %d",
+			       json_array_size(arr), STATE_MAX_PORTS);
+	json_array_foreach(arr, i, o) {
+		snprintf(where, sizeof(where), "state: ports[%zu]", i);
+		ret = port_from_json(o, &rec->ports[i], where);
+		if (ret < 0)
+			return ret;
+		rec->n_ports = i + 1;
+	}
+	return 0;
+}
+
+static int ctrs_from_json(const json_t *obj, struct state_rec *rec)
+{
+	const json_t *arr, *o;
+	char where[48];
+	size_t i;
+	int ret;
+
+	arr = get_array(obj, "containers", &ret);
+	if (!arr)
+		return ret;
+	if (json_array_size(arr) == 0)
+		return 0;
+	rec->ctrs = calloc(json_array_size(arr), sizeof(*rec->ctrs));
+	if (!rec->ctrs)
+		return err_set(-ENOMEM, "state: containers");
+	json_array_foreach(arr, i, o) {
+		snprintf(where, sizeof(where), "state: containers[%zu]", i);
+		ret = ctr_from_json(o, &rec->ctrs[i], where);
+		if (ret < 0)
+			return ret;
+		rec->n_ctrs = i + 1;
+	}
+	return 0;
+}
+
+static int rec_scalars(const json_t *obj, struct state_rec *rec)
+{
+	static const struct field mode = { "mode", 0, 16, 0, 0 }; /* into name[] */
+	char name[16];
+	const json_t *v;
+	int ret;
+
+	ret = get_fields(obj, rec, rec_fields, ARRAY_SIZE(rec_fields), "state");
+	if (ret < 0)
+		return ret;
+	v = json_object_get(obj, "mode");
+	if (!v)
+		return err_set(-EINVAL, "state: key \"mode\" is missing");
+	ret = get_str(v, &mode, name, "state");
+	if (ret < 0)
+		return ret;
+	if (config_parse_mode(name, &rec->mode) < 0)
+		return err_set(-EINVAL, "state: key \"mode\" must be off, pass, tap or fwd");
+	return 0;
+}
+
+int state_from_json(const json_t *obj, struct state_rec *rec)
+{
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!json_is_object(obj))
+		return err_set(-EINVAL, "state: record is not a JSON object");
+	ret = rec_scalars(obj, rec);
+	if (ret == 0)
+		ret = ports_from_json(obj, rec);
+	if (ret == 0)
+		ret = ctrs_from_json(obj, rec);
+	if (ret < 0) {
+		state_rec_free(rec);
+		memset(rec, 0, sizeof(*rec));
+	}
+	return ret;
+}
+
+/* ---- files ---- */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t r;
+
+	while (len) {
+		r = write(fd, buf, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd, ret = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "open %s", dir);
+	if (fsync(fd) < 0)
+		ret = err_set(-errno, "fsync %s", dir);
+	close(fd);
+	return ret;
+}
+
+/* Write text to a new temporary file in dir; its name is left in tmp. */
+static int write_tmp(const char *dir, unsigned long ns_ino, const char *text, char *tmp,
+		     size_t len)
+{
+	int fd, ret;
+
+	if ((size_t)snprintf(tmp, len, "%s/.netns-%lu.json.XXXXXX", dir, ns_ino) >= len)
+		return err_set(-ENAMETOOLONG, "state dir %s", dir);
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0)
+		return err_set(-errno, "create %s", tmp);
+	ret = write_all(fd, text, strlen(text));
+	if (ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret < 0) {
+		unlink(tmp);
+		return err_set(ret, "write %s", tmp);
+	}
+	return 0;
+}
+
+int state_save(const char *dir, const struct state_rec *rec)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	json_t *obj;
+	char *text;
+	int ret;
+
+	ret = state_path(dir, rec->ns_ino, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	obj = state_to_json(rec);
+	if (!obj)
+		return -EINVAL;
+	text = json_dumps(obj, JSON_INDENT(2));
+	json_decref(obj);
+	if (!text)
+		return err_set(-ENOMEM, "state: encode");
+	ret = write_tmp(dir, rec->ns_ino, text, tmp, sizeof(tmp));
+	free(text);
+	if (ret < 0)
+		return ret;
+	if (rename(tmp, path) < 0) {
+		ret = err_set(-errno, "rename %s to %s", tmp, path);
+		unlink(tmp);
+		return ret;
+	}
+	return fsync_dir(dir);
+}
+
+static int load_path(const char *path, unsigned long ns_ino, struct state_rec *rec)
+{
+	json_error_t jerr;
+	struct stat sb;
+	json_t *obj;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_set(-errno, "%s", path);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
+		close(fd);
+		return err_set(-EINVAL, "%s: not a regular file of at most 16 MiB", path);
+	}
+	obj = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
+	if (!obj)
+		return err_set(-EINVAL, "%s: line %d column %d: %s", path, jerr.line, jerr.column,
+			       jerr.text);
+	ret = state_from_json(obj, rec);
+	json_decref(obj);
+	if (ret < 0)
+		return err_wrap(ret, "%s", path);
+	if (rec->ns_ino != ns_ino) {
+		ret = err_set(-EINVAL, "%s: netns_inode %lu does not match the file name", path,
+			      rec->ns_ino);
+		state_rec_free(rec);
+		memset(rec, 0, sizeof(*rec));
+		return ret;
+	}
+	return 0;
+}
+
+int state_load(const char *dir, unsigned long ns_ino, struct state_rec *rec)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	ret = state_path(dir, ns_ino, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	return load_path(path, ns_ino, rec);
+}
+
+int state_remove(const char *dir, unsigned long ns_ino)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = state_path(dir, ns_ino, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(-errno, "remove %s", path);
+	}
+	return fsync_dir(dir);
+}
+
+/* "netns-<decimal>.json" exactly as state_file_name() writes it; 0 otherwise. */
+static unsigned long record_ino(const char *name)
+{
+	char canon[64];
+	unsigned long ino;
+	char *end;
+
+	if (strncmp(name, "netns-", 6) != 0 || name[6] < '1' || name[6] > '9')
+		return 0;
+	errno = 0;
+	ino = strtoul(name + 6, &end, 10);
+	if (errno || strcmp(end, ".json") != 0)
+		return 0;
+	state_file_name(ino, canon, sizeof(canon));
+	return strcmp(canon, name) == 0 ? ino : 0;
+}
+
+static int list_push(struct state_rec **recs, size_t *n, size_t *cap, struct state_rec *rec)
+{
+	struct state_rec *nrecs;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		nrecs = realloc(*recs, *cap * sizeof(**recs));
+		if (!nrecs)
+			return -ENOMEM;
+		*recs = nrecs;
+	}
+	(*recs)[(*n)++] = *rec;
+	return 0;
+}
+
+static int list_dir(DIR *d, const char *dir, struct state_rec **out, size_t *n)
+{
+	struct state_rec rec, *recs = NULL;
+	size_t cap = 0;
+	struct dirent *de;
+	unsigned long ino;
+
+	*n = 0;
+	while ((de = readdir(d))) {
+		ino = record_ino(de->d_name);
+		if (!ino)
+			continue;
+		if (state_load(dir, ino, &rec) < 0) {
+			pr_warn("state: skipping %s", err_msg());
+			continue;
+		}
+		if (list_push(&recs, n, &cap, &rec) < 0) {
+			state_rec_free(&rec);
+			state_list_free(recs, *n);
+			*n = 0;
+			return err_set(-ENOMEM, "state: list %s", dir);
+		}
+	}
+	*out = recs;
+	return 0;
+}
+
+int state_list(const char *dir, struct state_rec **out, size_t *n)
+{
+	DIR *d;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(-errno, "open %s", dir);
+	}
+	ret = list_dir(d, dir, out, n);
+	closedir(d);
+	return ret;
+}
+
+void state_list_free(struct state_rec *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		state_rec_free(&recs[i]);
+	free(recs);
+}
+
+/* ---- containers ---- */
+
+/* Index into recs/ctrs of the match for id; -ENOENT, or -EINVAL if ambiguous. */
+static int find_in(const struct state_rec *recs, size_t n, const char *id, bool exact,
+		   size_t *ri, size_t *ci)
+{
+	size_t len = strlen(id), hits = 0;
+
+	for (size_t r = 0; r < n; r++) {
+		for (size_t c = 0; c < recs[r].n_ctrs; c++) {
+			const char *cid = recs[r].ctrs[c].id;
+
+			if (strcmp(cid, id) == 0) {
+				*ri = r;
+				*ci = c;
+				return 0;
+			}
+			if (exact || strncmp(cid, id, len) != 0)
+				continue;
+			if (hits++ == 0) {
+				*ri = r;
+				*ci = c;
+			}
+		}
+	}
+	if (hits == 1)
+		return 0;
+	if (hits > 1)
+		return err_set(-EINVAL, "container id prefix \"%s\" is ambiguous", id);
+	return err_set(-ENOENT, "no container %s in state", id);
+}
+
+int state_find_ctr(const char *dir, const char *id, bool exact, struct state_rec *rec,
+		   size_t *ctr_idx)
+{
+	struct state_rec *recs;
+	size_t n, ri = 0, ci = 0;
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!id || !*id)
+		return err_set(-EINVAL, "container id is empty");
+	ret = state_list(dir, &recs, &n);
+	if (ret < 0)
+		return ret;
+	ret = find_in(recs, n, id, exact, &ri, &ci);
+	if (ret == 0) {
+		*rec = recs[ri];
+		recs[ri].ctrs = NULL;
+		recs[ri].n_ctrs = 0;
+		*ctr_idx = ci;
+	}
+	state_list_free(recs, n);
+	return ret;
+}
+
+int state_add_ctr(struct state_rec *rec, const struct state_ctr *ctr)
+{
+	struct state_ctr *nctrs;
+
+	for (size_t i = 0; i < rec->n_ctrs; i++)
+		if (strcmp(rec->ctrs[i].id, ctr->id) == 0)
+			return err_set(-EEXIST, "state: container %s already recorded", ctr->id);
+	nctrs = realloc(rec->ctrs, (rec->n_ctrs + 1) * sizeof(*nctrs));
+	if (!nctrs)
+		return err_set(-ENOMEM, "state: add container %s", ctr->id);
+	nctrs[rec->n_ctrs++] = *ctr;
+	rec->ctrs = nctrs;
+	return 0;
+}
+
+void state_del_ctr(struct state_rec *rec, size_t i)
+{
+	if (i >= rec->n_ctrs)
+		return;
+	memmove(&rec->ctrs[i], &rec->ctrs[i + 1], (rec->n_ctrs - i - 1) * sizeof(*rec->ctrs));
+	if (--rec->n_ctrs == 0) {
+		free(rec->ctrs);
+		rec->ctrs = NULL;
+	}
+}
+
+void state_rec_free(struct state_rec *rec)
+{
+	free(rec->ctrs);
+	rec->ctrs = NULL;
+	rec->n_ctrs = 0;
+}
