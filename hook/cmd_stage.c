@@ -41,9 +41,21 @@ static int do_release(const struct hook_opts *o, const struct oci_state *st)
 	return EXIT_OK;
 }
 
+/*
+ * "auto" is for hooks.d, where one entry serves both stages with the same
+ * arguments: the state's status tells them apart (creating/created before
+ * the workload starts, stopped after it).
+ */
+static void auto_stage(const struct oci_state *st, bool *pull, bool *release)
+{
+	*pull = !strcmp(st->status, "creating") || !strcmp(st->status, "created");
+	*release = !strcmp(st->status, "stopped");
+}
+
 int cmd_stage(const struct hook_opts *o)
 {
 	const char *stage = o->argv[0];
+	bool is_auto = !strcmp(stage, "auto");
 	bool pull = !strcmp(stage, "prestart") || !strcmp(stage, "createRuntime");
 	bool release = !strcmp(stage, "poststop");
 	struct oci_state st;
@@ -52,11 +64,17 @@ int cmd_stage(const struct hook_opts *o)
 		pr_err("%s takes no arguments; the OCI state comes on stdin", stage);
 		return EXIT_USAGE;
 	}
-	if (!pull && !release)
+	if (!pull && !release && !is_auto)
 		return EXIT_OK; /* other OCI stages: nothing to do */
 	if (oci_state_read(STDIN_FILENO, &st) < 0) {
 		pr_err("%s", err_msg());
 		return EXIT_USAGE;
+	}
+	if (is_auto)
+		auto_stage(&st, &pull, &release);
+	if (!pull && !release) {
+		pr_debug("container %s: status \"%s\": nothing to do", st.id, st.status);
+		return EXIT_OK;
 	}
 	return pull ? do_pull(o, &st) : do_release(o, &st);
 }

@@ -15,7 +15,7 @@ static const struct {
 } commands[] = {
 	{ "prestart", cmd_stage },   { "createRuntime", cmd_stage }, { "poststop", cmd_stage },
 	{ "createContainer", cmd_stage }, { "startContainer", cmd_stage },
-	{ "poststart", cmd_stage },  { "status", cmd_status },       { "mode", cmd_mode },
+	{ "poststart", cmd_stage },  { "auto", cmd_stage },        { "status", cmd_status },       { "mode", cmd_mode },
 	{ "restore", cmd_restore },  { "gc", cmd_gc },
 };
 
@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		   "       portcullis-hook [--config FILE] mode ID off|pass|tap|fwd\n"
 		   "       portcullis-hook [--config FILE] restore ID\n"
 		   "       portcullis-hook [--config FILE] gc\n"
-		   "STAGE: prestart or createRuntime (pull the container's ports), poststop (release)\n");
+		   "STAGE: prestart or createRuntime (pull the container's ports), poststop (release),\n"
+		   "       auto (either, from the state's status: for hooks.d)\n");
 }
 
 int main(int argc, char **argv)
