@@ -30,6 +30,13 @@ static void usage(FILE *f)
 		   "       auto (either, from the state's status: for hooks.d)\n");
 }
 
+/* One line for a bad invocation; --help has the whole text. */
+static int bad_usage(const char *why, const char *what)
+{
+	pr_err("%s%s%s (see --help)", why, what ? " " : "", what ? what : "");
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -43,19 +50,19 @@ int main(int argc, char **argv)
 	int c, verbose = 0;
 
 	log_init("portcullis-hook", LOG_INFO);
-	while ((c = getopt_long(argc, argv, "+c:nvh", longopts, NULL)) != -1) {
+	opterr = 0; /* reported below, in one line */
+	while ((c = getopt_long(argc, argv, "+:c:nvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'n': o.dry_run = true; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case ':': return bad_usage("missing argument to", argv[optind - 1]);
+		default: return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return bad_usage("missing STAGE or command", NULL);
 	if (config_load(&cfg, cfg_path) < 0) {
 		pr_err("%s", err_msg());
 		return EXIT_USAGE;

@@ -15,7 +15,7 @@
 #include "snapshot.h"
 
 /* How far one port got; the undo walks back from here. */
-enum progress { P_NONE = 0, P_DOWN, P_MOVED, P_CREATED, P_APPLIED, P_ATTACHED };
+enum progress { P_NONE = 0, P_MOVED, P_CREATED, P_APPLIED, P_ATTACHED };
 
 struct pulled {
 	struct port_snapshot snap;
@@ -46,6 +46,24 @@ static int link_index(struct nl_sock *sk, const char *name)
 	return ret;
 }
 
+static bool has_index(struct nl_cache *links, int ifindex)
+{
+	struct rtnl_link *l = rtnl_link_get(links, ifindex);
+
+	if (l)
+		rtnl_link_put(l);
+	return l != NULL;
+}
+
+static bool has_name(struct nl_cache *links, const char *name)
+{
+	struct rtnl_link *l = rtnl_link_get_by_name(links, name);
+
+	if (l)
+		rtnl_link_put(l);
+	return l != NULL;
+}
+
 /* Enforcer-side names for port ordinal that nothing in enf uses yet. */
 static int choose_names(struct nl_cache *enf_links, pid_t pid, unsigned ordinal, struct pulled *p)
 {
@@ -56,8 +74,7 @@ static int choose_names(struct nl_cache *enf_links, pid_t pid, unsigned ordinal,
 			ret = naming_port(p->in_name, NAMING_IN_PREFIX, (unsigned)pid, ordinal, gen);
 		if (ret < 0)
 			return err_set(ret, "name port %u of pid %d", ordinal, (int)pid);
-		if (!rtnl_link_get_by_name(enf_links, p->ex_name) &&
-		    !rtnl_link_get_by_name(enf_links, p->in_name))
+		if (!has_name(enf_links, p->ex_name) && !has_name(enf_links, p->in_name))
 			return 0;
 	}
 	return err_set(-EEXIST, "no free enforcer port name for pid %d", (int)pid);
@@ -68,7 +85,8 @@ static int create_pair(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *en
 		       struct pulled *p)
 {
 	const struct port_snapshot *s = &p->snap;
-	bool peer_idx = !strcmp(s->kind, "veth") && s->iflink > 0 && !rtnl_link_get(enf_links, s->iflink);
+	/* veth: the host-side peer; macvlan/ipvlan/vlan: the lower device */
+	bool peer_idx = s->iflink > 0 && s->iflink != s->ifindex && !has_index(enf_links, s->iflink);
 	struct nl_link_spec a = {
 		.name = s->name, .ifindex = s->ifindex, .mac = s->mac, .alias = s->alias,
 		.mtu = s->mtu, .txqlen = s->txqlen, .num_tx = s->num_tx, .num_rx = s->num_rx,
@@ -104,12 +122,7 @@ static int pull_port(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_
 	const struct port_snapshot *s = &p->snap;
 	int ret;
 
-	ret = fault_point("link down");
-	if (ret >= 0)
-		ret = nl_link_updown(ctr->nl, s->ifindex, false);
-	if (ret < 0)
-		return ret;
-	p->done = P_DOWN;
+	/* the move takes the port down and drops its addresses on the way */
 	ret = fault_point("move to enforcer");
 	if (ret >= 0)
 		ret = nl_link_move(ctr->nl, s->ifindex, enf->fd, p->ex_name);
@@ -168,8 +181,6 @@ static int put_back(struct nl_ns *ctr, struct nl_ns *enf, struct pulled *p,
 			keep_first(&first, ret);
 			return err_wrap(first, "put %s back", give->name);
 		}
-	}
-	if (p->done >= P_DOWN) {
 		idx = link_index(ctr->nl, give->name);
 		ret = idx < 0 ? idx : snapshot_apply(ctr, idx, give, false);
 		keep_first(&first, ret);

@@ -307,6 +307,23 @@ static int add_each(struct apply *a, struct nl_object **objs, size_t n,
 }
 
 /*
+ * IPv4 in the kernel's order (primaries before their secondaries); IPv6 in
+ * reverse, because the kernel lists a new IPv6 address first in its scope.
+ */
+static int add_addrs(struct apply *a)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < a->s->n_addrs && ret >= 0; i++)
+		if (rtnl_addr_get_family((struct rtnl_addr *)a->s->addrs[i]) != AF_INET6)
+			ret = outcome(a, add_addr(a, a->s->addrs[i]));
+	for (size_t i = a->s->n_addrs; i-- > 0 && ret >= 0;)
+		if (rtnl_addr_get_family((struct rtnl_addr *)a->s->addrs[i]) == AF_INET6)
+			ret = outcome(a, add_addr(a, a->s->addrs[i]));
+	return ret;
+}
+
+/*
  * Per-device settings first, with duplicate address detection held off:
  * these addresses were already checked on this link, and a DAD round would
  * leave them tentative (unusable) for the workload's first second.
@@ -349,7 +366,7 @@ int snapshot_apply(struct nl_ns *ns, int ifindex, const struct port_snapshot *s,
 	if (ret >= 0)
 		ret = fault_point("addresses");
 	if (ret >= 0)
-		ret = add_each(&a, s->addrs, s->n_addrs, add_addr);
+		ret = add_addrs(&a);
 	if (dad && strcmp(dad, "0") != 0) {
 		int r = devconf_set(ns->fd, s->name, '6', "accept_dad", dad);
 

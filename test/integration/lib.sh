@@ -1,0 +1,706 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Helpers for the portcullis integration tests.  Source it from a test:
+#
+#     . "$(dirname "$0")/lib.sh"
+#     ti_init                  # root check, unique names, config, cleanup trap
+#     ti_host_create           # "host" netns with bridge br0
+#     ti_ctr_create c1 1       # "container" netns with eth0 into br0
+#     ti_ctr_start c1          # a sleep inside it; its pid in TI_LAST_PID
+#
+# Everything a test creates is named after a per-run id (TI_ID) and
+# registered for removal; ti_cleanup runs on EXIT, INT and TERM, whatever
+# state the test is in.  Nothing here touches the interfaces of the root
+# network namespace: the hook binary runs there, the test only reads it.
+#
+# Exit status of a test: 0 pass, 1 fail, 77 skip (see run.sh).
+
+set -euo pipefail
+set -E
+
+TI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TI_ROOT=$(cd "$TI_DIR/../.." && pwd)
+HOOK=${PORTCULLIS_HOOK:-$TI_ROOT/build/bin/portcullis-hook}
+TI_NAME=$(basename "${0%.sh}")
+TI_HOOK_TIMEOUT=${TI_HOOK_TIMEOUT:-30}
+
+# ---------------------------------------------------------------- messages
+
+ti_log() { printf '[%s] %s\n' "$TI_NAME" "$*" >&2; }
+
+ti_fail() {
+	printf '[%s] FAIL: %s\n' "$TI_NAME" "$*" >&2
+	exit 1
+}
+
+ti_skip() {
+	printf 'SKIP: %s\n' "$*" >&2
+	exit 77
+}
+
+ti_on_err() {
+	# only the test's own shell reports; a failing command substitution is
+	# reported by whoever checks its status
+	[ "$BASH_SUBSHELL" -eq 0 ] || return 0
+	printf '[%s] FAIL: command failed (status %s) at line %s: %s\n' \
+		"$TI_NAME" "$1" "$2" "$3" >&2
+}
+
+# ---------------------------------------------------------------- set-up
+
+# Root, tools, hook binary; unique names; config; cleanup trap.
+ti_init() {
+	[ "$(id -u)" -eq 0 ] || ti_skip "needs root (network namespaces)"
+	local c
+	for c in ip tc jq ethtool bridge timeout mktemp cksum ss nsenter; do
+		command -v "$c" >/dev/null || ti_skip "missing tool: $c"
+	done
+	[ -x "$HOOK" ] || ti_fail "hook binary not built: $HOOK"
+
+	TI_CLEANUP_CMDS=()
+	TI_PIDS=()
+	TI_NETNS=()
+	TI_CLEANED=0
+	trap 'ti_on_err $? $LINENO "$BASH_COMMAND"' ERR
+	trap 'ti_cleanup' EXIT
+	trap 'ti_log "interrupted"; exit 130' INT
+	trap 'ti_log "terminated"; exit 143' TERM
+
+	ti_make_id
+	TI_T0=$(date +%s)
+	TI_TMP=$(mktemp -d "/tmp/pcti-$TI_ID.XXXXXX")
+	TI_STATE_DIR=$(mktemp -d "/tmp/pcti-$TI_ID-state.XXXXXX")
+	TI_NS_PREFIX="pcti-$TI_ID"
+	TI_ENF_NAME="$TI_NS_PREFIX-enf"
+	TI_ENF="/run/netns/$TI_ENF_NAME"
+	TI_BPF_DIR="/sys/fs/bpf/pcti-$TI_ID"
+	TI_CFG="$TI_TMP/portcullis.json"
+	ti_config open
+	ti_addr_plan
+	ti_log "run id $TI_ID, enforcer $TI_ENF, state $TI_STATE_DIR"
+}
+
+# A short id, unique on this machine: 6 base-36 characters, re-drawn while
+# anything of that name exists.  Netns names are free-form; interface names
+# created by the tests live only in the tests' own namespaces.
+ti_make_id() {
+	local digits=0123456789abcdefghijklmnopqrstuvwxyz n i id
+	while :; do
+		n=$(( ($$ * 32768 + RANDOM * 7919 + RANDOM + SECONDS) % 2176782336 ))
+		id=
+		for i in 1 2 3 4 5 6; do
+			id+=${digits:$((n % 36)):1}
+			n=$((n / 36))
+		done
+		if ! compgen -G "/run/netns/pcti-$id-*" >/dev/null &&
+		   ! compgen -G "/tmp/pcti-$id*" >/dev/null; then
+			TI_ID=$id
+			return
+		fi
+	done
+}
+
+# Address ranges picked from the run id.  All of them are used only inside
+# namespaces this run creates.
+ti_addr_plan() {
+	local h
+	h=$(printf '%s' "$TI_ID" | cksum | cut -d' ' -f1)
+	TI_A=$((16 + h % 200))                  # 10.A.x.y
+	TI_V6=$(printf 'fd%02x:%04x:%04x' $(((h >> 8) % 256)) $(((h >> 16) % 65536)) $((h % 65536)))
+	TI_NET4="10.$TI_A.1"                    # bridge subnet, /24
+	TI_NET4B="10.$TI_A.2"                   # second-port subnet, /24
+	TI_NET4M="10.$TI_A.3"                   # macvlan subnet, /24
+	TI_GW4="$TI_NET4.1"
+	TI_GW4B="$TI_NET4B.1"
+	TI_GW4M="$TI_NET4M.1"
+	TI_NET6="$TI_V6:1"                      # bridge subnet, /64
+	TI_NET6B="$TI_V6:2"
+	TI_NET6M="$TI_V6:3"
+	TI_GW6="$TI_NET6::1"
+	TI_GW6B="$TI_NET6B::1"
+	TI_GW6M="$TI_NET6M::1"
+}
+
+# ti_config ON_FAILURE [EXTRA_JSON_MEMBERS] -> writes $TI_CFG
+ti_config() {
+	local extra=${2:-}
+	printf '{"enforcer_netns": "%s", "state_dir": "%s", "bpf_pin_dir": "%s", "on_failure": "%s", "log_level": "info"%s}\n' \
+		"$TI_ENF" "$TI_STATE_DIR" "$TI_BPF_DIR" "$1" "${extra:+, $extra}" >"$TI_CFG"
+}
+
+# Run CMD at cleanup (before namespaces go), last registered first.
+ti_on_cleanup() { TI_CLEANUP_CMDS+=("$*"); }
+
+ti_cleanup() {
+	local rc=$? i pid ns
+	[ "$TI_CLEANED" = 1 ] && return
+	TI_CLEANED=1
+	trap - ERR
+	set +e
+	for ((i = ${#TI_CLEANUP_CMDS[@]} - 1; i >= 0; i--)); do
+		eval "${TI_CLEANUP_CMDS[$i]}" >/dev/null 2>&1
+	done
+	for pid in "${TI_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${TI_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${TI_NETNS[@]}" "$TI_ENF_NAME"; do
+		[ -e "/run/netns/$ns" ] || continue
+		# processes the hook or a test may have left inside
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null || { umount "/run/netns/$ns" 2>/dev/null; rm -f "/run/netns/$ns"; }
+	done
+	[ -n "${TI_BPF_DIR:-}" ] && [ -d "$TI_BPF_DIR" ] && rm -rf "$TI_BPF_DIR"
+	[ -n "${TI_STATE_DIR:-}" ] && rm -rf "$TI_STATE_DIR"
+	[ -n "${TI_TMP:-}" ] && rm -rf "$TI_TMP"
+	if [ "$rc" -eq 0 ]; then
+		ti_log "PASS"
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------- topology
+
+ti_netns_add() {
+	ip netns add "$1"
+	TI_NETNS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+ti_netns_inode() { stat -L -c %i "/run/netns/$1"; }
+
+# The "host": a netns with bridge br0 and the gateway addresses v4 and v6 of
+# the subnets A and B.
+ti_host_create() {
+	TI_HOST="$TI_NS_PREFIX-host"
+	ti_netns_add "$TI_HOST"
+	# no IPv6 DAD on the host side: its veths see carrier changes at every
+	# pull and release, and DAD is not what these tests are about
+	ip netns exec "$TI_HOST" sysctl -q -w net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+	# a fixed MAC: otherwise the bridge takes the lowest of its ports' and
+	# changes it when that port goes, and the containers' ARP entries for
+	# the gateway go stale
+	ip -n "$TI_HOST" link add br0 address "$(printf '02:%02x:00:00:00:01' "$TI_A")" type bridge
+	ip -n "$TI_HOST" link set br0 up
+	ip -n "$TI_HOST" addr add "$TI_GW4/24" dev br0
+	ip -n "$TI_HOST" addr add "$TI_GW4B/24" dev br0
+	ip -n "$TI_HOST" addr add "$TI_GW6/64" dev br0 nodad
+	ip -n "$TI_HOST" addr add "$TI_GW6B/64" dev br0 nodad
+}
+
+declare -A CTR_NS CTR_PIDS CTR_IP4 CTR_IP6 CTR_HOSTIF CTR_HOSTIDX CTR_MAC CTR_BUNDLE
+
+# ti_ctr_create NAME K [second]
+# A "container" netns NAME with eth0 (veth, peer hK in br0), K in 1..99.
+# IPv4 10.A.1.(10+K)/24 and a secondary 10.A.1.(100+K)/24 with finite
+# lifetimes; IPv6 V6:1::(10+K)/64 and one with finite lifetimes; default
+# routes v4/v6; a policy-routing table 100 with metric and src hint and its
+# rules; an on-link route with a metric; permanent neighbours v4/v6;
+# non-default per-device sysctls, MTU and txqueuelen (accept_dad=0 for odd K).
+# With "second", a second port eth1 (peer gK in br0) in the subnets B.
+# Fixed ifindexes: host peer 100+2K (eth1's: 300+2K), eth0 101+2K (eth1 301+2K),
+# so that the host-side peer's index is free in the enforcer netns.
+ti_ctr_create() {
+	local name=$1 k=$2 second=${3:-}
+	local ns="$TI_NS_PREFIX-$name"
+	ti_netns_add "$ns"
+	CTR_NS[$name]=$ns
+	CTR_PIDS[$name]=
+	CTR_IP4[$name]="$TI_NET4.$((10 + k))"
+	CTR_IP6[$name]="$TI_NET6::$((10 + k))"
+	CTR_HOSTIF[$name]="h$k"
+	CTR_HOSTIDX[$name]=$((100 + 2 * k))
+	CTR_MAC[$name]=$(printf '02:%02x:00:00:01:%02x' "$TI_A" "$k")
+	ti_ctr_port "$ns" eth0 "h$k" $((100 + 2 * k)) $((101 + 2 * k)) "${CTR_MAC[$name]}" \
+		"$TI_NET4" "$TI_NET6" "$k"
+	if [ "$second" = second ]; then
+		ti_ctr_port "$ns" eth1 "g$k" $((300 + 2 * k)) $((301 + 2 * k)) \
+			"$(printf '02:%02x:00:00:02:%02x' "$TI_A" "$k")" "$TI_NET4B" "$TI_NET6B" "$k"
+	fi
+	ti_ctr_routes "$ns" "$k"
+	ti_bundle "$name"
+}
+
+# ti_ctr_port NS DEV HOSTDEV HOSTIDX IDX MAC NET4 NET6 K
+ti_ctr_port() {
+	local ns=$1 dev=$2 hdev=$3 hidx=$4 idx=$5 mac=$6 n4=$7 n6=$8 k=$9
+	ip -n "$TI_HOST" link add "$hdev" index "$hidx" mtu 1480 type veth \
+		peer name "$dev" netns "$ns" index "$idx"
+	ip -n "$TI_HOST" link set "$hdev" master br0 up
+	ip -n "$ns" link set "$dev" address "$mac" mtu 1480 txqueuelen 500
+	# DAD off on odd K only: the even ones keep the default, so that the
+	# hook's handling of DAD on the new port is seen too
+	ip netns exec "$ns" sysctl -q -w \
+		"net.ipv6.conf.$dev.accept_dad=$((1 - k % 2))" \
+		"net.ipv6.conf.$dev.accept_ra=0" \
+		"net.ipv6.conf.$dev.autoconf=0" \
+		"net.ipv4.conf.$dev.arp_ignore=1" \
+		"net.ipv4.conf.$dev.rp_filter=2"
+	ip -n "$ns" link set "$dev" up
+	ip -n "$ns" addr add "$n4.$((10 + k))/24" dev "$dev"
+	ip -n "$ns" addr add "$n4.$((100 + k))/24" dev "$dev" valid_lft 3600 preferred_lft 1800
+	ip -n "$ns" addr add "$n6::$((10 + k))/64" dev "$dev" nodad
+	ip -n "$ns" addr add "$n6::$((100 + k))/64" dev "$dev" nodad valid_lft 3600 preferred_lft 1800
+	ip -n "$ns" addr add "$n6:0:1:0:$((10 + k))/64" dev "$dev" nodad noprefixroute
+	ip -n "$ns" neigh add "$n4.250" lladdr "$(printf '02:00:00:fa:%02x:01' "$k")" dev "$dev" nud permanent
+	ip -n "$ns" neigh add "$n6::250" lladdr "$(printf '02:00:00:fa:%02x:02' "$k")" dev "$dev" nud permanent
+}
+
+ti_ctr_routes() {
+	local ns=$1 k=$2
+	ip -n "$ns" route add default via "$TI_GW4" dev eth0
+	ip -n "$ns" -6 route add default via "$TI_GW6" dev eth0
+	ip -n "$ns" route add "10.$TI_A.200.0/24" via "$TI_GW4" dev eth0 table 100 metric 50 \
+		src "$TI_NET4.$((10 + k))"
+	ip -n "$ns" -6 route add "$TI_V6:200::/64" via "$TI_GW6" dev eth0 table 100 metric 50 \
+		src "$TI_NET6::$((10 + k))"
+	ip -n "$ns" route add "10.$TI_A.201.0/24" dev eth0 scope link metric 300
+	ip -n "$ns" -6 route add "$TI_V6:201::/64" dev eth0 metric 300
+	ip -n "$ns" rule add from "10.$TI_A.9.0/24" lookup 100 pref 1000
+	ip -n "$ns" -6 rule add from "$TI_V6:9::/64" lookup 100 pref 1000
+}
+
+# A bundle directory whose config.json names the container netns, as runc
+# and podman write it.
+ti_bundle() {
+	local name=$1 b="$TI_TMP/bundle-$1"
+	mkdir -p "$b"
+	jq -n --arg p "/run/netns/${CTR_NS[$name]}" \
+		'{ociVersion: "1.0.2", linux: {namespaces: [{type: "pid"}, {type: "mount"}, {type: "network", path: $p}]}}' \
+		>"$b/config.json"
+	CTR_BUNDLE[$name]=$b
+}
+
+# ti_ctr_start NAME: a sleep inside the container netns; pid in TI_LAST_PID.
+ti_ctr_start() {
+	local name=$1 ns=${CTR_NS[$1]} pid ino i
+	ip netns exec "$ns" sleep 900 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	TI_PIDS+=("$pid")
+	CTR_PIDS[$name]="${CTR_PIDS[$name]} $pid"
+	ino=$(ti_netns_inode "$ns")
+	for ((i = 0; i < 200; i++)); do
+		[ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$ino" ] && break
+		sleep 0.01
+	done
+	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$ino" ] || ti_fail "sleep $pid did not enter $ns"
+	TI_LAST_PID=$pid
+}
+
+# ti_pid_start NETNS_NAME: a sleep in any netns (the enforcer, say).
+ti_pid_start() {
+	ip netns exec "$1" sleep 900 </dev/null >/dev/null 2>&1 &
+	TI_PIDS+=("$!")
+	TI_LAST_PID=$!
+	local i ino
+	ino=$(ti_netns_inode "$1")
+	for ((i = 0; i < 200; i++)); do
+		[ "$(stat -L -c %i "/proc/$TI_LAST_PID/ns/net" 2>/dev/null)" = "$ino" ] && return
+		sleep 0.01
+	done
+	ti_fail "sleep $TI_LAST_PID did not enter $1"
+}
+
+# Kill one pid started by ti_*_start (the "container process exits").
+ti_kill() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# Kill the processes of a container and delete its netns.
+ti_ctr_destroy() {
+	local name=$1 pid
+	for pid in ${CTR_PIDS[$name]}; do
+		ti_kill "$pid"
+	done
+	ip netns del "${CTR_NS[$name]}"
+}
+
+# ---------------------------------------------------------------- the hook
+
+# ti_cid TAG: a container id for this run, 64 hex digits as runtimes make them.
+ti_cid() { printf '%s/%s' "$TI_ID" "$1" | sha256sum | cut -c1-64; }
+
+# ti_state_pre ID PID [BUNDLE] [ANNOTATIONS_JSON]
+ti_state_pre() {
+	jq -cn --arg id "$1" --argjson pid "$2" --arg b "${3:-}" --argjson a "${4:-null}" \
+		'{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid}
+		 + (if $b != "" then {bundle: $b} else {} end)
+		 + (if $a != null then {annotations: $a} else {} end)'
+}
+
+# ti_state_post ID [BUNDLE]
+ti_state_post() {
+	jq -cn --arg id "$1" --arg b "${2:-}" \
+		'{ociVersion: "1.0.2", id: $id, status: "stopped"}
+		 + (if $b != "" then {bundle: $b} else {} end)'
+}
+
+# ti_hook_in STDIN_FILE ARGS...: runs the hook, sets HOOK_RC, HOOK_OUT, HOOK_ERR.
+ti_hook_in() {
+	local in=$1
+	shift
+	HOOK_RC=0
+	timeout "$TI_HOOK_TIMEOUT" "$HOOK" "$@" <"$in" >"$TI_TMP/hook.out" 2>"$TI_TMP/hook.err" || HOOK_RC=$?
+	HOOK_OUT=$(cat "$TI_TMP/hook.out")
+	HOOK_ERR=$(cat "$TI_TMP/hook.err")
+	[ "$HOOK_RC" -ne 124 ] || ti_fail "hook timed out after ${TI_HOOK_TIMEOUT}s: $*"
+}
+
+# ti_hook ARGS...: no stdin, default config.
+ti_hook() { ti_hook_in /dev/null --config "$TI_CFG" "$@"; }
+
+# ti_stage STAGE JSON [CONFIG]
+ti_stage() {
+	printf '%s\n' "$2" >"$TI_TMP/state.json"
+	ti_hook_in "$TI_TMP/state.json" --config "${3:-$TI_CFG}" "$1"
+}
+
+# ti_prestart NAME ID [PID]: prestart for a container (pid: its last sleep).
+ti_prestart() {
+	local pid=${3:-${CTR_PIDS[$1]##* }}
+	ti_stage prestart "$(ti_state_pre "$2" "$pid" "${CTR_BUNDLE[$1]}")"
+}
+
+ti_poststop() { ti_stage poststop "$(ti_state_post "$2" "${CTR_BUNDLE[$1]}")"; }
+
+ti_hook_show() {
+	printf '  exit %s\n  stdout: %s\n  stderr: %s\n' "$HOOK_RC" "$HOOK_OUT" "$HOOK_ERR" >&2
+}
+
+# ti_expect_rc RC WHAT
+ti_expect_rc() {
+	if [ "$HOOK_RC" -ne "$1" ]; then
+		ti_hook_show
+		ti_fail "$2: expected exit $1, got $HOOK_RC"
+	fi
+}
+
+# ti_expect_one_line WHAT: stderr is exactly one non-empty line.
+ti_expect_one_line() {
+	local n
+	n=$(grep -c '' "$TI_TMP/hook.err" || true)
+	if [ "$n" -ne 1 ] || [ -z "$HOOK_ERR" ]; then
+		ti_hook_show
+		ti_fail "$1: expected exactly one line on stderr, got $n"
+	fi
+}
+
+ti_status_json() {
+	ti_hook status --json
+	ti_expect_rc 0 "status --json"
+	[ -n "$HOOK_OUT" ] && jq -e 'type == "array"' <<<"$HOOK_OUT" >/dev/null ||
+		ti_fail "status --json is not a JSON array: '$HOOK_OUT'"
+	printf '%s\n' "$HOOK_OUT"
+}
+
+# ---------------------------------------------------------------- pictures
+
+# Wait (bounded) until no IPv6 address in NS is tentative (DAD running).
+ti_wait_dad() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(ip -n "$1" -6 addr show tentative)" ] && return 0
+		sleep 0.05
+	done
+	ti_log "warning: tentative addresses in $1 after 5s"
+}
+
+# ti_dump NS [MODE] [PORTS...]: a normalized picture of a netns on stdout.
+# MODE strict: everything but counters.  pulled: also masks what a new veth
+# cannot keep - its own ifindex, and its peer's index and netns id (the peer
+# index is checked separately).  kind: like pulled, and for the named PORTS
+# also what belongs to the link kind (used when a macvlan becomes a veth).
+# Addresses are kept in the kernel's order (it decides the primary IPv4
+# address and is what `ip addr` shows).
+# Finite address lifetimes and route expiries count down: they are shown as
+# "remaining + seconds since the test started" rounded to 100 s, a constant
+# for a lifetime set at the start of the test and carried over; bridge
+# timers (gc_timer, forward_delay_timer, ...) are left out.
+ti_dump() {
+	local ns=$1 mode=${2:-strict}
+	shift $(($# >= 2 ? 2 : $#))
+	local ports
+	ports=$(printf '%s\n' "$@" | jq -Rsc 'split("\n") | map(select(. != ""))')
+	ti_wait_dad "$ns"
+	local el=$(($(date +%s) - TI_T0))
+	echo "## links"
+	ip -n "$ns" -d -j link show | jq -S --arg mode "$mode" --argjson ports "$ports" '
+		[ .[] | del(.stats, .stats64)
+		  | walk(if type == "object" then with_entries(select(.key | endswith("_timer") | not)) else . end)
+		  | if $mode != "strict" then del(.ifindex, .link_index, .link_netnsid, .link) else . end
+		  | if $mode == "kind" and (.ifname as $n | $ports | index($n)) then
+		      del(.linkinfo, .num_tx_queues, .num_rx_queues, .max_mtu, .min_mtu,
+		          .tso_max_size, .tso_max_segs, .gso_max_size, .gso_max_segs,
+		          .gro_max_size, .gso_ipv4_max_size, .gro_ipv4_max_size)
+		    else . end
+		] | sort_by(.ifname)'
+	echo "## addresses"
+	ip -n "$ns" -j addr show | jq -S --argjson el "$el" '
+		def r: if . == 4294967295 then . else (((. + $el) / 100) | round) * 100 end;
+		[ .[] | {ifname, addr_info: ([.addr_info[]
+		      | .valid_life_time |= r | .preferred_life_time |= r])} ]
+		  | sort_by(.ifname)'
+	echo "## routes"
+	{
+		ip -n "$ns" -d -4 route show table all
+		ip -n "$ns" -d -6 route show table all
+	} | awk -v el="$el" '{ for (i = 1; i < NF; i++) if ($i == "expires") { v = $(i + 1); sub(/sec$/, "", v); $(i + 1) = int((v + el + 50) / 100) * 100 "s~" } print }' | sort
+	echo "## rules"
+	ip -n "$ns" -4 rule show
+	ip -n "$ns" -6 rule show
+	echo "## permanent neighbours"
+	{
+		ip -n "$ns" -4 neigh show nud permanent
+		ip -n "$ns" -6 neigh show nud permanent
+	} | sort
+	# per-device sysctls and offload features, one process for all devices
+	local devs noeth=
+	devs=$(ip -n "$ns" -j link show | jq -r '.[].ifname | select(. != "lo")' | sort)
+	[ "$mode" = kind ] && noeth=" $* "
+	# shellcheck disable=SC2086
+	NOETH=$noeth ip netns exec "$ns" bash -c '
+		for dev in "$@"; do
+			echo "## sysctls $dev"
+			for d in /proc/sys/net/ipv4/conf/$dev /proc/sys/net/ipv6/conf/$dev; do
+				[ -d "$d" ] || continue
+				for f in "$d"/*; do
+					case $f in */stable_secret) continue ;; esac
+					IFS= read -r v <"$f" 2>/dev/null || v="<unreadable>"
+					printf "%s=%s\n" "${f#/proc/sys/net/}" "$v"
+				done
+			done
+			case $NOETH in *" $dev "*) continue ;; esac
+			echo "## ethtool -k $dev"
+			ethtool -k "$dev" 2>&1 | sed 1d
+		done' _ $devs
+}
+
+# ti_dump_to FILE NS [MODE] [PORTS...]
+ti_dump_to() {
+	local f=$1
+	shift
+	ti_dump "$@" >"$f"
+}
+
+# ti_assert_same A B WHAT: two dump files are equal, else diff -u and fail.
+ti_assert_same() {
+	if ! diff -u "$1" "$2" >"$TI_TMP/diff.txt"; then
+		cat "$TI_TMP/diff.txt" >&2
+		ti_fail "$3: pictures differ (diff above: - expected, + actual)"
+	fi
+}
+
+# ti_assert_eq EXPECTED ACTUAL WHAT
+ti_assert_eq() {
+	[ "$1" = "$2" ] || ti_fail "$3: expected '$1', got '$2'"
+}
+
+ti_link_exists() { ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+
+# Interface names in NS matching an extended regex, one a line, sorted.
+ti_links() {
+	ip -n "$1" -j link show | jq -r '.[].ifname' | { grep -E "$2" || true; } | sort
+}
+
+# Enforcer ports (vex*/vin*), empty when the enforcer netns does not exist.
+ti_enf_ports() {
+	[ -e "$TI_ENF" ] || return 0
+	ti_links "$TI_ENF_NAME" '^v(ex|in)'
+}
+
+# ti_wait_until SECONDS CMD...: poll CMD (every 50 ms) until it succeeds.
+ti_wait_until() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
+ti_no_enf_ports() { [ -z "$(ti_enf_ports)" ]; }
+
+ti_state_files() { find "$TI_STATE_DIR" -maxdepth 1 -name 'netns-*.json' -printf '%f\n' | sort; }
+
+# The enforcer netns holds only lo, vbr-neuv and vth-neuv; no state records.
+ti_assert_enf_clean() {
+	ti_wait_until 5 ti_no_enf_ports || ti_fail "$1: enforcer still has ports: $(ti_enf_ports | tr '\n' ' ')"
+	if [ -e "$TI_ENF" ]; then
+		local l
+		l=$(ti_links "$TI_ENF_NAME" . | tr '\n' ' ')
+		ti_assert_eq "lo vbr-neuv vth-neuv " "$l" "$1: enforcer links"
+	fi
+	[ -z "$(ti_state_files)" ] || ti_fail "$1: state records left: $(ti_state_files | tr '\n' ' ')"
+}
+
+# No vex*/vin* in the enforcer netns and no state record (after a refusal,
+# a bad input or a rolled-back pull).
+ti_assert_no_interception() {
+	ti_wait_until 5 ti_no_enf_ports || ti_fail "$1: enforcer has ports: $(ti_enf_ports | tr '\n' ' ')"
+	[ -z "$(ti_state_files)" ] || ti_fail "$1: state records: $(ti_state_files | tr '\n' ' ')"
+}
+
+# JSON of a link in a netns.
+ti_link_json() { ip -n "$1" -d -j link show dev "$2" | jq -c '.[0]'; }
+
+# ti_assert_up NS DEV: admin up and carrier.
+ti_assert_up() {
+	local j
+	j=$(ti_link_json "$1" "$2") || ti_fail "$2 missing in $1"
+	jq -e '(.flags | index("UP")) and (.flags | index("LOWER_UP"))' <<<"$j" >/dev/null ||
+		ti_fail "$2 in $1 is not up with carrier: $(jq -c .flags <<<"$j")"
+}
+
+# ---------------------------------------------------------------- traffic
+
+# ti_ping NS DEST: one echo answered within 3 s.
+ti_ping() {
+	ip netns exec "$1" ping -n -q -c 1 -w 3 "$2" >/dev/null 2>&1 ||
+		ti_fail "ping $2 from $1 failed"
+}
+
+# ti_tcp SERVER_NS SERVER_ADDR CLIENT_NS PORT: 1 MB random data, echoed back
+# by a socat server, must come back byte for byte.
+ti_tcp() {
+	local sns=$1 addr=$2 cns=$3 port=$4 proto=TCP4 listen=TCP4-LISTEN dst=$2
+	case $addr in *:*) proto=TCP6 listen=TCP6-LISTEN dst="[$addr]" ;; esac
+	head -c 1000000 /dev/urandom >"$TI_TMP/tcp.in"
+	ip netns exec "$sns" timeout 20 socat -T 10 "$listen:$port,bind=$dst,reuseaddr" EXEC:cat \
+		</dev/null >/dev/null 2>"$TI_TMP/tcp.srv" &
+	local spid=$!
+	TI_PIDS+=("$spid")
+	ti_wait_until 5 ti_listening "$sns" "$port" || ti_fail "socat server on $addr:$port did not start"
+	ip netns exec "$cns" timeout 20 socat -T 10 - "$proto:$dst:$port,shut-down" \
+		<"$TI_TMP/tcp.in" >"$TI_TMP/tcp.out" 2>"$TI_TMP/tcp.cli" || {
+		cat "$TI_TMP/tcp.cli" "$TI_TMP/tcp.srv" >&2
+		ti_fail "TCP exchange $cns -> $addr:$port failed"
+	}
+	wait "$spid" 2>/dev/null || true
+	cmp -s "$TI_TMP/tcp.in" "$TI_TMP/tcp.out" ||
+		ti_fail "TCP exchange $cns -> $addr:$port: data differs ($(stat -c %s "$TI_TMP/tcp.out") of 1000000 bytes back)"
+}
+
+ti_listening() { [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ]; }
+
+# Full connectivity check of container NAME: gateway v4/v6 and, for each
+# other container, v4/v6.
+ti_reach() {
+	local name=$1 other
+	shift
+	ti_ping "${CTR_NS[$name]}" "$TI_GW4"
+	ti_ping "${CTR_NS[$name]}" "$TI_GW6"
+	for other in "$@"; do
+		ti_ping "${CTR_NS[$name]}" "${CTR_IP4[$other]}"
+		ti_ping "${CTR_NS[$name]}" "${CTR_IP6[$other]}"
+	done
+}
+
+# ---------------------------------------------------------------- pulled picture
+
+# ti_ifindex NS DEV
+ti_ifindex() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].ifindex'; }
+
+# The vbr-neuv/vth-neuv pair: ifindex 10000000/10000001 (free in a fresh
+# enforcer netns), peers of each other, MTU 1500, up.
+ti_assert_enf_pair() {
+	[ -e "$TI_ENF" ] || ti_fail "enforcer netns $TI_ENF does not exist"
+	local vbr vth
+	vbr=$(ti_link_json "$TI_ENF_NAME" vbr-neuv) || ti_fail "no vbr-neuv in the enforcer"
+	vth=$(ti_link_json "$TI_ENF_NAME" vth-neuv) || ti_fail "no vth-neuv in the enforcer"
+	ti_assert_eq 10000000 "$(jq -r .ifindex <<<"$vbr")" "vbr-neuv ifindex"
+	ti_assert_eq 10000001 "$(jq -r .ifindex <<<"$vth")" "vth-neuv ifindex"
+	# a veth peer in the same netns is shown by name
+	ti_assert_eq vth-neuv "$(jq -r .link <<<"$vbr")" "vbr-neuv peer"
+	ti_assert_eq vbr-neuv "$(jq -r .link <<<"$vth")" "vth-neuv peer"
+	ti_assert_eq "veth veth" "$(jq -r .linkinfo.info_kind <<<"$vbr") $(jq -r .linkinfo.info_kind <<<"$vth")" "pair kind"
+	ti_assert_eq "1500 1500" "$(jq -r .mtu <<<"$vbr") $(jq -r .mtu <<<"$vth")" "pair MTU"
+	ti_assert_up "$TI_ENF_NAME" vbr-neuv
+	ti_assert_up "$TI_ENF_NAME" vth-neuv
+}
+
+# ti_assert_tc_redirect DEV PEER: an ingress filter on DEV redirects to PEER.
+ti_assert_tc_redirect() {
+	local out
+	out=$(tc -n "$TI_ENF_NAME" filter show dev "$1" ingress)
+	grep -q "Redirect to device $2" <<<"$out" ||
+		ti_fail "no ingress redirect $1 -> $2 in the enforcer; tc filter show: $out"
+}
+
+# ti_assert_port_pulled NS DEV HOSTDEV HOSTIDX MAC EX IN [KIND]
+# The container port DEV is a new veth with the original MAC whose peer IN
+# (in the enforcer) has ifindex HOSTIDX; the original port EX is in the
+# enforcer, still the peer of HOSTDEV in the host netns (for a veth), both
+# up and forwarding to each other.
+ti_assert_port_pulled() {
+	local ns=$1 dev=$2 hdev=$3 hidx=$4 mac=$5 ex=$6 in=$7 kind=${8:-veth}
+	local c e i h
+	c=$(ti_link_json "$ns" "$dev") || ti_fail "$dev missing in $ns after the pull"
+	e=$(ti_link_json "$TI_ENF_NAME" "$ex") || ti_fail "$ex missing in the enforcer; has: $(ti_links "$TI_ENF_NAME" . | tr '\n' ' ')"
+	i=$(ti_link_json "$TI_ENF_NAME" "$in") || ti_fail "$in missing in the enforcer; has: $(ti_links "$TI_ENF_NAME" . | tr '\n' ' ')"
+	ti_assert_eq veth "$(jq -r .linkinfo.info_kind <<<"$c")" "$ns $dev kind after the pull"
+	ti_assert_eq "$mac" "$(jq -r .address <<<"$c")" "$ns $dev MAC after the pull"
+	ti_assert_eq "$mac" "$(jq -r .address <<<"$e")" "$ex MAC"
+	ti_assert_eq "$kind" "$(jq -r .linkinfo.info_kind <<<"$e")" "$ex kind"
+	ti_assert_eq veth "$(jq -r .linkinfo.info_kind <<<"$i")" "$in kind"
+	# iflink of the new port = its peer's ifindex = the host peer's old index
+	ti_assert_eq "$(jq -r .ifindex <<<"$i")" "$(jq -r .link_index <<<"$c")" "$ns $dev iflink vs $in ifindex"
+	ti_assert_eq "$hidx" "$(jq -r .ifindex <<<"$i")" "$in ifindex (the host-side peer's)"
+	ti_assert_eq "$(jq -r .ifindex <<<"$c")" "$(jq -r .link_index <<<"$i")" "$in iflink"
+	if [ "$kind" = veth ]; then
+		h=$(ti_link_json "$TI_HOST" "$hdev") || ti_fail "host-side $hdev vanished"
+		ti_assert_eq "$(jq -r .ifindex <<<"$e")" "$(jq -r .link_index <<<"$h")" "$hdev peer is $ex"
+		ti_assert_eq br0 "$(jq -r .master <<<"$h")" "$hdev master"
+		ti_assert_up "$TI_HOST" "$hdev"
+	fi
+	ti_assert_up "$ns" "$dev"
+	ti_assert_up "$TI_ENF_NAME" "$ex"
+	ti_assert_up "$TI_ENF_NAME" "$in"
+	ti_assert_tc_redirect "$ex" "$in"
+	ti_assert_tc_redirect "$in" "$ex"
+}
+
+# ti_assert_pulled NAME PID: eth0 of a one-port container, named vexPID-0/vinPID-0.
+ti_assert_pulled() {
+	local name=$1 pid=$2
+	ti_assert_port_pulled "${CTR_NS[$name]}" eth0 "${CTR_HOSTIF[$name]}" "${CTR_HOSTIDX[$name]}" \
+		"${CTR_MAC[$name]}" "vex$pid-0" "vin$pid-0"
+}
+
+# ti_assert_record JSON NAME PID IDS...: the status record of a container
+# netns: inode, first pid, the container ids (in order), and for each port
+# the names and indexes as they are in the namespaces now.
+ti_assert_record() {
+	local all=$1 name=$2 pid=$3 ino rec
+	shift 3
+	ino=$(ti_netns_inode "${CTR_NS[$name]}")
+	rec=$(jq -c --argjson ino "$ino" '[.[] | select(.netns_inode == $ino)]' <<<"$all")
+	ti_assert_eq 1 "$(jq length <<<"$rec")" "status records for $name (inode $ino)"
+	rec=$(jq -c '.[0]' <<<"$rec")
+	ti_assert_eq "$pid" "$(jq -r .pid <<<"$rec")" "$name record pid"
+	ti_assert_eq "$*" "$(jq -r '[.containers[].id] | join(" ")' <<<"$rec")" "$name record containers"
+	[ -f "$TI_STATE_DIR/netns-$ino.json" ] || ti_fail "no state file netns-$ino.json; have: $(ti_state_files | tr '\n' ' ')"
+	local n p ctr ex in
+	n=$(jq '.ports | length' <<<"$rec")
+	[ "$n" -ge 1 ] || ti_fail "$name record has no ports"
+	for ((p = 0; p < n; p++)); do
+		local port
+		port=$(jq -c ".ports[$p]" <<<"$rec")
+		ctr=$(jq -r .name <<<"$port")
+		ex=$(jq -r .ex_name <<<"$port")
+		in=$(jq -r .in_name <<<"$port")
+		[[ $ex =~ ^vex$pid-[0-9a-z]+$ ]] || ti_fail "$name ex_name '$ex' is not vex$pid-<ordinal>"
+		[[ $in =~ ^vin$pid-[0-9a-z]+$ ]] || ti_fail "$name in_name '$in' is not vin$pid-<ordinal>"
+		ti_assert_eq "$(ti_ifindex "${CTR_NS[$name]}" "$ctr")" "$(jq -r .ctr_ifindex <<<"$port")" "$name $ctr ctr_ifindex"
+		ti_assert_eq "$(ti_ifindex "$TI_ENF_NAME" "$ex")" "$(jq -r .ex_ifindex <<<"$port")" "$name $ex ex_ifindex"
+		ti_assert_eq "$(ti_ifindex "$TI_ENF_NAME" "$in")" "$(jq -r .in_ifindex <<<"$port")" "$name $in in_ifindex"
+		ti_assert_eq "$(ip -n "${CTR_NS[$name]}" -j link show dev "$ctr" | jq -r '.[0].address')" \
+			"$(jq -r .mac <<<"$port")" "$name $ctr mac in the record"
+	done
+}
