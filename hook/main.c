@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* portcullis-hook: the OCI hook and the operator's subcommands around it. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,24 @@ static void usage(FILE *f)
 		   "       portcullis-hook [--config FILE] gc\n"
 		   "STAGE: prestart or createRuntime (pull the container's ports), poststop (release),\n"
 		   "       auto (either, from the state's status: for hooks.d)\n");
+}
+
+/*
+ * A pull, release or gc takes milliseconds and must finish (or roll back)
+ * once begun: a runtime's timeout or a stray Ctrl-C must not leave a
+ * container half-moved.  Only SIGKILL can stop the hook.
+ */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 /* One line for a bad invocation; --help has the whole text. */
@@ -71,6 +90,7 @@ int main(int argc, char **argv)
 	o.cfg = &cfg;
 	o.argc = argc - optind;
 	o.argv = argv + optind;
+	block_signals();
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(o.argv[0], commands[i].name) == 0)
 			return commands[i].run(&o);
