@@ -142,20 +142,26 @@ static int on_ack(struct nl_msg *msg, void *arg)
 
 int nl_talk(struct nl_sock *sk, struct nl_msg *msg, const char *what)
 {
+	struct nl_cb *own = nl_socket_get_cb(sk), *cb;
 	struct talk t = { 0 };
 	int ret;
 
-	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_error, &t);
-	nl_socket_modify_cb(sk, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &t);
+	/* private callbacks: the socket's own stay as libnl's dumps expect them */
+	cb = own ? nl_cb_clone(own) : NULL;
+	nl_cb_put(own);
+	if (!cb) {
+		nlmsg_free(msg);
+		return err_set(-ENOMEM, "%s", what);
+	}
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &t);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &t);
 	ret = nl_send_auto(sk, msg);
 	nlmsg_free(msg);
-	if (ret < 0)
-		return nl_fail(ret, what);
-	while (!t.done) {
-		ret = nl_recvmsgs_default(sk);
-		if (ret < 0 && !t.done)
-			return nl_fail(ret, what);
-	}
+	while (ret >= 0 && !t.done)
+		ret = nl_recvmsgs(sk, cb);
+	nl_cb_put(cb);
+	if (!t.done)
+		return nl_fail(ret < 0 ? ret : -NLE_FAILURE, what);
 	if (t.error == 0)
 		return 0;
 	if (t.ext[0])
