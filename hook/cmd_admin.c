@@ -3,12 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attach.h"
 #include "err.h"
 #include "hook.h"
 #include "intercept.h"
 #include "log.h"
-#include "state.h"
 
 int cmd_restore(const struct hook_opts *o)
 {
@@ -48,19 +46,8 @@ int cmd_mode(const struct hook_opts *o)
 		pr_err("usage: mode ID off|pass|tap|fwd");
 		return EXIT_USAGE;
 	}
-	if (m == MODE_OFF)
-		return cmd_restore(&(struct hook_opts){ .cfg = o->cfg, .argc = 2, .argv = o->argv });
-	if (attach_effective_mode(m) != m) {
-		pr_err("mode %s: not available in this release (pass only)", o->argv[2]);
-		return EXIT_FAIL;
-	}
-	struct state_rec rec = { 0 };
-	size_t idx;
-	int ret = state_find_ctr(o->cfg->state_dir, o->argv[1], false, &rec, &idx);
-
-	state_rec_free(&rec);
-	if (ret < 0) {
-		pr_err("mode %s: %s", o->argv[1], ret == -ENOENT ? "not intercepted" : err_msg());
+	if (intercept_set_mode(o->cfg, o->argv[1], m) < 0) {
+		pr_err("mode %s %s: %s", o->argv[1], o->argv[2], err_msg());
 		return EXIT_FAIL;
 	}
 	printf("%s: mode %s\n", o->argv[1], o->argv[2]);

@@ -157,6 +157,38 @@ int devconf_set(int nsfd, const char *ifname, char family, const char *name, con
 	return ret;
 }
 
+struct read_job {
+	const char *ifname, *name;
+	char family;
+	char *buf;
+	size_t len;
+};
+
+static int read_in_ns(void *arg)
+{
+	struct read_job *j = arg;
+	char path[PATH_MAX];
+	int dirfd, ret;
+
+	conf_dir(path, sizeof(path), j->family, j->ifname);
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	ret = read_value(dirfd, j->name, j->buf, j->len);
+	close(dirfd);
+	return ret;
+}
+
+int devconf_read(int nsfd, const char *ifname, char family, const char *name, char *buf, size_t len)
+{
+	struct read_job j = { ifname, name, family, buf, len };
+	int ret = netns_run(nsfd, read_in_ns, &j);
+
+	if (ret < 0)
+		return err_set(ret, "read net.ipv%c.conf.%s.%s", family, ifname, name);
+	return 0;
+}
+
 const char *devconf_find(const struct devconf_snapshot *snap, char family, const char *name)
 {
 	for (size_t i = 0; i < snap->n; i++)

@@ -33,6 +33,8 @@ int devconf_get(int nsfd, const char *ifname, struct devconf_snapshot *snap);
 int devconf_apply(int nsfd, const char *ifname, const struct devconf_snapshot *snap);
 /* Write one setting. */
 int devconf_set(int nsfd, const char *ifname, char family, const char *name, const char *value);
+/* Read one setting (ifname may be "all" or "default") into buf. */
+int devconf_read(int nsfd, const char *ifname, char family, const char *name, char *buf, size_t len);
 /* The value of name in snap, or NULL. */
 const char *devconf_find(const struct devconf_snapshot *snap, char family, const char *name);
 

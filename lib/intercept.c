@@ -7,17 +7,43 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach.h"
+#include "dpath.h"
 #include "enforcer.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
+#include "naming.h"
 #include "netns.h"
 #include "nl.h"
 #include "pull.h"
 #include "state.h"
 
-#define BACKEND_NAME "u32" /* the pass-mode steering of this release */
+/* The enforcer namespace and its data path, open for one hook run. */
+struct enforcer {
+	struct nl_ns ns;
+	struct dpath *dp;
+};
+
+static int enf_open(const struct pc_config *cfg, bool create, struct enforcer *e)
+{
+	int ret;
+
+	e->dp = NULL;
+	ret = enforcer_open(cfg, create, &e->ns);
+	if (ret < 0)
+		return ret;
+	ret = dpath_open(cfg, &e->ns, &e->dp);
+	if (ret < 0)
+		nl_ns_close(&e->ns);
+	return ret;
+}
+
+static void enf_close(struct enforcer *e)
+{
+	dpath_close(e->dp);
+	e->dp = NULL;
+	nl_ns_close(&e->ns);
+}
 
 struct target {
 	struct oci_state st;    /* with the bundle's annotations merged in */
@@ -107,7 +133,7 @@ static void ctr_from_state(const struct target *t, struct state_ctr *c)
 }
 
 /* A record already covers this namespace (a pod): join it, or clear it if stale. */
-static int join_existing(const struct pc_config *cfg, const struct target *t, struct nl_ns *enf,
+static int join_existing(const struct pc_config *cfg, const struct target *t, struct enforcer *e,
 			 bool *joined)
 {
 	struct state_rec rec = { 0 };
@@ -120,7 +146,7 @@ static int join_existing(const struct pc_config *cfg, const struct target *t, st
 		return 0;
 	if (ret < 0)
 		return ret;
-	if (pull_is_live(enf, &rec)) {
+	if (pull_is_live(&e->ns, &rec)) {
 		ctr_from_state(t, &c);
 		ret = state_add_ctr(&rec, &c);
 		if (ret >= 0 || ret == -EEXIST)
@@ -129,21 +155,22 @@ static int join_existing(const struct pc_config *cfg, const struct target *t, st
 		pr_info("container %s joins intercepted network namespace %lu", t->st.id, t->ino);
 	} else {
 		pr_warn("network namespace %lu: dropping a stale record", t->ino);
-		pull_release(NULL, enf, &rec);
+		pull_release(NULL, &e->ns, e->dp, &rec);
 		ret = state_remove(cfg->state_dir, t->ino);
 	}
 	state_rec_free(&rec);
 	return ret;
 }
 
-static int record_pull(const struct pc_config *cfg, const struct target *t, struct state_rec *rec)
+static int record_pull(const struct pc_config *cfg, const struct target *t, struct enforcer *e,
+		       struct state_rec *rec)
 {
 	struct state_ctr c;
 	int ret;
 
 	snprintf(rec->ns_path, sizeof(rec->ns_path), "%s", t->ns_path);
 	rec->pid = t->st.pid;
-	snprintf(rec->backend, sizeof(rec->backend), "%s", BACKEND_NAME);
+	snprintf(rec->backend, sizeof(rec->backend), "%s", dpath_backend(e->dp));
 	rec->created = time(NULL);
 	ctr_from_state(t, &c);
 	ret = state_add_ctr(rec, &c);
@@ -154,44 +181,85 @@ static int record_pull(const struct pc_config *cfg, const struct target *t, stru
 	return ret;
 }
 
-static int pull_locked(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
-		       enum pc_mode mode)
+/* The UCMACs of every recorded port; the caller holds the state lock. */
+static int live_ucmacs(const struct pc_config *cfg, unsigned char (**out)[6], size_t *n)
 {
-	struct nl_ns enf = { .fd = -1, .ioc = -1 };
-	struct state_rec rec = { 0 };
-	enum pc_mode eff = attach_effective_mode(mode);
-	bool joined;
+	struct state_rec *recs = NULL;
+	size_t nrec = 0, cap = 0;
+	int ret = state_list(cfg->state_dir, &recs, &nrec);
+
+	*n = 0;
+	*out = NULL;
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	for (size_t i = 0; i < nrec; i++)
+		cap += recs[i].n_ports;
+	*out = calloc(cap + 1, 6);
+	for (size_t i = 0; *out && i < nrec; i++)
+		for (size_t p = 0; p < recs[i].n_ports; p++)
+			if (naming_mac_parse(recs[i].ports[p].ucmac, (*out)[*n]) == 0)
+				(*n)++;
+	state_list_free(recs, nrec);
+	return *out ? 0 : err_set(-ENOMEM, "UCMACs");
+}
+
+/* The pull itself, its record, and the rollback if the record cannot be written. */
+static int pull_and_record(const struct pc_config *cfg, const struct target *t,
+			   struct nl_ns *ctr, struct enforcer *e, struct pull_args *a,
+			   struct state_rec *rec)
+{
 	int ret;
 
-	ret = enforcer_open(cfg, true, &enf);
-	if (ret >= 0)
-		ret = join_existing(cfg, t, &enf, &joined);
-	if (ret < 0 || joined)
-		goto out;
-	if (eff != mode)
-		pr_warn("mode %s is not available in this release; using %s", config_mode_name(mode),
-			config_mode_name(eff));
 	fault_arm();
-	ret = pull_netns(ctr, &enf, t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1), eff, &rec);
+	ret = pull_netns(ctr, &e->ns, e->dp, a, rec);
 	if (ret == 0) {
-		ret = record_pull(cfg, t, &rec);
+		ret = record_pull(cfg, t, e, rec);
 		fault_disarm();
 		if (ret < 0) {
 			char why[PC_ERRMSG_MAX];
 
 			snprintf(why, sizeof(why), "%s", err_msg());
-			pull_release(ctr, &enf, &rec);
+			pull_release(ctr, &e->ns, e->dp, rec);
 			err_set(0, "%s", why);
 		}
 	}
 	fault_disarm();
+	return ret;
+}
+
+static int pull_locked(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
+		       enum pc_mode mode)
+{
+	struct pull_args a = { .mode = mode };
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	struct state_rec rec = { 0 };
+	unsigned char (*taken)[6] = NULL;
+	bool joined = false;
+	int ret;
+
+	ret = enf_open(cfg, true, &e);
+	if (ret >= 0)
+		ret = join_existing(cfg, t, &e, &joined);
+	if (ret >= 0 && !joined)
+		ret = live_ucmacs(cfg, &taken, &a.n_taken);
+	if (ret < 0 || joined)
+		goto out;
+	if (!dpath_supports(e.dp, mode)) {
+		pr_warn("mode %s is not available with backend %s; using pass",
+			config_mode_name(mode), dpath_backend(e.dp));
+		a.mode = MODE_PASS;
+	}
+	a.pid = t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1);
+	a.taken = (const unsigned char(*)[6])taken;
+	ret = pull_and_record(cfg, t, ctr, &e, &a, &rec);
 	if (ret == 0)
-		pr_info("container %s: %zu port(s) intercepted, mode %s", t->st.id, rec.n_ports,
-			config_mode_name(eff));
+		pr_info("container %s: %zu port(s) intercepted, mode %s, backend %s", t->st.id,
+			rec.n_ports, config_mode_name(a.mode), dpath_backend(e.dp));
 	ret = ret == PULL_NOTHING ? SKIPPED : ret;
 out:
+	free(taken);
 	state_rec_free(&rec);
-	nl_ns_close(&enf);
+	enf_close(&e);
 	return ret;
 }
 
@@ -258,15 +326,16 @@ static int reopen(const struct state_rec *rec, struct nl_ns *ctr)
 /* Give a namespace back and drop its record; the record stays if that failed. */
 static int release_record(const struct pc_config *cfg, struct state_rec *rec)
 {
-	struct nl_ns ctr = { .fd = -1, .ioc = -1 }, enf = { .fd = -1, .ioc = -1 };
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
 	int have_ctr, ret;
 
 	have_ctr = reopen(rec, &ctr) == 0;
-	ret = enforcer_open(cfg, false, &enf);
+	ret = enf_open(cfg, false, &e);
 	if (ret == -ENOENT)
 		ret = 0; /* no enforcer namespace: nothing of ours is left anywhere */
 	else if (ret >= 0)
-		ret = pull_release(have_ctr ? &ctr : NULL, &enf, rec);
+		ret = pull_release(have_ctr ? &ctr : NULL, &e.ns, e.dp, rec);
 	if (ret >= 0) {
 		pr_info("network namespace %lu released (%s)", rec->ns_ino,
 			have_ctr ? "ports given back" : "namespace gone, enforcer ports deleted");
@@ -275,7 +344,7 @@ static int release_record(const struct pc_config *cfg, struct state_rec *rec)
 		rec->n_ctrs = 0;
 		state_save(cfg->state_dir, rec); /* keep it for gc or restore */
 	}
-	nl_ns_close(&enf);
+	enf_close(&e);
 	nl_ns_close(&ctr);
 	return ret;
 }
@@ -359,4 +428,58 @@ int intercept_gc(const struct pc_config *cfg)
 	if (ret < 0)
 		return ret;
 	return first < 0 ? first : released;
+}
+
+/* Switch every port of rec to mode; on a failure, back to the old one. */
+static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode mode)
+{
+	struct dpath_port d[STATE_MAX_PORTS];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < rec->n_ports && ret >= 0; i++) {
+		const struct state_port *sp = &rec->ports[i];
+
+		d[i] = (struct dpath_port){ .in_ifindex = sp->in_ifindex,
+					    .ex_ifindex = sp->ex_ifindex, .mode = rec->mode };
+		ret = naming_mac_parse(sp->mac, d[i].ctr_mac);
+		if (ret >= 0)
+			ret = naming_mac_parse(sp->ucmac, d[i].ucmac);
+		if (ret >= 0)
+			ret = dpath_set_mode(e->dp, &d[i], mode);
+	}
+	if (ret >= 0)
+		return 0;
+	while (i-- > 0)
+		dpath_set_mode(e->dp, &d[i], rec->mode);
+	return ret;
+}
+
+int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode mode)
+{
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int lock, ret;
+
+	if (mode == MODE_OFF)
+		return intercept_restore(cfg, id);
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
+	if (ret == -ENOENT)
+		ret = err_set(-ENOENT, "no intercepted container %s", id);
+	if (ret >= 0)
+		ret = enf_open(cfg, false, &e);
+	if (ret >= 0 && rec.mode != mode)
+		ret = switch_mode(&e, &rec, mode);
+	if (ret >= 0) {
+		rec.mode = mode;
+		ret = state_save(cfg->state_dir, &rec);
+	}
+	enf_close(&e);
+	state_rec_free(&rec);
+	state_unlock(lock);
+	return ret;
 }

@@ -33,6 +33,12 @@ int intercept_stop(const struct pc_config *cfg, const struct oci_state *st);
 /* Undo the interception of the namespace holding container id (a unique prefix). */
 int intercept_restore(const struct pc_config *cfg, const char *id);
 
+/*
+ * Switch the namespace holding container id to mode (off = restore).
+ * Connections survive pass<->tap, and tap<->fwd with a data plane running.
+ */
+int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode mode);
+
 /* Release what belongs to namespaces that are gone; returns how many. */
 int intercept_gc(const struct pc_config *cfg);
 

@@ -123,3 +123,54 @@ int naming_is_port(const char *name, const char *prefix)
 		return 1;
 	return name[0] == '.' && b36_digit(name[1]) > 0 && name[2] == '\0';
 }
+
+/* splitmix64: a well-mixed 64-bit hash of the seed */
+static unsigned long long mix64(unsigned long long x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static int mac_taken(const unsigned char mac[6], const unsigned char (*taken)[6], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(mac, taken[i], 6) == 0)
+			return 1;
+	return 0;
+}
+
+int naming_ucmac(unsigned long long seed, const unsigned char (*taken)[6], size_t n_taken,
+		 unsigned char out[6])
+{
+	for (unsigned attempt = 0; attempt < 64; attempt++) {
+		unsigned long long h = mix64(seed + attempt * 0x100000001b3ULL);
+
+		out[0] = 0x02; /* locally administered, unicast */
+		out[1] = 0x70;
+		for (int i = 0; i < 4; i++)
+			out[2 + i] = (unsigned char)(h >> (8 * i));
+		if (!mac_taken(out, taken, n_taken))
+			return 0;
+	}
+	return err_set(-EEXIST, "no free UCMAC");
+}
+
+void naming_mac_str(const unsigned char mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+int naming_mac_parse(const char *s, unsigned char mac[6])
+{
+	unsigned b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return err_set(-EINVAL, "\"%s\" is not a MAC address", s);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (unsigned char)b[i];
+	return 0;
+}

@@ -3,6 +3,7 @@
 #define PORTCULLIS_NAMING_H
 
 #include <net/if.h>
+#include <stddef.h>
 
 #define NAMING_EX_PREFIX "vex"
 #define NAMING_IN_PREFIX "vin"
@@ -24,5 +25,18 @@ int naming_port(char out[IFNAMSIZ], const char *prefix, unsigned pid, unsigned o
 
 /* True when name has the shape naming_port() produces for prefix. */
 int naming_is_port(const char *name, const char *prefix);
+
+/*
+ * A port's UCMAC: a locally administered unicast address 02:70:xx:xx:xx:xx
+ * (2^32 of them) derived from seed and attempt, never one of taken[].  The
+ * caller holds the state lock and passes every UCMAC of the live ports.
+ * Returns 0, or -EEXIST after 64 colliding attempts.
+ */
+int naming_ucmac(unsigned long long seed, const unsigned char (*taken)[6], size_t n_taken,
+		 unsigned char out[6]);
+
+/* "xx:xx:xx:xx:xx:xx" (18 bytes with the NUL) and back; parse: 0 or -EINVAL. */
+void naming_mac_str(const unsigned char mac[6], char out[18]);
+int naming_mac_parse(const char *s, unsigned char mac[6]);
 
 #endif

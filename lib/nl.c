@@ -269,6 +269,18 @@ int nl_link_get(struct nl_sock *sk, int ifindex, const char *name, struct rtnl_l
 	return nl_fail(ret, what);
 }
 
+int nl_link_index(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l;
+	int ret = nl_link_get(sk, 0, name, &l);
+
+	if (ret < 0)
+		return ret;
+	ret = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return ret;
+}
+
 int nl_link_set_flags(struct nl_sock *sk, int ifindex, unsigned flags, unsigned change)
 {
 	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, flags & change, change);

@@ -66,6 +66,8 @@ int nl_veth_create(struct nl_sock *sk, const struct nl_link_spec *a, const struc
 
 /* Fetch one link by index (or by name when ifindex is 0); -ENODEV when absent. */
 int nl_link_get(struct nl_sock *sk, int ifindex, const char *name, struct rtnl_link **out);
+/* The ifindex of link name; -ENODEV when absent. */
+int nl_link_index(struct nl_sock *sk, const char *name);
 int nl_link_updown(struct nl_sock *sk, int ifindex, bool up);
 /* Set the IFF_* flags selected by change to their value in flags. */
 int nl_link_set_flags(struct nl_sock *sk, int ifindex, unsigned flags, unsigned change);

@@ -7,7 +7,7 @@
 
 #include <netlink/route/addr.h>
 
-#include "attach.h"
+#include "dpath.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -22,7 +22,25 @@ struct pulled {
 	enum progress done;
 	char ex_name[IFNAMSIZ], in_name[IFNAMSIZ];
 	int ex_ifindex, in_ifindex, new_ifindex;
+	unsigned char ucmac[6];
 };
+
+/* What every step of one namespace's pull works with. */
+struct pull_ctx {
+	struct nl_ns *ctr, *enf;
+	struct dpath *dp;
+	struct nl_cache *enf_links; /* the enforcer's links before the pull */
+	enum pc_mode mode;
+};
+
+static void dport_of(const struct pulled *p, enum pc_mode mode, struct dpath_port *d)
+{
+	d->in_ifindex = p->in_ifindex;
+	d->ex_ifindex = p->ex_ifindex;
+	memcpy(d->ctr_mac, p->snap.mac, 6);
+	memcpy(d->ucmac, p->ucmac, 6);
+	d->mode = mode;
+}
 
 static const char *const supported_kinds[] = { "veth", "macvlan", "ipvlan", "vlan", NULL };
 
@@ -32,18 +50,6 @@ static bool kind_supported(const char *kind)
 		if (strcmp(kind, supported_kinds[i]) == 0)
 			return true;
 	return false;
-}
-
-static int link_index(struct nl_sock *sk, const char *name)
-{
-	struct rtnl_link *l;
-	int ret = nl_link_get(sk, 0, name, &l);
-
-	if (ret < 0)
-		return ret;
-	ret = rtnl_link_get_ifindex(l);
-	rtnl_link_put(l);
-	return ret;
 }
 
 static bool has_index(struct nl_cache *links, int ifindex)
@@ -109,17 +115,18 @@ static int create_pair(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *en
 	if (ret < 0)
 		return ret;
 	p->done = P_CREATED;
-	p->new_ifindex = a.ifindex ? a.ifindex : link_index(ctr->nl, s->name);
-	p->in_ifindex = b.ifindex ? b.ifindex : link_index(enf->nl, p->in_name);
+	p->new_ifindex = a.ifindex ? a.ifindex : nl_link_index(ctr->nl, s->name);
+	p->in_ifindex = b.ifindex ? b.ifindex : nl_link_index(enf->nl, p->in_name);
 	if (p->new_ifindex < 0)
 		return p->new_ifindex;
 	return p->in_ifindex < 0 ? p->in_ifindex : 0;
 }
 
-static int pull_port(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_links,
-		     struct pulled *p, enum pc_mode mode)
+static int pull_port(struct pull_ctx *c, struct pulled *p)
 {
 	const struct port_snapshot *s = &p->snap;
+	struct nl_ns *ctr = c->ctr, *enf = c->enf;
+	struct dpath_port d;
 	int ret;
 
 	/* the move takes the port down and drops its addresses on the way */
@@ -129,26 +136,28 @@ static int pull_port(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_
 	if (ret < 0)
 		return ret;
 	p->done = P_MOVED;
-	p->ex_ifindex = link_index(enf->nl, p->ex_name);
+	p->ex_ifindex = nl_link_index(enf->nl, p->ex_name);
 	if (p->ex_ifindex < 0)
 		return p->ex_ifindex;
 	ret = fault_point("create veth");
 	if (ret >= 0)
-		ret = create_pair(ctr, enf, enf_links, p);
+		ret = create_pair(ctr, enf, c->enf_links, p);
+	/* the inPort up first: the new port needs its carrier to finish DAD */
+	if (ret >= 0)
+		ret = fault_point("inPort up");
+	if (ret >= 0)
+		ret = nl_link_updown(enf->nl, p->in_ifindex, true);
 	if (ret >= 0)
 		ret = snapshot_apply(ctr, p->new_ifindex, s, true);
 	if (ret < 0)
 		return ret;
 	p->done = P_APPLIED;
-	ret = attach_pair(enf, p->ex_ifindex, p->in_ifindex, mode);
+	dport_of(p, c->mode, &d);
+	ret = dpath_attach(c->dp, &d);
 	if (ret < 0)
 		return ret;
 	p->done = P_ATTACHED;
-	ret = fault_point("inPort up");
-	if (ret >= 0)
-		ret = nl_link_updown(enf->nl, p->in_ifindex, true);
-	if (ret >= 0)
-		ret = fault_point("exPort up");
+	ret = fault_point("exPort up");
 	return ret < 0 ? ret : nl_link_updown(enf->nl, p->ex_ifindex, true);
 }
 
@@ -164,13 +173,16 @@ static void keep_first(int *first, int ret)
  * Undo a pull from wherever it got to: the original port goes home carrying
  * give (the snapshot taken before the pull, or of its replacement).
  */
-static int put_back(struct nl_ns *ctr, struct nl_ns *enf, struct pulled *p,
-		    const struct port_snapshot *give)
+static int put_back(struct pull_ctx *c, struct pulled *p, const struct port_snapshot *give)
 {
+	struct nl_ns *ctr = c->ctr, *enf = c->enf;
 	int first = 0, ret, idx;
+	struct dpath_port d;
 
-	if (p->done >= P_APPLIED)
-		keep_first(&first, attach_detach(enf, p->ex_ifindex));
+	if (p->done >= P_APPLIED) {
+		dport_of(p, c->mode, &d);
+		keep_first(&first, dpath_detach(c->dp, &d));
+	}
 	if (p->done >= P_CREATED) {
 		ret = nl_link_delete(ctr->nl, p->new_ifindex); /* takes the inPort along */
 		keep_first(&first, ret == -ENODEV ? 0 : ret);
@@ -181,7 +193,7 @@ static int put_back(struct nl_ns *ctr, struct nl_ns *enf, struct pulled *p,
 			keep_first(&first, ret);
 			return err_wrap(first, "put %s back", give->name);
 		}
-		idx = link_index(ctr->nl, give->name);
+		idx = nl_link_index(ctr->nl, give->name);
 		ret = idx < 0 ? idx : snapshot_apply(ctr, idx, give, false);
 		keep_first(&first, ret);
 	}
@@ -230,8 +242,26 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max)
 	return (int)n;
 }
 
-/* The ports of ctr to pull, each with its snapshot and enforcer names. */
-static int plan(struct nl_ns *ctr, const struct ns_view *v, struct nl_cache *enf_links, pid_t pid,
+/* A UCMAC for port n that no live port and no earlier port of this pull has. */
+static int choose_ucmac(const struct pull_args *a, unsigned long ino, struct pulled *ports, size_t n)
+{
+	unsigned char (*taken)[6] = calloc(a->n_taken + n + 1, 6);
+	int ret;
+
+	if (!taken)
+		return err_set(-ENOMEM, "UCMAC");
+	if (a->n_taken)
+		memcpy(taken, a->taken, a->n_taken * 6);
+	for (size_t i = 0; i < n; i++)
+		memcpy(taken[a->n_taken + i], ports[i].ucmac, 6);
+	ret = naming_ucmac(((unsigned long long)ino << 8) | n, (const unsigned char(*)[6])taken,
+			   a->n_taken + n, ports[n].ucmac);
+	free(taken);
+	return ret;
+}
+
+/* The ports of ctr to pull, each with its snapshot, enforcer names and UCMAC. */
+static int plan(struct pull_ctx *c, const struct ns_view *v, const struct pull_args *a,
 		struct pulled **out, size_t *n)
 {
 	struct nl_object *o;
@@ -249,9 +279,11 @@ static int plan(struct nl_ns *ctr, const struct ns_view *v, struct nl_cache *enf
 			continue;
 		if (*n == STATE_MAX_PORTS)
 			return err_set(-E2BIG, "more than %d ports", STATE_MAX_PORTS);
-		ret = choose_names(enf_links, pid, (unsigned)*n, p);
+		ret = choose_names(c->enf_links, a->pid, (unsigned)*n, p);
 		if (ret >= 0)
-			ret = snapshot_take(ctr, v, rtnl_link_get_ifindex(l), &p->snap);
+			ret = choose_ucmac(a, c->ctr->ino, *out, *n);
+		if (ret >= 0)
+			ret = snapshot_take(c->ctr, v, rtnl_link_get_ifindex(l), &p->snap);
 		if (ret >= 0)
 			(*n)++;
 	}
@@ -273,23 +305,22 @@ static void fill_record(const struct pulled *ports, size_t n, struct nl_ns *ctr,
 		snprintf(sp->ex_name, sizeof(sp->ex_name), "%s", p->ex_name);
 		snprintf(sp->in_name, sizeof(sp->in_name), "%s", p->in_name);
 		snprintf(sp->kind, sizeof(sp->kind), "%s", p->snap.kind);
-		snprintf(sp->mac, sizeof(sp->mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->snap.mac[0],
-			 p->snap.mac[1], p->snap.mac[2], p->snap.mac[3], p->snap.mac[4], p->snap.mac[5]);
+		naming_mac_str(p->snap.mac, sp->mac);
+		naming_mac_str(p->ucmac, sp->ucmac);
 		sp->ctr_ifindex = p->new_ifindex;
 		sp->ex_ifindex = p->ex_ifindex;
 		sp->in_ifindex = p->in_ifindex;
 	}
 }
 
-static int pull_all(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_links,
-		    struct pulled *ports, size_t n, enum pc_mode mode)
+static int pull_all(struct pull_ctx *c, struct pulled *ports, size_t n)
 {
 	char why[PC_ERRMSG_MAX];
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; i < n && ret >= 0; i++) {
-		ret = pull_port(ctr, enf, enf_links, &ports[i], mode);
+		ret = pull_port(c, &ports[i]);
 		if (ret < 0)
 			err_wrap(ret, "pull %s", ports[i].snap.name);
 	}
@@ -299,15 +330,15 @@ static int pull_all(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *enf_l
 	snprintf(why, sizeof(why), "%s", err_msg());
 	pr_debug("%s; rolling back", why);
 	while (i-- > 0)
-		put_back(ctr, enf, &ports[i], &ports[i].snap);
+		put_back(c, &ports[i], &ports[i].snap);
 	err_set(0, "%s", why); /* report the cause, not the rollback's noise */
 	return ret;
 }
 
-int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, pid_t pid, enum pc_mode mode,
+int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct pull_args *a,
 	       struct state_rec *rec)
 {
-	struct nl_cache *enf_links = NULL;
+	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dp = dp, .mode = a->mode };
 	struct pulled *ports = NULL;
 	struct ns_view v;
 	size_t n = 0;
@@ -316,21 +347,21 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, pid_t pid, enum pc_mode mod
 	ret = view_load(ctr, &v);
 	if (ret < 0)
 		return err_wrap(ret, "container namespace");
-	ret = rtnl_link_alloc_cache(enf->nl, AF_UNSPEC, &enf_links);
+	ret = rtnl_link_alloc_cache(enf->nl, AF_UNSPEC, &c.enf_links);
 	if (ret < 0)
 		ret = nl_fail(ret, "list enforcer links");
 	if (ret >= 0)
-		ret = plan(ctr, &v, enf_links, pid, &ports, &n);
+		ret = plan(&c, &v, a, &ports, &n);
 	if (ret >= 0 && n == 0)
 		ret = PULL_NOTHING;
 	if (ret == 0)
-		ret = pull_all(ctr, enf, enf_links, ports, n, mode);
+		ret = pull_all(&c, ports, n);
 	if (ret == 0)
-		fill_record(ports, n, ctr, mode, rec);
+		fill_record(ports, n, ctr, a->mode, rec);
 	for (size_t i = 0; ports && i < STATE_MAX_PORTS; i++)
 		snapshot_free(&ports[i].snap);
 	free(ports);
-	nl_cache_free(enf_links);
+	nl_cache_free(c.enf_links);
 	view_free(&v);
 	return ret;
 }
@@ -350,53 +381,76 @@ static int find_replacement(struct nl_ns *ctr, const struct state_port *sp, int 
 	return idx;
 }
 
-static int release_gone(struct nl_ns *enf, const struct state_port *sp)
+/* The record's view of a port, as put_back and the data path need it. */
+static int pulled_of(const struct state_port *sp, struct pulled *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->done = P_ATTACHED;
+	p->ex_ifindex = sp->ex_ifindex;
+	p->in_ifindex = sp->in_ifindex;
+	snprintf(p->snap.name, sizeof(p->snap.name), "%s", sp->name);
+	ret = naming_mac_parse(sp->mac, p->snap.mac);
+	if (ret >= 0 && sp->ucmac[0])
+		ret = naming_mac_parse(sp->ucmac, p->ucmac);
+	return ret;
+}
+
+/* The container namespace is gone: delete what is left in the enforcer. */
+static int release_gone(struct pull_ctx *c, const struct state_port *sp)
 {
 	const char *names[2] = { sp->ex_name, sp->in_name };
+	struct dpath_port d;
+	struct pulled p;
 	int first = 0;
 
+	if (pulled_of(sp, &p) >= 0) {
+		dport_of(&p, c->mode, &d);
+		keep_first(&first, dpath_detach(c->dp, &d));
+	}
 	for (int i = 0; i < 2; i++) {
-		int idx = link_index(enf->nl, names[i]), ret = idx;
+		int idx = nl_link_index(c->enf->nl, names[i]), ret = idx;
 
 		if (idx >= 0)
-			ret = nl_link_delete(enf->nl, idx);
+			ret = nl_link_delete(c->enf->nl, idx);
 		keep_first(&first, ret == -ENODEV ? 0 : ret);
 	}
 	return first;
 }
 
-static int release_port(struct nl_ns *ctr, struct nl_ns *enf, const struct ns_view *v,
-			const struct state_port *sp)
+static int release_port(struct pull_ctx *c, const struct ns_view *v, const struct state_port *sp)
 {
-	struct pulled p = { .done = P_ATTACHED };
-	int ret;
+	struct pulled p;
+	int ret = pulled_of(sp, &p);
 
-	p.ex_ifindex = link_index(enf->nl, sp->ex_name);
+	if (ret < 0)
+		return ret;
+	p.ex_ifindex = nl_link_index(c->enf->nl, sp->ex_name);
 	if (p.ex_ifindex == -ENODEV)
-		return release_gone(enf, sp); /* nothing left to give back */
+		return release_gone(c, sp); /* nothing left to give back */
 	if (p.ex_ifindex < 0)
 		return p.ex_ifindex;
-	p.in_ifindex = link_index(enf->nl, sp->in_name);
-	p.new_ifindex = find_replacement(ctr, sp, p.in_ifindex);
+	p.in_ifindex = nl_link_index(c->enf->nl, sp->in_name);
+	p.new_ifindex = find_replacement(c->ctr, sp, p.in_ifindex);
 	if (p.new_ifindex == -ENODEV || p.in_ifindex == -ENODEV) {
 		/* the replacement is gone: give the original back bare */
-		p.done = P_MOVED;
-		snprintf(p.snap.name, sizeof(p.snap.name), "%s", sp->name);
+		p.in_ifindex = sp->in_ifindex;
 		p.snap.flags = IFF_UP | IFF_MULTICAST;
-		return put_back(ctr, enf, &p, &p.snap);
+		return put_back(c, &p, &p.snap);
 	}
 	if (p.new_ifindex < 0)
 		return p.new_ifindex;
-	ret = snapshot_take(ctr, v, p.new_ifindex, &p.snap);
-	if (ret < 0)
-		return ret;
-	ret = put_back(ctr, enf, &p, &p.snap);
+	ret = snapshot_take(c->ctr, v, p.new_ifindex, &p.snap);
+	if (ret >= 0)
+		ret = put_back(c, &p, &p.snap);
 	snapshot_free(&p.snap);
 	return ret;
 }
 
-int pull_release(struct nl_ns *ctr, struct nl_ns *enf, const struct state_rec *rec)
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct state_rec *rec)
 {
+	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dp = dp, .mode = rec->mode };
 	struct ns_view v = { 0 };
 	int first = 0, ret;
 
@@ -408,7 +462,7 @@ int pull_release(struct nl_ns *ctr, struct nl_ns *enf, const struct state_rec *r
 	for (size_t i = 0; i < rec->n_ports; i++) {
 		const struct state_port *sp = &rec->ports[i];
 
-		ret = ctr ? release_port(ctr, enf, &v, sp) : release_gone(enf, sp);
+		ret = ctr ? release_port(&c, &v, sp) : release_gone(&c, sp);
 		keep_first(&first, ret);
 	}
 	if (ctr)
@@ -419,7 +473,7 @@ int pull_release(struct nl_ns *ctr, struct nl_ns *enf, const struct state_rec *r
 bool pull_is_live(struct nl_ns *enf, const struct state_rec *rec)
 {
 	for (size_t i = 0; i < rec->n_ports; i++)
-		if (link_index(enf->nl, rec->ports[i].in_name) != rec->ports[i].in_ifindex)
+		if (nl_link_index(enf->nl, rec->ports[i].in_name) != rec->ports[i].in_ifindex)
 			return false;
 	return rec->n_ports > 0;
 }

@@ -25,18 +25,26 @@
  */
 
 #include "config.h"
+#include "dpath.h"
 #include "nl.h"
 #include "state.h"
 
 #define PULL_NOTHING 1 /* no port with a global address: nothing was done */
 
+struct pull_args {
+	pid_t pid;                       /* names the enforcer ports */
+	enum pc_mode mode;               /* one the data path supports */
+	const unsigned char (*taken)[6]; /* the UCMACs of every live port */
+	size_t n_taken;
+};
+
 /*
- * Pull every eligible port of namespace ctr.  On success fills rec->ports,
- * rec->n_ports, rec->ns_ino and rec->mode (containers and paths are the
- * caller's).  Returns 0, PULL_NOTHING, or a negative errno after a complete
- * rollback.
+ * Pull every eligible port of namespace ctr and attach it to the data path
+ * dp of enforcer namespace enf.  On success fills rec->ports, rec->n_ports,
+ * rec->ns_ino and rec->mode (containers and paths are the caller's).
+ * Returns 0, PULL_NOTHING, or a negative errno after a complete rollback.
  */
-int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, pid_t pid, enum pc_mode mode,
+int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct pull_args *a,
 	       struct state_rec *rec);
 
 /*
@@ -53,7 +61,7 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max);
  * settings of its replacement.  Idempotent: what is already gone counts as
  * done.  Returns 0 or the first error after doing all it could.
  */
-int pull_release(struct nl_ns *ctr, struct nl_ns *enf, const struct state_rec *rec);
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct state_rec *rec);
 
 /* True when rec's interception is still in place (its inPorts exist in enf). */
 bool pull_is_live(struct nl_ns *enf, const struct state_rec *rec);

@@ -12,9 +12,12 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
+#include "addrwatch.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
+
+#define DAD_WAIT_MS 500 /* the kernel skips DAD in microseconds; this is a safety net */
 
 /* link flags a port carries that a new link does not get by itself */
 #define PORT_FLAGS (IFF_UP | IFF_NOARP | IFF_MULTICAST | IFF_ALLMULTI | IFF_PROMISC)
@@ -349,6 +352,31 @@ static int apply_settings(struct apply *a, const char **dad)
 	return ret;
 }
 
+/*
+ * Addresses with DAD held off (accept_dad 0 on the link), then the link's
+ * setting back once the kernel has said the addresses are done.  When the
+ * namespace-wide net.ipv6.conf.all.accept_dad asks for DAD anyway, the kernel
+ * runs it whatever we do, and there is nothing to wait for.
+ */
+static int add_addrs_without_dad(struct apply *a, const char *dad)
+{
+	struct addr_watch w = { 0 };
+	char all[16] = "0";
+	int ret, r;
+
+	if (!dad || strcmp(dad, "0") == 0)
+		return add_addrs(a);
+	devconf_read(a->ns->fd, "all", '6', "accept_dad", all, sizeof(all));
+	if (strcmp(all, "0") == 0 && addrwatch_open(a->ns, a->ifindex, &w) < 0)
+		pr_debug("not waiting for DAD: %s", err_msg());
+	ret = add_addrs(a);
+	if (ret >= 0 && w.sk && addrwatch_settle(&w, a->ns->nl, DAD_WAIT_MS) < 0)
+		pr_warn("%s: %s", a->s->name, err_msg());
+	addrwatch_close(&w);
+	r = devconf_set(a->ns->fd, a->s->name, '6', "accept_dad", dad);
+	return ret < 0 ? ret : outcome(a, r);
+}
+
 int snapshot_apply(struct nl_ns *ns, int ifindex, const struct port_snapshot *s, bool strict)
 {
 	struct apply a = { .ns = ns, .ifindex = ifindex, .s = s, .strict = strict };
@@ -360,18 +388,13 @@ int snapshot_apply(struct nl_ns *ns, int ifindex, const struct port_snapshot *s,
 		ret = fault_point("link flags");
 	if (ret >= 0)
 		ret = outcome(&a, nl_link_set_flags(ns->nl, ifindex, s->flags, PORT_FLAGS));
-	/* ready now, so IPv6 starts (and skips) its DAD while accept_dad is 0 */
+	/* ready now (carrier, operstate), so IPv6 decides about DAD at once */
 	if (ret >= 0 && (s->flags & IFF_UP))
 		ret = outcome(&a, ethtool_link_sync(ns->ioc, s->name));
 	if (ret >= 0)
 		ret = fault_point("addresses");
 	if (ret >= 0)
-		ret = add_addrs(&a);
-	if (dad && strcmp(dad, "0") != 0) {
-		int r = devconf_set(ns->fd, s->name, '6', "accept_dad", dad);
-
-		ret = ret < 0 ? ret : outcome(&a, r);
-	}
+		ret = add_addrs_without_dad(&a, dad);
 	if (ret >= 0)
 		ret = fault_point("routes");
 	if (ret >= 0)

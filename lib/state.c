@@ -116,10 +116,10 @@ static json_t *port_to_json(const void *item)
 	json_error_t jerr;
 	json_t *o;
 
-	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "name", p->name,
-			 "ex_name", p->ex_name, "in_name", p->in_name, "kind", p->kind, "mac",
-			 p->mac, "ctr_ifindex", p->ctr_ifindex, "ex_ifindex", p->ex_ifindex,
-			 "in_ifindex", p->in_ifindex);
+	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "name",
+			 p->name, "ex_name", p->ex_name, "in_name", p->in_name, "kind", p->kind,
+			 "mac", p->mac, "ucmac", p->ucmac, "ctr_ifindex", p->ctr_ifindex,
+			 "ex_ifindex", p->ex_ifindex, "in_ifindex", p->in_ifindex);
 	return o ? o : pack_fail(&jerr);
 }
 
@@ -204,6 +204,7 @@ static const struct field port_fields[] = {
 	STR_FIELD(struct state_port, "in_name", in_name),
 	STR_FIELD(struct state_port, "kind", kind),
 	STR_FIELD(struct state_port, "mac", mac),
+	STR_FIELD(struct state_port, "ucmac", ucmac),
 	INT_FIELD(struct state_port, "ctr_ifindex", ctr_ifindex, 0, INT_MAX),
 	INT_FIELD(struct state_port, "ex_ifindex", ex_ifindex, 0, INT_MAX),
 	INT_FIELD(struct state_port, "in_ifindex", in_ifindex, 0, INT_MAX),
@@ -269,7 +270,7 @@ static int get_fields(const json_t *obj, void *base, const struct field *fields,
 	return 0;
 }
 
-static int check_mac(const char *mac, const char *where)
+static int check_mac(const char *mac, const char *key, const char *where)
 {
 	unsigned b[6];
 	char end;
@@ -279,8 +280,8 @@ static int check_mac(const char *mac, const char *where)
 	if (strlen(mac) != STATE_MAC_STR - 1 ||
 	    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 		   &end) != 6)
-		return err_set(-EINVAL, "%s: key \"mac\" is not of the form xx:xx:xx:xx:xx:xx",
-			       where);
+		return err_set(-EINVAL, "%s: key \"%s\" is not of the form xx:xx:xx:xx:xx:xx",
+			       where, key);
 	return 0;
 }
 
@@ -293,7 +294,8 @@ static int port_from_json(const json_t *o, struct state_port *p, const char *whe
 		return ret;
 	if (!p->name[0])
 		return err_set(-EINVAL, "%s: key \"name\" is empty", where);
-	return check_mac(p->mac, where);
+	ret = check_mac(p->mac, "mac", where);
+	return ret < 0 ? ret : check_mac(p->ucmac, "ucmac", where);
 }
 
 static int ctr_from_json(const json_t *o, struct state_ctr *c, const char *where)

@@ -27,6 +27,7 @@ struct state_port {
 	char in_name[IFNAMSIZ]; /* peer of the new container port, in the enforcer */
 	char kind[16];          /* link kind of the original port: veth, macvlan, ... */
 	char mac[STATE_MAC_STR];
+	char ucmac[STATE_MAC_STR]; /* its MAC towards the data plane */
 	int ctr_ifindex;        /* the new port, in the container namespace */
 	int ex_ifindex;         /* in the enforcer namespace */
 	int in_ifindex;         /* in the enforcer namespace */

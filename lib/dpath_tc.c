@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "attach.h"
+#include "dpath_int.h"
 
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
@@ -19,10 +19,11 @@
 
 #define INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0)
 
-enum pc_mode attach_effective_mode(enum pc_mode wanted)
-{
-	return wanted == MODE_OFF ? MODE_OFF : MODE_PASS;
-}
+/*
+ * The "tc-pedit" backend: the original design's ingress filters, built from
+ * netlink messages.  Pass mode is an ingress u32 match-all filter with a
+ * mirred redirect on each port of the pair.
+ */
 
 static struct rtnl_qdisc *ingress_qdisc(int ifindex)
 {
@@ -98,26 +99,52 @@ static int redirect_all(struct nl_ns *ens, int ifindex, int to_ifindex)
 	return nl_talk(ens->nl, msg, what);
 }
 
-int attach_pair(struct nl_ns *ens, int ex_ifindex, int in_ifindex, enum pc_mode mode)
+static bool tc_supports(const struct dpath *dp, enum pc_mode mode)
 {
-	const int ports[2][2] = { { ex_ifindex, in_ifindex }, { in_ifindex, ex_ifindex } };
+	return mode == MODE_PASS;
+}
+
+static bool tc_available(struct dpath *dp)
+{
+	return true; /* u32 and mirred are in every kernel this runs on */
+}
+
+static int tc_open(struct dpath *dp)
+{
+	return 0;
+}
+
+static void tc_close(struct dpath *dp)
+{
+}
+
+static int tc_attach(struct dpath *dp, const struct dpath_port *p)
+{
+	const int ports[2][2] = { { p->ex_ifindex, p->in_ifindex }, { p->in_ifindex, p->ex_ifindex } };
 	int ret = 0;
 
-	if (attach_effective_mode(mode) != MODE_PASS)
-		return err_set(-EINVAL, "mode %s cannot be attached", config_mode_name(mode));
+	if (!tc_supports(dp, p->mode))
+		return err_set(-EOPNOTSUPP, "mode %s cannot be attached by tc-pedit",
+			       config_mode_name(p->mode));
 	for (int i = 0; i < 2 && ret >= 0; i++) {
 		ret = fault_point("attach qdisc");
 		if (ret >= 0)
-			ret = qdisc_request(ens, ports[i][0], true);
+			ret = qdisc_request(dp->enf, ports[i][0], true);
 		if (ret >= 0)
 			ret = fault_point("attach filter");
 		if (ret >= 0)
-			ret = redirect_all(ens, ports[i][0], ports[i][1]);
+			ret = redirect_all(dp->enf, ports[i][0], ports[i][1]);
 	}
 	return ret;
 }
 
-int attach_detach(struct nl_ns *ens, int ifindex)
+static int tc_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode)
+{
+	return 0; /* pass is the only mode, and the pair is in it */
+}
+
+/* Remove what tc_attach put on one port; nothing there is success. */
+static int detach_one(struct nl_ns *ens, int ifindex)
 {
 	int ret = qdisc_request(ens, ifindex, false);
 
@@ -126,3 +153,21 @@ int attach_detach(struct nl_ns *ens, int ifindex)
 		return 0;
 	return ret;
 }
+
+static int tc_detach(struct dpath *dp, const struct dpath_port *p)
+{
+	int ret = detach_one(dp->enf, p->ex_ifindex), r2 = detach_one(dp->enf, p->in_ifindex);
+
+	return ret < 0 ? ret : r2;
+}
+
+const struct dpath_ops dpath_tc_ops = {
+	.name = "tc-pedit",
+	.available = tc_available,
+	.supports = tc_supports,
+	.open = tc_open,
+	.close = tc_close,
+	.attach = tc_attach,
+	.set_mode = tc_set_mode,
+	.detach = tc_detach,
+};

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_DPATH_INT_H
+#define PORTCULLIS_DPATH_INT_H
+
+/* Between dpath.c and its backends only. */
+
+#include <stdbool.h>
+
+#include "dpath.h"
+
+struct dpath_ops {
+	const char *name;
+	/* whether this kernel can run the backend (probe, no change) */
+	bool (*available)(struct dpath *dp);
+	bool (*supports)(const struct dpath *dp, enum pc_mode mode);
+	/* once per hook run: load or reuse what the namespace needs */
+	int (*open)(struct dpath *dp);
+	void (*close)(struct dpath *dp);
+	int (*attach)(struct dpath *dp, const struct dpath_port *p);
+	int (*set_mode)(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode);
+	int (*detach)(struct dpath *dp, const struct dpath_port *p);
+};
+
+struct dpath {
+	const struct dpath_ops *ops;
+	const struct pc_config *cfg;
+	struct nl_ns *enf;
+	int bridge_ifindex; /* bridge_port (vbr-neuv) in enf */
+	int dp_ifindex;     /* dp_port (vth-neuv) in enf */
+	void *priv;         /* the backend's */
+};
+
+extern const struct dpath_ops dpath_bpf_ops;
+extern const struct dpath_ops dpath_tc_ops;
+
+#endif
