@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_WORKERS_MAX 1024
@@ -315,47 +316,6 @@ int config_parse(struct pc_config *cfg, const char *json, size_t len, const char
 	return ret;
 }
 
-/* Read all of fd into a heap buffer, at most max bytes: -EFBIG beyond. */
-static int read_capped(int fd, size_t max, char **out, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	char *buf = NULL, *nbuf;
-	ssize_t r;
-	int ret;
-
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				ret = -ENOMEM;
-				goto err;
-			}
-			buf = nbuf;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = -errno;
-			goto err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			ret = -EFBIG;
-			goto err;
-		}
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-err:
-	free(buf);
-	return ret;
-}
-
 static int read_file(const char *path, char **buf, size_t *len)
 {
 	int fd, ret;
@@ -363,7 +323,7 @@ static int read_file(const char *path, char **buf, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	ret = read_capped(fd, CONFIG_FILE_MAX, buf, len);
+	ret = fs_read_all(fd, CONFIG_FILE_MAX, buf, len);
 	close(fd);
 	return ret;
 }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "fsutil.h"
 
 #define OCI_BUNDLE_CONFIG_MAX (4 * 1024 * 1024)
 #define OCI_PID_MAX 4194304 /* PID_MAX_LIMIT */
@@ -184,47 +185,6 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *st)
 	return ret;
 }
 
-/* Read all of fd into a heap buffer, at most max bytes: -EFBIG beyond. */
-static int read_capped(int fd, size_t max, char **out, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	char *buf = NULL, *nbuf;
-	ssize_t r;
-	int ret;
-
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				ret = -ENOMEM;
-				goto err;
-			}
-			buf = nbuf;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = -errno;
-			goto err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			ret = -EFBIG;
-			goto err;
-		}
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-err:
-	free(buf);
-	return ret;
-}
-
 int oci_state_read(int fd, struct oci_state *st)
 {
 	char *buf = NULL;
@@ -232,7 +192,7 @@ int oci_state_read(int fd, struct oci_state *st)
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	ret = read_capped(fd, OCI_STATE_MAX, &buf, &len);
+	ret = fs_read_all(fd, OCI_STATE_MAX, &buf, &len);
 	if (ret == -EFBIG)
 		return err_set(ret, "state: larger than 1 MiB");
 	if (ret < 0)
@@ -296,7 +256,7 @@ static int bundle_load(const char *file, json_t **root)
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return err_set(-errno, "bundle %s", file);
-	ret = read_capped(fd, OCI_BUNDLE_CONFIG_MAX, &buf, &len);
+	ret = fs_read_all(fd, OCI_BUNDLE_CONFIG_MAX, &buf, &len);
 	close(fd);
 	if (ret == -EFBIG)
 		return err_set(ret, "bundle %s: larger than 4 MiB", file);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 
 #define STATE_FILE_MAX (16 * 1024 * 1024)
@@ -25,33 +26,12 @@
 
 /* ---- lock ---- */
 
-static int mkdir_p(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(path))
-		return err_set(-EINVAL, "state dir \"%s\": empty or too long", dir);
-	memcpy(path, dir, n + 1);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return err_set(-errno, "mkdir %s", path);
-		*p = '/';
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return err_set(-errno, "mkdir %s", path);
-	return 0;
-}
-
 int state_lock(const char *dir)
 {
 	char path[PATH_MAX];
 	int fd, ret;
 
-	ret = mkdir_p(dir);
+	ret = fs_mkdir_p(dir, 0700);
 	if (ret < 0)
 		return ret;
 	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
