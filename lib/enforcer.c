@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "ethtool.h"
+#include "devconf.h"
 #include "log.h"
 #include "netns.h"
 
@@ -14,9 +14,9 @@ static int create_pair(const struct pc_config *cfg, struct nl_ns *ens)
 {
 	uint32_t mtu = cfg->jumbo ? 9000 : 1500;
 	struct nl_link_spec vbr = { .name = cfg->bridge_port, .ifindex = ENFORCER_PAIR_INDEX,
-				    .mtu = mtu, .up = true, .nsfd = -1 };
+				    .mtu = mtu, .nsfd = -1 };
 	struct nl_link_spec vth = { .name = cfg->dp_port, .ifindex = ENFORCER_PAIR_INDEX + 1,
-				    .mtu = mtu, .up = true, .nsfd = -1 };
+				    .mtu = mtu, .nsfd = -1 };
 	int ret = nl_veth_create(ens->nl, &vbr, &vth);
 
 	if (ret == -EBUSY) {
@@ -26,9 +26,17 @@ static int create_pair(const struct pc_config *cfg, struct nl_ns *ens)
 	}
 	if (ret < 0)
 		return ret;
-	ret = ethtool_features_all_off(ens->ioc, cfg->bridge_port);
+	/*
+	 * The pair carries only the containers' frames: no IPv6 of its own (its
+	 * router solicitations and MLD reports would reach the data plane).
+	 * Offloads stay on, so GSO super-frames with partial checksums reach
+	 * the data plane whole instead of being segmented and checksummed in
+	 * software on the way (which halves tap throughput and costs fwd ten
+	 * times over).
+	 */
+	ret = devconf_set(ens->fd, cfg->bridge_port, '6', "disable_ipv6", "1");
 	if (ret >= 0)
-		ret = ethtool_features_all_off(ens->ioc, cfg->dp_port);
+		ret = devconf_set(ens->fd, cfg->dp_port, '6', "disable_ipv6", "1");
 	if (ret >= 0)
 		pr_info("created %s/%s in %s", cfg->bridge_port, cfg->dp_port, cfg->enforcer_netns);
 	return ret;

@@ -82,13 +82,6 @@ int ethtool_features_apply(int sock, const char *ifname, const struct ethtool_sn
 	return set_requested(sock, ifname, snap->requested, snap->words);
 }
 
-int ethtool_features_all_off(int sock, const char *ifname)
-{
-	uint32_t none[ETHTOOL_FEATURE_WORDS] = { 0 };
-
-	return set_requested(sock, ifname, none, ETHTOOL_FEATURE_WORDS);
-}
-
 int ethtool_link_sync(int sock, const char *ifname)
 {
 	struct ethtool_value v = { .cmd = ETHTOOL_GLINK };

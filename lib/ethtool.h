@@ -28,7 +28,5 @@ int ethtool_features_apply(int sock, const char *ifname, const struct ethtool_sn
  * IPv6 when this returns.
  */
 int ethtool_link_sync(int sock, const char *ifname);
-/* Turn every changeable offload off (used on vbr-neuv/vth-neuv). */
-int ethtool_features_all_off(int sock, const char *ifname);
 
 #endif

@@ -625,12 +625,29 @@ ti_assert_enf_pair() {
 	ti_assert_up "$TI_ENF_NAME" vth-neuv
 }
 
-# ti_assert_tc_redirect DEV PEER: an ingress filter on DEV redirects to PEER.
+# ti_assert_tc_redirect DEV PEER: DEV's ingress steers to PEER: a u32+mirred
+# redirect (tc-pedit backend), or the bpf backend's program with DEV's map
+# entry naming PEER.
 ti_assert_tc_redirect() {
-	local out
+	local out peer
 	out=$(tc -n "$TI_ENF_NAME" filter show dev "$1" ingress)
+	if grep -q "pc_port_ingress" <<<"$out"; then
+		peer=$(ip -n "$TI_ENF_NAME" -j link show dev "$2" | jq -r '.[0].ifindex')
+		ti_bpf_port_peer "$1" | grep -qx "$peer" ||
+			ti_fail "bpf: $1's pc_ports entry does not name $2 (ifindex $peer)"
+		return
+	fi
 	grep -q "Redirect to device $2" <<<"$out" ||
 		ti_fail "no ingress redirect $1 -> $2 in the enforcer; tc filter show: $out"
+}
+
+# ti_bpf_port_peer DEV: the peer ifindex in DEV's pc_ports entry (bpftool).
+ti_bpf_port_peer() {
+	local idx key
+	idx=$(ip -n "$TI_ENF_NAME" -j link show dev "$1" | jq -r '.[0].ifindex')
+	key=$(printf '%08x' "$idx" | sed -E 's/(..)(..)(..)(..)/0x\4 0x\3 0x\2 0x\1/')
+	bpftool -j map lookup pinned "$TI_BPF_DIR/$TI_ENF_NAME/pc_ports" key $key 2>/dev/null |
+		jq -r '.formatted.value.peer_ifindex // empty'
 }
 
 # ti_assert_port_pulled NS DEV HOSTDEV HOSTIDX MAC EX IN [KIND]
@@ -703,4 +720,325 @@ ti_assert_record() {
 		ti_assert_eq "$(ip -n "${CTR_NS[$name]}" -j link show dev "$ctr" | jq -r '.[0].address')" \
 			"$(jq -r .mac <<<"$port")" "$name $ctr mac in the record"
 	done
+}
+
+# ================================================================ data path
+# Helpers of the data-path tests (test_dp_*.sh): backend bpf, modes tap and
+# fwd, the test data plane pc-reflector and the frame counter pc-sniff
+# (test/tools/).  Everything below only adds to what is above.
+
+# ti_dp_init: ti_init, plus the tools the data-path tests need.
+ti_dp_init() {
+	ti_init
+	local c
+	for c in socat bpftool awk sort; do
+		command -v "$c" >/dev/null || ti_skip "missing tool: $c"
+	done
+	ti_dp_tools
+}
+
+# PC_SNIFF and PC_REFLECTOR: from $PORTCULLIS_TOOLS, else the build next to
+# the hook (build/test/tools), else compiled from test/tools/ into TI_TMP.
+ti_dp_tools() {
+	local d src=$TI_ROOT/test/tools t
+	for d in "${PORTCULLIS_TOOLS:-}" "$(dirname "$HOOK")/../test/tools"; do
+		if [ -n "$d" ] && [ -x "$d/pc-sniff" ] && [ -x "$d/pc-reflector" ]; then
+			PC_SNIFF=$d/pc-sniff
+			PC_REFLECTOR=$d/pc-reflector
+			return
+		fi
+	done
+	command -v cc >/dev/null || ti_skip "pc-sniff/pc-reflector not built and no cc"
+	for t in pc-sniff pc-reflector; do
+		cc -O2 -Wall -D_GNU_SOURCE -I"$TI_ROOT/lib/bpf" -o "$TI_TMP/$t" "$src/$t.c" -lbpf \
+			2>"$TI_TMP/$t.cc" || { cat "$TI_TMP/$t.cc" >&2; ti_fail "cannot build $t"; }
+	done
+	PC_SNIFF=$TI_TMP/pc-sniff
+	PC_REFLECTOR=$TI_TMP/pc-reflector
+}
+
+# ti_dp_config MODE [DP_DOWN] [EXTRA_JSON_MEMBERS]: backend bpf, on_failure
+# closed (a data path that cannot be set up fails the hook, visibly).
+ti_dp_config() {
+	ti_config closed "\"backend\": \"bpf\", \"mode\": \"$1\", \"dp_down\": \"${2:-open}\"${3:+, $3}"
+}
+
+# The pin folder of this run's enforcer namespace.
+ti_dp_pin() { printf '%s/%s\n' "$TI_BPF_DIR" "$TI_ENF_NAME"; }
+
+# ti_dp_skip_unless_bpf WHAT [MODE]: after a pull of the first container
+# (in MODE, default the config's), skip (77) when the hook has no bpf
+# backend yet: it failed naming "backend bpf", or it recorded another
+# backend, or another mode (the release before the data path ran tap and
+# fwd as pass).
+ti_dp_skip_unless_bpf() {
+	if [ "$HOOK_RC" -ne 0 ]; then
+		if grep -q 'backend bpf' <<<"$HOOK_ERR"; then
+			ti_skip "bpf backend not in the hook yet: $(grep 'backend bpf' <<<"$HOOK_ERR" | tail -n 1 | sed 's/.*\(backend bpf\)/\1/')"
+		fi
+		ti_hook_show
+		ti_fail "$1 failed"
+	fi
+	local st want
+	st=$(ti_status_json)
+	want=${2:-$(jq -r .mode "$TI_CFG")}
+	[ "$(jq length <<<"$st")" -ge 1 ] || ti_fail "$1: no status record (hook output: $HOOK_ERR)"
+	case "$(jq -r '.[0].backend' <<<"$st")" in
+	bpf) ;;
+	*) ti_skip "bpf backend not in the hook yet: status shows backend '$(jq -r '.[0].backend' <<<"$st")' for a config with backend bpf" ;;
+	esac
+	[ "$(jq -r '.[0].mode' <<<"$st")" = "$want" ] ||
+		ti_skip "the hook runs mode '$(jq -r '.[0].mode' <<<"$st")' for mode '$want' with backend bpf"
+}
+
+# ti_dp_record NAME: the status record of container NAME (compact JSON).
+ti_dp_record() {
+	jq -c --argjson ino "$(ti_netns_inode "${CTR_NS[$1]}")" \
+		'.[] | select(.netns_inode == $ino)' <<<"$(ti_status_json)"
+}
+
+# ti_dp_ucmac NAME: the UCMAC of eth0 of container NAME, lower case.
+ti_dp_ucmac() {
+	local m
+	m=$(jq -r '.ports[] | select(.name == "eth0") | .ucmac // empty' <<<"$(ti_dp_record "$1")")
+	[[ $m =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || ti_fail "no UCMAC for $1 in status: '$m'"
+	# locally administered unicast
+	(((0x${m:0:2} & 3) == 2)) || ti_fail "UCMAC $m of $1 is not locally administered unicast"
+	printf '%s\n' "${m,,}"
+}
+
+# ti_dp_mode NAME ID MODE: switch a live container, check status shows it.
+ti_dp_mode() {
+	ti_hook mode "$2" "$3"
+	ti_expect_rc 0 "mode $3 for $1"
+	[ "$3" = off ] && return 0
+	ti_assert_eq "$3" "$(jq -r .mode <<<"$(ti_dp_record "$1")")" "status mode of $1 after 'mode $3'"
+}
+
+# ti_dp_map_count MAP: number of entries of a pinned map of this run.
+ti_dp_map_count() {
+	local p
+	p="$(ti_dp_pin)/$1"
+	[ -e "$p" ] || { echo 0; return; }
+	bpftool map dump pinned "$p" -j | jq length
+}
+
+# ti_dp_stat NAME: a pc_stats counter summed over CPUs (names as in
+# lib/bpf/dpath_common.h, PC_STAT_NAMES); bpftool prints the values
+# formatted (BTF) or as little-endian hex bytes.
+TI_DP_STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed
+	dp_down_dropped no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours
+	rewrite_failed)
+ti_dp_stat() {
+	local i
+	for i in "${!TI_DP_STATS[@]}"; do
+		[ "${TI_DP_STATS[$i]}" = "$1" ] && break
+	done
+	[ "${TI_DP_STATS[$i]}" = "$1" ] || ti_fail "no pc_stats counter $1"
+	bpftool map lookup pinned "$(ti_dp_pin)/pc_stats" key "$i" 0 0 0 -j | jq '
+		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
+			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
+			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
+		[(.values // .formatted.values)[] | .value | num] | add'
+}
+
+# ti_dp_stats: all pc_stats counters on one line (for logs).
+ti_dp_stats() {
+	local n out=
+	for n in "${TI_DP_STATS[@]}"; do
+		out+="$n=$(ti_dp_stat "$n") "
+	done
+	printf '%s\n' "$out"
+}
+
+# ti_dp_tc_count NS DEV: tc filter lines on DEV's ingress (0 when DEV is gone).
+ti_dp_tc_count() {
+	{ tc -n "$1" filter show dev "$2" ingress 2>/dev/null || true; } | grep -c '^filter' || true
+}
+
+# ti_dp_wait_line FILE REGEX SECONDS WHAT: wait until FILE has a matching line.
+ti_dp_wait_line() {
+	ti_wait_until "$3" grep -qE "$2" "$1" 2>/dev/null || {
+		cat "$1" >&2 2>/dev/null
+		ti_fail "$4: no line /$2/ in $1 after $3 s"
+	}
+}
+
+# ti_dp_sniff_start NETNS_NAME IFNAME OUT [pc-sniff args]: pid in TI_DP_SNIFF_PID.
+ti_dp_sniff_start() {
+	local ns=$1 dev=$2 out=$3
+	shift 3
+	"$PC_SNIFF" -n "/run/netns/$ns" -i "$dev" "$@" >"$out" 2>"$out.err" </dev/null &
+	TI_DP_SNIFF_PID=$!
+	TI_PIDS+=("$TI_DP_SNIFF_PID")
+	ti_dp_wait_line "$out" '^# pc-sniff: listening' 5 "pc-sniff on $dev in $ns"
+}
+
+# ti_dp_sniff_stop PID OUT: stop it, check it summed up; summary in TI_DP_SUMMARY.
+ti_dp_sniff_stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	TI_DP_SUMMARY=$(grep '^# pc-sniff: frames=' "$2") ||
+		{ cat "$2.err" >&2; ti_fail "pc-sniff ($2) ended without its summary"; }
+}
+
+# ti_dp_sum KEY: value of KEY=N in TI_DP_SUMMARY.
+ti_dp_sum() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$TI_DP_SUMMARY"; }
+
+# ti_dp_reflector_start [pc-reflector args]: on the enforcer's dp_port with
+# the heartbeat in this run's pc_dp; pid in TI_DP_REFL_PID, log in TI_DP_REFL_LOG.
+TI_DP_REFL_N=0
+ti_dp_reflector_start() {
+	TI_DP_REFL_N=$((TI_DP_REFL_N + 1))
+	TI_DP_REFL_LOG=$TI_TMP/reflector.$TI_DP_REFL_N.log
+	"$PC_REFLECTOR" -n "$TI_ENF" -p "$(ti_dp_pin)/pc_dp" "$@" >"$TI_DP_REFL_LOG" 2>&1 </dev/null &
+	TI_DP_REFL_PID=$!
+	TI_PIDS+=("$TI_DP_REFL_PID")
+	ti_dp_wait_line "$TI_DP_REFL_LOG" '^pc-reflector: ready' 5 "pc-reflector"
+	ti_log "pc-reflector${*:+ $*} running (pid $TI_DP_REFL_PID)"
+}
+
+# ti_dp_reflector_stop: SIGTERM, exit 0 and its counters line; counters in TI_DP_REFL_COUNTS.
+ti_dp_reflector_stop() {
+	local rc=0
+	kill -TERM "$TI_DP_REFL_PID" 2>/dev/null || true
+	wait "$TI_DP_REFL_PID" 2>/dev/null || rc=$?
+	TI_DP_REFL_COUNTS=$(grep '^pc-reflector: rx=' "$TI_DP_REFL_LOG") || {
+		cat "$TI_DP_REFL_LOG" >&2
+		ti_fail "pc-reflector ended without its counters (exit $rc)"
+	}
+	[ "$rc" -eq 0 ] || { cat "$TI_DP_REFL_LOG" >&2; ti_fail "pc-reflector exit $rc on SIGTERM"; }
+	ti_log "${TI_DP_REFL_COUNTS}"
+}
+
+# ti_dp_refl_count KEY: value of KEY=N in TI_DP_REFL_COUNTS.
+ti_dp_refl_count() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" $TI_DP_REFL_COUNTS"; }
+
+# ti_dp_no_ping NS DEST: two echoes within 2 s all go unanswered.
+ti_dp_no_ping() {
+	if ip netns exec "$1" ping -n -q -c 2 -i 0.2 -w 2 "$2" >/dev/null 2>&1; then
+		ti_fail "ping $2 from $1 was answered; expected it blocked"
+	fi
+}
+
+# ti_dp_neigh_is NS ADDR MAC: NS has resolved ADDR to MAC (any state but
+# FAILED/INCOMPLETE).
+ti_dp_neigh_is() {
+	local got
+	got=$(ip -n "$1" -j neigh show to "$2" | jq -r '.[] | select(.lladdr != null) | .lladdr' | head -n 1)
+	ti_assert_eq "$3" "$got" "neighbour entry for $2 in $1"
+}
+
+# ti_dp_flush_neigh NS: drop the learned (non-permanent) neighbours of NS.
+ti_dp_flush_neigh() {
+	ip -n "$1" -4 neigh flush all >/dev/null 2>&1 || true
+	ip -n "$1" -6 neigh flush all >/dev/null 2>&1 || true
+}
+
+# ti_dp_udp SERVER_NS SERVER_ADDR CLIENT_NS PORT: a datagram echoed back.
+ti_dp_udp() {
+	local sns=$1 addr=$2 cns=$3 port=$4 fam=4 dst=$2 tok got
+	case $addr in *:*) fam=6 dst="[$addr]" ;; esac
+	tok="pcti-$TI_ID-$RANDOM$RANDOM"
+	ip netns exec "$sns" timeout 10 socat -T 5 "UDP$fam-LISTEN:$port,bind=$dst,reuseaddr" EXEC:cat \
+		</dev/null >/dev/null 2>"$TI_TMP/udp.srv" &
+	local spid=$!
+	TI_PIDS+=("$spid")
+	ti_wait_until 5 eval "[ -n \"\$(ip netns exec $sns ss -Hlun 'sport = :$port')\" ]" ||
+		ti_fail "UDP server on $addr:$port did not start"
+	got=$(printf '%s\n' "$tok" | ip netns exec "$cns" timeout 10 socat -T 3 - "UDP$fam:$dst:$port" 2>"$TI_TMP/udp.cli") || true
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	[ "$got" = "$tok" ] || {
+		cat "$TI_TMP/udp.cli" "$TI_TMP/udp.srv" >&2
+		ti_fail "UDP echo $cns -> $addr:$port: sent '$tok', got '$got'"
+	}
+}
+
+# ti_dp_tcp_blocked SERVER_NS SERVER_ADDR CLIENT_NS PORT: a listening TCP
+# server cannot be reached (connect times out) and accepted nothing.
+ti_dp_tcp_blocked() {
+	local sns=$1 addr=$2 cns=$3 port=$4 proto=TCP4 listen=TCP4-LISTEN dst=$2
+	case $addr in *:*) proto=TCP6 listen=TCP6-LISTEN dst="[$addr]" ;; esac
+	rm -f "$TI_TMP/blocked.srv.out"
+	ip netns exec "$sns" timeout 15 socat -T 10 "$listen:$port,bind=$dst,reuseaddr" \
+		"SYSTEM:echo accepted >>$TI_TMP/blocked.srv.out" </dev/null >/dev/null 2>&1 &
+	local spid=$!
+	TI_PIDS+=("$spid")
+	ti_wait_until 5 ti_listening "$sns" "$port" || ti_fail "socat server on $addr:$port did not start"
+	if ip netns exec "$cns" timeout 10 socat -T 3 - "$proto:$dst:$port,connect-timeout=3" \
+		</dev/null >/dev/null 2>&1; then
+		ti_fail "TCP $cns -> $addr:$port connected; expected it blocked"
+	fi
+	[ ! -s "$TI_TMP/blocked.srv.out" ] || ti_fail "TCP server $addr:$port accepted a connection"
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+}
+
+# ti_dp_tcp_keys FILE PORT SEL: the TCP frames of pc-sniff output FILE to or
+# from PORT, as "saddr sport daddr dport flags seq ack plen" lines, sorted.
+# SEL is an awk condition over $1 (dir), $2 (src MAC), $3 (dst MAC).
+ti_dp_tcp_keys() {
+	awk -v port="$2" '
+		$1 !~ /^#/ && $5 == "tcp" && ($7 == port || $9 == port) && ('"$3"') {
+			f = s = a = p = "-"
+			for (i = 10; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == "flags") f = kv[2]
+				else if (kv[1] == "seq") s = kv[2]
+				else if (kv[1] == "ack") a = kv[2]
+				else if (kv[1] == "plen") p = kv[2]
+			}
+			print $6, $7, $8, $9, f, s, a, p
+		}' "$1" | sort
+}
+
+# ti_dp_tcp_canon IN_A IN_B OUT_A OUT_B: two ti_dp_tcp_keys lists in a form
+# that does not depend on segmentation (a GSO super-frame on one side may be
+# MSS-sized segments on the other): frames without payload stay as they
+# are; payload ranges are grouped by flow and ack, split at every boundary
+# either side has in that group, and printed one piece a line (sequence
+# numbers relative to the group's first, so that a wrap does not matter).
+# Equal outputs mean every byte range was seen as often on both sides.
+ti_dp_tcp_canon() {
+	awk -v outa="$3" -v outb="$4" '
+		# signed distance of sequence number s from the first one of group g
+		function dist(s, g,  d) {
+			d = (s - first[g] + 4294967296) % 4294967296
+			return d >= 2147483648 ? d - 4294967296 : d
+		}
+		{
+			side = (FILENAME == ARGV[1]) ? "a" : "b"
+			out = side == "a" ? outa : outb
+			if ($8 == 0) { print "ctl", $0 > out; next }
+			g = $1 " " $2 " " $3 " " $4 " ack " $7
+			if (!(g in first)) { first[g] = $6; low[g] = 0 }
+			n++
+			fs[n] = side; fg[n] = g; fb[n] = dist($6, g); fe[n] = fb[n] + $8
+			if (fb[n] < low[g]) low[g] = fb[n]
+		}
+		END {
+			for (i = 1; i <= n; i++) {
+				g = fg[i]; fb[i] -= low[g]; fe[i] -= low[g]
+				cuts[g, fb[i]] = 1; cuts[g, fe[i]] = 1
+			}
+			for (k in cuts) { split(k, p, SUBSEP); list[p[1]] = list[p[1]] " " p[2] }
+			for (g in list) {
+				m = split(list[g], c, " ")
+				# sort the cut points of this group (insertion sort, small)
+				for (i = 2; i <= m; i++) { v = c[i] + 0; j = i - 1
+					while (j >= 1 && c[j] + 0 > v) { c[j + 1] = c[j]; j-- }
+					c[j + 1] = v }
+				for (i = 1; i <= m; i++) cs[g, i] = c[i] + 0
+				cn[g] = m
+			}
+			for (i = 1; i <= n; i++) {
+				g = fg[i]; out = fs[i] == "a" ? outa : outb
+				for (j = 1; j < cn[g]; j++)
+					if (cs[g, j] >= fb[i] && cs[g, j + 1] <= fe[i])
+						printf "data %s %.0f %.0f\n", g, cs[g, j], cs[g, j + 1] > out
+			}
+		}' "$1" "$2"
+	sort -o "$3" "$3"
+	sort -o "$4" "$4"
 }

@@ -14,6 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/hook" <<WRAP
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions="$dir/../tools/valgrind-libbpf.supp" \
 	--log-file="$tmp/vg.%p" "$hook" "\$@"
 WRAP
 chmod +x "$tmp/hook"

@@ -1,0 +1,239 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Data-path throughput (see bench/README.md): one TCP stream container ->
+# container, iperf3, in the same run and on the same two containers:
+#   none   no interception
+#   pass   both containers intercepted, backend bpf, mode pass
+#   tap    the same, switched live to mode tap (no data plane running)
+#   fwd    (--fwd) mode fwd with test/tools' pc-reflector as data plane
+#   tap+o  (--pair-offloads) tap again with TSO/checksum offload turned on
+#          on vbr-neuv/vth-neuv (the hook creates them with all offloads
+#          off), to show what the copies' software segmentation costs
+# Rounds interleave the configurations; the table has the median Gbit/s of
+# the rounds and its ratio to "none".  Target: pass and tap >= 0.90.
+#
+#   bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
+#                          [--pair-offloads] [--out FILE]
+#
+# Root only.  Everything lives in namespaces named pcdt<random>-*, a state
+# folder under /run and a pin folder under /sys/fs/bpf, all removed on exit.
+set -euo pipefail
+
+SELF=$(readlink -f "$0")
+REPO=$(dirname "$(dirname "$SELF")")
+SECS=10 ROUNDS=3 BUILD=$REPO/build OUT= FWD=0 OFFL=0
+
+die() { echo "dp_throughput.sh: $*" >&2; exit 1; }
+log() { echo "dp_throughput.sh: $*" >&2; }
+
+usage() {
+	cat >&2 <<EOF
+usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
+                              [--pair-offloads] [--out FILE]
+  --seconds N   length of each iperf3 run (default 10)
+  --rounds N    measure every configuration N times, interleaved (default 3)
+  --build DIR   build folder with bin/portcullis-hook (and test/tools/pc-reflector
+                for --fwd); default build/
+  --fwd         also measure mode fwd through pc-reflector (informational)
+  --pair-offloads  also measure tap with offloads on on vbr-neuv/vth-neuv (informational)
+  --out FILE    also write the table to FILE
+EOF
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) SECS=${2:?}; shift 2 ;;
+	--rounds) ROUNDS=${2:?}; shift 2 ;;
+	--build) BUILD=$(readlink -f "${2:?}"); shift 2 ;;
+	--fwd) FWD=1; shift ;;
+	--pair-offloads) OFFL=1; shift ;;
+	--out) OUT=${2:?}; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
+for c in iperf3 jq ip bpftool ethtool; do
+	command -v "$c" >/dev/null || die "missing $c (apt-get install iperf3 jq iproute2 bpftool)"
+done
+HOOK=$BUILD/bin/portcullis-hook
+[ -x "$HOOK" ] || die "no hook at $HOOK (cmake -S . -B build && cmake --build build)"
+REFLECTOR=
+if [ "$FWD" = 1 ]; then
+	for r in "$BUILD/test/tools/pc-reflector" "${PORTCULLIS_TOOLS:-/nonexistent}/pc-reflector"; do
+		[ -x "$r" ] && REFLECTOR=$r && break
+	done
+	[ -n "$REFLECTOR" ] || die "--fwd needs pc-reflector (build test/tools)"
+fi
+
+TAG=pcdt$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+HOST=$TAG-host C1=$TAG-c1 C2=$TAG-c2 ENF=$TAG-enf
+WORK=$(mktemp -d "/run/$TAG.XXXXXX")
+PIN=/sys/fs/bpf/$TAG
+CFG=$WORK/config.json
+PIDS=()
+
+cleanup() {
+	set +e
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for ns in "$C1" "$C2" "$ENF" "$HOST"; do
+		[ -e "/run/netns/$ns" ] || continue
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$PIN" "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- set-up
+ip netns add "$HOST"
+ip -n "$HOST" link set lo up
+ip -n "$HOST" link add br0 type bridge
+ip -n "$HOST" link set br0 up
+ip -n "$HOST" addr add 10.79.0.1/24 dev br0
+for i in 1 2; do
+	ns=$TAG-c$i
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$HOST" link add "h$i" type veth peer name eth0 netns "$ns"
+	ip -n "$HOST" link set "h$i" master br0 up
+	ip -n "$ns" addr add "10.79.0.1$i/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip netns exec "$ns" sleep 100000 </dev/null >/dev/null 2>&1 &
+	PIDS+=("$!")
+	eval "PID$i=$!"
+done
+printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s",
+ "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "warn"}\n' \
+	"$ENF" "$WORK" "$PIN" >"$CFG"
+ID1=$TAG-c1 ID2=$TAG-c2
+
+hook() { "$HOOK" --config "$CFG" "$@"; }
+
+pull() {
+	local i pid
+	for i in 1 2; do
+		eval "pid=\$PID$i"
+		printf '{"ociVersion":"1.0.2","id":"%s-c%d","status":"creating","pid":%d}' "$TAG" "$i" "$pid" |
+			hook prestart || die "prestart of c$i failed"
+	done
+	local st
+	st=$(hook status --json)
+	[ "$(jq -r '[.[].backend] | unique | join(",")' <<<"$st")" = bpf ] ||
+		die "the hook does not run backend bpf here: $(jq -c '[.[] | {backend, mode}]' <<<"$st")"
+}
+
+set_mode() {
+	hook mode "$ID1" "$1" >/dev/null && hook mode "$ID2" "$1" >/dev/null || die "mode $1 failed"
+	[ "$1" = off ] && return
+	[ "$(hook status --json | jq -r '[.[].mode] | unique | join(",")')" = "$1" ] ||
+		die "status does not show mode $1"
+}
+
+pair_offloads() {
+	local d
+	for d in vbr-neuv vth-neuv; do
+		ip netns exec "$ENF" ethtool -K "$d" sg "$1" tx "$1" tso "$1" gso "$1" >/dev/null 2>&1 ||
+			die "ethtool -K $d ... $1"
+	done
+}
+
+# stat NAME: a pc_stats counter, summed over CPUs (index from dpath_common.h).
+STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
+	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
+stat() {
+	local i
+	for i in "${!STATS[@]}"; do [ "${STATS[$i]}" = "$1" ] && break; done
+	bpftool map lookup pinned "$PIN/$ENF/pc_stats" key "$i" 0 0 0 -j | jq '
+		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
+			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
+			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
+		[(.values // .formatted.values)[] | .value | num] | add'
+}
+
+# measure NAME: one iperf3 run c1 -> c2; appends "NAME gbps retransmits" to results.
+measure() {
+	local name=$1 j gbps rtx
+	ip netns exec "$C2" iperf3 -s -1 -B 10.79.0.12 >/dev/null 2>&1 &
+	local srv=$!
+	for _ in $(seq 50); do
+		ip netns exec "$C2" ss -Hltn 'sport = :5201' | grep -q . && break
+		sleep 0.05
+	done
+	j=$(ip netns exec "$C1" iperf3 -c 10.79.0.12 -t "$SECS" -J) || die "iperf3 ($name) failed: $j"
+	wait "$srv" 2>/dev/null || true
+	gbps=$(jq '.end.sum_received.bits_per_second / 1e9' <<<"$j")
+	rtx=$(jq '.end.sum_sent.retransmits // 0' <<<"$j")
+	printf '%s %.3f %s\n' "$name" "$gbps" "$rtx" >>"$WORK/results"
+	log "$(printf '%-6s %7.3f Gbit/s  %s retransmits' "$name" "$gbps" "$rtx")"
+}
+
+# ---------------------------------------------------------------- rounds
+log "warm-up (2 s, not counted)"
+SECS_SAVED=$SECS SECS=2
+measure warmup
+SECS=$SECS_SAVED
+: >"$WORK/results"
+for ((r = 1; r <= ROUNDS; r++)); do
+	log "round $r of $ROUNDS"
+	measure none
+	pull
+	p0=$(stat passed)
+	measure pass
+	[ "$(stat passed)" -gt "$p0" ] || die "pass: pc_stats passed did not grow"
+	set_mode tap
+	t0=$(stat tap_copies)
+	measure tap
+	[ "$(stat tap_copies)" -gt "$t0" ] || die "tap: no tap copies were made"
+	if [ "$OFFL" = 1 ]; then
+		pair_offloads on
+		t0=$(stat tap_copies)
+		measure tap+o
+		[ "$(stat tap_copies)" -gt "$t0" ] || die "tap+o: no tap copies were made"
+		pair_offloads off
+	fi
+	if [ "$FWD" = 1 ]; then
+		"$REFLECTOR" -q -n "/run/netns/$ENF" -p "$PIN/$ENF/pc_dp" >"$WORK/refl.log" 2>&1 &
+		rp=$!
+		PIDS+=("$rp")
+		for _ in $(seq 50); do grep -q ready "$WORK/refl.log" && break; sleep 0.05; done
+		set_mode fwd
+		f0=$(stat to_dp)
+		measure fwd
+		[ "$(stat to_dp)" -gt "$f0" ] || die "fwd: nothing was sent to the data plane"
+		kill "$rp"; wait "$rp" || true
+	fi
+	set_mode off
+done
+
+# ---------------------------------------------------------------- table
+median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+base=$(awk '$1 == "none" {print $2}' "$WORK/results" | median)
+confs="none pass tap"
+[ "$OFFL" = 1 ] && confs="$confs tap+o"
+[ "$FWD" = 1 ] && confs="$confs fwd"
+{
+	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none | retransmits (median) |"
+	echo "|---|---:|---|---:|---:|"
+	for c in $confs; do
+		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
+		all=$(awk -v c="$c" '$1 == c {printf "%s%s", sep, $2; sep = ", "}' "$WORK/results")
+		rt=$(awk -v c="$c" '$1 == c {print $3}' "$WORK/results" | median)
+		case $c in
+		none) what="no interception" ;;
+		pass) what="pass (bpf)" ;;
+		tap) what="tap (bpf, no data plane)" ;;
+		tap+o) what="tap, offloads on on vbr-neuv/vth-neuv" ;;
+		fwd) what="fwd (bpf, pc-reflector)" ;;
+		esac
+		printf '| %s | %.2f | %s | %.2f | %s |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$rt"
+	done
+	for c in pass tap; do
+		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
+		echo "$m $base $c" | awk '{r = $1 / $2; printf "%s: %.2f of no interception, target >= 0.90: %s\n", $3, r, (r >= 0.9 ? "met" : "NOT met")}'
+	done
+	echo "($(uname -r), $(nproc) CPUs, iperf3 one TCP stream, ${SECS} s per run, $(date -u +%Y-%m-%d))"
+} | tee "${OUT:-/dev/null}"

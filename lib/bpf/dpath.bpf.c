@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The "bpf" data path of the enforcer namespace (see lib/dpath.h), two
+ * direct-action cls_bpf programs on clsact ingress, loaded once per enforcer
+ * namespace and pinned; each port's configuration is a map entry.
+ *
+ *   pc_port_ingress    on every inPort and exPort
+ *   pc_bridge_ingress  on bridge_port (vbr-neuv): what the data plane sends
+ *                      back on dp_port (vth-neuv)
+ *
+ * Only the Ethernet addresses are ever written, so checksum and GSO state
+ * travel with the frame untouched.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "dpath_common.h"
+
+#define ETH_DST_OFF 0
+#define ETH_SRC_OFF ETH_ALEN
+#define IP6_NEXTHDR_OFF (ETH_HLEN + 6)
+#define ICMP6_TYPE_OFF (ETH_HLEN + 40)
+#define NEXTHDR_ICMPV6 58
+#define ND_FIRST 133 /* router solicitation */
+#define ND_LAST 137  /* redirect */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * PC_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct pc_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pc_mac_key);
+	__type(value, struct pc_ucmac);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_ucmacs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pc_dp_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_dp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PC_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_stats SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&pc_stats, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
+	       a[5] == b[5];
+}
+
+static __always_inline struct pc_dp_state *dp_state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pc_dp, &zero);
+}
+
+static __always_inline int dp_alive(const struct pc_dp_state *st)
+{
+	__u64 hb = *(volatile const __u64 *)&st->heartbeat_ns;
+	__u64 now = bpf_ktime_get_ns();
+
+	/* a heartbeat stored on another CPU may be a little ahead of now */
+	return hb && (hb >= now || now - hb <= PC_DP_HEARTBEAT_TIMEOUT_NS);
+}
+
+/* IPv6 neighbour discovery crosses like ARP: it is the link's, not a flow's. */
+static __always_inline int is_nd(struct __sk_buff *skb)
+{
+	__u8 nexthdr, type;
+
+	if (bpf_skb_load_bytes(skb, IP6_NEXTHDR_OFF, &nexthdr, 1) < 0 || nexthdr != NEXTHDR_ICMPV6)
+		return 0;
+	if (bpf_skb_load_bytes(skb, ICMP6_TYPE_OFF, &type, 1) < 0)
+		return 0;
+	return type >= ND_FIRST && type <= ND_LAST;
+}
+
+/* Whether a frame entering port is one the data plane should see. */
+static __always_inline int intercepted(struct __sk_buff *skb, const struct pc_port *port)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end || skb->vlan_present) /* tagged: like non-IP */
+		return 0;
+	proto = eth->h_proto;
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		return 0;
+	if (eth->h_dest[0] & 1) /* broadcast, multicast */
+		return 0;
+	if (port->side == PC_SIDE_IN ? !mac_eq(eth->h_source, port->ctr_mac)
+				     : !mac_eq(eth->h_dest, port->ctr_mac))
+		return 0;
+	return proto == bpf_htons(ETH_P_IPV6) ? !is_nd(skb) : 1;
+}
+
+static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 *mac)
+{
+	if (bpf_skb_store_bytes(skb, off, mac, ETH_ALEN, 0) < 0) {
+		count(PC_STAT_REWRITE_FAILED);
+		return -1;
+	}
+	return 0;
+}
+
+/* Forward to the peer, and a UCMAC-rewritten copy to bridge_port. */
+static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port, __u32 off,
+				    __u32 bridge)
+{
+	if (bridge) {
+		if (set_mac(skb, off, port->ucmac) < 0)
+			return TC_ACT_SHOT;
+		if (bpf_clone_redirect(skb, bridge, 0) == 0)
+			count(PC_STAT_TAP_COPIES);
+		else
+			count(PC_STAT_TAP_COPY_FAILED);
+		if (set_mac(skb, off, port->ctr_mac) < 0)
+			return TC_ACT_SHOT;
+	}
+	count(PC_STAT_PASSED);
+	return bpf_redirect(port->peer_ifindex, 0);
+}
+
+/* Only through the data plane; without one, dp_down decides. */
+static __always_inline int port_fwd(struct __sk_buff *skb, const struct pc_port *port, __u32 off,
+				    const struct pc_dp_state *st)
+{
+	if (st->bridge_ifindex && dp_alive(st)) {
+		if (set_mac(skb, off, port->ucmac) < 0)
+			return TC_ACT_SHOT;
+		count(PC_STAT_TO_DP);
+		return bpf_redirect(st->bridge_ifindex, 0);
+	}
+	if (st->dp_down_closed) {
+		count(PC_STAT_DP_DOWN_DROPPED);
+		return TC_ACT_SHOT;
+	}
+	count(PC_STAT_DP_DOWN_PASSED);
+	return bpf_redirect(port->peer_ifindex, 0);
+}
+
+SEC("tc")
+int pc_port_ingress(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	struct pc_dp_state *st;
+	struct pc_port *port;
+	__u32 off;
+
+	port = bpf_map_lookup_elem(&pc_ports, &ifindex);
+	if (!port) {
+		count(PC_STAT_NO_PORT);
+		return TC_ACT_OK;
+	}
+	st = dp_state();
+	if (!st || (port->mode != PC_MODE_TAP && port->mode != PC_MODE_FWD)) {
+		count(PC_STAT_PASSED);
+		return bpf_redirect(port->peer_ifindex, 0);
+	}
+	if (!intercepted(skb, port)) {
+		count(PC_STAT_NOT_INTERCEPTED);
+		return bpf_redirect(port->peer_ifindex, 0);
+	}
+	off = port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF;
+	if (port->mode == PC_MODE_FWD)
+		return port_fwd(skb, port, off, st);
+	return port_tap(skb, port, off, st->bridge_ifindex);
+}
+
+static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
+{
+	struct pc_mac_key key = {};
+
+	__builtin_memcpy(key.mac, mac, ETH_ALEN);
+	return bpf_map_lookup_elem(&pc_ucmacs, &key);
+}
+
+/* A frame back from the data plane for u: restore the container MAC at off, send it out to. */
+static __always_inline int bridge_return(struct __sk_buff *skb, const struct pc_ucmac *u,
+					 __u32 off, __u32 to, __u32 stat)
+{
+	if (u->mode != PC_MODE_FWD) {
+		count(PC_STAT_TAP_DROPPED_RETURNS);
+		return TC_ACT_SHOT;
+	}
+	if (set_mac(skb, off, u->ctr_mac) < 0)
+		return TC_ACT_SHOT;
+	count(stat);
+	return bpf_redirect(to, 0);
+}
+
+SEC("tc")
+int pc_bridge_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct pc_ucmac *u;
+
+	if ((void *)(eth + 1) > data_end) {
+		count(PC_STAT_NOT_OURS);
+		return TC_ACT_SHOT;
+	}
+	u = ucmac_lookup(eth->h_dest);
+	if (u)
+		return bridge_return(skb, u, ETH_DST_OFF, u->in_ifindex, PC_STAT_FROM_DP_TO_CTR);
+	u = ucmac_lookup(eth->h_source);
+	if (u)
+		return bridge_return(skb, u, ETH_SRC_OFF, u->ex_ifindex, PC_STAT_FROM_DP_TO_HOST);
+	count(PC_STAT_NOT_OURS);
+	return TC_ACT_SHOT;
+}
+
+/* No GPL-only helper is used. */
+char LICENSE[] SEC("license") = "Apache-2.0";

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Churn with backend bpf: 200 one-port containers (netns + veth into the
+# host bridge), in batches of 25, modes pass/tap/fwd in turn, each pulled by
+# prestart and released by poststop: the even ones with their netns alive
+# (the port goes back), the odd ones after their netns is gone (the
+# enforcer side is deleted).  Container 0 (tap) is a warm-up.  After every batch's pulls the maps hold
+# exactly two pc_ports entries and one pc_ucmacs entry per live port pair;
+# after its releases, and at the end, the pinned maps' entry counts, the
+# pinned objects, the tc filters on vbr-neuv (and on every enforcer link),
+# the enforcer's links and the state records are back to their starting
+# values (taken after one warm-up pull and release, which creates the pins).
+. "$(dirname "$0")/lib.sh"
+ti_dp_init
+N=${TI_DP_CHURN:-200}
+BATCH=25
+MODES=(pass tap fwd)
+
+ti_host_create
+ti_dp_config fwd open
+
+# churn_ctr I: container kI: netns, veth (host side kI in br0), an IPv4
+# address in 10.A.100.0/16 space, a sleep; its pid in CHURN_PID[I].
+declare -A CHURN_PID
+churn_ctr() {
+	local i=$1 ns="$TI_NS_PREFIX-k$1"
+	ti_netns_add "$ns"
+	ip -n "$TI_HOST" link add "k$i" type veth peer name eth0 netns "$ns"
+	ip -n "$TI_HOST" link set "k$i" master br0 up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add "10.$TI_A.$((100 + i / 200)).$((i % 200 + 20))/16" dev eth0
+	CTR_NS[k$i]=$ns
+	CTR_PIDS[k$i]=
+	ti_bundle "k$i"
+	ti_ctr_start "k$i"
+	CHURN_PID[$i]=$TI_LAST_PID
+}
+
+# churn_pull I [nocheck]
+churn_pull() {
+	local i=$1 mode=${MODES[$((($1 + 1) % 3))]}
+	ti_stage prestart "$(ti_state_pre "$(ti_cid "churn-$i")" "${CHURN_PID[$i]}" "${CTR_BUNDLE[k$i]}" \
+		"{\"io.portcullis.mode\": \"$mode\"}")"
+	[ "$HOOK_RC" -eq 0 ] || [ "${2:-}" = nocheck ] || { ti_hook_show; ti_fail "prestart of container $i"; }
+}
+
+churn_release() {
+	local i=$1
+	if ((i % 2)); then
+		ti_kill "${CHURN_PID[$i]}"
+		ip netns del "${CTR_NS[k$i]}"
+	fi
+	ti_poststop "k$i" "$(ti_cid "churn-$i")"
+	[ "$HOOK_RC" -eq 0 ] || { ti_hook_show; ti_fail "poststop of container $i"; }
+	if ((i % 2 == 0)); then
+		ti_kill "${CHURN_PID[$i]}"
+		ip netns del "${CTR_NS[k$i]}"
+	fi
+}
+
+# The picture that must come back: map entry counts, pinned objects,
+# filters on vbr-neuv and on all enforcer links, enforcer links, records.
+picture() {
+	local dev all=0
+	for dev in $(ti_links "$TI_ENF_NAME" .); do
+		all=$((all + $(ti_dp_tc_count "$TI_ENF_NAME" "$dev")))
+	done
+	printf 'pc_ports=%s pc_ucmacs=%s pins=%s vbr_filters=%s enf_filters=%s enf_links=%s records=%s\n' \
+		"$(ti_dp_map_count pc_ports)" "$(ti_dp_map_count pc_ucmacs)" \
+		"$(find "$(ti_dp_pin)" -mindepth 1 -printf '%f,' | tr ',' '\n' | sort | paste -sd, -)" \
+		"$(ti_dp_tc_count "$TI_ENF_NAME" vbr-neuv)" "$all" \
+		"$(ti_links "$TI_ENF_NAME" . | paste -sd, -)" "$(ti_state_files | wc -l)"
+}
+
+ti_log "warm-up: one pull and release"
+churn_ctr 0
+churn_pull 0 nocheck
+ti_dp_skip_unless_bpf "prestart of container 0" tap
+churn_release 0
+BEFORE=$(picture)
+ti_log "before: $BEFORE"
+P0=$(ti_dp_map_count pc_ports)
+U0=$(ti_dp_map_count pc_ucmacs)
+
+START=$SECONDS
+for ((b = 1; b <= N; b += BATCH)); do
+	last=$((b + BATCH - 1 < N ? b + BATCH - 1 : N))
+	for ((i = b; i <= last; i++)); do
+		churn_ctr "$i"
+	done
+	for ((i = b; i <= last; i++)); do
+		churn_pull "$i"
+	done
+	n=$((last - b + 1))
+	ti_assert_eq "$((P0 + 2 * n)) $((U0 + n))" \
+		"$(ti_dp_map_count pc_ports) $(ti_dp_map_count pc_ucmacs)" \
+		"pc_ports and pc_ucmacs entries with containers $b-$last pulled"
+	ti_assert_eq "$n" "$(ti_state_files | wc -l)" "state records with containers $b-$last pulled"
+	for ((i = b; i <= last; i++)); do
+		churn_release "$i"
+	done
+	ti_assert_eq "$BEFORE" "$(picture)" "after releasing containers $b-$last"
+	ti_log "containers $b-$last pulled and released ($((SECONDS - START)) s)"
+done
+
+AFTER=$(picture)
+ti_log "after $N containers: $AFTER"
+ti_assert_eq "$BEFORE" "$AFTER" "after $N containers"
+ti_assert_enf_clean "after the churn"
+LEFT=$(ti_links "$TI_HOST" '^k[0-9]+$' | paste -sd' ' -)
+[ -z "$LEFT" ] || ti_fail "host-side veths left in the bridge: $LEFT"

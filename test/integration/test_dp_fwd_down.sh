@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Mode fwd, backend bpf, no data plane consuming vth-neuv (no heartbeat):
+# - dp_down closed: IPv4 and IPv6 unicast to and from the container is
+#   dropped (pings fail both ways, TCP does not connect), while ARP and IPv6
+#   neighbour discovery still resolve the container's MAC;
+# - dp_down open (the container released and pulled again with that
+#   config): the same traffic passes, ARP/ND too.
+# The other container c2 is not intercepted.
+. "$(dirname "$0")/lib.sh"
+ti_dp_init
+T=$TI_TMP
+
+ti_host_create
+ti_ctr_create c1 1
+ti_ctr_create c2 2
+ti_ctr_start c1
+ti_ctr_start c2
+ID1=$(ti_cid dp-fwd-down-1)
+M1=${CTR_MAC[c1]}
+NS1=${CTR_NS[c1]}
+NS2=${CTR_NS[c2]}
+ti_reach c1 c2
+
+ti_log "dp_down closed: prestart c1, mode fwd"
+ti_dp_config fwd closed
+ti_prestart c1 "$ID1"
+ti_dp_skip_unless_bpf "prestart c1"
+ti_dp_ucmac c1 >/dev/null
+DROPPED0=$(ti_dp_stat dp_down_dropped)
+for ns in "$NS1" "$NS2" "$TI_HOST"; do
+	ti_dp_flush_neigh "$ns"
+done
+ti_dp_no_ping "$NS2" "${CTR_IP4[c1]}"
+ti_dp_no_ping "$NS2" "${CTR_IP6[c1]}"
+ti_dp_no_ping "$TI_HOST" "${CTR_IP4[c1]}"
+ti_dp_no_ping "$NS1" "$TI_GW6"
+ti_dp_tcp_blocked "$NS1" "${CTR_IP4[c1]}" "$NS2" 5090
+ti_dp_tcp_blocked "$NS1" "${CTR_IP6[c1]}" "$NS2" 5091
+ti_log "ARP and ND resolved while unicast is dropped"
+ti_dp_neigh_is "$NS2" "${CTR_IP4[c1]}" "$M1"
+ti_dp_neigh_is "$NS2" "${CTR_IP6[c1]}" "$M1"
+ti_dp_neigh_is "$TI_HOST" "${CTR_IP4[c1]}" "$M1"
+ti_dp_neigh_is "$NS1" "$TI_GW6" "$(ip -n "$TI_HOST" -j link show dev br0 | jq -r '.[0].address')"
+DROPPED=$(ti_dp_stat dp_down_dropped)
+ti_log "pc_stats: $(ti_dp_stats)"
+[ "$DROPPED" -gt "$DROPPED0" ] || ti_fail "pc_stats dp_down_dropped did not grow ($DROPPED0 -> $DROPPED)"
+ti_assert_eq 0 "$(ti_dp_stat to_dp)" "frames sent to the data plane while it is down"
+
+ti_log "dp_down open: release c1, pull it again with dp_down open"
+ti_poststop c1 "$ID1"
+ti_expect_rc 0 "poststop c1"
+ti_dp_config fwd open
+ti_prestart c1 "$ID1"
+ti_expect_rc 0 "prestart c1 (dp_down open)"
+ti_assert_eq fwd "$(jq -r .mode <<<"$(ti_dp_record c1)")" "c1 mode"
+PASSED0=$(ti_dp_stat dp_down_passed)
+for ns in "$NS1" "$NS2" "$TI_HOST"; do
+	ti_dp_flush_neigh "$ns"
+done
+ti_reach c1 c2
+ti_reach c2 c1
+ti_ping "$TI_HOST" "${CTR_IP4[c1]}"
+ti_tcp "$NS1" "${CTR_IP4[c1]}" "$NS2" 5092
+ti_tcp "$NS2" "${CTR_IP6[c2]}" "$NS1" 5093
+ti_dp_neigh_is "$NS2" "${CTR_IP4[c1]}" "$M1"
+ti_dp_neigh_is "$NS2" "${CTR_IP6[c1]}" "$M1"
+PASSED=$(ti_dp_stat dp_down_passed)
+ti_log "pc_stats: $(ti_dp_stats)"
+[ "$PASSED" -gt "$PASSED0" ] || ti_fail "pc_stats dp_down_passed did not grow ($PASSED0 -> $PASSED)"
+
+ti_poststop c1 "$ID1"
+ti_expect_rc 0 "poststop c1"
+ti_assert_enf_clean "after poststop"
