@@ -30,6 +30,7 @@
 #include "bpf/dpath_common.h"
 #include "pc_dpath.skel.h"
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "netns.h"
 
@@ -98,24 +99,6 @@ static int pin_dir(const struct pc_config *cfg, char *dir, size_t len)
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return err_set(-errno, "mkdir %s", path);
-		*p = '/';
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return err_set(-errno, "mkdir %s", path);
-	return 0;
-}
-
 /* bpffs on /sys/fs/bpf (mounted if it is not yet), and dir on a bpffs. */
 static int bpffs_ensure(const char *dir)
 {
@@ -127,7 +110,7 @@ static int bpffs_ensure(const char *dir)
 			return err_set(-errno, "mount bpffs on %s", BPFFS_ROOT);
 		pr_info("mounted bpffs on %s", BPFFS_ROOT);
 	}
-	ret = mkdir_p(dir);
+	ret = fs_mkdir_p(dir, 0700);
 	if (ret < 0)
 		return ret;
 	if (statfs(dir, &sfs) < 0)
