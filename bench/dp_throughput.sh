@@ -7,9 +7,10 @@
 #   pass   both containers intercepted, backend bpf, mode pass
 #   tap    the same, switched live to mode tap (no data plane running)
 #   fwd    (--fwd) mode fwd with test/tools' pc-reflector as data plane
-#   tap+o  (--pair-offloads) tap again with TSO/checksum offload turned on
-#          on vbr-neuv/vth-neuv (the hook creates them with all offloads
-#          off), to show what the copies' software segmentation costs
+#   tap+x  (--pair-offloads) tap again with the offloads of vbr-neuv/
+#          vth-neuv switched the other way from how the hook made them
+#          (TSO, GSO, checksum, SG), to show what software segmentation and
+#          checksumming of the copies costs
 # Rounds interleave the configurations; the table has the median Gbit/s of
 # the rounds and its ratio to "none".  Target: pass and tap >= 0.90.
 #
@@ -36,7 +37,7 @@ usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
   --build DIR   build folder with bin/portcullis-hook (and test/tools/pc-reflector
                 for --fwd); default build/
   --fwd         also measure mode fwd through pc-reflector (informational)
-  --pair-offloads  also measure tap with offloads on on vbr-neuv/vth-neuv (informational)
+  --pair-offloads  also measure tap with the pair's offloads flipped (informational)
   --out FILE    also write the table to FILE
 EOF
 	exit 2
@@ -189,11 +190,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	measure tap
 	[ "$(stat tap_copies)" -gt "$t0" ] || die "tap: no tap copies were made"
 	if [ "$OFFL" = 1 ]; then
-		pair_offloads on
+		PAIR_WAS=$(ip netns exec "$ENF" ethtool -k vbr-neuv | awk '$1 == "tcp-segmentation-offload:" {print $2}')
+		PAIR_FLIP=$([ "$PAIR_WAS" = on ] && echo off || echo on)
+		pair_offloads "$PAIR_FLIP"
 		t0=$(stat tap_copies)
-		measure tap+o
-		[ "$(stat tap_copies)" -gt "$t0" ] || die "tap+o: no tap copies were made"
-		pair_offloads off
+		measure tap+x
+		[ "$(stat tap_copies)" -gt "$t0" ] || die "tap+x: no tap copies were made"
+		pair_offloads "$PAIR_WAS"
 	fi
 	if [ "$FWD" = 1 ]; then
 		"$REFLECTOR" -q -n "/run/netns/$ENF" -p "$PIN/$ENF/pc_dp" >"$WORK/refl.log" 2>&1 &
@@ -213,7 +216,7 @@ done
 median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 base=$(awk '$1 == "none" {print $2}' "$WORK/results" | median)
 confs="none pass tap"
-[ "$OFFL" = 1 ] && confs="$confs tap+o"
+[ "$OFFL" = 1 ] && confs="$confs tap+x"
 [ "$FWD" = 1 ] && confs="$confs fwd"
 {
 	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none | retransmits (median) |"
@@ -225,8 +228,8 @@ confs="none pass tap"
 		case $c in
 		none) what="no interception" ;;
 		pass) what="pass (bpf)" ;;
-		tap) what="tap (bpf, no data plane)" ;;
-		tap+o) what="tap, offloads on on vbr-neuv/vth-neuv" ;;
+		tap) what="tap (bpf, no data plane${PAIR_WAS:+, pair offloads $PAIR_WAS})" ;;
+		tap+x) what="tap, vbr-neuv/vth-neuv offloads $PAIR_FLIP (hook: $PAIR_WAS)" ;;
 		fwd) what="fwd (bpf, pc-reflector)" ;;
 		esac
 		printf '| %s | %.2f | %s | %.2f | %s |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$rt"
