@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The tc-pedit data path, tested in a QEMU guest (software emulation) that
+# boots Debian's own 6.1 cloud kernel: this machine's kernel has no
+# act_pedit.  The kernel package is downloaded (apt-get download, never
+# installed) and unpacked once into a cache; the initramfs is built on
+# every run from busybox, the kernel modules the data path needs, iproute2,
+# the hook under test and test/qemu/pc-guest.c, and the guest runs
+# test/qemu/guest_test.sh.  The guest has no network device: nothing here
+# touches the host's network.
+#
+#     test/qemu/run.sh [HOOK]
+#
+# HOOK: the portcullis-hook binary to test (default build/bin/portcullis-hook).
+# Environment: PC_QEMU_CACHE (default: qemu-cache beside HOOK's bin/, i.e.
+# build/qemu-cache), PC_QEMU_TIMEOUT (seconds for the whole VM, default
+# 300), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
+# default 1: under TCG here one is faster than two).
+#
+# Prints the guest's console, then "qemu: P passed, F failed".  Exit status
+# 0 only when the guest ran every test and none failed; 1 on a failure or
+# a timeout; 2 when the set-up failed (packages, kernel, initramfs).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+hook=$(realpath "${1:-$root/build/bin/portcullis-hook}")
+cache=${PC_QEMU_CACHE:-$(dirname "$(dirname "$hook")")/qemu-cache}
+vm_timeout=${PC_QEMU_TIMEOUT:-300}
+smp=${PC_QEMU_SMP:-1}
+# the modules the test loads at boot (their dependencies come along), and
+# those left to the kernel to load on first use: act_pedit is loaded by the
+# hook's probe for it, as on a fresh host
+modules=(veth bridge sch_ingress cls_u32 act_mirred)
+autoload=(act_pedit)
+# host packages: emulator, initramfs archiver, static busybox and libc,
+# iproute2 (ip/tc for the guest), binutils (readelf: module dependencies)
+packages=(qemu-system-x86 cpio busybox-static libc6-dev gcc binutils iproute2)
+
+work=
+vm_pid=
+say() { printf 'qemu: %s\n' "$*" >&2; }
+setup_fail() {
+	say "set-up failed: $*"
+	exit 2
+}
+cleanup() {
+	# timeout passes the signal on to the emulator
+	[ -n "$vm_pid" ] && kill "$vm_pid" 2>/dev/null && wait "$vm_pid" 2>/dev/null
+	[ -n "$work" ] && rm -rf "$work"
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ -x "$hook" ] || setup_fail "hook binary not found: $hook (build first)"
+
+ensure_packages() {
+	local p missing=()
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+			missing+=("$p")
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || setup_fail "missing packages (${missing[*]}); run as root to install them"
+	say "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
+		setup_fail "apt-get install ${missing[*]}"
+}
+
+# The newest linux-image-6.1.0-N-cloud-amd64-unsigned apt knows of.
+newest_kernel_pkg() {
+	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' 2>/dev/null |
+		awk '{ print $1 }' | sort -V | tail -n 1
+}
+
+# The newest kernel unpacked in the cache, if any.
+cached_kernel() {
+	find "$cache" -maxdepth 2 -name .complete 2>/dev/null | xargs -r -n 1 dirname | sort -V | tail -n 1
+}
+
+# Download and unpack package $1 into the cache as $cache/$1 (the older
+# ones go); non-zero when that failed.
+fetch_kernel() {
+	local pkg=$1 dl old
+	say "downloading $pkg into $cache"
+	mkdir -p "$cache"
+	rm -rf "${cache:?}/$pkg" "$cache/$pkg.part"
+	dl=$(mktemp -d "$cache/dl.XXXXXX")
+	# (apt warns that it downloads unsandboxed: _apt cannot write here)
+	if ! (cd "$dl" && apt-get download -q "$pkg" >&2) ||
+	   ! dpkg-deb -x "$dl"/*.deb "$cache/$pkg.part"; then
+		rm -rf "$dl" "$cache/$pkg.part"
+		return 1
+	fi
+	rm -rf "$dl"
+	mv "$cache/$pkg.part" "$cache/$pkg"
+	touch "$cache/$pkg/.complete"
+	for old in "$cache"/linux-image-*; do
+		[ "$old" = "$cache/$pkg" ] || rm -rf "$old"
+	done
+}
+
+# Sets vmlinuz and kmods: the newest kernel package apt knows of, unpacked
+# in the cache (downloaded once); an older cached one when that fails.
+ensure_kernel() {
+	local pkg kdir
+	pkg=$(newest_kernel_pkg)
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ] && [ -z "$(cached_kernel)" ]; then
+		apt-get update -q >&2 || true
+		pkg=$(newest_kernel_pkg)
+	fi
+	kdir=
+	if [ -n "$pkg" ] && [ -e "$cache/$pkg/.complete" ]; then
+		kdir=$cache/$pkg
+	elif [ -n "$pkg" ] && fetch_kernel "$pkg"; then
+		kdir=$cache/$pkg
+	fi
+	if [ -z "$kdir" ]; then
+		kdir=$(cached_kernel)
+		[ -n "$kdir" ] || setup_fail "no linux-image-6.1.0-*-cloud-amd64-unsigned to download, none cached in $cache"
+		say "using the cached $(basename "$kdir")"
+	fi
+	vmlinuz=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	kmods=$(ls -d "$kdir"/lib/modules/*/kernel 2>/dev/null | head -n 1)
+	[ -n "$vmlinuz" ] && [ -n "$kmods" ] || setup_fail "$kdir holds no vmlinuz or modules"
+}
+
+# Copy a binary to the same path under $rootfs, with the libraries ldd lists.
+copy_with_libs() {
+	local bin=$1 dest=${2:-$1} lib
+	install -D -m 0755 "$bin" "$rootfs$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		[ -e "$rootfs$lib" ] || install -D -m 0755 "$(realpath "$lib")" "$rootfs$lib"
+	done
+}
+
+# Module file of NAME (dashes and underscores are the same to the kernel).
+module_path() {
+	find "$kmods" -name "$1.ko" -o -name "${1//_/-}.ko" | head -n 1
+}
+
+# Copy module NAME and, first, what it depends on into the initramfs, at
+# the path it has in the package (busybox depmod indexes them at boot).
+mod_files=()
+add_module() {
+	local name=$1 path dep m
+	for m in "${mod_files[@]}"; do
+		[ "$m" = "$name" ] && return 0
+	done
+	path=$(module_path "$name")
+	[ -n "$path" ] || setup_fail "no module $name.ko in $kmods"
+	for dep in $(readelf -p .modinfo "$path" | sed -n 's/.*depends=//p' | tr ',' ' '); do
+		add_module "$dep"
+	done
+	mod_files+=("$name")
+	install -D -m 0644 "$path" "$rootfs/lib/modules/$kver/kernel/${path#"$kmods"/}"
+}
+
+build_initramfs() {
+	local a bb
+	rootfs=$work/rootfs
+	mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc,test,lib/modules}
+	bb=$(command -v busybox) || setup_fail "no busybox"
+	copy_with_libs "$bb" /bin/busybox
+	for a in $(/bin/busybox --list); do
+		[ -e "$rootfs/bin/$a" ] || ln -s busybox "$rootfs/bin/$a"
+	done
+	copy_with_libs "$(command -v ip)" /usr/sbin/ip
+	copy_with_libs "$(command -v tc)" /usr/sbin/tc
+	copy_with_libs "$hook" /usr/bin/portcullis-hook
+	gcc -static -O2 -Wall -o "$rootfs/usr/bin/pc-guest" "$here/pc-guest.c" ||
+		setup_fail "cannot build pc-guest"
+	kver=$(basename "$(dirname "$kmods")")
+	for a in "${modules[@]}" "${autoload[@]}"; do
+		add_module "$a"
+	done
+	printf '%s\n' "${modules[@]}" >"$rootfs/lib/modules/load-order"
+	# the kernel's module loader, for the modules left to autoload
+	ln -s ../bin/busybox "$rootfs/sbin/modprobe"
+	install -m 0755 "$here/init" "$rootfs/init"
+	install -m 0755 "$here/guest_test.sh" "$rootfs/test/guest_test.sh"
+	# the console init's output goes to (root can make the node; /init
+	# falls back to devtmpfs)
+	mknod -m 600 "$rootfs/dev/console" c 5 1 2>/dev/null || true
+	(cd "$rootfs" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/initrd.gz"
+}
+
+# The VM in the background (a signal to this script stops it, see cleanup),
+# its console shown live and kept in $log; vm_rc is the emulator's status
+# (124 or 137: timed out).
+run_vm() {
+	local raw=$work/console.raw show
+	log=$work/console.log
+	say "booting $(basename "$vmlinuz") (TCG, ${smp} vCPU, timeout ${vm_timeout}s)"
+	timeout --kill-after=10 "$vm_timeout" qemu-system-x86_64 \
+		-nodefaults -no-reboot -display none -accel tcg -m 768 -smp "$smp" \
+		-serial stdio -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 quiet panic=-1 oops=panic" </dev/null >"$raw" 2>&1 &
+	vm_pid=$!
+	tail -n +1 -s 0.2 -f --pid="$vm_pid" "$raw" | tr -d '\r' | tee "$log" &
+	show=$!
+	vm_rc=0
+	wait "$vm_pid" || vm_rc=$?
+	vm_pid=
+	wait "$show" || true
+	[ -z "${PC_QEMU_LOG:-}" ] || cp "$log" "$PC_QEMU_LOG"
+}
+
+ensure_packages
+ensure_kernel
+work=$(mktemp -d /tmp/pc-qemu.XXXXXX)
+t0=$SECONDS
+build_initramfs
+say "initramfs $(du -h "$work/initrd.gz" | cut -f1), modules: ${mod_files[*]}"
+run_vm
+secs=$((SECONDS - t0))
+
+summary=$(sed -nE 's/^pc-qemu: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n 1)
+passed=${summary% *} failed=${summary#* }
+if [ -z "$summary" ]; then
+	passed=0 failed=1
+	if [ "$vm_rc" -eq 124 ] || [ "$vm_rc" -eq 137 ]; then
+		say "the guest timed out after ${vm_timeout}s"
+	else
+		say "the guest ended without a summary (emulator exit $vm_rc)"
+	fi
+fi
+say "guest run took ${secs}s"
+printf 'qemu: %s passed, %s failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
