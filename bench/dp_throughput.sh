@@ -89,6 +89,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# in_netns PID NETNS: wait until PID (started by `ip netns exec`) is inside NETNS.
+in_netns() {
+	local ino i
+	ino=$(stat -L -c %i "/run/netns/$2")
+	for ((i = 0; i < 200; i++)); do
+		[ "$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null)" = "$ino" ] && return
+		sleep 0.01
+	done
+	die "pid $1 did not enter $2"
+}
+
 # ---------------------------------------------------------------- set-up
 ip netns add "$HOST"
 ip -n "$HOST" link set lo up
@@ -106,6 +117,7 @@ for i in 1 2; do
 	ip netns exec "$ns" sleep 100000 </dev/null >/dev/null 2>&1 &
 	PIDS+=("$!")
 	eval "PID$i=$!"
+	in_netns "$!" "$ns"
 done
 printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s",
  "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "warn"}\n' \
@@ -168,7 +180,7 @@ measure() {
 	wait "$srv" 2>/dev/null || true
 	gbps=$(jq '.end.sum_received.bits_per_second / 1e9' <<<"$j")
 	rtx=$(jq '.end.sum_sent.retransmits // 0' <<<"$j")
-	printf '%s %.3f %s\n' "$name" "$gbps" "$rtx" >>"$WORK/results"
+	printf '%s %.3f %s %s\n' "$name" "$gbps" "$rtx" "${ROUND:-0}" >>"$WORK/results"
 	log "$(printf '%-6s %7.3f Gbit/s  %s retransmits' "$name" "$gbps" "$rtx")"
 }
 
@@ -179,6 +191,7 @@ measure warmup
 SECS=$SECS_SAVED
 : >"$WORK/results"
 for ((r = 1; r <= ROUNDS; r++)); do
+	ROUND=$r
 	log "round $r of $ROUNDS"
 	measure none
 	pull
@@ -215,12 +228,17 @@ done
 # ---------------------------------------------------------------- table
 median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 base=$(awk '$1 == "none" {print $2}' "$WORK/results" | median)
+# pratio CONF: median over rounds of that round's CONF / none
+pratio() {
+	awk -v c="$1" '$1 == "none" {b[$4] = $2} $1 == c {x[$4] = $2}
+		END {for (r in x) if (r in b) printf "%.4f\n", x[r] / b[r]}' "$WORK/results" | median
+}
 confs="none pass tap"
 [ "$OFFL" = 1 ] && confs="$confs tap+x"
 [ "$FWD" = 1 ] && confs="$confs fwd"
 {
-	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none | retransmits (median) |"
-	echo "|---|---:|---|---:|---:|"
+	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | retransmits (median) |"
+	echo "|---|---:|---|---:|---:|---:|"
 	for c in $confs; do
 		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
 		all=$(awk -v c="$c" '$1 == c {printf "%s%s", sep, $2; sep = ", "}' "$WORK/results")
@@ -232,11 +250,11 @@ confs="none pass tap"
 		tap+x) what="tap, vbr-neuv/vth-neuv offloads $PAIR_FLIP (hook: $PAIR_WAS)" ;;
 		fwd) what="fwd (bpf, pc-reflector)" ;;
 		esac
-		printf '| %s | %.2f | %s | %.2f | %s |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$rt"
+		printf '| %s | %.2f | %s | %.2f | %.2f | %.0f |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$(pratio "$c")" "$rt"
 	done
 	for c in pass tap; do
 		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
-		echo "$m $base $c" | awk '{r = $1 / $2; printf "%s: %.2f of no interception, target >= 0.90: %s\n", $3, r, (r >= 0.9 ? "met" : "NOT met")}'
+		echo "$m $base $c $(pratio "$c")" | awk '{r = $1 / $2; printf "%s: %.2f of no interception (median of the rounds: %.2f), target >= 0.90: %s\n", $3, r, $4, (r >= 0.9 && $4 >= 0.9 ? "met" : "NOT met")}'
 	done
-	echo "($(uname -r), $(nproc) CPUs, iperf3 one TCP stream, ${SECS} s per run, $(date -u +%Y-%m-%d))"
+	echo "($(uname -r), $(nproc) CPUs, iperf3 one TCP stream, ${SECS} s per run, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d))"
 } | tee "${OUT:-/dev/null}"

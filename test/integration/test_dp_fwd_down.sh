@@ -10,7 +10,6 @@
 # The other container c2 is not intercepted.
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
-T=$TI_TMP
 
 ti_host_create
 ti_ctr_create c1 1
