@@ -185,23 +185,10 @@ int main(int argc, char **argv)
 EOF
 cc -O2 -Wall -o "$WORK/send" "$WORK/send.c" || die "cannot build the sender"
 
-# in_netns PID NETNS: wait until PID (started by `ip netns exec`) is inside NETNS.
-in_netns() {
-	local ino i
-	ino=$(stat -L -c %i "/run/netns/$2")
-	for ((i = 0; i < 200; i++)); do
-		[ "$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null)" = "$ino" ] && return
-		sleep 0.01
-	done
-	die "pid $1 did not enter $2"
-}
+. "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- set-up
-ip netns add "$HOST"
-ip -n "$HOST" link set lo up
-ip -n "$HOST" link add br0 type bridge
-ip -n "$HOST" link set br0 up
-ip -n "$HOST" addr add 10.79.1.1/24 dev br0
+host_bridge "$HOST" 10.79.1.1/24
 ip netns add "$C1"
 ip -n "$C1" link set lo up
 ip -n "$HOST" link add h1 type veth peer name eth0 netns "$C1"
