@@ -31,6 +31,7 @@
 #include "pc_dpath.skel.h"
 #include "err.h"
 #include "fsutil.h"
+#include "naming.h"
 #include "log.h"
 #include "netns.h"
 
@@ -70,12 +71,6 @@ static __u64 obj_hash(void)
 	while (len--)
 		h = (h ^ *p++) * 0x100000001b3ULL;
 	return h;
-}
-
-static const char *mac_str(const uint8_t *m, char buf[18])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return buf;
 }
 
 /* ---- pins ---- */
@@ -467,8 +462,8 @@ static int ucmac_free_for(struct bpf_dpath *b, const struct dpath_port *p)
 		return errno == ENOENT ? 0 : err_set(-errno, "look up UCMAC");
 	if (u.in_ifindex == (__u32)p->in_ifindex && u.ex_ifindex == (__u32)p->ex_ifindex)
 		return 0;
-	return err_set(-EEXIST, "UCMAC %s is in use by inPort %u", mac_str(p->ucmac, mac),
-		       u.in_ifindex);
+	naming_mac_str(p->ucmac, mac);
+	return err_set(-EEXIST, "UCMAC %s is in use by inPort %u", mac, u.in_ifindex);
 }
 
 /* Write the three entries of p with mode (flags: BPF_ANY or BPF_EXIST). */

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "naming.h"
 #include "log.h"
 
 #define STATE_FILE_MAX (16 * 1024 * 1024)
@@ -252,14 +253,11 @@ static int get_fields(const json_t *obj, void *base, const struct field *fields,
 
 static int check_mac(const char *mac, const char *key, const char *where)
 {
-	unsigned b[6];
-	char end;
+	unsigned char b[6];
 
 	if (!mac[0])
 		return 0;
-	if (strlen(mac) != STATE_MAC_STR - 1 ||
-	    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6)
+	if (strlen(mac) != STATE_MAC_STR - 1 || naming_mac_parse(mac, b) < 0)
 		return err_set(-EINVAL, "%s: key \"%s\" is not of the form xx:xx:xx:xx:xx:xx",
 			       where, key);
 	return 0;
