@@ -290,6 +290,21 @@ static int plan(struct pull_ctx *c, const struct ns_view *v, const struct pull_a
 	return ret;
 }
 
+/* The port's addresses, for the data plane to know whose traffic it sees. */
+static void record_addrs(const struct port_snapshot *snap, struct state_port *sp)
+{
+	for (size_t i = 0; i < snap->n_addrs && sp->n_addrs < STATE_MAX_ADDRS; i++) {
+		struct nl_addr *local = rtnl_addr_get_local((struct rtnl_addr *)snap->addrs[i]);
+
+		if (!local)
+			continue;
+		nl_addr2str(local, sp->addrs[sp->n_addrs], sizeof(sp->addrs[0]));
+		if (!strchr(sp->addrs[sp->n_addrs], '/'))
+			continue; /* not what the data plane can read back */
+		sp->n_addrs++;
+	}
+}
+
 static void fill_record(const struct pulled *ports, size_t n, struct nl_ns *ctr, enum pc_mode mode,
 			struct state_rec *rec)
 {
@@ -310,6 +325,7 @@ static void fill_record(const struct pulled *ports, size_t n, struct nl_ns *ctr,
 		sp->ctr_ifindex = p->new_ifindex;
 		sp->ex_ifindex = p->ex_ifindex;
 		sp->in_ifindex = p->in_ifindex;
+		record_addrs(&p->snap, sp);
 	}
 }
 

@@ -97,11 +97,23 @@ static json_t *port_to_json(const void *item)
 	json_error_t jerr;
 	json_t *o;
 
-	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "name",
+	json_t *addrs;
+
+	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:[]}", "name",
 			 p->name, "ex_name", p->ex_name, "in_name", p->in_name, "kind", p->kind,
 			 "mac", p->mac, "ucmac", p->ucmac, "ctr_ifindex", p->ctr_ifindex,
-			 "ex_ifindex", p->ex_ifindex, "in_ifindex", p->in_ifindex);
-	return o ? o : pack_fail(&jerr);
+			 "ex_ifindex", p->ex_ifindex, "in_ifindex", p->in_ifindex, "addrs");
+	if (!o)
+		return pack_fail(&jerr);
+	addrs = json_object_get(o, "addrs");
+	for (size_t i = 0; i < p->n_addrs && i < STATE_MAX_ADDRS; i++) {
+		if (json_array_append_new(addrs, json_string(p->addrs[i])) < 0) {
+			json_decref(o);
+			err_set(-ENOMEM, "state: encode");
+			return NULL;
+		}
+	}
+	return o;
 }
 
 static int append_all(json_t *arr, const void *items, size_t n, size_t size,
@@ -263,11 +275,35 @@ static int check_mac(const char *mac, const char *key, const char *where)
 	return 0;
 }
 
+/* "addrs" is optional: records written before it existed have none. */
+static int addrs_from_json(const json_t *o, struct state_port *p, const char *where)
+{
+	static const struct field f = { "addrs", 0, STATE_ADDR_STR, 0, 0 };
+	const json_t *arr = json_object_get(o, "addrs"), *v;
+	size_t i;
+	int ret;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > STATE_MAX_ADDRS)
+		return err_set(-EINVAL, "%s: key \"addrs\" must be an array of at most %d strings",
+			       where, STATE_MAX_ADDRS);
+	json_array_foreach(arr, i, v) {
+		ret = get_str(v, &f, p->addrs[i], where);
+		if (ret < 0)
+			return ret;
+		p->n_addrs = i + 1;
+	}
+	return 0;
+}
+
 static int port_from_json(const json_t *o, struct state_port *p, const char *where)
 {
 	int ret;
 
 	ret = get_fields(o, p, port_fields, ARRAY_SIZE(port_fields), where);
+	if (ret == 0)
+		ret = addrs_from_json(o, p, where);
 	if (ret < 0)
 		return ret;
 	if (!p->name[0])

@@ -20,6 +20,8 @@
 
 #define STATE_MAX_PORTS 64
 #define STATE_MAC_STR 18
+#define STATE_MAX_ADDRS 16
+#define STATE_ADDR_STR 52 /* an IPv6 address, '/', a prefix length */
 
 struct state_port {
 	char name[IFNAMSIZ];    /* the container's name for it, e.g. eth0 */
@@ -31,6 +33,8 @@ struct state_port {
 	int ctr_ifindex;        /* the new port, in the container namespace */
 	int ex_ifindex;         /* in the enforcer namespace */
 	int in_ifindex;         /* in the enforcer namespace */
+	size_t n_addrs;         /* its addresses when pulled, "10.88.0.5/16" */
+	char addrs[STATE_MAX_ADDRS][STATE_ADDR_STR];
 };
 
 struct state_ctr {

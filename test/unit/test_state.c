@@ -77,6 +77,9 @@ static void make_rec(struct state_rec *rec, unsigned long ino, const char *id1, 
 	rec->ports[0].ctr_ifindex = 7;
 	rec->ports[0].ex_ifindex = 101;
 	rec->ports[0].in_ifindex = 102;
+	rec->ports[0].n_addrs = 2;
+	strcpy(rec->ports[0].addrs[0], "10.88.0.5/16");
+	strcpy(rec->ports[0].addrs[1], "fd00:88::5/64");
 	strcpy(rec->ports[1].name, "net1");
 	strcpy(rec->ports[1].ex_name, "vex4321-1.2");
 	strcpy(rec->ports[1].in_name, "vin4321-1.2");
@@ -218,6 +221,21 @@ START_TEST(test_from_json_errors)
 		       "state: containers[0]: key \"group\" is longer than 255 bytes");
 	expect_invalid(mutated("ctrs0", "pid", json_string("12")),
 		       "state: containers[0]: key \"pid\" must be an integer");
+}
+END_TEST
+
+START_TEST(test_addrs_optional_and_checked)
+{
+	json_t *old = mutated("ports0", "addrs", NULL);
+	struct state_rec rec;
+
+	/* records written before addresses were recorded still load */
+	ck_assert_int_eq(state_from_json(old, &rec), 0);
+	ck_assert_uint_eq(rec.ports[0].n_addrs, 0);
+	state_rec_free(&rec);
+	json_decref(old);
+	expect_invalid(mutated("ports0", "addrs", json_string("10.0.0.1/8")), "\"addrs\" must be an array");
+	expect_invalid(mutated("ports0", "addrs", json_pack("[i]", 5)), "\"addrs\" must be a string");
 }
 END_TEST
 
@@ -495,6 +513,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tj, test_file_name);
 	tcase_add_test(tj, test_json_roundtrip);
 	tcase_add_test(tj, test_from_json_errors);
+	tcase_add_test(tj, test_addrs_optional_and_checked);
 	tcase_add_test(tj, test_from_json_too_many_ports);
 	tcase_add_test(tj, test_add_del_ctr);
 	suite_add_tcase(s, tj);
