@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Per-frame inspection: decode, port, session, application, policy, verdict. */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "err.h"
+#include "inspect.h"
+
+#define FRAG_TTL_NS (30ULL * 1000000000ULL)
+
+static int64_t wall_ns(const struct inspector *in)
+{
+	struct timespec ts;
+
+	if (!in->wall_clock)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void session_done(struct session *s, void *arg)
+{
+	struct inspector *in = arg;
+
+	if (in->log)
+		slog_write(in->log, s, SLOG_SESSION, wall_ns(in));
+}
+
+int inspector_init(struct inspector *in, size_t max_sessions, const struct policy *pol,
+		   const struct workloads *wl, struct slog *log)
+{
+	struct session_timeouts to;
+
+	memset(in, 0, sizeof(*in));
+	session_timeouts_default(&to);
+	in->sessions = session_table_new(max_sessions, &to);
+	if (!in->sessions)
+		return err_set(-ENOMEM, "session table of %zu", max_sessions);
+	in->policy = pol;
+	in->wl = wl;
+	in->log = log;
+	return 0;
+}
+
+void inspector_fini(struct inspector *in)
+{
+	session_table_free(in->sessions, session_done, in);
+	in->sessions = NULL;
+}
+
+/* The intercepted port of a frame: its UCMAC is the source (from the
+ * container) or the destination (to it). */
+static const struct workload *port_of(const struct inspector *in, const struct pkt *p,
+				      bool *local_is_src)
+{
+	const struct workload *w = workloads_by_ucmac(in->wl, p->eth_src);
+
+	*local_is_src = w != NULL;
+	if (!w)
+		w = workloads_by_ucmac(in->wl, p->eth_dst);
+	return w;
+}
+
+static void peer_fill(const struct inspector *in, const struct session *s, bool side_a,
+		      struct policy_peer *pp)
+{
+	const struct workload *w;
+	const struct wl_ctr *c = NULL;
+
+	memset(pp, 0, sizeof(*pp));
+	pp->family = s->key.family;
+	memcpy(pp->addr, side_a ? s->key.addr_a : s->key.addr_b, 16);
+	if (s->local == (side_a ? 1 : 2))
+		c = s->ctr;
+	else if ((w = workloads_by_addr(in->wl, s->key.family, pp->addr)))
+		c = w->ctr;
+	if (!c)
+		return;
+	pp->internal = true;
+	pp->id = c->id;
+	pp->group = c->group[0] ? c->group : NULL;
+}
+
+static void decide(struct inspector *in, struct session *s)
+{
+	struct policy_flow f = { .proto = s->key.proto };
+	struct policy_decision d;
+
+	peer_fill(in, s, s->client_is_a, &f.from);
+	peer_fill(in, s, !s->client_is_a, &f.to);
+	if (s->key.proto == IPPROTO_TCP || s->key.proto == IPPROTO_UDP)
+		f.port = s->client_is_a ? s->key.port_b : s->key.port_a;
+	f.app = (enum app_proto)s->app.app;
+	f.app_final = s->app.done;
+	policy_decide(in->policy, &f, &d);
+	s->verdict = d.action == POLICY_DENY ? VERDICT_DENY : VERDICT_ALLOW;
+	s->rule = d.rule;
+	s->provisional = d.provisional;
+	s->policy_gen = in->policy_gen;
+}
+
+static void identify(struct inspector *in, struct session *s, const struct pkt *p,
+		     bool from_client)
+{
+	struct app_segment seg = {
+		.data = p->payload,
+		.len = p->payload_len,
+		.transport = p->proto,
+		.from_client = from_client,
+		.client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
+		.server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
+	};
+	struct app_info info = { .sni = "" };
+
+	if (!app_feed(&s->app, &seg, &info))
+		return;
+	in->st.app_found[s->app.app < APP_MAX ? s->app.app : 0]++;
+	if (info.sni[0])
+		s->sni = strdup(info.sni);
+	decide(in, s);
+}
+
+static struct frag_slot *frag_slot(struct inspector *in, const struct pkt *p)
+{
+	uint32_t h = p->frag_id * 2654435761u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ p->src[i] ^ (uint32_t)p->dst[i] << 8) * 16777619u;
+	return &in->frags[h % INSPECT_FRAG_SLOTS];
+}
+
+static bool frag_match(const struct frag_slot *f, const struct pkt *p)
+{
+	return f->family == p->family && f->proto == p->proto && f->id == p->frag_id &&
+	       memcmp(f->src, p->src, 16) == 0 && memcmp(f->dst, p->dst, 16) == 0;
+}
+
+static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t verdict,
+			  uint64_t now_ns)
+{
+	struct frag_slot *f = frag_slot(in, p);
+
+	f->family = p->family;
+	f->proto = p->proto;
+	f->id = p->frag_id;
+	memcpy(f->src, p->src, 16);
+	memcpy(f->dst, p->dst, 16);
+	f->verdict = verdict;
+	f->seen_ns = now_ns;
+}
+
+/* A later fragment has no ports: it follows its first fragment's verdict. */
+static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p,
+					 uint64_t now_ns)
+{
+	struct frag_slot *f = frag_slot(in, p);
+
+	if (!frag_match(f, p) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+		in->st.frag_orphans++;
+		return INSPECT_DROP;
+	}
+	return f->verdict == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
+}
+
+static struct session *session_of(struct inspector *in, const struct inspect_result *r,
+				  bool local_is_src, bool *from_client, uint64_t now_ns)
+{
+	const struct pkt *p = &r->pkt;
+	struct flow_key k;
+	struct session *s;
+	bool p_is_a;
+
+	session_key(p, r->port ? r->port->port_id : 0, &k, &p_is_a);
+	s = session_lookup(in->sessions, &k);
+	if (!s) {
+		s = session_create(in->sessions, &k, p_is_a, p, now_ns);
+		if (!s)
+			return NULL;
+		if (r->port) {
+			s->ctr = wl_ctr_get(r->port->ctr);
+			s->local = (local_is_src == p_is_a) ? 1 : 2;
+		}
+		decide(in, s);
+	}
+	*from_client = session_from_client(s, p_is_a);
+	session_update(in->sessions, s, p, *from_client, now_ns);
+	return s;
+}
+
+static enum inspect_verdict session_verdict(struct inspector *in, struct session *s,
+					    struct inspect_result *r)
+{
+	if (s->verdict != VERDICT_DENY) {
+		in->st.allowed++;
+		return INSPECT_PASS;
+	}
+	in->st.denied++;
+	if (!s->logged_violation) {
+		s->logged_violation = true;
+		in->st.violations++;
+		if (in->log)
+			slog_write(in->log, s, SLOG_VIOLATION, wall_ns(in));
+		if (s->key.proto == IPPROTO_TCP && !(r->pkt.tcp_flags & TCPF_RST)) {
+			r->reset = true;
+			in->st.resets++;
+		}
+	}
+	return INSPECT_DROP;
+}
+
+static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
+{
+	struct policy_flow f = { .proto = p->proto, .app_final = true };
+	struct policy_decision d;
+
+	f.from.family = f.to.family = p->family;
+	memcpy(f.from.addr, p->src, 16);
+	memcpy(f.to.addr, p->dst, 16);
+	policy_decide(in->policy, &f, &d);
+	return d.action == POLICY_DENY ? INSPECT_DROP : INSPECT_PASS;
+}
+
+static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_result *r,
+				       bool local_is_src, uint64_t now_ns)
+{
+	const struct pkt *p = &r->pkt;
+	struct session *s;
+	bool from_client;
+
+	if (p->fragment && !p->first_fragment)
+		return frag_verdict(in, p, now_ns);
+	s = session_of(in, r, local_is_src, &from_client, now_ns);
+	if (!s) {
+		in->st.no_session++;
+		return in->table_full_closed ? INSPECT_DROP : INSPECT_PASS;
+	}
+	if (!s->app.done && p->payload_len)
+		identify(in, s, p, from_client);
+	else if (s->policy_gen != in->policy_gen)
+		decide(in, s);
+	if (p->first_fragment)
+		frag_remember(in, p, s->verdict, now_ns);
+	return session_verdict(in, s, r);
+}
+
+void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, uint64_t now_ns,
+		   struct inspect_result *r)
+{
+	enum decode_status ds = decode_frame(frame, len, &r->pkt);
+	bool local_is_src = false;
+
+	r->verdict = INSPECT_PASS;
+	r->reset = false;
+	r->port = NULL;
+	in->st.frames++;
+	in->st.bytes += len;
+	switch (ds) {
+	case DECODE_NOT_IP:
+		in->st.not_ip++;
+		return;
+	case DECODE_TRUNCATED:
+		in->st.truncated++;
+		r->verdict = INSPECT_DROP;
+		return;
+	case DECODE_MALFORMED:
+		in->st.malformed++;
+		r->verdict = INSPECT_DROP;
+		return;
+	case DECODE_OTHER_L4:
+		in->st.other_l4++;
+		r->verdict = other_l4(in, &r->pkt);
+		return;
+	case DECODE_OK:
+		break;
+	}
+	r->port = port_of(in, &r->pkt, &local_is_src);
+	if (!r->port)
+		in->st.unknown_port++;
+	r->verdict = inspect_ip(in, r, local_is_src, now_ns);
+}
+
+void inspect_tick(struct inspector *in, uint64_t now_ns)
+{
+	session_expire(in->sessions, now_ns, session_done, in);
+}
+
+static void redecide(struct session *s, void *arg)
+{
+	decide(arg, s);
+}
+
+void inspect_set_policy(struct inspector *in, const struct policy *pol, uint32_t gen)
+{
+	in->policy = pol;
+	in->policy_gen = gen;
+	session_foreach(in->sessions, redecide, in);
+}
+
+void inspect_set_workloads(struct inspector *in, const struct workloads *wl)
+{
+	in->wl = wl;
+}
+
+struct collect {
+	const struct session **v;
+	size_t n, cap;
+};
+
+static void collect_one(struct session *s, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		const struct session **v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = s;
+}
+
+static int by_first_seen(const void *a, const void *b)
+{
+	const struct session *x = *(const struct session *const *)a;
+	const struct session *y = *(const struct session *const *)b;
+
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key)); /* the same order every run */
+}
+
+void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),
+			     void *arg)
+{
+	struct collect c = { 0 };
+
+	session_foreach(in->sessions, collect_one, &c);
+	qsort(c.v, c.n, sizeof(*c.v), by_first_seen);
+	for (size_t i = 0; i < c.n; i++)
+		fn(c.v[i], arg);
+	free(c.v);
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+/* portcullis-dp: the data plane on dp_port (vth-neuv). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "service.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: portcullis-dp [--config FILE] [--foreground] [-v]\n"
+		   "       portcullis-dp [--config FILE] --read-pcap FILE [--policy FILE]\n"
+		   "Without --foreground it detaches once it runs; stop it with SIGTERM.\n"
+		   "SIGHUP reloads the policy and reopens the session log.\n");
+}
+
+/*
+ * Detach: the parent waits for the child's "ready" byte (or its exit) so
+ * that a failing start-up still fails the command that started it.
+ */
+static int daemonize(int *ready_fd)
+{
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_set(-errno, "pipe");
+	pid = fork();
+	if (pid < 0)
+		return err_set(-errno, "fork");
+	if (pid > 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) == 1)
+			_exit(0);
+		waitpid(pid, &status, 0);
+		_exit(WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
+	}
+	close(pipefd[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return err_set(-errno, "chdir /");
+	*ready_fd = pipefd[1];
+	return 0;
+}
+
+static int bad_usage(const char *why, const char *what)
+{
+	pr_err("%s%s%s (see --help)", why, what ? " " : "", what ? what : "");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "read-pcap", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
+	bool foreground = false, verbose = false;
+	struct pc_config cfg;
+	int c, ret, ready_fd = -1;
+
+	log_init("portcullis-dp", LOG_INFO);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:fr:p:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case 'f': foreground = true; break;
+		case 'r': pcap = optarg; break;
+		case 'p': policy = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case ':': return bad_usage("missing argument to", argv[optind - 1]);
+		default: return bad_usage("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument", argv[optind]);
+	if (policy && !pcap)
+		return bad_usage("--policy goes with --read-pcap;", "the service reads the configured policy");
+	if (config_load(&cfg, cfg_path) < 0) {
+		pr_err("%s", err_msg());
+		return 2;
+	}
+	log_set_level(verbose ? LOG_DEBUG : cfg.log_level);
+	if (pcap)
+		ret = service_read_pcap(&cfg, pcap, policy);
+	else if (!foreground && (ret = daemonize(&ready_fd)) < 0)
+		;
+	else
+		ret = service_run(&cfg, ready_fd);
+	if (ret < 0) {
+		pr_err("%s", err_msg());
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+/* AF_PACKET TPACKET_V3 receive ring with virtio-net headers, and fanout. */
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/virtio_net.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "netns.h"
+#include "ring.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+void ring_params_default(struct ring_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->block_size = 256 * 1024;
+	p->block_count = 32;
+	p->retire_ms = 1;
+}
+
+static int sockopt(int fd, int level, int name, const void *val, socklen_t len, const char *what)
+{
+	if (setsockopt(fd, level, name, val, len) < 0)
+		return err_set(-errno, "packet socket: %s", what);
+	return 0;
+}
+
+/*
+ * Fanout by address pair: the XOR of source and destination addresses is
+ * the same both ways, and fragments carry both.  Loads are relative to the
+ * network header (SKF_NET_OFF), wherever the frame's data starts.
+ */
+static int join_fanout(int fd, const struct ring_params *p)
+{
+#define NET(k) ((__u32)(SKF_NET_OFF + (k)))
+	struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(12)),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(16)),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 25),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+#define XOR_WORD(k)                                                                                \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(k)), BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),        \
+		BPF_STMT(BPF_MISC | BPF_TAX, 0)
+		XOR_WORD(12), XOR_WORD(16), XOR_WORD(20), XOR_WORD(24), XOR_WORD(28),
+		XOR_WORD(32), XOR_WORD(36),
+		BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+#undef XOR_WORD
+#undef NET
+	};
+	struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
+	int arg = (int)(p->fanout_group & 0xffff) | (PACKET_FANOUT_CBPF << 16);
+	int ret;
+
+	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 34, "jump offsets assume 34 instructions");
+	ret = sockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg), "PACKET_FANOUT");
+	if (ret == 0)
+		ret = sockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog),
+			      "PACKET_FANOUT_DATA");
+	return ret;
+}
+
+static int setup_ring(struct ring *r, const struct ring_params *p)
+{
+	struct tpacket_req3 req = {
+		.tp_block_size = p->block_size,
+		.tp_block_nr = p->block_count,
+		.tp_frame_size = p->block_size, /* V3 frames are variable; this bounds one */
+		.tp_frame_nr = p->block_count,
+		.tp_retire_blk_tov = p->retire_ms,
+	};
+	int v = TPACKET_V3, one = 1, ret;
+
+	ret = sockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one), "PACKET_VNET_HDR");
+	if (ret == 0)
+		ret = sockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v), "TPACKET_V3");
+	if (ret == 0)
+		ret = sockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req), "PACKET_RX_RING");
+	if (ret == 0)
+		ret = sockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
+			      "PACKET_IGNORE_OUTGOING");
+	if (ret == 0)
+		ret = sockopt(r->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one),
+			      "PACKET_QDISC_BYPASS");
+	if (ret < 0)
+		return ret;
+	r->block_size = p->block_size;
+	r->block_count = p->block_count;
+	r->map_len = (size_t)p->block_size * p->block_count;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r->fd, 0);
+	if (r->map == MAP_FAILED) /* without the lock where RLIMIT_MEMLOCK forbids it */
+		r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return err_set(-errno, "packet socket: mmap %zu bytes of ring", r->map_len);
+	}
+	return 0;
+}
+
+int ring_open(struct ring *r, int nsfd, int ifindex, const struct ring_params *p)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = ifindex,
+	};
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (r->fd < 0)
+		return err_wrap(r->fd, "packet socket");
+	ret = setup_ring(r, p);
+	if (ret == 0 && bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		ret = err_set(-errno, "packet socket: bind to ifindex %d", ifindex);
+	if (ret == 0 && p->fanout_group)
+		ret = join_fanout(r->fd, p);
+	if (ret < 0)
+		ring_close(r);
+	return ret;
+}
+
+void ring_close(struct ring *r)
+{
+	if (r->map)
+		munmap(r->map, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->map = NULL;
+	r->fd = -1;
+}
+
+struct tpacket_block_desc *ring_block(struct ring *r)
+{
+	struct tpacket_block_desc *b =
+		(struct tpacket_block_desc *)(r->map + (size_t)r->next * r->block_size);
+
+	if (!(__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+		return NULL;
+	return b;
+}
+
+void ring_release(struct ring *r, struct tpacket_block_desc *b)
+{
+	__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	r->next = (r->next + 1) % r->block_count;
+}
+
+unsigned ring_walk(const struct tpacket_block_desc *b, size_t block_size, size_t vnet_len,
+		   void (*fn)(const struct ring_frame *f, void *arg), void *arg)
+{
+	const uint8_t *base = (const uint8_t *)b;
+	size_t off = b->hdr.bh1.offset_to_first_pkt;
+	unsigned n = 0, count = b->hdr.bh1.num_pkts;
+
+	for (unsigned i = 0; i < count; i++) {
+		const struct tpacket3_hdr *h = (const void *)(base + off);
+		struct ring_frame f;
+
+		if (off < sizeof(*b) || off + sizeof(*h) > block_size ||
+		    h->tp_mac < vnet_len + sizeof(*h) || h->tp_mac + (size_t)h->tp_snaplen > block_size - off)
+			break;
+		f.data = base + off + h->tp_mac;
+		f.vnet = f.data - vnet_len;
+		f.len = h->tp_snaplen;
+		f.wire_len = h->tp_len;
+		f.ts_ns = (uint64_t)h->tp_sec * 1000000000ULL + h->tp_nsec;
+		fn(&f, arg);
+		n++;
+		if (h->tp_next_offset == 0)
+			break;
+		off += h->tp_next_offset;
+	}
+	return n;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_DP_SLOG_H
+#define PORTCULLIS_DP_SLOG_H
+
+/*
+ * The session log: one JSON object per line for every finished session and
+ * every policy violation.  The members of shared/CONTRACT.md come first:
+ *
+ *   {"transport":"tcp","src":"10.0.0.3","sport":40312,"dst":"10.0.0.2",
+ *    "dport":80,"app":"http","sni":"a.example","packets":12,"bytes":1830,
+ *    "verdict":"allow","rule":0, ...}
+ *
+ * src is the side that opened the session.  After them: "event" (session
+ * or violation), each direction's packets and bytes (client_packets,
+ * client_bytes, server_packets, server_bytes), the start and end
+ * time, the TCP state, and the container the port belongs to.
+ *
+ * Lines go to one file descriptor with a single write(2) each, so workers
+ * can share it; slog_reopen swaps a new file in (log rotation).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+struct slog;
+
+/* path "-" is stdout. */
+int slog_open(const char *path, struct slog **out);
+/* Reopen the file (after rotation); stdout stays. */
+int slog_reopen(struct slog *l);
+void slog_close(struct slog *l);
+
+enum slog_event { SLOG_SESSION, SLOG_VIOLATION };
+
+/* Format one line for s into buf (NUL-terminated, ends with '\n'); its length. */
+size_t slog_format(const struct session *s, enum slog_event ev, int64_t wall_ns, char *buf,
+		   size_t len);
+void slog_write(struct slog *l, const struct session *s, enum slog_event ev, int64_t wall_ns);
+
+#define SLOG_LINE_MAX 2048
+
+#endif

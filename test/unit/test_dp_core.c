@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Decoder, sessions, ring walk, resets, session log and pcap reading. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "pcap.h"
+#include "ring.h"
+#include "rst.h"
+#include "session.h"
+#include "slog.h"
+
+static const uint8_t MAC_A[6] = { 0x02, 0x70, 1, 2, 3, 4 };
+static const uint8_t MAC_B[6] = { 0x0a, 0x58, 9, 9, 9, 9 };
+
+/* ---- a tiny frame builder ---- */
+
+struct frame {
+	uint8_t b[2048];
+	size_t len;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void eth(struct frame *f, uint16_t type)
+{
+	memcpy(f->b, MAC_B, 6);
+	memcpy(f->b + 6, MAC_A, 6);
+	put16(f->b + 12, type);
+	f->len = 14;
+}
+
+/* IPv4 + TCP from src:sport to dst:dport with payload. */
+static void tcp4(struct frame *f, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		 uint8_t flags, uint32_t seq, uint32_t ack, const char *payload)
+{
+	size_t plen = payload ? strlen(payload) : 0;
+	uint8_t *ip = f->b + 14, *t = ip + 20;
+
+	eth(f, 0x0800);
+	memset(ip, 0, 40);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(40 + plen));
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 512);
+	memcpy(t + 20, payload ? payload : "", plen);
+	f->len = 14 + 40 + plen;
+}
+
+static void udp6(struct frame *f, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		 uint8_t first_nh, const uint8_t *ext, size_t ext_len, size_t plen)
+{
+	uint8_t *ip = f->b + 14, *u;
+
+	eth(f, 0x86dd);
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)(ext_len + 8 + plen));
+	ip[6] = first_nh;
+	ip[7] = 64;
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	memcpy(ip + 40, ext, ext_len);
+	u = ip + 40 + ext_len;
+	put16(u, sport);
+	put16(u + 2, dport);
+	put16(u + 4, (uint16_t)(8 + plen));
+	memset(u + 8, 'x', plen);
+	f->len = 14 + 40 + ext_len + 8 + plen;
+}
+
+/* ---- decode ---- */
+
+START_TEST(test_decode_tcp4)
+{
+	struct frame f;
+	struct pkt p;
+	uint8_t want[4];
+
+	tcp4(&f, "10.0.0.3", 40312, "10.0.0.2", 80, TCPF_ACK | TCPF_PSH, 7, 9, "GET / HTTP/1.1\r\n");
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert_int_eq(p.family, AF_INET);
+	ck_assert_int_eq(p.proto, IPPROTO_TCP);
+	inet_pton(AF_INET, "10.0.0.3", want);
+	ck_assert_mem_eq(p.src, want, 4);
+	ck_assert_uint_eq(p.sport, 40312);
+	ck_assert_uint_eq(p.dport, 80);
+	ck_assert_uint_eq(p.seq, 7);
+	ck_assert_uint_eq(p.ack, 9);
+	ck_assert_uint_eq(p.payload_len, 16);
+	ck_assert_mem_eq(p.payload, "GET / HTTP/1.1\r\n", 16);
+	ck_assert_mem_eq(p.eth_src, MAC_A, 6);
+}
+END_TEST
+
+START_TEST(test_decode_truncated_everywhere)
+{
+	struct frame f;
+	struct pkt p;
+
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
+	/* every cut inside the headers is truncated, never read past */
+	for (size_t n = 0; n < 14 + 40; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+
+		memcpy(copy, f.b, n);
+		ck_assert_int_eq(decode_frame(copy, n, &p), DECODE_TRUNCATED);
+		free(copy);
+	}
+}
+END_TEST
+
+START_TEST(test_decode_lies)
+{
+	struct frame f;
+	struct pkt p;
+
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
+	f.b[14] = 0x44; /* IHL 16 bytes */
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_MALFORMED);
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
+	f.b[14 + 20 + 12] = 0x40; /* TCP data offset 16 bytes */
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_MALFORMED);
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
+	f.b[14 + 20 + 12] = 0xf0; /* 60 bytes of TCP header, 20 present */
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_TRUNCATED);
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, "abc");
+	put16(f.b + 16, 10); /* total length shorter than the header */
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_decode_gso_length_zero)
+{
+	struct frame f;
+	struct pkt p;
+
+	/* a GSO super-frame may carry 0 in the IP length: the frame decides */
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_ACK, 0, 0, "0123456789");
+	put16(f.b + 16, 0);
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert_uint_eq(p.payload_len, 10);
+	/* ethernet padding after a short packet is not payload */
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_ACK, 0, 0, NULL);
+	f.len = 60;
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert_uint_eq(p.payload_len, 0);
+}
+END_TEST
+
+START_TEST(test_decode_ipv6_ext_headers)
+{
+	uint8_t ext[64] = { 0 };
+	struct frame f;
+	struct pkt p;
+
+	/* hop-by-hop (8 bytes) then destination options (8 bytes) then UDP */
+	ext[0] = IPPROTO_DSTOPTS;
+	ext[8] = IPPROTO_UDP;
+	udp6(&f, "fd00::3", 5353, "fd00::2", 53, IPPROTO_HOPOPTS, ext, 16, 12);
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert_int_eq(p.proto, IPPROTO_UDP);
+	ck_assert_uint_eq(p.dport, 53);
+	ck_assert_uint_eq(p.payload_len, 12);
+
+	/* a chain longer than the bound is malformed, not walked forever */
+	for (int i = 0; i < 8; i++)
+		ext[i * 8] = IPPROTO_DSTOPTS, ext[i * 8 + 1] = 0;
+	udp6(&f, "fd00::3", 1, "fd00::2", 2, IPPROTO_DSTOPTS, ext, 64, 0);
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_MALFORMED);
+
+	/* a later fragment: no transport header to read */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = IPPROTO_UDP;
+	put16(ext + 2, 1448 | 1);
+	put32(ext + 4, 0xabcd);
+	udp6(&f, "fd00::3", 1, "fd00::2", 2, IPPROTO_FRAGMENT, ext, 8, 0);
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert(p.fragment && !p.first_fragment && p.more_fragments);
+	ck_assert_uint_eq(p.frag_id, 0xabcd);
+	ck_assert_uint_eq(p.sport, 0);
+}
+END_TEST
+
+START_TEST(test_decode_not_ip_and_vlan)
+{
+	struct frame f;
+	struct pkt p;
+
+	eth(&f, 0x0806);
+	f.len = 42;
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_NOT_IP);
+	/* the same TCP frame behind an 802.1Q tag */
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
+	memmove(f.b + 18, f.b + 12, f.len - 12);
+	put16(f.b + 12, 0x8100);
+	put16(f.b + 14, 7);
+	f.len += 4;
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert_uint_eq(p.l3_off, 18);
+	ck_assert_uint_eq(p.dport, 2);
+}
+END_TEST
+
+/* ---- sessions ---- */
+
+static struct session *feed(struct session_table *t, const struct frame *f, uint64_t now,
+			    bool *from_client)
+{
+	struct flow_key k;
+	struct session *s;
+	struct pkt p;
+	bool a;
+
+	ck_assert_int_eq(decode_frame(f->b, f->len, &p), DECODE_OK);
+	ck_assert(session_key(&p, 0, &k, &a));
+	s = session_lookup(t, &k);
+	if (!s)
+		s = session_create(t, &k, a, &p, now);
+	if (!s)
+		return NULL;
+	*from_client = session_from_client(s, a);
+	session_update(t, s, &p, *from_client, now);
+	return s;
+}
+
+static int ended;
+static void count_done(struct session *s, void *arg)
+{
+	ended++;
+}
+
+START_TEST(test_session_tcp_lifecycle)
+{
+	struct session_timeouts to;
+	struct session_table *t;
+	struct session *s, *s2;
+	struct frame f;
+	bool fc;
+
+	session_timeouts_default(&to);
+	t = session_table_new(16, &to);
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 80, TCPF_SYN, 100, 0, NULL);
+	s = feed(t, &f, 1, &fc);
+	ck_assert(fc);
+	ck_assert_int_eq(s->tcp_state, TS_SYN_SENT);
+	tcp4(&f, "10.0.0.2", 80, "10.0.0.3", 40000, TCPF_SYN | TCPF_ACK, 500, 101, NULL);
+	s2 = feed(t, &f, 2, &fc);
+	ck_assert_ptr_eq(s, s2); /* one entry for both directions */
+	ck_assert(!fc);
+	ck_assert_int_eq(s->tcp_state, TS_SYN_RECV);
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 80, TCPF_ACK, 101, 501, NULL);
+	feed(t, &f, 3, &fc);
+	ck_assert_int_eq(s->tcp_state, TS_ESTABLISHED);
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 80, TCPF_ACK | TCPF_FIN, 101, 501, NULL);
+	feed(t, &f, 4, &fc);
+	ck_assert_int_eq(s->tcp_state, TS_FIN_WAIT);
+	tcp4(&f, "10.0.0.2", 80, "10.0.0.3", 40000, TCPF_ACK | TCPF_FIN, 501, 102, NULL);
+	feed(t, &f, 5, &fc);
+	ck_assert_int_eq(s->tcp_state, TS_CLOSING);
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 80, TCPF_ACK, 102, 502, NULL);
+	feed(t, &f, 6, &fc);
+	ck_assert_int_eq(s->tcp_state, TS_CLOSED);
+	ck_assert_uint_eq(s->pkts[0], 4);
+	ck_assert_uint_eq(s->pkts[1], 2);
+	/* closed sessions go after 5 s, not an hour */
+	ended = 0;
+	ck_assert_uint_eq(session_expire(t, 6 + 4000000000ULL, count_done, NULL), 0);
+	ck_assert_uint_eq(session_expire(t, 6 + 5000000000ULL, count_done, NULL), 1);
+	ck_assert_int_eq(ended, 1);
+	session_table_free(t, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_session_pickup_and_rst)
+{
+	struct session_timeouts to;
+	struct session_table *t;
+	struct session *s;
+	struct frame f;
+	bool fc;
+
+	session_timeouts_default(&to);
+	t = session_table_new(16, &to);
+	/* mid-stream, server to client first: the lower port is the server */
+	tcp4(&f, "10.0.0.2", 443, "10.0.0.3", 51000, TCPF_ACK, 1, 1, "data");
+	s = feed(t, &f, 1, &fc);
+	ck_assert(s->picked_up);
+	ck_assert(!fc);
+	ck_assert_int_eq(s->tcp_state, TS_ESTABLISHED);
+	tcp4(&f, "10.0.0.3", 51000, "10.0.0.2", 443, TCPF_RST, 1, 0, NULL);
+	feed(t, &f, 2, &fc);
+	ck_assert(fc);
+	ck_assert_int_eq(s->tcp_state, TS_CLOSED);
+	session_table_free(t, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_session_bound_and_recycle)
+{
+	struct session_timeouts to;
+	struct session_table *t;
+	struct session_stats st;
+	struct frame f;
+	bool fc;
+
+	session_timeouts_default(&to);
+	t = session_table_new(3, &to);
+	for (int i = 0; i < 5; i++) {
+		tcp4(&f, "10.0.0.3", (uint16_t)(1000 + i), "10.0.0.2", 80, TCPF_SYN, 0, 0, NULL);
+		if (i < 3)
+			ck_assert_ptr_nonnull(feed(t, &f, 1, &fc));
+		else
+			ck_assert_ptr_null(feed(t, &f, 1, &fc));
+	}
+	session_stats(t, &st);
+	ck_assert_uint_eq(st.live, 3);
+	ck_assert_uint_eq(st.table_full, 2);
+	/* opening sessions expire after 30 s; their entries come back */
+	ck_assert_uint_eq(session_expire(t, 31000000000ULL, NULL, NULL), 3);
+	tcp4(&f, "10.0.0.3", 2000, "10.0.0.2", 80, TCPF_SYN, 0, 0, NULL);
+	ck_assert_ptr_nonnull(feed(t, &f, 32000000000ULL, &fc));
+	session_stats(t, &st);
+	ck_assert_uint_eq(st.live, 1);
+	session_table_free(t, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_session_many)
+{
+	struct session_timeouts to;
+	struct session_table *t;
+	struct session_stats st;
+	struct frame f;
+	bool fc;
+
+	session_timeouts_default(&to);
+	t = session_table_new(20000, &to);
+	for (int i = 0; i < 20000; i++) {
+		udp6(&f, "fd00::1", (uint16_t)(i + 1024), "fd00::2", 53, IPPROTO_UDP, NULL, 0, 4);
+		ck_assert_ptr_nonnull(feed(t, &f, 1, &fc));
+	}
+	session_stats(t, &st);
+	ck_assert_uint_eq(st.live, 20000);
+	ended = 0;
+	session_table_free(t, count_done, NULL);
+	ck_assert_int_eq(ended, 20000);
+}
+END_TEST
+
+/* ---- ring walk over a synthetic TPACKET_V3 block ---- */
+
+struct walked {
+	unsigned n;
+	uint32_t lens[8];
+};
+
+static void on_frame(const struct ring_frame *f, void *arg)
+{
+	struct walked *w = arg;
+
+	w->lens[w->n++] = f->len;
+	ck_assert_ptr_eq(f->vnet + sizeof(struct virtio_net_hdr), f->data);
+}
+
+START_TEST(test_ring_walk)
+{
+	static uint8_t block[8192] __attribute__((aligned(8)));
+	struct tpacket_block_desc *b = (void *)block;
+	size_t off = 64, hdr = sizeof(struct tpacket3_hdr);
+	struct walked w = { 0 };
+
+	memset(block, 0, sizeof(block));
+	b->hdr.bh1.num_pkts = 3;
+	b->hdr.bh1.offset_to_first_pkt = (uint32_t)off;
+	for (int i = 0; i < 3; i++) {
+		struct tpacket3_hdr *h = (void *)(block + off);
+
+		h->tp_mac = (uint16_t)(hdr + 16 + sizeof(struct virtio_net_hdr));
+		h->tp_snaplen = h->tp_len = (uint32_t)(60 + i);
+		h->tp_next_offset = i == 2 ? 0 : 512;
+		off += 512;
+	}
+	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w), 3);
+	ck_assert_uint_eq(w.lens[2], 62);
+
+	/* a frame claiming to run past the block ends the walk there */
+	((struct tpacket3_hdr *)(block + 64 + 512))->tp_snaplen = 100000;
+	memset(&w, 0, sizeof(w));
+	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w), 1);
+	/* a next offset out of the block too */
+	((struct tpacket3_hdr *)(block + 64 + 512))->tp_snaplen = 61;
+	((struct tpacket3_hdr *)(block + 64))->tp_next_offset = 9000;
+	memset(&w, 0, sizeof(w));
+	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w), 1);
+}
+END_TEST
+
+/* ---- resets ---- */
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static uint32_t sum(const uint8_t *b, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	return s;
+}
+
+START_TEST(test_rst_frames)
+{
+	uint8_t out[RST_FRAME_MAX];
+	size_t v = sizeof(struct virtio_net_hdr), n;
+	struct frame f;
+	struct pkt p, r;
+
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 5432, TCPF_ACK | TCPF_PSH, 1000, 2000, "hello");
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+
+	n = rst_build(&p, true, out, sizeof(out));
+	ck_assert_uint_eq(n, v + 54);
+	ck_assert_int_eq(decode_frame(out + v, n - v, &r), DECODE_OK);
+	ck_assert_mem_eq(r.eth_dst, MAC_A, 6); /* back to the sender's MAC */
+	ck_assert_mem_eq(r.src, p.dst, 4);
+	ck_assert_uint_eq(r.dport, 40000);
+	ck_assert_uint_eq(r.tcp_flags, TCPF_RST);
+	ck_assert_uint_eq(r.seq, 2000);
+	ck_assert_uint_eq(fold(sum(out + v + 14, 20)), 0xffff); /* IPv4 header checksum */
+
+	n = rst_build(&p, false, out, sizeof(out));
+	ck_assert_int_eq(decode_frame(out + v, n - v, &r), DECODE_OK);
+	ck_assert_mem_eq(r.eth_src, MAC_A, 6);
+	ck_assert_uint_eq(r.dport, 5432);
+	ck_assert_uint_eq(r.seq, 1000);
+	/* TCP checksum with the pseudo header */
+	{
+		uint32_t s = sum(out + v + 14 + 12, 8) + IPPROTO_TCP + 20 + sum(out + v + 34, 20);
+
+		ck_assert_uint_eq(fold(s), 0xffff);
+	}
+
+	/* a SYN without ACK gets RST+ACK acknowledging it */
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 5432, TCPF_SYN, 77, 0, NULL);
+	decode_frame(f.b, f.len, &p);
+	n = rst_build(&p, true, out, sizeof(out));
+	decode_frame(out + v, n - v, &r);
+	ck_assert_uint_eq(r.tcp_flags, TCPF_RST | TCPF_ACK);
+	ck_assert_uint_eq(r.ack, 78);
+	/* nobody answers a reset */
+	tcp4(&f, "10.0.0.3", 40000, "10.0.0.2", 5432, TCPF_RST, 77, 0, NULL);
+	decode_frame(f.b, f.len, &p);
+	ck_assert_uint_eq(rst_build(&p, true, out, sizeof(out)), 0);
+}
+END_TEST
+
+/* ---- session log ---- */
+
+START_TEST(test_slog_line)
+{
+	struct session_timeouts to;
+	struct session_table *t;
+	struct session *s;
+	struct frame f;
+	char line[SLOG_LINE_MAX];
+	bool fc;
+
+	session_timeouts_default(&to);
+	t = session_table_new(4, &to);
+	tcp4(&f, "10.0.0.3", 40312, "10.0.0.2", 80, TCPF_SYN, 0, 0, NULL);
+	s = feed(t, &f, 1, &fc);
+	tcp4(&f, "10.0.0.2", 80, "10.0.0.3", 40312, TCPF_SYN | TCPF_ACK, 0, 1, NULL);
+	feed(t, &f, 2, &fc);
+	s->verdict = VERDICT_ALLOW;
+	s->app.app = APP_TLS;
+	s->sni = strdup("a.example\"\n");
+	slog_format(s, SLOG_SESSION, 0, line, sizeof(line));
+	ck_assert_str_eq(line, "{\"transport\":\"tcp\",\"src\":\"10.0.0.3\",\"sport\":40312,"
+			       "\"dst\":\"10.0.0.2\",\"dport\":80,\"app\":\"tls\","
+			       "\"sni\":\"a.example\\\"\\u000a\",\"packets\":2,\"bytes\":108,"
+			       "\"verdict\":\"allow\",\"rule\":0,\"event\":\"session\","
+			       "\"client_packets\":1,\"client_bytes\":54,\"server_packets\":1,"
+			       "\"server_bytes\":54,\"tcp_state\":\"syn_recv\"}\n");
+	/* a small buffer cuts the line but keeps it terminated */
+	ck_assert_uint_lt(slog_format(s, SLOG_SESSION, 0, line, 40), 40);
+	ck_assert_int_eq(line[strlen(line) - 1], '\n');
+	session_table_free(t, NULL, NULL);
+}
+END_TEST
+
+/* ---- pcap ---- */
+
+static void write_pcap(const char *path, bool swapped, uint32_t linktype, int records)
+{
+	FILE *fp = fopen(path, "wb");
+	uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype };
+	struct frame f;
+
+	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
+	if (swapped)
+		for (int i = 0; i < 6; i++)
+			hdr[i] = __builtin_bswap32(hdr[i]);
+	fwrite(hdr, sizeof(hdr), 1, fp);
+	for (int i = 0; i < records; i++) {
+		uint32_t rec[4] = { 100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len };
+
+		if (swapped)
+			for (int j = 0; j < 4; j++)
+				rec[j] = __builtin_bswap32(rec[j]);
+		fwrite(rec, sizeof(rec), 1, fp);
+		fwrite(f.b, f.len, 1, fp);
+	}
+	fclose(fp);
+}
+
+START_TEST(test_pcap_read)
+{
+	char path[] = "/tmp/pc-pcap-XXXXXX";
+	struct pcap_reader *r;
+	const uint8_t *d;
+	size_t len;
+	uint64_t ts;
+	int fd = mkstemp(path);
+
+	close(fd);
+	for (int swapped = 0; swapped < 2; swapped++) {
+		write_pcap(path, swapped, 1, 2);
+		ck_assert_int_eq(pcap_open(path, &r), 0);
+		ck_assert_int_eq(pcap_next(r, &d, &len, &ts), 1);
+		ck_assert_uint_eq(len, 54);
+		ck_assert_uint_eq(ts, 100000005000ULL);
+		ck_assert_int_eq(pcap_next(r, &d, &len, &ts), 1);
+		ck_assert_int_eq(pcap_next(r, &d, &len, &ts), 0);
+		pcap_close(r);
+	}
+	write_pcap(path, false, 113, 1); /* Linux cooked capture */
+	ck_assert_int_eq(pcap_open(path, &r), -EINVAL);
+	/* a record cut short is an error naming it */
+	write_pcap(path, false, 1, 2);
+	ck_assert_int_eq(truncate(path, 24 + 16 + 54 + 16 + 10), 0);
+	ck_assert_int_eq(pcap_open(path, &r), 0);
+	ck_assert_int_eq(pcap_next(r, &d, &len, &ts), 1);
+	ck_assert_int_eq(pcap_next(r, &d, &len, &ts), -EINVAL);
+	pcap_close(r);
+	unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dp_core");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_decode_tcp4);
+	tcase_add_test(tc, test_decode_truncated_everywhere);
+	tcase_add_test(tc, test_decode_lies);
+	tcase_add_test(tc, test_decode_gso_length_zero);
+	tcase_add_test(tc, test_decode_ipv6_ext_headers);
+	tcase_add_test(tc, test_decode_not_ip_and_vlan);
+	tcase_add_test(tc, test_session_tcp_lifecycle);
+	tcase_add_test(tc, test_session_pickup_and_rst);
+	tcase_add_test(tc, test_session_bound_and_recycle);
+	tcase_add_test(tc, test_session_many);
+	tcase_add_test(tc, test_ring_walk);
+	tcase_add_test(tc, test_rst_frames);
+	tcase_add_test(tc, test_slog_line);
+	tcase_add_test(tc, test_pcap_read);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
