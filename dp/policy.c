@@ -596,9 +596,14 @@ int policy_parse(const char *json, size_t len, struct policy **out)
 	if (len > POLICY_FILE_MAX)
 		return err_set(-EFBIG, "policy: larger than 4 MiB");
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
+	if (!root) {
+		/* jansson quotes the bad token, which may hold a newline */
+		for (char *c = jerr.text; *c; c++)
+			if (!isprint((unsigned char)*c))
+				*c = '?';
 		return err_set(-EINVAL, "policy: line %d column %d: %s", jerr.line, jerr.column,
 			       jerr.text);
+	}
 	if (!json_is_object(root))
 		ret = err_set(-EINVAL, "policy: top level must be an object");
 	else

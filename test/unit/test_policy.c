@@ -399,6 +399,9 @@ START_TEST(test_errors_top)
 	expect_error("{\"default\": \"allow\", \"default\": \"deny\"}",
 		     INVAL("policy: line 1 column 30: duplicate object key near '\"default\"'"));
 	expect_error("", INVAL("policy: line 1 column 0: '[' or '{' expected near end of file"));
+	/* the token jansson quotes is shown on one line */
+	expect_error("{\"a\": \"b\\\n\"}",
+		     INVAL("policy: line 2 column 0: invalid escape near '\"b\\?'"));
 }
 END_TEST
 
