@@ -672,6 +672,35 @@ START_TEST(test_dump)
 }
 END_TEST
 
+/* etc/policy.json, the example shipped with the sources, stays valid and meant */
+START_TEST(test_example_file)
+{
+	struct policy_peer web = ctr("10.0.0.3", "aa11", "web1", "web");
+	struct policy_peer db = ctr("10.0.0.2", "bb22", "db1", "db");
+	struct policy_peer dns = ext("10.96.0.10");
+	struct policy_peer admin = ext("192.168.10.7");
+	struct policy_peer v6 = ext("fd00:10::5");
+	struct policy *p = NULL;
+
+	ck_assert_msg(policy_load(PC_EXAMPLE_POLICY, &p) == 0, "%s", err_msg());
+	ck_assert_uint_eq(policy_rule_count(p), 9);
+	expect(p, tcp(web, db, 5432), POLICY_ALLOW, 10, true);
+	expect(p, with_app(tcp(web, db, 5432), APP_POSTGRESQL), POLICY_ALLOW, 10, false);
+	expect(p, with_app(tcp(web, db, 5432), APP_MYSQL), POLICY_DENY, 20, false);
+	expect(p, tcp(admin, db, 22), POLICY_DENY, 20, false);
+	expect(p, with_app(tcp(admin, web, 22), APP_SSH), POLICY_ALLOW, 60, false);
+	expect(p, with_app(tcp(web, dns, 53), APP_DNS), POLICY_ALLOW, 50, false);
+	expect(p, tcp(v6, web, 8080), POLICY_ALLOW, 70, false);
+	expect(p, tcp(v6, web, 8081), POLICY_DENY, 0, false);
+	expect(p, with_app(tcp(web, admin, 443), APP_HTTP), POLICY_DENY, 0, false);
+	ck_assert_int_eq(policy_threat_action(p, "sql_injection"), POLICY_THREAT_DROP);
+	ck_assert_int_eq(policy_threat_action(p, "dns_tunneling"), POLICY_THREAT_ALERT);
+	ck_assert_uint_eq(policy_syn_flood_pps(p), 20000);
+	ck_assert_uint_eq(policy_icmp_flood_pps(p), 1000);
+	policy_free(p);
+}
+END_TEST
+
 static char tmpdir[64];
 
 static void make_tmpdir(void)
@@ -800,6 +829,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_threats);
 	tcase_add_test(tc, test_every_threat_name);
 	tcase_add_test(tc, test_dump);
+	tcase_add_test(tc, test_example_file);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_size_bounds);
 	tcase_add_test(tc, test_many_rules);
