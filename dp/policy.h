@@ -12,9 +12,10 @@
  *                "syn_flood_pps": N, "icmp_flood_pps": N}}
  *
  * SEL: any | group:NAME | container:ID-prefix-or-name | cidr:PREFIX/LEN |
- * external.  PORT: any | tcp/N | udp/N | tcp/LO-HI | udp/LO-HI (also icmp
- * for "any port" of ICMP).  Rules are tried in id order, the first match
- * decides; no match means the default.
+ * external.  PORT: any | tcp/N | udp/N | tcp/LO-HI | udp/LO-HI | tcp/any |
+ * udp/any | icmp | icmp/any (icmp: ICMP and ICMPv6).  Rules are tried in id
+ * order, the first match decides; no match means the default.  A CIDR with
+ * address bits set after the prefix (10.0.0.1/24) is an error.
  *
  * A session is decided when it starts and again when its application is
  * identified: a rule with "apps" cannot be decided before that, so the
@@ -74,6 +75,14 @@ void policy_free(struct policy *p);
 /* The policy of no file: default allow, no rules. */
 int policy_default(struct policy **out);
 
+/*
+ * The first rule in id order whose from, to and ports match f decides.  A
+ * rule with "apps" also needs f->app in its list; while f->app_final is
+ * false such a rule cannot be decided yet, so the walk stops there with
+ * {allow, that rule's id, provisional}: call again once the app is final
+ * (APP_UNKNOWN then matches only a rule that lists "unknown").  No
+ * allocation; safe to call concurrently on one policy.
+ */
 void policy_decide(const struct policy *p, const struct policy_flow *f,
 		   struct policy_decision *d);
 
