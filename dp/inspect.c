@@ -175,6 +175,10 @@ static struct session *session_of(struct inspector *in, const struct inspect_res
 
 	session_key(p, r->port ? r->port->port_id : 0, &k, &p_is_a);
 	s = session_lookup(in->sessions, &k);
+	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST)) {
+		*from_client = false;
+		return NULL; /* a reset opens nothing: it goes on, unaccounted */
+	}
 	if (!s) {
 		s = session_create(in->sessions, &k, p_is_a, p, now_ns);
 		if (!s)
@@ -233,6 +237,8 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	if (p->fragment && !p->first_fragment)
 		return frag_verdict(in, p, now_ns);
 	s = session_of(in, r, local_is_src, &from_client, now_ns);
+	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST))
+		return INSPECT_PASS;
 	if (!s) {
 		in->st.no_session++;
 		return in->table_full_closed ? INSPECT_DROP : INSPECT_PASS;

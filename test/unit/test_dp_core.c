@@ -2,6 +2,7 @@
 /* Decoder, sessions, ring walk, resets, session log and pcap reading. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>

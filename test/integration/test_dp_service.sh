@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# portcullis-dp as the data plane: mode fwd, backend bpf, dp_down closed,
+# two intercepted containers, two workers, a policy that denies TCP port 81
+# and UDP port 5204 (rule 10 and 20) and allows the rest.
+# - ICMP, TCP and UDP work through it, IPv4 and IPv6, container to
+#   container and container to host (every frame crosses the data plane and
+#   comes back, offloads on);
+# - TCP to port 81 is refused at once by the data plane's resets (the
+#   server accepts nothing); UDP to 5204 gets no answer;
+# - the session log has the denied sessions as violations naming rule 10,
+#   the container and the 5-tuple, and finished sessions with their counts;
+# - a SIGHUP with a broken policy keeps the old one (one error line); with a
+#   new policy (port 81 allowed, 80 denied) the new one decides;
+# - SIGTERM: exit 0, and fwd traffic stops at once (the heartbeat is
+#   cleared, dp_down closed), not a second later;
+# - a restarted data plane knows the ports again from the state records.
+. "$(dirname "$0")/lib.sh"
+ti_dp_init
+DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
+[ -x "$DP" ] || ti_fail "portcullis-dp not built: $DP"
+T=$TI_TMP
+
+ti_host_create
+ti_ctr_create c1 1
+ti_ctr_create c2 2
+ti_ctr_start c1
+ti_ctr_start c2
+ID1=$(ti_cid dp-svc-1)
+ID2=$(ti_cid dp-svc-2)
+NS1=${CTR_NS[c1]}
+NS2=${CTR_NS[c2]}
+
+cat >"$T/policy.json" <<'JSON'
+{"default": "allow",
+ "rules": [{"id": 10, "from": "any", "to": "any", "ports": ["tcp/81"], "action": "deny"},
+           {"id": 20, "from": "any", "to": "any", "ports": ["udp/5204"], "action": "deny"}]}
+JSON
+ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"workers\": 2"
+
+ti_prestart c1 "$ID1"
+ti_dp_skip_unless_bpf "prestart c1"
+ti_prestart c2 "$ID2"
+ti_expect_rc 0 "prestart c2"
+ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
+
+DP_N=0
+dp_start() {
+	DP_N=$((DP_N + 1))
+	DP_LOG=$T/dp.$DP_N.log
+	"$DP" --config "$TI_CFG" --foreground >"$DP_LOG" 2>&1 </dev/null &
+	DP_PID=$!
+	TI_PIDS+=("$DP_PID")
+	ti_dp_wait_line "$DP_LOG" 'info: ready: 2 workers' 10 "portcullis-dp"
+	ti_log "portcullis-dp running (pid $DP_PID): $(grep 'ready:' "$DP_LOG")"
+}
+dp_stop() {
+	local rc=0
+	kill -TERM "$DP_PID"
+	wait "$DP_PID" || rc=$?
+	[ "$rc" -eq 0 ] || { cat "$DP_LOG" >&2; ti_fail "portcullis-dp exit $rc on SIGTERM"; }
+}
+# the refused connection fails fast: a reset, not a 3 s timeout
+tcp_reset() {
+	local sns=$1 addr=$2 cns=$3 port=$4 proto=TCP4 listen=TCP4-LISTEN dst=$2 t0 ms
+	case $addr in *:*) proto=TCP6 listen=TCP6-LISTEN dst="[$addr]" ;; esac
+	ip netns exec "$sns" timeout 15 socat "$listen:$port,bind=$dst,reuseaddr" \
+		"SYSTEM:echo accepted >>$T/reset.srv" </dev/null >/dev/null 2>&1 &
+	local spid=$!
+	TI_PIDS+=("$spid")
+	ti_wait_until 5 ti_listening "$sns" "$port" || ti_fail "server on $addr:$port did not start"
+	t0=$(date +%s%N)
+	if ip netns exec "$cns" timeout 10 socat - "$proto:$dst:$port,connect-timeout=5" \
+		</dev/null >/dev/null 2>"$T/reset.cli"; then
+		ti_fail "TCP $cns -> $addr:$port connected; expected a reset"
+	fi
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	grep -q 'Connection refused\|Connection reset' "$T/reset.cli" ||
+		ti_fail "TCP $cns -> $addr:$port: expected a reset, got: $(cat "$T/reset.cli")"
+	[ ! -s "$T/reset.srv" ] || ti_fail "server $addr:$port accepted a connection"
+	ti_log "TCP to $addr:$port reset after $ms ms"
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+}
+udp_blocked() {
+	local sns=$1 addr=$2 cns=$3 port=$4 got
+	ip netns exec "$sns" timeout 8 socat -T 5 "UDP4-LISTEN:$port,bind=$addr,reuseaddr" EXEC:cat \
+		</dev/null >/dev/null 2>&1 &
+	local spid=$!
+	TI_PIDS+=("$spid")
+	ti_wait_until 5 eval "[ -n \"\$(ip netns exec $sns ss -Hlun 'sport = :$port')\" ]" ||
+		ti_fail "UDP server on $addr:$port did not start"
+	got=$(echo hello | ip netns exec "$cns" timeout 5 socat -T 2 - "UDP4:$addr:$port" 2>/dev/null) || true
+	[ -z "$got" ] || ti_fail "UDP $cns -> $addr:$port answered '$got'; expected it blocked"
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+}
+
+ti_log "allowed: ICMP, TCP, UDP, IPv4 and IPv6, through portcullis-dp"
+dp_start
+ti_reach c1 c2
+ti_reach c2 c1
+ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
+ti_tcp "$NS1" "${CTR_IP6[c1]}" "$NS2" 5101
+ti_tcp "$TI_HOST" "$TI_GW4" "$NS1" 5102
+ti_dp_udp "$NS2" "${CTR_IP4[c2]}" "$NS1" 5104
+ti_dp_udp "$NS1" "${CTR_IP6[c1]}" "$NS2" 5105
+
+ti_log "denied by rule 10 and 20"
+tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
+tcp_reset "$NS2" "${CTR_IP6[c2]}" "$NS1" 81
+tcp_reset "$TI_HOST" "$TI_GW4" "$NS2" 81
+udp_blocked "$NS2" "${CTR_IP4[c2]}" "$NS1" 5204
+ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
+
+ti_log "SIGHUP: a broken policy is refused, a good one replaces the old"
+cp "$T/policy.json" "$T/policy.good"
+echo '{"default": "allow", "rules": [{"id": 5, "from": "group:x", "to": "any", "ports": ["tcp/99999"], "action": "deny"}]}' >"$T/policy.json"
+kill -HUP "$DP_PID"
+ti_dp_wait_line "$DP_LOG" 'policy reload: .*rule 5' 5 "portcullis-dp's refusal of the broken policy"
+tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
+echo '{"default": "allow", "rules": [{"id": 30, "from": "any", "to": "any", "ports": ["tcp/80"], "action": "deny"}]}' >"$T/policy.json"
+kill -HUP "$DP_PID"
+ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"
+ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
+tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
+cp "$T/policy.good" "$T/policy.json"
+
+ti_log "SIGTERM: fwd traffic stops at once"
+dp_stop
+ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
+grep -q 'worker 0: frames=' "$DP_LOG" || ti_fail "no worker counters at exit: $(cat "$DP_LOG")"
+grep -E 'worker [01]:' "$DP_LOG" >&2
+
+ti_log "the session log"
+LOG=$T/sessions.log
+[ -s "$LOG" ] || ti_fail "no session log"
+jq -e . "$LOG" >/dev/null || ti_fail "session log lines are not all JSON"
+V=$(jq -c 'select(.event == "violation" and .dport == 81 and .dst == "'"${CTR_IP4[c2]}"'")' "$LOG")
+[ -n "$V" ] || ti_fail "no violation for port 81 in the log"
+ti_assert_eq 10 "$(jq -r .rule <<<"$V" | head -n 1)" "rule of the port-81 violation"
+ti_assert_eq deny "$(jq -r .verdict <<<"$V" | head -n 1)" "verdict of the port-81 violation"
+grep -q "\"id\":\"$ID1\"" <<<"$V" || grep -q "\"id\":\"$ID2\"" <<<"$V" ||
+	ti_fail "the violation names neither container: $V"
+[ -n "$(jq -c 'select(.event == "violation" and .transport == "udp" and .dport == 5204 and .rule == 20)' "$LOG")" ] ||
+	ti_fail "no violation for UDP 5204"
+[ -n "$(jq -c 'select(.event == "violation" and .dport == 80 and .rule == 30)' "$LOG")" ] ||
+	ti_fail "no violation under the reloaded policy"
+S=$(jq -c 'select(.event == "session" and .transport == "tcp" and .dport == 80 and .verdict == "allow" and .src == "'"${CTR_IP4[c1]}"'")' "$LOG" | head -n 1)
+[ -n "$S" ] || ti_fail "no allowed TCP session to port 80 in the log"
+[ "$(jq -r .bytes <<<"$S")" -gt 2000000 ] || ti_fail "the port-80 session counted $(jq -r .bytes <<<"$S") bytes for 1 MB each way"
+ti_log "e.g. $S"
+
+ti_log "a restarted data plane knows the ports from the state records"
+dp_start
+ti_reach c1 c2
+ti_tcp "$NS1" "${CTR_IP4[c1]}" "$NS2" 5106
+tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
+dp_stop
+
+ti_poststop c1 "$ID1"
+ti_expect_rc 0 "poststop c1"
+ti_poststop c2 "$ID2"
+ti_expect_rc 0 "poststop c2"
+ti_assert_enf_clean "after poststop"
