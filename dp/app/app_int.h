@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_DP_APP_INT_H
+#define PORTCULLIS_DP_APP_INT_H
+
+/*
+ * What the engine (app.c) and the parsers (app/<name>.c) share: the probe
+ * type, the table entry and a few bounds-checked readers.  A probe sees one
+ * segment (seg->index already set by the engine) and answers APP_NO,
+ * APP_MAYBE or APP_YES; it writes *info only when it answers APP_YES.
+ */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "app.h"
+
+#define APP_T_TCP 0x1
+#define APP_T_UDP 0x2
+
+typedef enum app_answer (*app_probe_fn)(const struct app_segment *seg, struct app_info *info);
+
+struct app_parser {
+	uint8_t proto;	    /* enum app_proto */
+	uint8_t transports; /* APP_T_TCP | APP_T_UDP */
+	app_probe_fn probe;
+};
+
+enum app_answer app_http_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_http2_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_tls_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_ssh_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_dns_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_mysql_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_postgresql_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_redis_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_memcached_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_mongodb_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_kafka_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_ntp_probe(const struct app_segment *seg, struct app_info *info);
+enum app_answer app_dhcp_probe(const struct app_segment *seg, struct app_info *info);
+
+/* Big- and little-endian readers; the caller has checked the bounds. */
+static inline uint16_t app_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t app_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+static inline uint32_t app_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint32_t app_le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/*
+ * Compare the segment with a fixed prefix: APP_YES when it starts with all
+ * of it, APP_MAYBE when it is a shorter piece of it, APP_NO otherwise.
+ */
+static inline enum app_answer app_prefix(const uint8_t *d, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (memcmp(d, prefix, len < n ? len : n) != 0)
+		return APP_NO;
+	return len < n ? APP_MAYBE : APP_YES;
+}
+
+/* Length of the text line at d (up to and without "\r\n" or "\n"); -1 if none. */
+static inline long app_line_len(const uint8_t *d, size_t len)
+{
+	const uint8_t *nl = memchr(d, '\n', len);
+
+	if (!nl)
+		return -1;
+	return nl > d && nl[-1] == '\r' ? nl - d - 1 : nl - d;
+}
+
+#endif
