@@ -11,22 +11,27 @@
 
 #define FRAG_TTL_NS (30ULL * 1000000000ULL)
 
-static int64_t wall_ns(const struct inspector *in)
+/* Now, for a log line: NULL when sessions run on capture time. */
+static const struct slog_clock *log_clock(const struct inspector *in, struct slog_clock *c)
 {
 	struct timespec ts;
 
 	if (!in->wall_clock)
-		return 0;
+		return NULL;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	c->wall_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->session_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return c;
 }
 
 static void session_done(struct session *s, void *arg)
 {
 	struct inspector *in = arg;
+	struct slog_clock c;
 
 	if (in->log)
-		slog_write(in->log, s, SLOG_SESSION, wall_ns(in));
+		slog_write(in->log, s, SLOG_SESSION, log_clock(in, &c));
 }
 
 int inspector_init(struct inspector *in, size_t max_sessions, const struct policy *pol,
@@ -197,6 +202,8 @@ static struct session *session_of(struct inspector *in, const struct inspect_res
 static enum inspect_verdict session_verdict(struct inspector *in, struct session *s,
 					    struct inspect_result *r)
 {
+	struct slog_clock c;
+
 	if (s->verdict != VERDICT_DENY) {
 		in->st.allowed++;
 		return INSPECT_PASS;
@@ -206,7 +213,7 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 		s->logged_violation = true;
 		in->st.violations++;
 		if (in->log)
-			slog_write(in->log, s, SLOG_VIOLATION, wall_ns(in));
+			slog_write(in->log, s, SLOG_VIOLATION, log_clock(in, &c));
 		if (s->key.proto == IPPROTO_TCP && !(r->pkt.tcp_flags & TCPF_RST)) {
 			r->reset = true;
 			in->st.resets++;
@@ -293,9 +300,11 @@ void inspect_tick(struct inspector *in, uint64_t now_ns)
 	session_expire(in->sessions, now_ns, session_done, in);
 }
 
+/* A finished session keeps the verdict it ended under. */
 static void redecide(struct session *s, void *arg)
 {
-	decide(arg, s);
+	if (s->tcp_state != TS_CLOSED)
+		decide(arg, s);
 }
 
 void inspect_set_policy(struct inspector *in, const struct policy *pol, uint32_t gen)

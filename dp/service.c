@@ -334,7 +334,7 @@ static void print_session(const struct session *s, void *arg)
 {
 	char line[SLOG_LINE_MAX];
 
-	slog_format(s, SLOG_SESSION, 0, line, sizeof(line));
+	slog_format(s, SLOG_SESSION, NULL, line, sizeof(line));
 	fputs(line, stdout);
 }
 

@@ -171,11 +171,10 @@ static void put_ctr(struct out *o, const struct wl_ctr *c)
 	put(o, "}");
 }
 
-size_t slog_format(const struct session *s, enum slog_event ev, int64_t wall_ns, char *buf,
-		   size_t len)
+size_t slog_format(const struct session *s, enum slog_event ev, const struct slog_clock *clk,
+		   char *buf, size_t len)
 {
 	struct out o = { buf, len > 1 ? len - 1 : 0, 0 }; /* room for the newline */
-	int64_t age = (int64_t)(s->last_ns - s->first_ns);
 
 	put_endpoints(&o, s);
 	put(&o, ",\"app\":\"%s\"", app_name(s->app.app));
@@ -192,9 +191,10 @@ size_t slog_format(const struct session *s, enum slog_event ev, int64_t wall_ns,
 	    (unsigned long long)s->pkts[1], (unsigned long long)s->bytes[1]);
 	if (s->key.proto == IPPROTO_TCP)
 		put(&o, ",\"tcp_state\":\"%s\"", session_tcp_state_name(s->tcp_state));
-	if (wall_ns) {
-		put_time(&o, "start", wall_ns - age);
-		put_time(&o, "time", wall_ns);
+	if (clk) {
+		put_time(&o, "start", clk->wall_ns - (int64_t)(clk->session_ns - s->first_ns));
+		put_time(&o, "last", clk->wall_ns - (int64_t)(clk->session_ns - s->last_ns));
+		put_time(&o, "time", clk->wall_ns);
 	}
 	if (s->ctr)
 		put_ctr(&o, s->ctr);
@@ -204,10 +204,11 @@ size_t slog_format(const struct session *s, enum slog_event ev, int64_t wall_ns,
 	return o.used;
 }
 
-void slog_write(struct slog *l, const struct session *s, enum slog_event ev, int64_t wall_ns)
+void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
+		const struct slog_clock *clk)
 {
 	char line[SLOG_LINE_MAX];
-	size_t n = slog_format(s, ev, wall_ns, line, sizeof(line));
+	size_t n = slog_format(s, ev, clk, line, sizeof(line));
 
 	/* one write per line; a short write to a full disk loses the line */
 	if (write(atomic_load(&l->fd), line, n) < 0)

@@ -12,8 +12,8 @@
  *
  * src is the side that opened the session.  After them: "event" (session
  * or violation), each direction's packets and bytes (client_packets,
- * client_bytes, server_packets, server_bytes), the start and end
- * time, the TCP state, and the container the port belongs to.
+ * client_bytes, server_packets, server_bytes), the time of the first and
+ * the last packet ("start", "last") and of the line ("time"), the TCP state, and the container the port belongs to.
  *
  * Lines go to one file descriptor with a single write(2) each, so workers
  * can share it; slog_reopen swaps a new file in (log rotation).
@@ -35,10 +35,24 @@ void slog_close(struct slog *l);
 
 enum slog_event { SLOG_SESSION, SLOG_VIOLATION };
 
-/* Format one line for s into buf (NUL-terminated, ends with '\n'); its length. */
-size_t slog_format(const struct session *s, enum slog_event ev, int64_t wall_ns, char *buf,
-		   size_t len);
-void slog_write(struct slog *l, const struct session *s, enum slog_event ev, int64_t wall_ns);
+/*
+ * The moment a line is written, on the wall clock and on the clock of the
+ * session's first_ns/last_ns (CLOCK_MONOTONIC in the service), so the
+ * session's start and last packet can be put in wall-clock time.
+ */
+struct slog_clock {
+	int64_t wall_ns;
+	uint64_t session_ns;
+};
+
+/*
+ * Format one line for s into buf (NUL-terminated, ends with '\n'); its
+ * length.  clk NULL: no time members (--read-pcap).
+ */
+size_t slog_format(const struct session *s, enum slog_event ev, const struct slog_clock *clk,
+		   char *buf, size_t len);
+void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
+		const struct slog_clock *clk);
 
 #define SLOG_LINE_MAX 2048
 

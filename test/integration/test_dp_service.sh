@@ -136,20 +136,25 @@ grep -E 'worker [01]:' "$DP_LOG" >&2
 ti_log "the session log"
 LOG=$T/sessions.log
 [ -s "$LOG" ] || ti_fail "no session log"
-jq -e . "$LOG" >/dev/null || ti_fail "session log lines are not all JSON"
+lfail() {
+	echo "--- session log:" >&2
+	cat "$LOG" >&2
+	ti_fail "$@"
+}
+jq -e . "$LOG" >/dev/null || lfail "session log lines are not all JSON"
 V=$(jq -c 'select(.event == "violation" and .dport == 81 and .dst == "'"${CTR_IP4[c2]}"'")' "$LOG")
-[ -n "$V" ] || ti_fail "no violation for port 81 in the log"
+[ -n "$V" ] || lfail "no violation for port 81 in the log"
 ti_assert_eq 10 "$(jq -r .rule <<<"$V" | head -n 1)" "rule of the port-81 violation"
 ti_assert_eq deny "$(jq -r .verdict <<<"$V" | head -n 1)" "verdict of the port-81 violation"
 grep -q "\"id\":\"$ID1\"" <<<"$V" || grep -q "\"id\":\"$ID2\"" <<<"$V" ||
-	ti_fail "the violation names neither container: $V"
+	lfail "the violation names neither container: $V"
 [ -n "$(jq -c 'select(.event == "violation" and .transport == "udp" and .dport == 5204 and .rule == 20)' "$LOG")" ] ||
-	ti_fail "no violation for UDP 5204"
+	lfail "no violation for UDP 5204"
 [ -n "$(jq -c 'select(.event == "violation" and .dport == 80 and .rule == 30)' "$LOG")" ] ||
-	ti_fail "no violation under the reloaded policy"
+	lfail "no violation under the reloaded policy"
 S=$(jq -c 'select(.event == "session" and .transport == "tcp" and .dport == 80 and .verdict == "allow" and .src == "'"${CTR_IP4[c1]}"'")' "$LOG" | head -n 1)
-[ -n "$S" ] || ti_fail "no allowed TCP session to port 80 in the log"
-[ "$(jq -r .bytes <<<"$S")" -gt 2000000 ] || ti_fail "the port-80 session counted $(jq -r .bytes <<<"$S") bytes for 1 MB each way"
+[ -n "$S" ] || lfail "no allowed TCP session to port 80 in the log"
+[ "$(jq -r .bytes <<<"$S")" -gt 2000000 ] || lfail "the port-80 session counted $(jq -r .bytes <<<"$S") bytes for 1 MB each way"
 ti_log "e.g. $S"
 
 ti_log "a restarted data plane knows the ports from the state records"

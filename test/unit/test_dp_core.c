@@ -219,7 +219,7 @@ START_TEST(test_decode_not_ip_and_vlan)
 	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_NOT_IP);
 	/* the same TCP frame behind an 802.1Q tag */
 	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
-	memmove(f.b + 18, f.b + 12, f.len - 12);
+	memmove(f.b + 16, f.b + 12, f.len - 12);
 	put16(f.b + 12, 0x8100);
 	put16(f.b + 14, 7);
 	f.len += 4;
@@ -507,7 +507,7 @@ START_TEST(test_slog_line)
 	s->verdict = VERDICT_ALLOW;
 	s->app.app = APP_TLS;
 	s->sni = strdup("a.example\"\n");
-	slog_format(s, SLOG_SESSION, 0, line, sizeof(line));
+	slog_format(s, SLOG_SESSION, NULL, line, sizeof(line));
 	ck_assert_str_eq(line, "{\"transport\":\"tcp\",\"src\":\"10.0.0.3\",\"sport\":40312,"
 			       "\"dst\":\"10.0.0.2\",\"dport\":80,\"app\":\"tls\","
 			       "\"sni\":\"a.example\\\"\\u000a\",\"packets\":2,\"bytes\":108,"
@@ -515,7 +515,7 @@ START_TEST(test_slog_line)
 			       "\"client_packets\":1,\"client_bytes\":54,\"server_packets\":1,"
 			       "\"server_bytes\":54,\"tcp_state\":\"syn_recv\"}\n");
 	/* a small buffer cuts the line but keeps it terminated */
-	ck_assert_uint_lt(slog_format(s, SLOG_SESSION, 0, line, 40), 40);
+	ck_assert_uint_lt(slog_format(s, SLOG_SESSION, NULL, line, 40), 40);
 	ck_assert_int_eq(line[strlen(line) - 1], '\n');
 	session_table_free(t, NULL, NULL);
 }
