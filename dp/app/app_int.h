@@ -4,9 +4,10 @@
 
 /*
  * What the engine (app.c) and the parsers (app/<name>.c) share: the probe
- * type, the table entry and a few bounds-checked readers.  A probe sees one
- * segment (seg->index already set by the engine) and answers APP_NO,
- * APP_MAYBE or APP_YES; it writes *info only when it answers APP_YES.
+ * type, the table entry and a few readers whose bounds the caller checks.
+ * A probe sees one segment of at least one byte (seg->index already set by
+ * the engine) and answers APP_NO, APP_MAYBE or APP_YES; what it leaves in
+ * *info counts only when it answers APP_YES.
  */
 
 #include <netinet/in.h>
