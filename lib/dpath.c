@@ -54,6 +54,18 @@ void dpath_close(struct dpath *dp)
 	free(dp);
 }
 
+int dpath_heartbeat_path(const struct dpath *dp, char *path, size_t len)
+{
+	if (!dp->ops->heartbeat_path)
+		return err_set(-EOPNOTSUPP, "backend %s has no data-plane heartbeat", dp->ops->name);
+	return dp->ops->heartbeat_path(dp, path, len);
+}
+
+int dpath_dp_ifindex(const struct dpath *dp)
+{
+	return dp->dp_ifindex;
+}
+
 const char *dpath_backend(const struct dpath *dp)
 {
 	return dp->ops->name;

@@ -49,6 +49,15 @@ struct dpath_port {
 int dpath_open(const struct pc_config *cfg, struct nl_ns *enf, struct dpath **out);
 void dpath_close(struct dpath *dp);
 const char *dpath_backend(const struct dpath *dp);
+/*
+ * The pinned map (struct pc_dp_state, lib/bpf/dpath_common.h) in which a
+ * data plane keeps its heartbeat; -EOPNOTSUPP for a backend without one
+ * (tc-pedit: its filters cannot read one; fwd traffic stops while no data
+ * plane returns it).
+ */
+int dpath_heartbeat_path(const struct dpath *dp, char *path, size_t len);
+/* dp_port (vth-neuv) in the enforcer namespace. */
+int dpath_dp_ifindex(const struct dpath *dp);
 /* Whether the backend can run mode (pass always). */
 bool dpath_supports(const struct dpath *dp, enum pc_mode mode);
 

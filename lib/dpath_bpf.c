@@ -592,6 +592,18 @@ static int bpf_detach(struct dpath *dp, const struct dpath_port *p)
 	return ret < 0 ? ret : ret2;
 }
 
+static int bpf_heartbeat_path(const struct dpath *dp, char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	int ret = pin_dir(dp->cfg, dir, sizeof(dir));
+
+	if (ret < 0)
+		return ret;
+	if ((size_t)snprintf(path, len, "%s/%s", dir, PC_PIN_DP) >= len)
+		return err_set(-ENAMETOOLONG, "pin path in %s", dir);
+	return 0;
+}
+
 const struct dpath_ops dpath_bpf_ops = {
 	.name = "bpf",
 	.available = bpf_available,
@@ -601,4 +613,5 @@ const struct dpath_ops dpath_bpf_ops = {
 	.attach = bpf_attach,
 	.set_mode = bpf_set_mode,
 	.detach = bpf_detach,
+	.heartbeat_path = bpf_heartbeat_path,
 };

@@ -5,6 +5,7 @@
 /* Between dpath.c and its backends only. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "dpath.h"
 
@@ -19,6 +20,8 @@ struct dpath_ops {
 	int (*attach)(struct dpath *dp, const struct dpath_port *p);
 	int (*set_mode)(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode);
 	int (*detach)(struct dpath *dp, const struct dpath_port *p);
+	/* the data plane's heartbeat map; NULL when the backend has none */
+	int (*heartbeat_path)(const struct dpath *dp, char *path, size_t len);
 };
 
 struct dpath {
