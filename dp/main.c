@@ -16,10 +16,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: portcullis-dp [--config FILE] [--foreground] [-v]\n"
+	fprintf(f, "usage: portcullis-dp [--config FILE] [--foreground] [--no-sandbox] [-v]\n"
 		   "       portcullis-dp [--config FILE] --read-pcap FILE [--policy FILE]\n"
 		   "Without --foreground it detaches once it runs; stop it with SIGTERM.\n"
-		   "SIGHUP reloads the policy and reopens the session log.\n");
+		   "SIGHUP reloads the policy and reopens the session log.\n"
+		   "Once set up it drops every capability and confines its system calls\n"
+		   "(seccomp); --no-sandbox keeps them, for debuggers and tracers.\n");
 }
 
 /*
@@ -66,11 +68,12 @@ int main(int argc, char **argv)
 		{ "read-pcap", required_argument, NULL, 'r' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
-	bool foreground = false, verbose = false;
+	bool foreground = false, verbose = false, sandbox = true;
 	struct pc_config cfg;
 	int c, ret, ready_fd = -1;
 
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
 		case 'r': pcap = optarg; break;
 		case 'p': policy = optarg; break;
 		case 'v': verbose = true; break;
+		case 'S': sandbox = false; break;
 		case 'h': usage(stdout); return 0;
 		case ':': return bad_usage("missing argument to", argv[optind - 1]);
 		default: return bad_usage("unknown option", argv[optind - 1]);
@@ -102,7 +106,7 @@ int main(int argc, char **argv)
 	else if (!foreground && (ret = daemonize(&ready_fd)) < 0)
 		;
 	else
-		ret = service_run(&cfg, ready_fd);
+		ret = service_run(&cfg, sandbox, ready_fd);
 	if (ret < 0) {
 		pr_err("%s", err_msg());
 		return 1;

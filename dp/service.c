@@ -16,6 +16,7 @@
 #include "intercept.h"
 #include "log.h"
 #include "pcap.h"
+#include "sandbox.h"
 #include "service.h"
 #include "worker.h"
 
@@ -34,7 +35,8 @@ struct service {
 	struct dp_shared sh;
 	struct heartbeat hb;
 	struct worker *workers;
-	unsigned n_workers, started;
+	unsigned n_workers, inited, started;
+	bool sandbox;
 	struct retired retired[MAX_RETIRED];
 	unsigned n_retired;
 	int sig_fd, ino_fd, timer_fd;
@@ -180,14 +182,18 @@ static int start_workers(struct service *s)
 				  s->enf.dp_ifindex, &rp);
 		if (ret < 0)
 			return err_wrap(ret, "worker %u", i);
+		s->inited++;
+	}
+	/* every socket and map is open: what follows needs no privilege */
+	if (s->sandbox && (ret = sandbox_drop_caps()) < 0)
+		return ret;
+	for (unsigned i = 0; i < s->n_workers; i++) {
 		ret = worker_start(&s->workers[i]);
-		if (ret < 0) {
-			worker_finish(&s->workers[i]);
+		if (ret < 0)
 			return ret;
-		}
 		s->started++;
 	}
-	return 0;
+	return s->sandbox ? sandbox_filter() : 0;
 }
 
 static void drain_inotify(struct service *s)
@@ -265,7 +271,7 @@ static void teardown(struct service *s)
 	for (unsigned i = 0; i < s->started; i++)
 		pthread_join(s->workers[i].tid, NULL), s->workers[i].tid = 0;
 	report(s);
-	for (unsigned i = 0; i < s->started; i++)
+	for (unsigned i = 0; i < s->inited; i++)
 		worker_finish(&s->workers[i]);
 	free(s->workers);
 	heartbeat_close(&s->hb);
@@ -305,9 +311,10 @@ static int setup(struct service *s)
 	return ret;
 }
 
-int service_run(const struct pc_config *cfg, int ready_fd)
+int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 {
-	struct service s = { .cfg = cfg, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1 };
+	struct service s = { .cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1,
+			     .timer_fd = -1 };
 	int ret;
 
 	s.hb.map_fd = -1;

@@ -15,7 +15,8 @@
 #   new policy (port 81 allowed, 80 denied) the new one decides;
 # - SIGTERM: exit 0, and fwd traffic stops at once (the heartbeat is
 #   cleared, dp_down closed), not a second later;
-# - a restarted data plane knows the ports again from the state records.
+# - a restarted data plane knows the ports again from the state records;
+# - every thread of it runs without capabilities and under seccomp.
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
 DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
@@ -54,6 +55,12 @@ dp_start() {
 	TI_PIDS+=("$DP_PID")
 	ti_dp_wait_line "$DP_LOG" 'info: ready: 2 workers' 10 "portcullis-dp"
 	ti_log "portcullis-dp running (pid $DP_PID): $(grep 'ready:' "$DP_LOG")"
+	# confined once set up: no capability left, seccomp filter on every thread
+	local t
+	for t in /proc/"$DP_PID"/task/*; do
+		ti_assert_eq 0000000000000000 "$(awk '$1 == "CapEff:" {print $2}' "$t/status")" "CapEff of $t"
+		ti_assert_eq 2 "$(awk '$1 == "Seccomp:" {print $2}' "$t/status")" "Seccomp mode of $t"
+	done
 }
 dp_stop() {
 	local rc=0
