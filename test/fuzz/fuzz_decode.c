@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer harness for the data plane's frame path: decoder, sessions,
+ * application identification, policy (allow all, one rule denying TCP 81),
+ * resets and the session log.  The input is a sequence of frames, each
+ *     len_hi len_lo bytes...
+ * copied into a buffer of exactly its size, so a read past a frame is
+ * caught.  Every frame goes through inspect_frame; every TCP frame also
+ * through rst_build; at the end every session is formatted as a log line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect.h"
+#include "rst.h"
+
+static struct policy *policy;
+static struct workloads *wl;
+
+static void format_one(const struct session *s, void *arg)
+{
+	char line[SLOG_LINE_MAX];
+	struct slog_clock clk = { .wall_ns = 1795765547000000000LL, .session_ns = s->last_ns };
+
+	slog_format(s, SLOG_SESSION, &clk, line, sizeof(line));
+	if (line[strlen(line) - 1] != '\n')
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char rules[] = "{\"default\":\"allow\",\"rules\":[{\"id\":1,\"from\":\"any\","
+				    "\"to\":\"any\",\"ports\":[\"tcp/81\"],\"action\":\"deny\"}]}";
+	struct inspector in;
+	uint64_t now = 1;
+
+	if (!policy && (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 ||
+			!(wl = workloads_empty())))
+		abort();
+	if (inspector_init(&in, 64, policy, wl, NULL) < 0)
+		abort();
+	while (size >= 2) {
+		size_t len = (size_t)data[0] << 8 | data[1];
+		struct inspect_result r;
+		uint8_t out[RST_FRAME_MAX];
+		uint8_t *frame;
+
+		data += 2;
+		size -= 2;
+		if (len > size)
+			len = size;
+		frame = malloc(len ? len : 1);
+		memcpy(frame, data, len);
+		inspect_frame(&in, frame, len, now, &r);
+		rst_build(&r.pkt, true, out, sizeof(out));
+		rst_build(&r.pkt, false, out, sizeof(out));
+		free(frame);
+		data += len;
+		size -= len;
+		now += 1000000000ULL; /* a second per frame: timeouts come into play */
+		inspect_tick(&in, now);
+	}
+	inspect_sessions_sorted(&in, format_one, NULL);
+	inspector_fini(&in);
+	return 0;
+}
