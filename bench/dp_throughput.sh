@@ -7,6 +7,9 @@
 #   pass   both containers intercepted, backend bpf, mode pass
 #   tap    the same, switched live to mode tap (no data plane running)
 #   fwd    (--fwd) mode fwd with test/tools' pc-reflector as data plane
+#   dp-tap (--dp) mode tap with portcullis-dp inspecting the copies
+#   dp-fwd (--dp) mode fwd through portcullis-dp (policy: allow all), two
+#          workers, sessions, identification and policy on every frame
 #   tap+x  (--pair-offloads) tap again with the offloads of vbr-neuv/
 #          vth-neuv switched the other way from how the hook made them
 #          (TSO, GSO, checksum, SG), to show what software segmentation and
@@ -15,7 +18,7 @@
 # the rounds and its ratio to "none".  Target: pass and tap >= 0.90.
 #
 #   bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-#                          [--pair-offloads] [--out FILE]
+#                          [--dp] [--pair-offloads] [--out FILE]
 #
 # Root only.  Everything lives in namespaces named pcdt<random>-*, a state
 # folder under /run and a pin folder under /sys/fs/bpf, all removed on exit.
@@ -23,7 +26,7 @@ set -euo pipefail
 
 SELF=$(readlink -f "$0")
 REPO=$(dirname "$(dirname "$SELF")")
-SECS=10 ROUNDS=3 BUILD=$REPO/build OUT= FWD=0 OFFL=0
+SECS=10 ROUNDS=3 BUILD=$REPO/build OUT= FWD=0 OFFL=0 DP=0
 
 die() { echo "dp_throughput.sh: $*" >&2; exit 1; }
 log() { echo "dp_throughput.sh: $*" >&2; }
@@ -37,6 +40,7 @@ usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
   --build DIR   build folder with bin/portcullis-hook (and test/tools/pc-reflector
                 for --fwd); default build/
   --fwd         also measure mode fwd through pc-reflector (informational)
+  --dp          also measure tap and fwd with portcullis-dp running
   --pair-offloads  also measure tap with the pair's offloads flipped (informational)
   --out FILE    also write the table to FILE
 EOF
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=${2:?}; shift 2 ;;
 	--build) BUILD=$(readlink -f "${2:?}"); shift 2 ;;
 	--fwd) FWD=1; shift ;;
+	--dp) DP=1; shift ;;
 	--pair-offloads) OFFL=1; shift ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	*) usage ;;
@@ -67,6 +72,9 @@ if [ "$FWD" = 1 ]; then
 	done
 	[ -n "$REFLECTOR" ] || die "--fwd needs pc-reflector (build test/tools)"
 fi
+
+DPBIN=$BUILD/bin/portcullis-dp
+[ "$DP" = 0 ] || [ -x "$DPBIN" ] || die "--dp needs $DPBIN"
 
 TAG=pcdt$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 HOST=$TAG-host C1=$TAG-c1 C2=$TAG-c2 ENF=$TAG-enf
@@ -107,8 +115,9 @@ for i in 1 2; do
 	in_netns "$!" "$ns"
 done
 printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s",
- "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "warn"}\n' \
-	"$ENF" "$WORK" "$PIN" >"$CFG"
+ "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "info",
+ "policy": "%s/no-policy.json", "session_log": "%s/sessions.log", "ctl_socket": "%s/dp.sock", "workers": 2}\n' \
+	"$ENF" "$WORK" "$PIN" "$WORK" "$WORK" "$WORK" >"$CFG"
 ID1=$TAG-c1 ID2=$TAG-c2
 
 hook() { "$HOOK" --config "$CFG" "$@"; }
@@ -209,6 +218,22 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		[ "$(stat to_dp)" -gt "$f0" ] || die "fwd: nothing was sent to the data plane"
 		kill "$rp"; wait "$rp" || true
 	fi
+	if [ "$DP" = 1 ]; then
+		"$DPBIN" --config "$CFG" --foreground >"$WORK/dp.log" 2>&1 &
+		dpp=$!
+		PIDS+=("$dpp")
+		for _ in $(seq 100); do grep -q 'ready:' "$WORK/dp.log" && break; sleep 0.05; done
+		grep -q 'ready:' "$WORK/dp.log" || die "portcullis-dp did not start: $(cat "$WORK/dp.log")"
+		set_mode tap
+		measure dp-tap
+		set_mode fwd
+		f0=$(stat to_dp)
+		measure dp-fwd
+		[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd: nothing was sent to the data plane"
+		kill "$dpp"; wait "$dpp" || die "portcullis-dp failed: $(cat "$WORK/dp.log")"
+		grep -q 'allowed=' "$WORK/dp.log" || die "portcullis-dp left no counters"
+		log "$(grep 'worker 0:' "$WORK/dp.log")"
+	fi
 	set_mode off
 done
 
@@ -223,6 +248,7 @@ pratio() {
 confs="none pass tap"
 [ "$OFFL" = 1 ] && confs="$confs tap+x"
 [ "$FWD" = 1 ] && confs="$confs fwd"
+[ "$DP" = 1 ] && confs="$confs dp-tap dp-fwd"
 {
 	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | retransmits (median) |"
 	echo "|---|---:|---|---:|---:|---:|"
@@ -236,6 +262,8 @@ confs="none pass tap"
 		tap) what="tap (bpf, no data plane${PAIR_WAS:+, pair offloads $PAIR_WAS})" ;;
 		tap+x) what="tap, vbr-neuv/vth-neuv offloads $PAIR_FLIP (hook: $PAIR_WAS)" ;;
 		fwd) what="fwd (bpf, pc-reflector)" ;;
+		dp-tap) what="tap, portcullis-dp inspecting" ;;
+		dp-fwd) what="fwd through portcullis-dp" ;;
 		esac
 		printf '| %s | %.2f | %s | %.2f | %.2f | %.0f |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$(pratio "$c")" "$rt"
 	done
