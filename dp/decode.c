@@ -252,6 +252,7 @@ enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p)
 	memset(p, 0, sizeof(*p));
 	p->frame = frame;
 	p->len = len;
+	p->wire_len = len;
 	if (len < ETH_HLEN)
 		return DECODE_TRUNCATED;
 	p->eth_dst = frame;

@@ -27,7 +27,8 @@ enum decode_status {
 
 struct pkt {
 	const uint8_t *frame;
-	size_t len;
+	size_t len;           /* bytes at frame */
+	size_t wire_len;      /* the frame's length (> len when it was cut) */
 	const uint8_t *eth_dst, *eth_src;
 	uint16_t ethertype;   /* after VLAN tags */
 	uint8_t family;       /* AF_INET, AF_INET6, 0 */

@@ -259,17 +259,19 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	return session_verdict(in, s, r);
 }
 
-void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, uint64_t now_ns,
-		   struct inspect_result *r)
+void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
+		   uint64_t now_ns, struct inspect_result *r)
 {
 	enum decode_status ds = decode_frame(frame, len, &r->pkt);
 	bool local_is_src = false;
 
+	if (wire_len > len)
+		r->pkt.wire_len = wire_len;
 	r->verdict = INSPECT_PASS;
 	r->reset = false;
 	r->port = NULL;
 	in->st.frames++;
-	in->st.bytes += len;
+	in->st.bytes += r->pkt.wire_len;
 	switch (ds) {
 	case DECODE_NOT_IP:
 		in->st.not_ip++;

@@ -68,8 +68,12 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 /* Ends every session (logged when a log is set). */
 void inspector_fini(struct inspector *in);
 
-void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, uint64_t now_ns,
-		   struct inspect_result *r);
+/*
+ * Inspect a frame of wire_len bytes of which len are at frame (a snapped
+ * tap copy has fewer): decoding sees len, sessions count wire_len.
+ */
+void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
+		   uint64_t now_ns, struct inspect_result *r);
 
 /* Expire idle sessions (logged). */
 void inspect_tick(struct inspector *in, uint64_t now_ns);

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "dpath_common.h"
 #include "err.h"
 #include "netns.h"
 #include "ring.h"
@@ -17,20 +18,36 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
-void ring_params_default(struct ring_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->block_size = 256 * 1024;
-	p->block_count = 32;
-	p->retire_ms = 1;
-}
-
 static int sockopt(int fd, int level, int name, const void *val, socklen_t len, const char *what)
 {
 	if (setsockopt(fd, level, name, val, len) < 0)
 		return err_set(-errno, "packet socket: %s", what);
 	return 0;
 }
+
+void ring_params_default(struct ring_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->block_size = 256 * 1024;
+	p->block_count = 32;
+	p->retire_ms = 1;
+	p->tap_snap = 4096;
+}
+
+/* Keep tap_snap bytes of a tap copy, all of anything else. */
+static int attach_snap_filter(int fd, unsigned snap)
+{
+	struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PC_TAP_MARK, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, snap),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+	};
+	struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
+
+	return sockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog), "SO_ATTACH_FILTER");
+}
+
 
 /*
  * Fanout by address pair: the XOR of source and destination addresses is
@@ -127,6 +144,8 @@ int ring_open(struct ring *r, int nsfd, int ifindex, const struct ring_params *p
 	ret = setup_ring(r, p);
 	if (ret == 0 && bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		ret = err_set(-errno, "packet socket: bind to ifindex %d", ifindex);
+	if (ret == 0 && p->tap_snap)
+		ret = attach_snap_filter(r->fd, p->tap_snap);
 	if (ret == 0 && p->fanout_group)
 		ret = join_fanout(r->fd, p);
 	if (ret < 0)

@@ -252,10 +252,12 @@ static void report(const struct service *s)
 		const struct worker *w = &s->workers[i];
 		const struct inspect_stats *st = &w->in.st;
 
-		pr_info("worker %u: frames=%llu tx=%llu tx_errors=%llu truncated=%llu allowed=%llu "
-			"denied=%llu violations=%llu resets=%llu malformed=%llu frag_orphans=%llu",
+		pr_info("worker %u: frames=%llu tx=%llu tx_errors=%llu truncated=%llu not_returned=%llu "
+			"snapped=%llu allowed=%llu denied=%llu violations=%llu resets=%llu "
+			"malformed=%llu frag_orphans=%llu",
 			i, (unsigned long long)st->frames, (unsigned long long)w->st.tx,
 			(unsigned long long)w->st.tx_errors, (unsigned long long)w->st.truncated,
+			(unsigned long long)w->st.not_returned, (unsigned long long)w->st.snapped,
 			(unsigned long long)st->allowed, (unsigned long long)st->denied,
 			(unsigned long long)st->violations, (unsigned long long)w->st.rst_sent,
 			(unsigned long long)(st->malformed + st->truncated),
@@ -368,7 +370,7 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 	while ((ret = pcap_next(r, &data, &len, &ts)) > 0) {
 		struct inspect_result res;
 
-		inspect_frame(&in, data, len, ts, &res);
+		inspect_frame(&in, data, len, len, ts, &res);
 	}
 	if (ret == 0)
 		inspect_sessions_sorted(&in, print_session, NULL);

@@ -277,7 +277,7 @@ void session_update(struct session_table *t, struct session *s, const struct pkt
 	enum session_class c;
 
 	s->pkts[dir]++;
-	s->bytes[dir] += p->len;
+	s->bytes[dir] += p->wire_len;
 	s->last_ns = now_ns;
 	if (s->key.proto == IPPROTO_TCP && !(p->fragment && !p->first_fragment))
 		tcp_advance(s, p, from_client);

@@ -114,12 +114,7 @@ static void on_frame(const struct ring_frame *f, void *arg)
 	struct worker *w = arg;
 	struct inspect_result r;
 
-	if (f->len < f->wire_len) {
-		/* larger than a ring block: cannot be returned whole */
-		w->st.truncated++;
-		return;
-	}
-	inspect_frame(&w->in, f->data, f->len, w->now, &r);
+	inspect_frame(&w->in, f->data, f->len, f->wire_len, w->now, &r);
 	if (r.reset && (!r.port || r.port->mode == MODE_FWD))
 		send_resets(w, &r.pkt);
 	if (r.verdict != INSPECT_PASS)
@@ -127,6 +122,12 @@ static void on_frame(const struct ring_frame *f, void *arg)
 	/* tap ports' frames are copies: the kernel already forwarded them */
 	if (r.port && r.port->mode != MODE_FWD) {
 		w->st.not_returned++;
+		w->st.snapped += f->len < f->wire_len;
+		return;
+	}
+	if (f->len < f->wire_len) {
+		/* larger than a ring block: cannot be returned whole */
+		w->st.truncated++;
 		return;
 	}
 	send_back(w, f->vnet, (size_t)(f->data - f->vnet) + f->len);

@@ -37,7 +37,7 @@ struct dp_shared {
 #define WORKER_BATCH 64
 
 struct worker_stats {
-	uint64_t blocks, tx, tx_errors, truncated, not_returned, rst_sent;
+	uint64_t blocks, tx, tx_errors, truncated, not_returned, snapped, rst_sent;
 };
 
 struct worker {

@@ -139,12 +139,16 @@ static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port 
 				    __u32 bridge)
 {
 	if (bridge) {
+		__u32 mark = skb->mark;
+
 		if (set_mac(skb, off, port->ucmac) < 0)
 			return TC_ACT_SHOT;
+		skb->mark = PC_TAP_MARK; /* the copy's, see dpath_common.h */
 		if (bpf_clone_redirect(skb, bridge, 0) == 0)
 			count(PC_STAT_TAP_COPIES);
 		else
 			count(PC_STAT_TAP_COPY_FAILED);
+		skb->mark = mark;
 		if (set_mac(skb, off, port->ctr_mac) < 0)
 			return TC_ACT_SHOT;
 	}

@@ -27,6 +27,13 @@
 #define PC_TC_HANDLE 0x9c
 #define PC_TC_PRIO 1
 
+/*
+ * skb->mark of the tap copies sent to bridge_port: the data plane only
+ * inspects them (never returns them), so its socket filter keeps just
+ * their first bytes instead of copying whole GSO frames into its ring.
+ */
+#define PC_TAP_MARK 0x70630001
+
 /* fwd: the data plane counts as down after this long without a heartbeat */
 #define PC_DP_HEARTBEAT_TIMEOUT_NS 1000000000ULL
 

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size;
 		frame = malloc(len ? len : 1);
 		memcpy(frame, data, len);
-		inspect_frame(&in, frame, len, now, &r);
+		inspect_frame(&in, frame, len, len, now, &r);
 		rst_build(&r.pkt, true, out, sizeof(out));
 		rst_build(&r.pkt, false, out, sizeof(out));
 		free(frame);
