@@ -43,7 +43,7 @@ pc_sub_skip() {
 	ti_log "SKIP (sub-check) $1: $2"
 }
 
-pc_covered() { PC_COVERED+=("$1"); }
+pc_covered() { PC_COVERED+=("$@"); }
 
 pc_summary() {
 	ti_log "covered ${#PC_COVERED[@]}: ${PC_COVERED[*]}"
@@ -67,7 +67,9 @@ pc_init() {
 	ti_netns_add "$PC_CLI"
 	ip -n "$PC_SRV" link add s0 type veth peer name c0 netns "$PC_CLI"
 	PC_S4="$TI_NET4.1" PC_S4B="$TI_NET4.3" PC_C4="$TI_NET4.2"
-	PC_S6="$TI_NET6::1" PC_C6="$TI_NET6::2"
+	# as inet_ntop writes them (TI_NET6 may have leading zeros in a group)
+	PC_S6=$("$PY" -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' "$TI_NET6::1")
+	PC_C6=$("$PY" -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' "$TI_NET6::2")
 	ip -n "$PC_SRV" addr add "$PC_S4/24" dev s0
 	ip -n "$PC_SRV" addr add "$PC_S4B/24" dev s0
 	ip -n "$PC_SRV" addr add "$PC_S6/64" dev s0 nodad
