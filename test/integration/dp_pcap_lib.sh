@@ -22,11 +22,19 @@ PC_COVERED=()
 PC_SKIPPED=()
 PC_APT_UPDATED=0
 
-# pc_need PACKAGE CMD: CMD on PATH (or an absolute path), installing
-# PACKAGE with apt-get when it is missing; status 1 when it cannot be had.
+# pc_need PACKAGE CMD: CMD on PATH (or a file, given by its path),
+# installing PACKAGE with apt-get when it is missing; status 1 when it
+# cannot be had.
+pc_have() {
+	case $1 in
+	*/*) [ -e "$1" ] ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
 pc_need() {
 	local pkg=$1 cmd=$2
-	[ -x "$cmd" ] || command -v "$cmd" >/dev/null 2>&1 && return 0
+	pc_have "$cmd" && return 0
 	ti_log "installing $pkg (for $cmd)"
 	export DEBIAN_FRONTEND=noninteractive
 	if [ "$PC_APT_UPDATED" = 0 ]; then
@@ -34,7 +42,7 @@ pc_need() {
 		PC_APT_UPDATED=1
 	fi
 	apt-get install -y -q --no-install-recommends "$pkg" >>"$TI_TMP/apt.log" 2>&1 || true
-	[ -x "$cmd" ] || command -v "$cmd" >/dev/null 2>&1
+	pc_have "$cmd"
 }
 
 # pc_sub_skip WHAT WHY: a sub-check that could not run, logged and counted.

@@ -8,8 +8,11 @@
 #   nghttpd), TLS with SNI (curl -> openssl s_server, and openssl s_client
 #   -tls1_2 over IPv6), SSH (OpenSSH client -> sshd), DNS over UDP and TCP
 #   (dig -> dnsmasq), DHCP (busybox udhcpc -> dnsmasq), Redis (redis-cli ->
-#   redis-server, IPv4 and IPv6), memcached (socat -> memcached), NTP
-#   (ntpdig -> chronyd);
+#   redis-server, IPv4 and IPv6), memcached (socat -> memcached, text;
+#   memcstat --binary -> memcached, binary), NTP (ntpdig -> chronyd);
+# - Kafka (kcat) and MongoDB (python3-pymongo): Debian has their clients
+#   but no server, so the clients talk to a listener that reads and says
+#   nothing, and the client's own bytes must name the protocol;
 # - 4 KiB of random bytes to TCP 80 and 443 are "unknown";
 # - each session has the opener as src, the server as dst/dport, the app,
 #   the SNI, and packets and bytes equal to what the capture holds for its
@@ -19,8 +22,7 @@
 # - the capture cut in the middle of a record: one error line naming it,
 #   exit 1.
 # PostgreSQL and MariaDB are in test_dp_pcap_db.sh, bad files in
-# test_dp_pcap_bad.sh; MongoDB and Kafka have no Debian 12 packages and are
-# covered by the unit tests only.
+# test_dp_pcap_bad.sh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dp_pcap_lib.sh"
 pc_init
@@ -98,10 +100,10 @@ start_redis() {
 	HAVE_REDIS=1
 }
 
-HAVE_MC=0
+HAVE_MC=0 HAVE_MC_BIN=1
 start_memcached() {
 	pc_need memcached memcached || { pc_sub_skip memcached "memcached cannot be installed"; return 0; }
-	pc_bg "$PC_SRV" "$T/memcached.log" memcached -u nobody -l "$PC_S4" -p 11211 -U 0
+	pc_bg "$PC_SRV" "$T/memcached.log" memcached -u nobody -l "$PC_S4,$PC_S4B" -p 11211 -U 0
 	pc_wait_port "$PC_SRV" tcp 11211 10 "memcached" "$T/memcached.log"
 	HAVE_MC=1
 }
@@ -125,9 +127,20 @@ start_ntp() {
 }
 
 # listeners that read and say nothing: what comes is only the client's
+HAVE_KAFKA=0 HAVE_MONGO=0
 start_sinks() {
-	local p
-	for p in 80 443; do
+	local p ports="80 443"
+	if pc_need kcat kcat; then
+		HAVE_KAFKA=1 ports+=" 9092"
+	else
+		pc_sub_skip kafka "kcat cannot be installed"
+	fi
+	if pc_need python3-pymongo /usr/lib/python3/dist-packages/pymongo/__init__.py; then
+		HAVE_MONGO=1 ports+=" 27017"
+	else
+		pc_sub_skip mongodb "python3-pymongo cannot be installed"
+	fi
+	for p in $ports; do
 		pc_bg "$PC_SRV" "$T/sink$p.log" socat -u "TCP4-LISTEN:$p,bind=$PC_S4B,reuseaddr,fork" \
 			"SYSTEM:cat >/dev/null"
 		pc_wait_port "$PC_SRV" tcp "$p" 10 "socat sink on $PC_S4B:$p" "$T/sink$p.log"
@@ -185,9 +198,25 @@ if [ "$HAVE_MC" = 1 ]; then
 	pc_cli "memcached" sh -c "printf 'set k 0 0 6\r\n$TI_ID\r\nget k\r\nversion\r\nquit\r\n' |
 		socat -t 3 - TCP4:$PC_S4:11211"
 	grep -q "^VERSION" "$T/cli.out" || ti_fail "memcached: got '$(cat "$T/cli.out")'"
+	if pc_need libmemcached-tools memcstat; then
+		pc_cli "memcached binary" memcstat --binary "--servers=$PC_S4B:11211"
+		grep -q 'pid:' "$T/cli.out" || ti_fail "memcstat: got '$(head -n 3 "$T/cli.out")'"
+	else
+		pc_sub_skip memcached-binary "libmemcached-tools cannot be installed"
+		HAVE_MC_BIN=0
+	fi
 fi
 if [ "$HAVE_NTP" = 1 ]; then
 	pc_cli "ntp" ntpdig -t 3 "$PC_S4"
+fi
+if [ "$HAVE_KAFKA" = 1 ]; then
+	# librdkafka's first request (ApiVersions), then it gives up on the broker
+	pc_cli_any kcat -b "$PC_S4B:9092" -L -m 2
+fi
+if [ "$HAVE_MONGO" = 1 ]; then
+	# pymongo's handshake (isMaster), then it gives up on the server
+	pc_cli_any "$PY" -c "import pymongo; pymongo.MongoClient('$PC_S4B', 27017,
+		serverSelectionTimeoutMS=1500, connectTimeoutMS=1500).admin.command('ping')"
 fi
 head -c 4096 /dev/urandom >"$T/random.bin"
 for p in 80 443; do
@@ -222,12 +251,18 @@ if [ "$HAVE_REDIS" = 1 ]; then
 	check redis tcp "$PC_C4" "$PC_S4" 6379 redis
 	check redis-v6 tcp "$PC_C6" "$PC_S6" 6379 redis
 fi
-[ "$HAVE_MC" = 0 ] || check memcached tcp "$PC_C4" "$PC_S4" 11211 memcached
+if [ "$HAVE_MC" = 1 ]; then
+	check memcached tcp "$PC_C4" "$PC_S4" 11211 memcached
+	[ "$HAVE_MC_BIN" = 0 ] || check memcached-binary tcp "$PC_C4" "$PC_S4B" 11211 memcached
+fi
+[ "$HAVE_KAFKA" = 0 ] || check kafka-client tcp "$PC_C4" "$PC_S4B" 9092 kafka
+[ "$HAVE_MONGO" = 0 ] || check mongodb-client tcp "$PC_C4" "$PC_S4B" 27017 mongodb
 [ "$HAVE_NTP" = 0 ] || check ntp udp "$PC_C4" "$PC_S4" 123 ntp
 check random-80-unknown tcp "$PC_C4" "$PC_S4B" 80 unknown
 check random-443-unknown tcp "$PC_C4" "$PC_S4B" 443 unknown
-pc_sub_skip mongodb "no Debian 12 package of a MongoDB server or client; unit tests only"
-pc_sub_skip kafka "no Debian 12 package of Kafka; unit tests only"
+if [ "$HAVE_KAFKA$HAVE_MONGO" != 00 ]; then
+	ti_log "note: Kafka and MongoDB servers are not in Debian 12: only their clients' bytes are checked"
+fi
 
 # ---------------------------------------------------------------- policy
 
