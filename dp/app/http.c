@@ -2,7 +2,9 @@
 /*
  * HTTP/1.x: a request line "METHOD SP target SP HTTP/1.x" or a status line
  * "HTTP/1.x NNN".  A line cut at the segment end is a maybe as long as what
- * is there fits.
+ * is there fits.  A request line longer than a segment (a long URL) goes on
+ * in the client's next segment, which starts inside the target: it is read
+ * as the rest of the line.
  */
 #include "app_int.h"
 
@@ -103,11 +105,50 @@ static enum app_answer http_response(const uint8_t *d, size_t len)
 	return s[4] == ' ' || s[4] == '\r' || s[4] == '\n' ? APP_YES : APP_NO;
 }
 
+/*
+ * A later client segment that goes on with a request line cut at the end of
+ * the one before (which was a maybe): target bytes without a space up to
+ * the line end, which closes with " HTTP/1.x" or the rest of it.
+ */
+static enum app_answer http_request_rest(const uint8_t *d, size_t len)
+{
+	static const char *const tails[] = {" HTTP/1.1", " HTTP/1.0"};
+	long line = app_line_len(d, len);
+	size_t n = line < 0 ? len : (size_t)line, t = strlen(tails[0]), body;
+
+	for (size_t i = 0; i < n; i++)
+		if (d[i] < ' ' || d[i] >= 0x7f)
+			return APP_NO;
+	if (line < 0) {
+		const uint8_t *sp = memchr(d, ' ', n);
+
+		/* still in the target, or into the version */
+		if (!sp)
+			return APP_MAYBE;
+		return http_version(sp + 1, n - (size_t)(sp + 1 - d)) == APP_NO ? APP_NO
+										: APP_MAYBE;
+	}
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		if (n < t ? memcmp(d, tails[i] + t - n, n) != 0
+			  : memcmp(d + n - t, tails[i], t) != 0)
+			continue;
+		body = n < t ? 0 : n - t;
+		return memchr(d, ' ', body) ? APP_NO : APP_YES;
+	}
+	return APP_NO;
+}
+
 enum app_answer app_http_probe(const struct app_segment *seg, struct app_info *info)
 {
-	if (app_prefix(seg->data, seg->len, "HTTP/") == APP_YES)
-		return http_response(seg->data, seg->len);
+	enum app_answer a;
+
 	if (app_prefix(seg->data, seg->len, "HTTP/") == APP_MAYBE)
 		return APP_MAYBE; /* also a piece of "HEAD " */
-	return http_request(seg->data, seg->len);
+	if (app_prefix(seg->data, seg->len, "HTTP/") == APP_YES)
+		a = http_response(seg->data, seg->len);
+	else
+		a = http_request(seg->data, seg->len);
+	if (a == APP_NO && seg->from_client && seg->index > 0)
+		return http_request_rest(seg->data, seg->len);
+	return a;
 }

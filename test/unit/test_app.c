@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <check.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,6 +371,53 @@ START_TEST(test_http_lines)
 
 		ck_assert_msg(probe(APP_HTTP, &seg) == APP_MAYBE, "%s", maybe[i]);
 	}
+}
+END_TEST
+
+/*
+ * curl's request for "/?q=" and 700 x over a 600-byte MTU (offloads off):
+ * the request line is cut after 548 bytes and the next segment starts in
+ * the target; the two segments as captured, and the line cut elsewhere.
+ */
+START_TEST(test_http_long_request_line)
+{
+	static const size_t cuts[] = {548, 700, 708, 709, 710, 712, 716, 717};
+	char req[1024], *p = req;
+	struct app_state st;
+	struct app_info info;
+	struct app_segment seg;
+
+	p += sprintf(p, "GET /?q=");
+	memset(p, 'x', 700);
+	p += 700;
+	p += sprintf(p, " HTTP/1.1\r\nHost: 10.31.1.1\r\nUser-Agent: curl/7.88.1\r\n\r\n");
+	for (size_t i = 0; i < N(cuts); i++) {
+		app_state_init(&st, T);
+		seg = text(req, T, true);
+		seg.len = cuts[i];
+		ck_assert_msg(!app_feed(&st, &seg, &info), "cut %zu: done on the first piece",
+			      cuts[i]);
+		seg.data += cuts[i];
+		seg.len = strlen(req) - cuts[i];
+		ck_assert_msg(app_feed(&st, &seg, &info), "cut %zu: not done", cuts[i]);
+		ck_assert_msg(st.app == APP_HTTP, "cut %zu: app %u", cuts[i], st.app);
+	}
+	/* a later segment that is not the rest of a request line */
+	seg = text("xxxx HTTP/2.0\r\n", T, true);
+	seg.index = 1;
+	ck_assert(probe(APP_HTTP, &seg) == APP_NO);
+	seg = text("xx yy HTTP/1.1\r\n", T, true);
+	seg.index = 1;
+	ck_assert(probe(APP_HTTP, &seg) == APP_NO);
+	seg = text("xx\x01x HTTP/1.1\r\n", T, true);
+	seg.index = 1;
+	ck_assert(probe(APP_HTTP, &seg) == APP_NO);
+	seg = text("xxxx FTP", T, true);
+	seg.index = 1;
+	ck_assert(probe(APP_HTTP, &seg) == APP_NO);
+	seg = text("xxxx HTTP/1.1\r\n", T, false);
+	seg.index = 1;
+	ck_assert(probe(APP_HTTP, &seg) == APP_NO);
 }
 END_TEST
 
@@ -940,6 +988,7 @@ static Suite *app_suite(void)
 	tcase_add_test(pa, test_tls_malformed);
 	tcase_add_test(pa, test_tls_sni_hostile);
 	tcase_add_test(pa, test_http_lines);
+	tcase_add_test(pa, test_http_long_request_line);
 	tcase_add_test(pa, test_ssh_banners);
 	tcase_add_test(pa, test_dns_malformed);
 	tcase_add_test(pa, test_dns_tcp_split_prefix);
