@@ -9,6 +9,7 @@
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
+#define PCAPNG_MAGIC 0x0a0d0d0au /* section header block, the same both ways */
 #define LINKTYPE_ETHERNET 1
 #define PCAP_MAX_SNAPLEN (256u * 1024u)
 
@@ -39,9 +40,11 @@ static int read_header(struct pcap_reader *r)
 	memcpy(&magic, h, 4);
 	r->swap = magic == __builtin_bswap32(PCAP_MAGIC_US) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
 	magic = u32(h, r->swap);
+	if (magic == PCAPNG_MAGIC)
+		return err_set(-EINVAL, "%s: a pcapng file; only pcap is read (editcap -F pcap converts)",
+			       r->path);
 	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS)
-		return err_set(-EINVAL, "%s: not a pcap file (magic %08x; pcapng is not read)",
-			       r->path, magic);
+		return err_set(-EINVAL, "%s: not a pcap file (magic %08x)", r->path, magic);
 	r->nsec = magic == PCAP_MAGIC_NS;
 	r->snaplen = u32(h + 16, r->swap);
 	link = u32(h + 20, r->swap) & 0x0fffffff;

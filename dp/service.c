@@ -42,17 +42,15 @@ struct service {
 	int sig_fd, ino_fd, timer_fd;
 };
 
-/* The configured policy; a missing file at the default path means allow all. */
-static int policy_open(const char *path, bool must_exist, struct policy **out)
+/* The configured policy; a missing file means allow all (said at level). */
+static int policy_open(const char *path, bool must_exist, enum log_level level,
+		       struct policy **out)
 {
-	int ret;
-
 	if (!must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
-		pr_info("policy %s does not exist: allowing everything", path);
+		log_msg(level, "policy %s does not exist: allowing everything", path);
 		return policy_default(out);
 	}
-	ret = policy_load(path, out);
-	return ret;
+	return policy_load(path, out);
 }
 
 static void free_obj(struct retired *r)
@@ -112,7 +110,7 @@ static void reload_policy(struct service *s)
 {
 	struct policy *p;
 
-	if (policy_open(s->cfg->policy, false, &p) < 0) {
+	if (policy_open(s->cfg->policy, false, LOG_INFO, &p) < 0) {
 		pr_err("policy reload: %s; the current policy stays", err_msg());
 		return;
 	}
@@ -297,7 +295,7 @@ static int setup(struct service *s)
 	ret = intercept_enforcer_ready(s->cfg, &s->enf);
 	if (ret < 0)
 		return err_wrap(ret, "enforcer %s", s->cfg->enforcer_netns);
-	ret = policy_open(s->cfg->policy, false, &p);
+	ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
 	if (ret >= 0)
 		ret = workloads_load(s->cfg->state_dir, &wl);
 	atomic_init(&s->sh.policy, p);
@@ -360,7 +358,8 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 
 	ret = wl ? 0 : err_set(-ENOMEM, "workloads");
 	if (ret >= 0)
-		ret = policy_open(policy_path ? policy_path : cfg->policy, policy_path != NULL, &p);
+		ret = policy_open(policy_path ? policy_path : cfg->policy, policy_path != NULL, LOG_DEBUG,
+				  &p);
 	if (ret >= 0)
 		ret = pcap_open(pcap, &r);
 	if (ret >= 0)

@@ -57,7 +57,7 @@ bad missing.pcap 'missing\.pcap: No such file'
 # a pcapng Section Header Block, as tcpdump and dumpcap write first
 printf '\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c\x2b\x1a\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\x1c\x00\x00\x00' \
 	>"$T/ng.pcapng"
-bad ng.pcapng 'ng\.pcapng: not a pcap file.*pcapng'
+bad ng.pcapng 'ng\.pcapng: a pcapng file; only pcap is read'
 
 { pcap_hdr 101; rec_hdr 40; frame | tail -c 40; } >"$T/raw.pcap"
 bad raw.pcap 'raw\.pcap: link type 101'
