@@ -8,8 +8,10 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "dpath_common.h"
 #include "err.h"
 #include "heartbeat.h"
@@ -40,6 +42,8 @@ struct service {
 	struct retired retired[MAX_RETIRED];
 	unsigned n_retired;
 	int sig_fd, ino_fd, timer_fd;
+	struct ctl *ctl;
+	struct ctl_service ctl_svc;
 };
 
 /* The configured policy; a missing file means allow all (said at level). */
@@ -106,16 +110,21 @@ static void publish(struct service *s, void *obj, bool is_policy)
 	reclaim(s);
 }
 
-static void reload_policy(struct service *s)
+/* SIGHUP and the control socket's policy_reload; < 0 with err_msg() when refused. */
+static int reload_policy(void *arg)
 {
+	struct service *s = arg;
 	struct policy *p;
+	int ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
 
-	if (policy_open(s->cfg->policy, false, LOG_INFO, &p) < 0) {
-		pr_err("policy reload: %s; the current policy stays", err_msg());
-		return;
+	if (ret < 0) {
+		ret = err_wrap(ret, "policy reload");
+		pr_err("%s; the current policy stays", err_msg());
+		return ret;
 	}
 	publish(s, p, true);
 	pr_info("policy %s loaded: %zu rules", s->cfg->policy, policy_rule_count(p));
+	return 0;
 }
 
 static void reload_workloads(struct service *s)
@@ -222,17 +231,21 @@ static bool on_signal(struct service *s)
 
 static void loop(struct service *s)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[3 + CTL_POLL_MAX] = {
 		{ .fd = s->sig_fd, .events = POLLIN },
 		{ .fd = s->ino_fd, .events = POLLIN },
 		{ .fd = s->timer_fd, .events = POLLIN },
 	};
 
 	for (;;) {
+		unsigned n_ctl = ctl_poll_fds(s->ctl, pfd + 3);
 		uint64_t ticks;
 
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
-			return;
+		if (poll(pfd, 3 + n_ctl, -1) < 0) {
+			if (errno != EINTR)
+				return;
+			continue;
+		}
 		if ((pfd[0].revents & POLLIN) && !on_signal(s))
 			return;
 		if (pfd[1].revents & POLLIN)
@@ -240,7 +253,9 @@ static void loop(struct service *s)
 		if ((pfd[2].revents & POLLIN) && read(s->timer_fd, &ticks, sizeof(ticks)) > 0) {
 			heartbeat_beat(&s->hb);
 			reclaim(s);
+			ctl_tick(s->ctl);
 		}
+		ctl_on_poll(s->ctl, pfd + 3, n_ctl);
 	}
 }
 
@@ -267,6 +282,7 @@ static void teardown(struct service *s)
 {
 	/* fwd ports take the dp_down path at once, not a second from now */
 	heartbeat_stop(&s->hb);
+	ctl_close(s->ctl);
 	atomic_store(&s->sh.stop, true);
 	for (unsigned i = 0; i < s->started; i++)
 		pthread_join(s->workers[i].tid, NULL), s->workers[i].tid = 0;
@@ -307,8 +323,42 @@ static int setup(struct service *s)
 	if (ret >= 0)
 		ret = open_fds(s);
 	if (ret >= 0)
+		ret = ctl_open(s->cfg->ctl_socket, &s->ctl_svc, &s->ctl);
+	if (ret >= 0)
 		ret = start_workers(s);
 	return ret;
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void keepalive(void *arg)
+{
+	struct service *s = arg;
+
+	heartbeat_beat(&s->hb);
+}
+
+/* What the control socket sees, once the workers run. */
+static void ctl_attach(struct service *s)
+{
+	s->ctl_svc = (struct ctl_service){
+		.cfg = s->cfg,
+		.sh = &s->sh,
+		.workers = s->workers,
+		.n_workers = s->started,
+		.backend = s->enf.backend,
+		.heartbeat = s->hb.mm != NULL,
+		.started_ns = mono_now(),
+		.reload_policy = reload_policy,
+		.keepalive = keepalive,
+		.arg = s,
+	};
 }
 
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
@@ -322,9 +372,11 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	s.sh.table_full_closed = cfg->dp_down_closed;
 	ret = setup(&s);
 	if (ret >= 0) {
+		ctl_attach(&s);
 		heartbeat_beat(&s.hb);
-		pr_info("ready: %u workers on %s in %s, backend %s%s", s.n_workers, cfg->dp_port,
-			cfg->enforcer_netns, s.enf.backend, s.hb.mm ? ", heartbeat on" : "");
+		pr_info("ready: %u workers on %s in %s, backend %s%s, control socket %s",
+			s.n_workers, cfg->dp_port, cfg->enforcer_netns, s.enf.backend,
+			s.hb.mm ? ", heartbeat on" : "", cfg->ctl_socket);
 		if (ready_fd >= 0) {
 			(void)!write(ready_fd, "", 1);
 			close(ready_fd);

@@ -2,6 +2,7 @@
 /* A data-plane worker: ring -> inspect -> back out, for fwd ports. */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,26 +21,50 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static int box_init(struct worker_dump_box *b)
+{
+	pthread_condattr_t ca;
+	int ret;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	ret = pthread_cond_init(&b->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (ret == 0 && (ret = pthread_mutex_init(&b->mu, NULL)) != 0)
+		pthread_cond_destroy(&b->cv);
+	atomic_init(&b->asked, 0);
+	return ret ? err_set(-ret, "worker: mutex") : 0;
+}
+
 int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t max_sessions,
 		int nsfd, int ifindex, const struct ring_params *rp)
 {
 	int ret;
 
 	memset(w, 0, sizeof(*w));
+	ret = box_init(&w->box);
+	if (ret < 0)
+		return ret;
 	w->index = index;
 	w->sh = sh;
 	w->gen = atomic_load(&sh->gen);
 	atomic_init(&w->seen_gen, w->gen);
 	ret = inspector_init(&w->in, max_sessions, atomic_load(&sh->policy), atomic_load(&sh->wl),
 			     sh->log);
-	if (ret < 0)
+	if (ret < 0) {
+		pthread_cond_destroy(&w->box.cv);
+		pthread_mutex_destroy(&w->box.mu);
 		return ret;
+	}
 	w->in.policy_gen = w->gen;
 	w->in.wall_clock = true;
 	w->in.table_full_closed = sh->table_full_closed;
 	ret = ring_open(&w->ring, nsfd, ifindex, rp);
-	if (ret < 0)
+	if (ret < 0) {
 		inspector_fini(&w->in);
+		pthread_cond_destroy(&w->box.cv);
+		pthread_mutex_destroy(&w->box.mu);
+	}
 	return ret;
 }
 
@@ -133,6 +158,132 @@ static void on_frame(const struct ring_frame *f, void *arg)
 	send_back(w, f->vnet, (size_t)(f->data - f->vnet) + f->len);
 }
 
+/* ---- the control socket's view (see worker.h) ---- */
+
+static void copy_u64s(uint64_t *dst, const uint64_t *src, size_t n, bool store)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (store)
+			__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+		else
+			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
+}
+
+#define U64S(x) (sizeof(x) / sizeof(uint64_t))
+
+void worker_counters(const struct worker *w, struct worker_counters *out)
+{
+	copy_u64s((uint64_t *)&out->in, (const uint64_t *)&w->in.st, U64S(out->in), false);
+	copy_u64s((uint64_t *)&out->w, (const uint64_t *)&w->st, U64S(out->w), false);
+	copy_u64s((uint64_t *)&out->sess, (const uint64_t *)&w->sess_pub, U64S(out->sess), false);
+}
+
+struct dump_ctx {
+	struct worker_dump d;
+	size_t cap, limit;
+	struct slog_clock clk;
+	bool failed;
+};
+
+static void dump_one(struct session *s, void *arg)
+{
+	struct dump_ctx *c = arg;
+	char line[SLOG_LINE_MAX];
+	size_t n;
+
+	if (c->d.count >= c->limit || c->failed)
+		return;
+	n = slog_format(s, SLOG_SESSION, &c->clk, line, sizeof(line));
+	if (c->d.len + n + 1 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
+		char *b = realloc(c->d.buf, cap);
+
+		if (!b) {
+			c->failed = true; /* what fits so far is the answer */
+			return;
+		}
+		c->d.buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->d.buf + c->d.len, line, n + 1);
+	c->d.len += n;
+	c->d.count++;
+}
+
+static void dump_sessions(struct worker *w, size_t limit, struct worker_dump *out)
+{
+	struct dump_ctx c = { .limit = limit };
+	struct timespec ts;
+	struct session_stats ss;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c.clk.wall_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	c.clk.session_ns = mono_ns();
+	session_foreach(w->in.sessions, dump_one, &c);
+	session_stats(w->in.sessions, &ss);
+	c.d.live = ss.live;
+	*out = c.d;
+}
+
+/* Between blocks: republish the session counters, answer a dump request. */
+static void serve_ctl(struct worker *w)
+{
+	struct worker_dump_box *b = &w->box;
+	unsigned asked = atomic_load_explicit(&b->asked, memory_order_acquire);
+	struct session_stats ss;
+	struct worker_dump d;
+	size_t limit;
+
+	session_stats(w->in.sessions, &ss);
+	copy_u64s((uint64_t *)&w->sess_pub, (const uint64_t *)&ss, U64S(ss), true);
+	if (asked == b->served)
+		return;
+	b->served = asked;
+	pthread_mutex_lock(&b->mu);
+	limit = b->limit;
+	pthread_mutex_unlock(&b->mu);
+	dump_sessions(w, limit, &d);
+	pthread_mutex_lock(&b->mu);
+	free(b->dump.buf); /* an answer nobody took */
+	b->dump = d;
+	b->answered = asked;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+unsigned worker_dump_ask(struct worker *w, size_t limit)
+{
+	struct worker_dump_box *b = &w->box;
+	unsigned ticket;
+
+	pthread_mutex_lock(&b->mu);
+	b->limit = limit;
+	ticket = atomic_fetch_add_explicit(&b->asked, 1, memory_order_acq_rel) + 1;
+	pthread_mutex_unlock(&b->mu);
+	return ticket;
+}
+
+int worker_dump_wait(struct worker *w, unsigned ticket, uint64_t deadline_ns,
+		     struct worker_dump *out)
+{
+	struct worker_dump_box *b = &w->box;
+	struct timespec dl = { (time_t)(deadline_ns / 1000000000ULL),
+			       (long)(deadline_ns % 1000000000ULL) };
+	int ret = 0;
+
+	pthread_mutex_lock(&b->mu);
+	while (b->answered != ticket && ret == 0)
+		ret = pthread_cond_timedwait(&b->cv, &b->mu, &dl);
+	if (b->answered == ticket) {
+		*out = b->dump;
+		memset(&b->dump, 0, sizeof(b->dump));
+		ret = 0;
+	}
+	pthread_mutex_unlock(&b->mu);
+	return ret ? -ETIMEDOUT : 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -154,6 +305,7 @@ static void *worker_main(void *arg)
 		} else {
 			poll(&pfd, 1, POLL_MS);
 		}
+		serve_ctl(w);
 		now = mono_ns();
 		if (now >= next_tick) {
 			inspect_tick(&w->in, now);
@@ -177,4 +329,8 @@ void worker_finish(struct worker *w)
 	w->tid = 0;
 	inspector_fini(&w->in);
 	ring_close(&w->ring);
+	free(w->box.dump.buf);
+	w->box.dump.buf = NULL;
+	pthread_cond_destroy(&w->box.cv);
+	pthread_mutex_destroy(&w->box.mu);
 }

@@ -758,9 +758,12 @@ ti_dp_tools() {
 }
 
 # ti_dp_config MODE [DP_DOWN] [EXTRA_JSON_MEMBERS]: backend bpf, on_failure
-# closed (a data path that cannot be set up fails the hook, visibly).
+# closed (a data path that cannot be set up fails the hook, visibly); the
+# data plane's control socket in TI_TMP unless EXTRA names one.
 ti_dp_config() {
-	ti_config closed "\"backend\": \"bpf\", \"mode\": \"$1\", \"dp_down\": \"${2:-open}\"${3:+, $3}"
+	local extra=${3:-}
+	[[ $extra == *'"ctl_socket"'* ]] || extra="\"ctl_socket\": \"$TI_TMP/dp.sock\"${extra:+, $extra}"
+	ti_config closed "\"backend\": \"bpf\", \"mode\": \"$1\", \"dp_down\": \"${2:-open}\", $extra"
 }
 
 # The pin folder of this run's enforcer namespace.
