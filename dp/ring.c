@@ -43,8 +43,11 @@ static int attach_snap_filter(int fd, unsigned snap)
 		BPF_STMT(BPF_RET | BPF_K, snap),
 		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
 	};
-	struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
+	struct sock_fprog fprog;
 
+	memset(&fprog, 0, sizeof(fprog));
+	fprog.len = sizeof(prog) / sizeof(prog[0]);
+	fprog.filter = prog;
 	return sockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog), "SO_ATTACH_FILTER");
 }
 
@@ -79,11 +82,14 @@ static int join_fanout(int fd, const struct ring_params *p)
 #undef XOR_WORD
 #undef NET
 	};
-	struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
+	struct sock_fprog fprog;
 	int arg = (int)(p->fanout_group & 0xffff) | (PACKET_FANOUT_CBPF << 16);
 	int ret;
 
 	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 34, "jump offsets assume 34 instructions");
+	memset(&fprog, 0, sizeof(fprog)); /* the padding too: it goes to the kernel */
+	fprog.len = sizeof(prog) / sizeof(prog[0]);
+	fprog.filter = prog;
 	ret = sockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg), "PACKET_FANOUT");
 	if (ret == 0)
 		ret = sockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog),
