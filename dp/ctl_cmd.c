@@ -154,6 +154,7 @@ static const struct counter worker_ctrs[] = {
 	CTR(struct worker_stats, tx),           CTR(struct worker_stats, tx_errors),
 	CTR(struct worker_stats, truncated),    CTR(struct worker_stats, not_returned),
 	CTR(struct worker_stats, rst_sent),     CTR(struct worker_stats, blocks),
+	CTR(struct worker_stats, quick),        CTR(struct worker_stats, snapped),
 	{ NULL, 0 },
 };
 

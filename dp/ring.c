@@ -5,6 +5,7 @@
 #include <linux/if_ether.h>
 #include <linux/virtio_net.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -32,6 +33,8 @@ void ring_params_default(struct ring_params *p)
 	p->block_count = 32;
 	p->retire_ms = 1;
 	p->tap_snap = 4096;
+	p->workers = 1;
+	p->quick_max = 512;
 }
 
 /* Keep tap_snap bytes of a tap copy, all of anything else. */
@@ -53,40 +56,52 @@ static int attach_snap_filter(int fd, unsigned snap)
 
 
 /*
- * Fanout by address pair: the XOR of source and destination addresses is
- * the same both ways, and fragments carry both.  Loads are relative to the
- * network header (SKF_NET_OFF), wherever the frame's data starts.
+ * Fanout: member 2w is worker w's ring socket, 2w+1 its quick socket.  The
+ * worker is the XOR of source and destination addresses modulo the worker
+ * count, the same both ways and for every fragment; the quick socket gets
+ * IP packets of at most quick_max bytes.  Loads are relative to the
+ * network header (SKF_NET_OFF), wherever the frame's data starts; the
+ * length is the packet's from there.
  */
-static int join_fanout(int fd, const struct ring_params *p)
-{
 #define NET(k) ((__u32)(SKF_NET_OFF + (k)))
-	struct sock_filter prog[] = {
-		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 5),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(12)),
-		BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(16)),
-		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
-		BPF_STMT(BPF_RET | BPF_A, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 25),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
-		BPF_STMT(BPF_MISC | BPF_TAX, 0),
 #define XOR_WORD(k)                                                                                \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(k)), BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),        \
 		BPF_STMT(BPF_MISC | BPF_TAX, 0)
-		XOR_WORD(12), XOR_WORD(16), XOR_WORD(20), XOR_WORD(24), XOR_WORD(28),
+
+static int join_fanout(int fd, const struct ring_params *p)
+{
+	struct sock_filter prog[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 6),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(12)),
+		/* 3 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(16)),
+		/* 5 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		/* 6 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JA, 24, 0, 0), /* to 32 */
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 34), /* else to 43 */
+		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
+		/* 10 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		/* 11-31 */ XOR_WORD(12), XOR_WORD(16), XOR_WORD(20), XOR_WORD(24), XOR_WORD(28),
 		XOR_WORD(32), XOR_WORD(36),
-		BPF_STMT(BPF_MISC | BPF_TXA, 0),
-		BPF_STMT(BPF_RET | BPF_A, 0),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-#undef XOR_WORD
-#undef NET
+		/* 32 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		/* 33 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, p->workers ? p->workers : 1),
+		/* 34 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 2),
+		/* 35 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		/* 36 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		/* 37 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, p->quick_max, 0, 2),
+		/* 38 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		/* 39 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 40 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		/* 41 */ BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		/* 42 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 43 */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog fprog;
 	int arg = (int)(p->fanout_group & 0xffff) | (PACKET_FANOUT_CBPF << 16);
 	int ret;
 
-	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 34, "jump offsets assume 34 instructions");
+	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 44, "jump offsets assume 44 instructions");
 	memset(&fprog, 0, sizeof(fprog)); /* the padding too: it goes to the kernel */
 	fprog.len = sizeof(prog) / sizeof(prog[0]);
 	fprog.filter = prog;
@@ -96,6 +111,8 @@ static int join_fanout(int fd, const struct ring_params *p)
 			      "PACKET_FANOUT_DATA");
 	return ret;
 }
+#undef XOR_WORD
+#undef NET
 
 static int setup_ring(struct ring *r, const struct ring_params *p)
 {
@@ -152,7 +169,7 @@ int ring_open(struct ring *r, int nsfd, int ifindex, const struct ring_params *p
 		ret = err_set(-errno, "packet socket: bind to ifindex %d", ifindex);
 	if (ret == 0 && p->tap_snap)
 		ret = attach_snap_filter(r->fd, p->tap_snap);
-	if (ret == 0 && p->fanout_group)
+	if (ret == 0)
 		ret = join_fanout(r->fd, p);
 	if (ret < 0)
 		ring_close(r);
@@ -211,4 +228,86 @@ unsigned ring_walk(const struct tpacket_block_desc *b, size_t block_size, size_t
 		off += h->tp_next_offset;
 	}
 	return n;
+}
+
+/* ---- the quick path ---- */
+
+static int quick_setup(struct quick *q, int ifindex, const struct ring_params *p)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = ifindex,
+	};
+	int one = 1, ret;
+
+	ret = sockopt(q->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one), "PACKET_VNET_HDR");
+	if (ret == 0)
+		ret = sockopt(q->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
+			      "PACKET_IGNORE_OUTGOING");
+	if (ret == 0 && bind(q->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		ret = err_set(-errno, "quick socket: bind to ifindex %d", ifindex);
+	if (ret == 0)
+		ret = join_fanout(q->fd, p);
+	return ret;
+}
+
+int quick_open(struct quick *q, int nsfd, int ifindex, const struct ring_params *p)
+{
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	q->buf = malloc((size_t)QUICK_BATCH * QUICK_SLOT);
+	if (!q->buf)
+		return err_set(-ENOMEM, "quick socket buffers");
+	q->fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (q->fd < 0) {
+		ret = err_wrap(q->fd, "quick socket");
+		quick_close(q);
+		return ret;
+	}
+	for (unsigned i = 0; i < QUICK_BATCH; i++) {
+		q->iov[i].iov_base = q->buf + (size_t)i * QUICK_SLOT;
+		q->iov[i].iov_len = QUICK_SLOT;
+	}
+	ret = quick_setup(q, ifindex, p);
+	if (ret < 0)
+		quick_close(q);
+	return ret;
+}
+
+void quick_close(struct quick *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q->buf);
+	q->fd = -1;
+	q->buf = NULL;
+}
+
+unsigned quick_drain(struct quick *q, void (*fn)(const struct ring_frame *f, void *arg), void *arg)
+{
+	const size_t vlen = sizeof(struct virtio_net_hdr);
+	int n;
+
+	for (unsigned i = 0; i < QUICK_BATCH; i++) {
+		memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
+		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+		q->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(q->fd, q->msgs, QUICK_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	for (int i = 0; i < n; i++) {
+		struct ring_frame f = { .vnet = q->iov[i].iov_base };
+		size_t got = q->msgs[i].msg_len; /* with MSG_TRUNC: the whole length */
+
+		if (got < vlen)
+			continue;
+		f.data = f.vnet + vlen;
+		f.wire_len = (uint32_t)(got - vlen);
+		f.len = got > QUICK_SLOT ? QUICK_SLOT - (uint32_t)vlen : f.wire_len;
+		q->truncated += f.len < f.wire_len;
+		fn(&f, arg);
+	}
+	return n > 0 ? (unsigned)n : 0;
 }

@@ -21,7 +21,7 @@ static const int allowed[] = {
 	SCMP_SYS(brk), SCMP_SYS(madvise),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom),
-	SCMP_SYS(recvmsg), SCMP_SYS(accept4), SCMP_SYS(shutdown), SCMP_SYS(getsockopt),
+	SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg), SCMP_SYS(accept4), SCMP_SYS(shutdown), SCMP_SYS(getsockopt),
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	SCMP_SYS(gettimeofday), SCMP_SYS(getrandom),

@@ -177,10 +177,8 @@ static int start_workers(struct service *s)
 		s->n_workers = MAX_WORKERS;
 	per = s->cfg->max_sessions / s->n_workers;
 	ring_params_default(&rp);
-	if (s->n_workers > 1) {
-		rp.fanout_group = (unsigned)getpid() & 0xffff;
-		rp.fanout_members = s->n_workers;
-	}
+	rp.fanout_group = (unsigned)getpid() & 0xffff;
+	rp.workers = s->n_workers;
 	s->workers = calloc(s->n_workers, sizeof(*s->workers));
 	if (!s->workers)
 		return err_set(-ENOMEM, "workers");
@@ -265,10 +263,11 @@ static void report(const struct service *s)
 		const struct worker *w = &s->workers[i];
 		const struct inspect_stats *st = &w->in.st;
 
-		pr_info("worker %u: frames=%llu tx=%llu tx_errors=%llu truncated=%llu not_returned=%llu "
+		pr_info("worker %u: frames=%llu quick=%llu tx=%llu tx_errors=%llu truncated=%llu not_returned=%llu "
 			"snapped=%llu allowed=%llu denied=%llu violations=%llu resets=%llu "
 			"malformed=%llu frag_orphans=%llu",
-			i, (unsigned long long)st->frames, (unsigned long long)w->st.tx,
+			i, (unsigned long long)st->frames, (unsigned long long)w->st.quick,
+			(unsigned long long)w->st.tx,
 			(unsigned long long)w->st.tx_errors, (unsigned long long)w->st.truncated,
 			(unsigned long long)w->st.not_returned, (unsigned long long)w->st.snapped,
 			(unsigned long long)st->allowed, (unsigned long long)st->denied,

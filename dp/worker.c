@@ -60,6 +60,11 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 	w->in.wall_clock = true;
 	w->in.table_full_closed = sh->table_full_closed;
 	ret = ring_open(&w->ring, nsfd, ifindex, rp);
+	if (ret == 0) {
+		ret = quick_open(&w->quick, nsfd, ifindex, rp);
+		if (ret < 0)
+			ring_close(&w->ring);
+	}
 	if (ret < 0) {
 		inspector_fini(&w->in);
 		pthread_cond_destroy(&w->box.cv);
@@ -287,14 +292,22 @@ int worker_dump_wait(struct worker *w, unsigned ticket, uint64_t deadline_ns,
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfd = { .fd = w->ring.fd, .events = POLLIN | POLLERR };
+	struct pollfd pfd[2] = {
+		{ .fd = w->ring.fd, .events = POLLIN | POLLERR },
+		{ .fd = w->quick.fd, .events = POLLIN | POLLERR },
+	};
 	uint64_t next_tick = mono_ns() + TICK_NS;
 
 	while (!atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
 		struct tpacket_block_desc *b;
+		unsigned quick;
 		uint64_t now;
 
 		follow(w);
+		w->now = mono_ns();
+		quick = quick_drain(&w->quick, on_frame, w);
+		w->st.quick += quick;
+		flush(w); /* before the next drain reuses the buffers */
 		b = ring_block(&w->ring);
 		if (b) {
 			w->now = mono_ns();
@@ -302,8 +315,8 @@ static void *worker_main(void *arg)
 			flush(w);
 			ring_release(&w->ring, b);
 			w->st.blocks++;
-		} else {
-			poll(&pfd, 1, POLL_MS);
+		} else if (!quick) {
+			poll(pfd, 2, POLL_MS);
 		}
 		serve_ctl(w);
 		now = mono_ns();
@@ -329,6 +342,7 @@ void worker_finish(struct worker *w)
 	w->tid = 0;
 	inspector_fini(&w->in);
 	ring_close(&w->ring);
+	quick_close(&w->quick);
 	free(w->box.dump.buf);
 	w->box.dump.buf = NULL;
 	pthread_cond_destroy(&w->box.cv);

@@ -49,7 +49,7 @@ struct dp_shared {
 #define WORKER_BATCH 64
 
 struct worker_stats {
-	uint64_t blocks, tx, tx_errors, truncated, not_returned, snapped, rst_sent;
+	uint64_t blocks, quick, tx, tx_errors, truncated, not_returned, snapped, rst_sent;
 };
 
 struct worker_counters {
@@ -82,6 +82,7 @@ struct worker {
 	pthread_t tid;
 	struct dp_shared *sh;
 	struct ring ring;
+	struct quick quick;
 	struct inspector in;
 	atomic_uint seen_gen;
 	uint32_t gen;

@@ -156,6 +156,8 @@ grep -q 'worker 0: frames=' "$DP_LOG" || ti_fail "no worker counters at exit: $(
 grep -E 'worker [01]:' "$DP_LOG" >&2
 SNAPPED=$(sed -n 's/.* snapped=\([0-9]*\).*/\1/p' "$DP_LOG" | awk '{s += $1} END {print s + 0}')
 [ "$SNAPPED" -gt 0 ] || ti_fail "no tap copy was cut to its first bytes"
+QUICK=$(sed -n 's/.* quick=\([0-9]*\).*/\1/p' "$DP_LOG" | awk '{s += $1} END {print s + 0}')
+[ "$QUICK" -gt 0 ] || ti_fail "no small frame took the quick path"
 
 ti_log "the session log"
 LOG=$T/sessions.log
