@@ -76,71 +76,8 @@ fi
 DPBIN=$BUILD/bin/portcullis-dp
 [ "$DP" = 0 ] || [ -x "$DPBIN" ] || die "--dp needs $DPBIN"
 
-TAG=pcdt$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
-HOST=$TAG-host C1=$TAG-c1 C2=$TAG-c2 ENF=$TAG-enf
-WORK=$(mktemp -d "/run/$TAG.XXXXXX")
-PIN=/sys/fs/bpf/$TAG
-CFG=$WORK/config.json
-PIDS=()
-
-cleanup() {
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for ns in "$C1" "$C2" "$ENF" "$HOST"; do
-		[ -e "/run/netns/$ns" ] || continue
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$PIN" "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . "$(dirname "$0")/lib.sh"
-
-# ---------------------------------------------------------------- set-up
-host_bridge "$HOST" 10.79.0.1/24
-for i in 1 2; do
-	ns=$TAG-c$i
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	ip -n "$HOST" link add "h$i" type veth peer name eth0 netns "$ns"
-	ip -n "$HOST" link set "h$i" master br0 up
-	ip -n "$ns" addr add "10.79.0.1$i/24" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip netns exec "$ns" sleep 100000 </dev/null >/dev/null 2>&1 &
-	PIDS+=("$!")
-	eval "PID$i=$!"
-	in_netns "$!" "$ns"
-done
-printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s",
- "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "info",
- "policy": "%s/no-policy.json", "session_log": "%s/sessions.log", "ctl_socket": "%s/dp.sock", "workers": 2}\n' \
-	"$ENF" "$WORK" "$PIN" "$WORK" "$WORK" "$WORK" >"$CFG"
-ID1=$TAG-c1 ID2=$TAG-c2
-
-hook() { "$HOOK" --config "$CFG" "$@"; }
-
-pull() {
-	local i pid
-	for i in 1 2; do
-		eval "pid=\$PID$i"
-		printf '{"ociVersion":"1.0.2","id":"%s-c%d","status":"creating","pid":%d}' "$TAG" "$i" "$pid" |
-			hook prestart || die "prestart of c$i failed"
-	done
-	local st
-	st=$(hook status --json)
-	[ "$(jq -r '[.[].backend] | unique | join(",")' <<<"$st")" = bpf ] ||
-		die "the hook does not run backend bpf here: $(jq -c '[.[] | {backend, mode}]' <<<"$st")"
-}
-
-set_mode() {
-	hook mode "$ID1" "$1" >/dev/null && hook mode "$ID2" "$1" >/dev/null || die "mode $1 failed"
-	[ "$1" = off ] && return
-	[ "$(hook status --json | jq -r '[.[].mode] | unique | join(",")')" = "$1" ] ||
-		die "status does not show mode $1"
-}
+pair_setup pcdt
 
 pair_offloads() {
 	local d
@@ -148,19 +85,6 @@ pair_offloads() {
 		ip netns exec "$ENF" ethtool -K "$d" sg "$1" tx "$1" tso "$1" gso "$1" >/dev/null 2>&1 ||
 			die "ethtool -K $d ... $1"
 	done
-}
-
-# stat NAME: a pc_stats counter, summed over CPUs (index from dpath_common.h).
-STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
-	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
-stat() {
-	local i
-	for i in "${!STATS[@]}"; do [ "${STATS[$i]}" = "$1" ] && break; done
-	bpftool map lookup pinned "$PIN/$ENF/pc_stats" key "$i" 0 0 0 -j | jq '
-		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
-			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
-			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
-		[(.values // .formatted.values)[] | .value | num] | add'
 }
 
 # measure NAME: one iperf3 run c1 -> c2; appends "NAME gbps retransmits" to results.
@@ -219,20 +143,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		kill "$rp"; wait "$rp" || true
 	fi
 	if [ "$DP" = 1 ]; then
-		"$DPBIN" --config "$CFG" --foreground >"$WORK/dp.log" 2>&1 &
-		dpp=$!
-		PIDS+=("$dpp")
-		for _ in $(seq 100); do grep -q 'ready:' "$WORK/dp.log" && break; sleep 0.05; done
-		grep -q 'ready:' "$WORK/dp.log" || die "portcullis-dp did not start: $(cat "$WORK/dp.log")"
+		dp_start
 		set_mode tap
 		measure dp-tap
 		set_mode fwd
 		f0=$(stat to_dp)
 		measure dp-fwd
 		[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd: nothing was sent to the data plane"
-		kill "$dpp"; wait "$dpp" || die "portcullis-dp failed: $(cat "$WORK/dp.log")"
-		grep -q 'allowed=' "$WORK/dp.log" || die "portcullis-dp left no counters"
-		log "$(grep 'worker 0:' "$WORK/dp.log")"
+		dp_stop
+		log "$(grep 'worker [0-9]:' "$WORK/dp.log" | tr '\n' ' ')"
 	fi
 	set_mode off
 done

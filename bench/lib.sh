@@ -21,3 +21,103 @@ host_bridge() {
 	ip -n "$1" link set br0 up
 	ip -n "$1" addr add "$2" dev br0
 }
+
+# pair_setup PREFIX: two one-port containers c1 (10.79.0.11) and c2
+# (10.79.0.12) on a bridge in a host namespace, all in namespaces named
+# PREFIX<random>-*, and a hook configuration (backend bpf, mode pass) in
+# WORK; defines hook, pull (both containers), set_mode MODE, stat NAME (a
+# pc_stats counter) and a cleanup trap that removes every namespace, the
+# pin folder and WORK.  Sets TAG HOST C1 C2 ENF WORK PIN CFG ID1 ID2 PIDS.
+# Needs HOOK.
+pair_setup() {
+	TAG=$1$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	HOST=$TAG-host C1=$TAG-c1 C2=$TAG-c2 ENF=$TAG-enf
+	WORK=$(mktemp -d "/run/$TAG.XXXXXX")
+	PIN=/sys/fs/bpf/$TAG
+	CFG=$WORK/config.json
+	PIDS=()
+
+	cleanup() {
+		set +e
+		for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+		for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+		for ns in "$C1" "$C2" "$ENF" "$HOST"; do
+			[ -e "/run/netns/$ns" ] || continue
+			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			ip netns del "$ns" 2>/dev/null
+		done
+		rm -rf "$PIN" "$WORK"
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	host_bridge "$HOST" 10.79.0.1/24
+	for i in 1 2; do
+		ns=$TAG-c$i
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		ip -n "$HOST" link add "h$i" type veth peer name eth0 netns "$ns"
+		ip -n "$HOST" link set "h$i" master br0 up
+		ip -n "$ns" addr add "10.79.0.1$i/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip netns exec "$ns" sleep 100000 </dev/null >/dev/null 2>&1 &
+		PIDS+=("$!")
+		eval "PID$i=$!"
+		in_netns "$!" "$ns"
+	done
+	printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s",
+	 "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "info",
+	 "policy": "%s/no-policy.json", "session_log": "%s/sessions.log", "ctl_socket": "%s/dp.sock", "workers": 2}\n' \
+		"$ENF" "$WORK" "$PIN" "$WORK" "$WORK" "$WORK" >"$CFG"
+	ID1=$TAG-c1 ID2=$TAG-c2
+
+	hook() { "$HOOK" --config "$CFG" "$@"; }
+
+	pull() {
+		local i pid
+		for i in 1 2; do
+			eval "pid=\$PID$i"
+			printf '{"ociVersion":"1.0.2","id":"%s-c%d","status":"creating","pid":%d}' "$TAG" "$i" "$pid" |
+				hook prestart || die "prestart of c$i failed"
+		done
+		local st
+		st=$(hook status --json)
+		[ "$(jq -r '[.[].backend] | unique | join(",")' <<<"$st")" = bpf ] ||
+			die "the hook does not run backend bpf here: $(jq -c '[.[] | {backend, mode}]' <<<"$st")"
+	}
+
+	set_mode() {
+		hook mode "$ID1" "$1" >/dev/null && hook mode "$ID2" "$1" >/dev/null || die "mode $1 failed"
+		[ "$1" = off ] && return
+		[ "$(hook status --json | jq -r '[.[].mode] | unique | join(",")')" = "$1" ] ||
+			die "status does not show mode $1"
+	}
+
+	# stat NAME: a pc_stats counter, summed over CPUs (index from dpath_common.h).
+	STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
+		no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
+	stat() {
+		local i
+		for i in "${!STATS[@]}"; do [ "${STATS[$i]}" = "$1" ] && break; done
+		bpftool map lookup pinned "$PIN/$ENF/pc_stats" key "$i" 0 0 0 -j | jq '
+			def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
+				| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
+				| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
+			[(.values // .formatted.values)[] | .value | num] | add'
+	}
+}
+
+# dp_start: portcullis-dp (DPBIN) on the pair's enforcer, until dp_stop.
+dp_start() {
+	"$DPBIN" --config "$CFG" --foreground >"$WORK/dp.log" 2>&1 &
+	DP_PID=$!
+	PIDS+=("$DP_PID")
+	for _ in $(seq 100); do grep -q 'ready:' "$WORK/dp.log" && return; sleep 0.05; done
+	die "portcullis-dp did not start: $(cat "$WORK/dp.log")"
+}
+
+dp_stop() {
+	kill "$DP_PID"
+	wait "$DP_PID" || die "portcullis-dp failed: $(cat "$WORK/dp.log")"
+	grep -q 'allowed=' "$WORK/dp.log" || die "portcullis-dp left no counters"
+}
