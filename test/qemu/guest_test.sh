@@ -552,4 +552,4 @@ else
 	sed 's/^/    /' "$T.setup.log"
 	FAILED=$((FAILED + 1))
 fi
-echo "pc-qemu: $PASSED passed, $FAILED failed"
+echo "guest_test: $PASSED passed, $FAILED failed"
