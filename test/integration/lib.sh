@@ -270,10 +270,25 @@ ti_ctr_routes() {
 ti_bundle() {
 	local name=$1 b="$TI_TMP/bundle-$1"
 	mkdir -p "$b"
-	jq -n --arg p "/run/netns/${CTR_NS[$name]}" \
-		'{ociVersion: "1.0.2", linux: {namespaces: [{type: "pid"}, {type: "mount"}, {type: "network", path: $p}]}}' \
-		>"$b/config.json"
+	if ti_json_plain "/run/netns/${CTR_NS[$name]}"; then
+		printf '{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network","path":"%s"}]}}\n' \
+			"/run/netns/${CTR_NS[$name]}" >"$b/config.json"
+	else
+		jq -n --arg p "/run/netns/${CTR_NS[$name]}" \
+			'{ociVersion: "1.0.2", linux: {namespaces: [{type: "pid"}, {type: "mount"}, {type: "network", path: $p}]}}' \
+			>"$b/config.json"
+	fi
 	CTR_BUNDLE[$name]=$b
+}
+
+# ti_json_plain STRING...: each STRING can go between JSON quotes as it is
+# (then the state documents are written with printf: a jq start costs
+# half a second in the QEMU guest, and the churn writes hundreds).
+ti_json_plain() {
+	local v
+	for v in "$@"; do
+		[[ $v =~ ^[A-Za-z0-9/._:+@=-]*$ ]] || return 1
+	done
 }
 
 # ti_ctr_start NAME: a sleep inside the container netns; pid in TI_LAST_PID.
@@ -328,6 +343,12 @@ ti_cid() { printf '%s/%s' "$TI_ID" "$1" | sha256sum | cut -c1-64; }
 
 # ti_state_pre ID PID [BUNDLE] [ANNOTATIONS_JSON]
 ti_state_pre() {
+	# (annotations: a JSON object, as it is given)
+	if ti_json_plain "$1" "${3:-}" && [[ $2 =~ ^[0-9]+$ ]] && [[ ${4:-} =~ ^(\{[^$'\n']*\})?$ ]]; then
+		printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%s%s%s}\n' "$1" "$2" \
+			"${3:+,\"bundle\":\"$3\"}" "${4:+,\"annotations\":$4}"
+		return
+	fi
 	jq -cn --arg id "$1" --argjson pid "$2" --arg b "${3:-}" --argjson a "${4:-null}" \
 		'{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid}
 		 + (if $b != "" then {bundle: $b} else {} end)
@@ -336,6 +357,10 @@ ti_state_pre() {
 
 # ti_state_post ID [BUNDLE]
 ti_state_post() {
+	if ti_json_plain "$1" "${2:-}"; then
+		printf '{"ociVersion":"1.0.2","id":"%s","status":"stopped"%s}\n' "$1" "${2:+,\"bundle\":\"$2\"}"
+		return
+	fi
 	jq -cn --arg id "$1" --arg b "${2:-}" \
 		'{ociVersion: "1.0.2", id: $id, status: "stopped"}
 		 + (if $b != "" then {bundle: $b} else {} end)'
@@ -919,42 +944,36 @@ ti_dp_tc_count() {
 # knode's actions, and their counts start again at 0.
 TI_DP_TC_STATS=(tap_copies to_dp passed from_dp_to_ctr from_dp_to_host action_drops)
 ti_dp_tc_stat() {
-	local dev devs sum=0 n
-	case $1 in
-	from_dp_*) devs=vbr-neuv ;;
-	action_drops) devs="vbr-neuv $(ti_enf_ports)" ;;
-	tap_copies | to_dp | passed) devs=$(ti_enf_ports) ;;
-	*) ti_fail "no tc-pedit counter $1" ;;
-	esac
-	for dev in $devs; do
-		n=$({ tc -s -j -n "$TI_ENF_NAME" filter show dev "$dev" ingress 2>/dev/null || true; } | jq -s --arg s "$1" '
-			def redirects: .actions[] | select(.kind == "mirred" and .mirred_action == "redirect");
-			[ (.[0] // [])[] | .options // {} | select(.actions != null)
-			  | if $s == "tap_copies" then
-			      select(any(.actions[]; .mirred_action == "mirror")) | redirects
-			      | select(.to_dev == "vbr-neuv") | .stats.packets
-			    elif $s == "to_dp" then
-			      select(all(.actions[]; .mirred_action != "mirror")) | redirects
-			      | select(.to_dev == "vbr-neuv") | .stats.packets
-			    elif $s == "passed" then
-			      select(.fh | test("::[45]$")) | select(all(.actions[]; .to_dev != "vbr-neuv"))
-			      | redirects | .stats.packets
-			    elif $s == "from_dp_to_ctr" then redirects | select(.to_dev | startswith("vin")) | .stats.packets
-			    elif $s == "from_dp_to_host" then redirects | select(.to_dev | startswith("vex")) | .stats.packets
-			    else .actions[] | .stats.drops end
-			] | add // 0') || ti_fail "tc -s -j filter show dev $dev: not the JSON expected"
-		sum=$((sum + n))
-	done
-	printf '%s\n' "$sum"
+	local out
+	case " ${TI_DP_TC_STATS[*]} " in *" $1 "*) ;; *) ti_fail "no tc-pedit counter $1" ;; esac
+	out=$(ti_dp_tc_stats)
+	sed -n "s/.*\\<$1=\\([0-9]*\\).*/\\1/p" <<<"$out"
 }
 
-# ti_dp_tc_stats: all of them on one line (for logs).
+# ti_dp_tc_stats: all of them on one line, NAME=N ... (one jq for all: a jq
+# start costs half a second in the QEMU guest).
 ti_dp_tc_stats() {
-	local n out=
-	for n in "${TI_DP_TC_STATS[@]}"; do
-		out+="$n=$(ti_dp_tc_stat "$n") "
-	done
-	printf '%s\n' "$out"
+	local dev
+	for dev in vbr-neuv $(ti_enf_ports); do
+		printf '{"dev": "%s", "filters": ' "$dev"
+		tc -s -j -n "$TI_ENF_NAME" filter show dev "$dev" ingress 2>/dev/null | grep . || printf '[]'
+		printf '}\n'
+	done | jq -rs '
+		def redirects: .actions[] | select(.kind == "mirred" and .mirred_action == "redirect");
+		def sum(f): [f] | add // 0;
+		[ .[] | .dev as $d | .filters[] | .options // {} | select(.actions != null) | . + {dev: $d} ] as $k
+		| ($k | map(select(.dev != "vbr-neuv"))) as $ports
+		| ($k | map(select(.dev == "vbr-neuv"))) as $vbr
+		| [ "tap_copies=\(sum($ports[] | select(any(.actions[]; .mirred_action == "mirror"))
+		      | redirects | select(.to_dev == "vbr-neuv") | .stats.packets))",
+		    "to_dp=\(sum($ports[] | select(all(.actions[]; .mirred_action != "mirror"))
+		      | redirects | select(.to_dev == "vbr-neuv") | .stats.packets))",
+		    "passed=\(sum($ports[] | select(.fh | test("::[45]$"))
+		      | select(all(.actions[]; .to_dev != "vbr-neuv")) | redirects | .stats.packets))",
+		    "from_dp_to_ctr=\(sum($vbr[] | redirects | select(.to_dev | startswith("vin")) | .stats.packets))",
+		    "from_dp_to_host=\(sum($vbr[] | redirects | select(.to_dev | startswith("vex")) | .stats.packets))",
+		    "action_drops=\(sum($k[] | .actions[] | .stats.drops))" ] | join(" ")' ||
+		ti_fail "tc -s -j filter show in the enforcer: not the JSON expected"
 }
 
 # ti_dp_counters: the backend's counters on one line (for logs).

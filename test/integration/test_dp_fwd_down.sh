@@ -83,6 +83,7 @@ if [ "$(ti_dp_backend)" != bpf ]; then
 		ti_dp_flush_neigh "$ns"
 	done
 	ti_dp_no_ping "$NS2" "${CTR_IP4[c1]}"
+	ti_dp_no_ping "$NS2" "${CTR_IP6[c1]}"
 	ti_dp_no_ping "$NS1" "${CTR_IP6[c2]}"
 	ti_dp_tcp_blocked "$NS1" "${CTR_IP4[c1]}" "$NS2" 5092
 	ti_dp_neigh_is "$NS2" "${CTR_IP4[c1]}" "$M1"

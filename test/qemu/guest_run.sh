@@ -15,7 +15,7 @@
 # PC_QEMU_TEST_TIMEOUT.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-PC_QEMU_TESTS= TI_DP_CHURN=50 PC_QEMU_TEST_TIMEOUT=300
+PC_QEMU_TESTS= TI_DP_CHURN=30 PC_QEMU_TEST_TIMEOUT=300 PC_QEMU_VERBOSE=
 # shellcheck disable=SC1091
 [ -r /test/env ] && . /test/env
 export TI_DP_CHURN TI_DP_BACKEND=tc-pedit
@@ -44,6 +44,7 @@ for t in /test/integration/test_dp_*.sh; do
 		passed=$((passed + 1))
 		echo "PASS $name ($secs s)"
 		grep -E '^\[[^]]*\] (pc_stats|tc-pedit actions|vth-neuv|frames through|TCP frames|after [0-9]+ containers|before):' "$log" | sed 's/^/    /'
+		[ -n "${PC_QEMU_VERBOSE:-}" ] && sed "s/^/    /" "$log"
 	else
 		failed=$((failed + 1))
 		case $rc in

@@ -24,7 +24,7 @@
 # 900), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
 # default 2), PC_QEMU_TESTS (only the integration tests whose name contains
 # it, and no guest_test.sh checks; default all), PC_QEMU_CHURN (containers
-# of test_dp_churn.sh in the guest, default 50: the host runs 200),
+# of test_dp_churn.sh in the guest, default 30: the host runs 200),
 # PC_QEMU_TEST_TIMEOUT (seconds per integration test in the guest, default
 # 300).
 #
@@ -211,8 +211,9 @@ build_initramfs() {
 		"$rootfs/test/integration/"
 	{
 		printf 'PC_QEMU_TESTS=%q\n' "${PC_QEMU_TESTS:-}"
-		printf 'TI_DP_CHURN=%q\n' "${PC_QEMU_CHURN:-50}"
+		printf 'TI_DP_CHURN=%q\n' "${PC_QEMU_CHURN:-30}"
 		printf 'PC_QEMU_TEST_TIMEOUT=%q\n' "${PC_QEMU_TEST_TIMEOUT:-300}"
+		printf 'PC_QEMU_VERBOSE=%q\n' "${PC_QEMU_VERBOSE:-}"
 	} >"$rootfs/test/env"
 	gcc -static -O2 -Wall -o "$rootfs/usr/bin/pc-guest" "$here/pc-guest.c" ||
 		setup_fail "cannot build pc-guest"
