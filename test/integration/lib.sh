@@ -828,7 +828,11 @@ ti_dp_require_backend() {
 		if [ "$(jq -r '.[0].backend' <<<"$st")" != "$TI_DP_BACKEND" ]; then
 			why="status shows backend '$(jq -r '.[0].backend' <<<"$st")' for a config with backend $TI_DP_BACKEND"
 		elif [ "$(jq -r '.[0].mode' <<<"$st")" != "$want" ]; then
-			why="the hook runs mode '$(jq -r '.[0].mode' <<<"$st")' for mode '$want' with backend $TI_DP_BACKEND${HOOK_ERR:+ ($(tail -n 1 <<<"$HOOK_ERR"))}"
+			why="the hook runs mode '$(jq -r '.[0].mode' <<<"$st")' for mode '$want' with backend $TI_DP_BACKEND"
+			# the hook's warning says why
+			if grep -q ': warn: ' <<<"$HOOK_ERR"; then
+				why+=" ($(grep ': warn: ' <<<"$HOOK_ERR" | head -n 1))"
+			fi
 		fi
 	fi
 	[ -n "$why" ] || return 0
@@ -856,7 +860,10 @@ ti_dp_backend_runs() {
 		;;
 	bpf)
 		command -v bpftool >/dev/null || { TI_DP_RUNS_WHY="cannot tell (no bpftool)"; return 1; }
-		bpftool feature probe kernel 2>/dev/null | grep -q 'program_type sched_cls is available' ||
+		# (all of the output first: grep -q would end bpftool with SIGPIPE)
+		local probe
+		probe=$(bpftool feature probe kernel 2>/dev/null) || true
+		grep -q 'program_type sched_cls is available' <<<"$probe" ||
 			{ TI_DP_RUNS_WHY="no sched_cls programs in this kernel"; return 1; }
 		;;
 	esac
