@@ -270,10 +270,25 @@ ti_ctr_routes() {
 ti_bundle() {
 	local name=$1 b="$TI_TMP/bundle-$1"
 	mkdir -p "$b"
-	jq -n --arg p "/run/netns/${CTR_NS[$name]}" \
-		'{ociVersion: "1.0.2", linux: {namespaces: [{type: "pid"}, {type: "mount"}, {type: "network", path: $p}]}}' \
-		>"$b/config.json"
+	if ti_json_plain "/run/netns/${CTR_NS[$name]}"; then
+		printf '{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network","path":"%s"}]}}\n' \
+			"/run/netns/${CTR_NS[$name]}" >"$b/config.json"
+	else
+		jq -n --arg p "/run/netns/${CTR_NS[$name]}" \
+			'{ociVersion: "1.0.2", linux: {namespaces: [{type: "pid"}, {type: "mount"}, {type: "network", path: $p}]}}' \
+			>"$b/config.json"
+	fi
 	CTR_BUNDLE[$name]=$b
+}
+
+# ti_json_plain STRING...: each STRING can go between JSON quotes as it is
+# (then the state documents are written with printf: a jq start costs
+# half a second in the QEMU guest, and the churn writes hundreds).
+ti_json_plain() {
+	local v
+	for v in "$@"; do
+		[[ $v =~ ^[A-Za-z0-9/._:+@=-]*$ ]] || return 1
+	done
 }
 
 # ti_ctr_start NAME: a sleep inside the container netns; pid in TI_LAST_PID.
@@ -328,6 +343,12 @@ ti_cid() { printf '%s/%s' "$TI_ID" "$1" | sha256sum | cut -c1-64; }
 
 # ti_state_pre ID PID [BUNDLE] [ANNOTATIONS_JSON]
 ti_state_pre() {
+	# (annotations: a JSON object, as it is given)
+	if ti_json_plain "$1" "${3:-}" && [[ $2 =~ ^[0-9]+$ ]] && [[ ${4:-} =~ ^(\{[^$'\n']*\})?$ ]]; then
+		printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%s%s%s}\n' "$1" "$2" \
+			"${3:+,\"bundle\":\"$3\"}" "${4:+,\"annotations\":$4}"
+		return
+	fi
 	jq -cn --arg id "$1" --argjson pid "$2" --arg b "${3:-}" --argjson a "${4:-null}" \
 		'{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid}
 		 + (if $b != "" then {bundle: $b} else {} end)
@@ -336,6 +357,10 @@ ti_state_pre() {
 
 # ti_state_post ID [BUNDLE]
 ti_state_post() {
+	if ti_json_plain "$1" "${2:-}"; then
+		printf '{"ociVersion":"1.0.2","id":"%s","status":"stopped"%s}\n' "$1" "${2:+,\"bundle\":\"$2\"}"
+		return
+	fi
 	jq -cn --arg id "$1" --arg b "${2:-}" \
 		'{ociVersion: "1.0.2", id: $id, status: "stopped"}
 		 + (if $b != "" then {bundle: $b} else {} end)'
@@ -723,19 +748,36 @@ ti_assert_record() {
 }
 
 # ================================================================ data path
-# Helpers of the data-path tests (test_dp_*.sh): backend bpf, modes tap and
-# fwd, the test data plane pc-reflector and the frame counter pc-sniff
-# (test/tools/).  Everything below only adds to what is above.
+# Helpers of the data-path tests (test_dp_*.sh): modes tap and fwd, the test
+# data plane pc-reflector and the frame counter pc-sniff (test/tools/).
+# Everything below only adds to what is above.
+#
+# The backend is TI_DP_BACKEND: bpf (the default) or tc-pedit (the one
+# test/qemu/run.sh runs in its guest; this host's kernel has no act_pedit).
+# The same tests run with either; where they look at the backend's own
+# counters they ask ti_dp_backend which one runs: bpf's pc_stats map
+# (ti_dp_stat) or the statistics of the tc actions of the tc-pedit filters
+# (ti_dp_tc_stat).
+TI_DP_BACKEND=${TI_DP_BACKEND:-bpf}
 
 # ti_dp_init: ti_init, plus the tools the data-path tests need.
 ti_dp_init() {
 	ti_init
-	local c
-	for c in socat bpftool awk sort; do
+	local c tools=(socat awk sort)
+	case $TI_DP_BACKEND in
+	bpf) tools+=(bpftool) ;;
+	tc-pedit) ;;
+	*) ti_fail "TI_DP_BACKEND '$TI_DP_BACKEND': not bpf nor tc-pedit" ;;
+	esac
+	for c in "${tools[@]}"; do
 		command -v "$c" >/dev/null || ti_skip "missing tool: $c"
 	done
 	ti_dp_tools
+	ti_log "data-path backend $TI_DP_BACKEND"
 }
+
+# ti_dp_backend: the backend these tests run (TI_DP_BACKEND).
+ti_dp_backend() { printf '%s\n' "$TI_DP_BACKEND"; }
 
 # PC_SNIFF and PC_REFLECTOR: from $PORTCULLIS_TOOLS, else the build next to
 # the hook (build/test/tools), else compiled from test/tools/ into TI_TMP.
@@ -757,41 +799,76 @@ ti_dp_tools() {
 	PC_REFLECTOR=$TI_TMP/pc-reflector
 }
 
-# ti_dp_config MODE [DP_DOWN] [EXTRA_JSON_MEMBERS]: backend bpf, on_failure
-# closed (a data path that cannot be set up fails the hook, visibly); the
-# data plane's control socket in TI_TMP unless EXTRA names one.
+# ti_dp_config MODE [DP_DOWN] [EXTRA_JSON_MEMBERS]: backend TI_DP_BACKEND,
+# on_failure closed (a data path that cannot be set up fails the hook,
+# visibly); the data plane's control socket in TI_TMP unless EXTRA names one.
 ti_dp_config() {
 	local extra=${3:-}
 	[[ $extra == *'"ctl_socket"'* ]] || extra="\"ctl_socket\": \"$TI_TMP/dp.sock\"${extra:+, $extra}"
-	ti_config closed "\"backend\": \"bpf\", \"mode\": \"$1\", \"dp_down\": \"${2:-open}\", $extra"
+	ti_config closed "\"backend\": \"$TI_DP_BACKEND\", \"mode\": \"$1\", \"dp_down\": \"${2:-open}\", $extra"
 }
 
-# The pin folder of this run's enforcer namespace.
+# The pin folder of this run's enforcer namespace (bpf).
 ti_dp_pin() { printf '%s/%s\n' "$TI_BPF_DIR" "$TI_ENF_NAME"; }
 
-# ti_dp_skip_unless_bpf WHAT [MODE]: after a pull of the first container
-# (in MODE, default the config's), skip (77) when the hook has no bpf
-# backend yet: it failed naming "backend bpf", or it recorded another
-# backend, or another mode (the release before the data path ran tap and
-# fwd as pass).
-ti_dp_skip_unless_bpf() {
-	if [ "$HOOK_RC" -ne 0 ]; then
-		if grep -q 'backend bpf' <<<"$HOOK_ERR"; then
-			ti_skip "bpf backend not in the hook yet: $(grep 'backend bpf' <<<"$HOOK_ERR" | tail -n 1 | sed 's/.*\(backend bpf\)/\1/')"
-		fi
-		ti_hook_show
-		ti_fail "$1 failed"
-	fi
-	local st want
-	st=$(ti_status_json)
+# ti_dp_require_backend WHAT [MODE]: after a pull of the first container
+# (in MODE, default the config's), the hook must run the configured backend
+# in that mode.  When it cannot (the hook failed naming the backend, or it
+# recorded another backend or mode: tc-pedit without act_pedit runs tap and
+# fwd as pass), the test skips (77) only if the other backend cannot run
+# here either; if the other one can, it fails: this machine should test
+# with that one (TI_DP_BACKEND).
+ti_dp_require_backend() {
+	local what=$1 want st why= other
 	want=${2:-$(jq -r .mode "$TI_CFG")}
-	[ "$(jq length <<<"$st")" -ge 1 ] || ti_fail "$1: no status record (hook output: $HOOK_ERR)"
-	case "$(jq -r '.[0].backend' <<<"$st")" in
-	bpf) ;;
-	*) ti_skip "bpf backend not in the hook yet: status shows backend '$(jq -r '.[0].backend' <<<"$st")' for a config with backend bpf" ;;
+	if [ "$HOOK_RC" -ne 0 ]; then
+		grep -q "backend $TI_DP_BACKEND" <<<"$HOOK_ERR" || { ti_hook_show; ti_fail "$what failed"; }
+		why=$(grep "backend $TI_DP_BACKEND" <<<"$HOOK_ERR" | tail -n 1 | sed "s/.*\(backend $TI_DP_BACKEND\)/\1/")
+	else
+		st=$(ti_status_json)
+		[ "$(jq length <<<"$st")" -ge 1 ] || ti_fail "$what: no status record (hook output: $HOOK_ERR)"
+		if [ "$(jq -r '.[0].backend' <<<"$st")" != "$TI_DP_BACKEND" ]; then
+			why="status shows backend '$(jq -r '.[0].backend' <<<"$st")' for a config with backend $TI_DP_BACKEND"
+		elif [ "$(jq -r '.[0].mode' <<<"$st")" != "$want" ]; then
+			why="the hook runs mode '$(jq -r '.[0].mode' <<<"$st")' for mode '$want' with backend $TI_DP_BACKEND"
+			# the hook's warning says why
+			if grep -q ': warn: ' <<<"$HOOK_ERR"; then
+				why+=" ($(grep ': warn: ' <<<"$HOOK_ERR" | head -n 1))"
+			fi
+		fi
+	fi
+	[ -n "$why" ] || return 0
+	other=bpf
+	[ "$TI_DP_BACKEND" = bpf ] && other=tc-pedit
+	if ti_dp_backend_runs "$other"; then
+		ti_fail "backend $TI_DP_BACKEND cannot run here ($why), backend $other can: run with TI_DP_BACKEND=$other"
+	fi
+	ti_skip "neither data-path backend can run here: $why; backend $other: $TI_DP_RUNS_WHY"
+}
+
+# ti_dp_backend_runs BACKEND: whether this kernel can run BACKEND (why not
+# in TI_DP_RUNS_WHY).  tc-pedit: a pedit action can be created (in a
+# namespace of this run); bpf: bpftool finds cls_bpf programs available.
+ti_dp_backend_runs() {
+	TI_DP_RUNS_WHY=
+	case $1 in
+	tc-pedit)
+		local ns="$TI_NS_PREFIX-probe"
+		[ -e "/run/netns/$ns" ] || ti_netns_add "$ns"
+		if ! tc -n "$ns" actions add action pedit ex munge eth dst set 02:00:00:00:00:01 >/dev/null 2>&1; then
+			TI_DP_RUNS_WHY="no pedit action in this kernel"
+			return 1
+		fi
+		;;
+	bpf)
+		command -v bpftool >/dev/null || { TI_DP_RUNS_WHY="cannot tell (no bpftool)"; return 1; }
+		# (all of the output first: grep -q would end bpftool with SIGPIPE)
+		local probe
+		probe=$(bpftool feature probe kernel 2>/dev/null) || true
+		grep -q 'program_type sched_cls is available' <<<"$probe" ||
+			{ TI_DP_RUNS_WHY="no sched_cls programs in this kernel"; return 1; }
+		;;
 	esac
-	[ "$(jq -r '.[0].mode' <<<"$st")" = "$want" ] ||
-		ti_skip "the hook runs mode '$(jq -r '.[0].mode' <<<"$st")' for mode '$want' with backend bpf"
 }
 
 # ti_dp_record NAME: the status record of container NAME (compact JSON).
@@ -859,6 +936,92 @@ ti_dp_tc_count() {
 	{ tc -n "$1" filter show dev "$2" ingress 2>/dev/null || true; } | grep -c '^filter' || true
 }
 
+# ti_dp_tc_stat NAME (tc-pedit): what the statistics of the tc actions on
+# the enforcer's ports (vex*/vin*) and on vbr-neuv count, with the meaning
+# of the pc_stats counter of that name where there is one:
+#   tap_copies       frames a tap knode (mirror to the peer + pedit + redirect
+#                    to vbr-neuv) sent to the data plane
+#   to_dp            frames a fwd knode (pedit + redirect to vbr-neuv, no
+#                    mirror) sent to the data plane
+#   passed           frames the IP knodes (800::4, 800::5) of a port in pass
+#                    mode redirected to the peer
+#   from_dp_to_ctr   frames from the data plane vbr-neuv's knodes redirected
+#                    to an inPort (towards the container)
+#   from_dp_to_host  ... to an exPort (towards the host)
+#   action_drops     frames any of those actions dropped
+# Action statistics belong to the action: a mode change replaces the
+# knode's actions, and their counts start again at 0.
+TI_DP_TC_STATS=(tap_copies to_dp passed from_dp_to_ctr from_dp_to_host action_drops)
+ti_dp_tc_stat() {
+	local out
+	case " ${TI_DP_TC_STATS[*]} " in *" $1 "*) ;; *) ti_fail "no tc-pedit counter $1" ;; esac
+	out=$(ti_dp_tc_stats)
+	sed -n "s/.*\\<$1=\\([0-9]*\\).*/\\1/p" <<<"$out"
+}
+
+# ti_dp_tc_stats: all of them on one line, NAME=N ... (one jq for all: a jq
+# start costs half a second in the QEMU guest).
+ti_dp_tc_stats() {
+	local dev
+	for dev in vbr-neuv $(ti_enf_ports); do
+		printf '{"dev": "%s", "filters": ' "$dev"
+		tc -s -j -n "$TI_ENF_NAME" filter show dev "$dev" ingress 2>/dev/null | grep . || printf '[]'
+		printf '}\n'
+	done | jq -rs '
+		def redirects: .actions[] | select(.kind == "mirred" and .mirred_action == "redirect");
+		def sum(f): [f] | add // 0;
+		[ .[] | .dev as $d | .filters[] | .options // {} | select(.actions != null) | . + {dev: $d} ] as $k
+		| ($k | map(select(.dev != "vbr-neuv"))) as $ports
+		| ($k | map(select(.dev == "vbr-neuv"))) as $vbr
+		| [ "tap_copies=\(sum($ports[] | select(any(.actions[]; .mirred_action == "mirror"))
+		      | redirects | select(.to_dev == "vbr-neuv") | .stats.packets))",
+		    "to_dp=\(sum($ports[] | select(all(.actions[]; .mirred_action != "mirror"))
+		      | redirects | select(.to_dev == "vbr-neuv") | .stats.packets))",
+		    "passed=\(sum($ports[] | select(.fh | test("::[45]$"))
+		      | select(all(.actions[]; .to_dev != "vbr-neuv")) | redirects | .stats.packets))",
+		    "from_dp_to_ctr=\(sum($vbr[] | redirects | select(.to_dev | startswith("vin")) | .stats.packets))",
+		    "from_dp_to_host=\(sum($vbr[] | redirects | select(.to_dev | startswith("vex")) | .stats.packets))",
+		    "action_drops=\(sum($k[] | .actions[] | .stats.drops))" ] | join(" ")' ||
+		ti_fail "tc -s -j filter show in the enforcer: not the JSON expected"
+}
+
+# ti_dp_counters: the backend's counters on one line (for logs).
+ti_dp_counters() {
+	if [ "$TI_DP_BACKEND" = bpf ]; then
+		printf 'pc_stats: %s\n' "$(ti_dp_stats)"
+	else
+		printf 'tc-pedit actions: %s\n' "$(ti_dp_tc_stats)"
+	fi
+}
+
+# ti_dp_tc_knodes DEV (tc-pedit): u32 knodes (with actions) on DEV's ingress
+# in the enforcer, 0 when DEV is gone.
+ti_dp_tc_knodes() {
+	{ tc -j -n "$TI_ENF_NAME" filter show dev "$1" ingress 2>/dev/null || true; } |
+		jq -s '[(.[0] // [])[] | select(.options.actions != null)] | length'
+}
+
+# ti_dp_tc_actions KIND (tc-pedit): KIND actions (pedit, mirred) in the
+# enforcer's action table, those the filters hold included.
+ti_dp_tc_actions() {
+	[ -e "$TI_ENF" ] || { echo 0; return; }
+	{ tc -n "$TI_ENF_NAME" actions ls action "$1" 2>/dev/null || true; } | grep -c 'index' || true
+}
+
+# ti_dp_assert_released WHAT: nothing of the backend is left for released
+# ports: bpf, no pc_ports or pc_ucmacs entry; tc-pedit, no knode on
+# vbr-neuv and no pedit or mirred action in the enforcer.
+ti_dp_assert_released() {
+	if [ "$TI_DP_BACKEND" = bpf ]; then
+		ti_assert_eq 0 "$(ti_dp_map_count pc_ports)" "pc_ports entries $1"
+		ti_assert_eq 0 "$(ti_dp_map_count pc_ucmacs)" "pc_ucmacs entries $1"
+	else
+		ti_assert_eq 0 "$(ti_dp_tc_knodes vbr-neuv)" "knodes on vbr-neuv $1"
+		ti_assert_eq 0 "$(ti_dp_tc_actions pedit)" "pedit actions in the enforcer $1"
+		ti_assert_eq 0 "$(ti_dp_tc_actions mirred)" "mirred actions in the enforcer $1"
+	fi
+}
+
 # ti_dp_wait_line FILE REGEX SECONDS WHAT: wait until FILE has a matching line.
 ti_dp_wait_line() {
 	ti_wait_until "$3" grep -qE "$2" "$1" 2>/dev/null || {
@@ -889,12 +1052,14 @@ ti_dp_sniff_stop() {
 ti_dp_sum() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$TI_DP_SUMMARY"; }
 
 # ti_dp_reflector_start [pc-reflector args]: on the enforcer's dp_port with
-# the heartbeat in this run's pc_dp; pid in TI_DP_REFL_PID, log in TI_DP_REFL_LOG.
+# the heartbeat in this run's pc_dp (bpf; tc-pedit has no heartbeat); pid in TI_DP_REFL_PID, log in TI_DP_REFL_LOG.
 TI_DP_REFL_N=0
 ti_dp_reflector_start() {
 	TI_DP_REFL_N=$((TI_DP_REFL_N + 1))
 	TI_DP_REFL_LOG=$TI_TMP/reflector.$TI_DP_REFL_N.log
-	"$PC_REFLECTOR" -n "$TI_ENF" -p "$(ti_dp_pin)/pc_dp" "$@" >"$TI_DP_REFL_LOG" 2>&1 </dev/null &
+	local hb=()
+	[ "$TI_DP_BACKEND" = bpf ] && hb=(-p "$(ti_dp_pin)/pc_dp")
+	"$PC_REFLECTOR" -n "$TI_ENF" "${hb[@]}" "$@" >"$TI_DP_REFL_LOG" 2>&1 </dev/null &
 	TI_DP_REFL_PID=$!
 	TI_PIDS+=("$TI_DP_REFL_PID")
 	ti_dp_wait_line "$TI_DP_REFL_LOG" '^pc-reflector: ready' 5 "pc-reflector"

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Churn with backend bpf: 200 one-port containers (netns + veth into the
-# host bridge), in batches of 25, modes pass/tap/fwd in turn, each pulled by
+# Churn with backend TI_DP_BACKEND (bpf, or tc-pedit in the QEMU guest):
+# TI_DP_CHURN (default 200) one-port containers (netns + veth into the host
+# bridge), in batches of 25, modes pass/tap/fwd in turn, each pulled by
 # prestart and released by poststop: the even ones with their netns alive
 # (the port goes back), the odd ones after their netns is gone (the
-# enforcer side is deleted).  Container 0 (tap) is a warm-up.  After every batch's pulls the maps hold
-# exactly two pc_ports entries and one pc_ucmacs entry per live port pair;
-# after its releases, and at the end, the pinned maps' entry counts, the
-# pinned objects, the tc filters on vbr-neuv (and on every enforcer link),
-# the enforcer's links and the state records are back to their starting
-# values (taken after one warm-up pull and release, which creates the pins).
+# enforcer side is deleted).  Container 0 (tap) is a warm-up.  After every
+# batch's pulls the backend holds exactly what the live ports need: bpf,
+# two pc_ports entries and one pc_ucmacs entry per port pair; tc-pedit, a
+# filter on each of the pair's two ports and two knodes on vbr-neuv per
+# port in fwd.  After its releases, and at the end, the backend's state
+# (bpf: the pinned maps' entry counts and the pinned objects; tc-pedit: the
+# pedit and mirred actions and the knodes on vbr-neuv), the tc filters on
+# vbr-neuv (and on every enforcer link), the enforcer's links and the state
+# records are back to their starting values (taken after one warm-up pull
+# and release, which creates the pins).
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
 N=${TI_DP_CHURN:-200}
@@ -59,29 +64,61 @@ churn_release() {
 	fi
 }
 
-# The picture that must come back: map entry counts, pinned objects,
-# filters on vbr-neuv and on all enforcer links, enforcer links, records.
+# The picture that must come back: the backend's state, filters on
+# vbr-neuv and on all enforcer links, enforcer links, records.
+backend_picture() {
+	if [ "$(ti_dp_backend)" = bpf ]; then
+		printf 'pc_ports=%s pc_ucmacs=%s pins=%s' \
+			"$(ti_dp_map_count pc_ports)" "$(ti_dp_map_count pc_ucmacs)" \
+			"$(find "$(ti_dp_pin)" -mindepth 1 -printf '%f,' | tr ',' '\n' | sort | paste -sd, -)"
+	else
+		printf 'pedit=%s mirred=%s vbr_knodes=%s' "$(ti_dp_tc_actions pedit)" \
+			"$(ti_dp_tc_actions mirred)" "$(ti_dp_tc_knodes vbr-neuv)"
+	fi
+}
 picture() {
 	local dev all=0
 	for dev in $(ti_links "$TI_ENF_NAME" .); do
 		all=$((all + $(ti_dp_tc_count "$TI_ENF_NAME" "$dev")))
 	done
-	printf 'pc_ports=%s pc_ucmacs=%s pins=%s vbr_filters=%s enf_filters=%s enf_links=%s records=%s\n' \
-		"$(ti_dp_map_count pc_ports)" "$(ti_dp_map_count pc_ucmacs)" \
-		"$(find "$(ti_dp_pin)" -mindepth 1 -printf '%f,' | tr ',' '\n' | sort | paste -sd, -)" \
-		"$(ti_dp_tc_count "$TI_ENF_NAME" vbr-neuv)" "$all" \
+	printf '%s vbr_filters=%s enf_filters=%s enf_links=%s records=%s\n' \
+		"$(backend_picture)" "$(ti_dp_tc_count "$TI_ENF_NAME" vbr-neuv)" "$all" \
 		"$(ti_links "$TI_ENF_NAME" . | paste -sd, -)" "$(ti_state_files | wc -l)"
+}
+
+# pulled_check B LAST: what the backend holds with containers B..LAST pulled.
+pulled_check() {
+	local b=$1 last=$2 n=$(($2 - $1 + 1)) i nfwd=0 dev
+	if [ "$(ti_dp_backend)" = bpf ]; then
+		ti_assert_eq "$((P0 + 2 * n)) $((U0 + n))" \
+			"$(ti_dp_map_count pc_ports) $(ti_dp_map_count pc_ucmacs)" \
+			"pc_ports and pc_ucmacs entries with containers $b-$last pulled"
+		return
+	fi
+	for ((i = b; i <= last; i++)); do
+		[ "${MODES[$(((i + 1) % 3))]}" = fwd ] && nfwd=$((nfwd + 1))
+	done
+	ti_assert_eq "$((K0 + 2 * nfwd))" "$(ti_dp_tc_knodes vbr-neuv)" \
+		"knodes on vbr-neuv with containers $b-$last pulled ($nfwd in fwd)"
+	ti_assert_eq "$((2 * n))" "$(ti_enf_ports | wc -l)" "enforcer ports with containers $b-$last pulled"
+	for dev in $(ti_enf_ports); do
+		[ "$(ti_dp_tc_knodes "$dev")" -gt 0 ] || ti_fail "no knode on $dev with containers $b-$last pulled"
+	done
 }
 
 ti_log "warm-up: one pull and release"
 churn_ctr 0
 churn_pull 0 nocheck
-ti_dp_skip_unless_bpf "prestart of container 0" tap
+ti_dp_require_backend "prestart of container 0" tap
 churn_release 0
 BEFORE=$(picture)
 ti_log "before: $BEFORE"
-P0=$(ti_dp_map_count pc_ports)
-U0=$(ti_dp_map_count pc_ucmacs)
+if [ "$(ti_dp_backend)" = bpf ]; then
+	P0=$(ti_dp_map_count pc_ports)
+	U0=$(ti_dp_map_count pc_ucmacs)
+else
+	K0=$(ti_dp_tc_knodes vbr-neuv)
+fi
 
 START=$SECONDS
 for ((b = 1; b <= N; b += BATCH)); do
@@ -93,9 +130,7 @@ for ((b = 1; b <= N; b += BATCH)); do
 		churn_pull "$i"
 	done
 	n=$((last - b + 1))
-	ti_assert_eq "$((P0 + 2 * n)) $((U0 + n))" \
-		"$(ti_dp_map_count pc_ports) $(ti_dp_map_count pc_ucmacs)" \
-		"pc_ports and pc_ucmacs entries with containers $b-$last pulled"
+	pulled_check "$b" "$last"
 	ti_assert_eq "$n" "$(ti_state_files | wc -l)" "state records with containers $b-$last pulled"
 	for ((i = b; i <= last; i++)); do
 		churn_release "$i"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Mode fwd, backend bpf, dp_down closed, with pc-reflector as the data plane
-# (AF_PACKET + PACKET_VNET_HDR on vth-neuv, every frame written back, the
+# Mode fwd, backend TI_DP_BACKEND (bpf, or tc-pedit in the QEMU guest),
+# dp_down closed, with pc-reflector as the data plane (AF_PACKET +
+# PACKET_VNET_HDR on vth-neuv, every frame written back, with bpf the
 # heartbeat in pc_dp kept fresh).  Both containers intercepted, so traffic
 # between them crosses the reflector twice.  dp_down closed means nothing
 # passes unless the reflector is alive and returns it.
@@ -11,11 +12,14 @@
 # - the same with the pair's offloads the other way round from how the hook
 #   made them: the reflector hands back GSO super-frames with
 #   CHECKSUM_PARTIAL (offloads on) and MSS-sized frames (off) intact;
-# - a reflector that drops TCP port 81 (and writes its heartbeat with
-#   bpf_map_lookup_elem/update_elem instead of mmap): a server on 81 cannot
-#   be reached, one on 80 can, IPv4 and IPv6;
+# - a reflector that drops TCP port 81 (and, with bpf, writes its heartbeat
+#   with bpf_map_lookup_elem/update_elem instead of mmap): a server on 81
+#   cannot be reached, one on 80 can, IPv4 and IPv6;
 # - the reflector stopped: after the heartbeat timeout (1 s) traffic is
-#   dropped again.
+#   dropped again (tc-pedit: at once, nothing returns it).
+# The backend's counters show frames steered back from the data plane to
+# the containers and to the host, none lost on the way (bpf: pc_stats;
+# tc-pedit: the statistics of the actions of vbr-neuv's knodes).
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
 
@@ -31,15 +35,18 @@ NS2=${CTR_NS[c2]}
 ti_dp_config fwd closed
 
 ti_prestart c1 "$ID1"
-ti_dp_skip_unless_bpf "prestart c1"
+ti_dp_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
 ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
 
 ti_log "reflector: ICMP, TCP, UDP over IPv4 and IPv6"
 ti_dp_reflector_start
-TO_CTR0=$(ti_dp_stat from_dp_to_ctr)
-TO_HOST0=$(ti_dp_stat from_dp_to_host)
+stat_of() {
+	if [ "$(ti_dp_backend)" = bpf ]; then ti_dp_stat "$1"; else ti_dp_tc_stat "$1"; fi
+}
+TO_CTR0=$(stat_of from_dp_to_ctr)
+TO_HOST0=$(stat_of from_dp_to_host)
 ti_reach c1 c2
 ti_reach c2 c1
 ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 5100
@@ -49,7 +56,7 @@ ti_tcp "$NS2" "${CTR_IP6[c2]}" "$TI_HOST" 5103
 ti_dp_udp "$NS2" "${CTR_IP4[c2]}" "$NS1" 5104
 ti_dp_udp "$NS1" "${CTR_IP6[c1]}" "$NS2" 5105
 ti_dp_udp "$TI_HOST" "$TI_GW6" "$NS2" 5106
-ti_log "pc_stats: $(ti_dp_stats)"
+ti_log "$(ti_dp_counters)"
 ti_dp_reflector_stop
 RX=$(ti_dp_refl_count rx)
 TX=$(ti_dp_refl_count tx)
@@ -61,9 +68,13 @@ ti_assert_eq 0 "$(ti_dp_refl_count outgoing_seen)" "reflector frames of its own 
 [ "$(ti_dp_refl_count rx_bytes)" -gt 8000000 ] ||
 	ti_fail "the reflector carried only $(ti_dp_refl_count rx_bytes) bytes"
 ti_log "frames through the reflector: GSO $(ti_dp_refl_count gso), CHECKSUM_PARTIAL $(ti_dp_refl_count csum_partial), largest $(ti_dp_refl_count max_len) bytes"
-[ "$(ti_dp_stat from_dp_to_ctr)" -gt "$TO_CTR0" ] || ti_fail "pc_stats from_dp_to_ctr did not grow"
-[ "$(ti_dp_stat from_dp_to_host)" -gt "$TO_HOST0" ] || ti_fail "pc_stats from_dp_to_host did not grow"
-ti_assert_eq 0 "$(ti_dp_stat rewrite_failed)" "pc_stats rewrite_failed"
+[ "$(stat_of from_dp_to_ctr)" -gt "$TO_CTR0" ] || ti_fail "$(ti_dp_backend) counter from_dp_to_ctr did not grow"
+[ "$(stat_of from_dp_to_host)" -gt "$TO_HOST0" ] || ti_fail "$(ti_dp_backend) counter from_dp_to_host did not grow"
+if [ "$(ti_dp_backend)" = bpf ]; then
+	ti_assert_eq 0 "$(ti_dp_stat rewrite_failed)" "pc_stats rewrite_failed"
+else
+	ti_assert_eq 0 "$(ti_dp_tc_stat action_drops)" "frames the actions dropped"
+fi
 
 # The reflector must hand back what it gets either way: GSO super-frames
 # with CHECKSUM_PARTIAL when the pair has offloads on, MSS-sized checksummed
@@ -106,9 +117,14 @@ else
 fi
 pair_offloads "$WAS"
 
-ti_log "reflector dropping TCP port 81 (heartbeat by map lookup + update, not mmap)"
-ti_dp_reflector_start --drop-tcp-port 81 --heartbeat-syscall
-grep -q 'heartbeat syscall' "$TI_DP_REFL_LOG" || ti_fail "pc-reflector: $(cat "$TI_DP_REFL_LOG")"
+if [ "$(ti_dp_backend)" = bpf ]; then
+	ti_log "reflector dropping TCP port 81 (heartbeat by map lookup + update, not mmap)"
+	ti_dp_reflector_start --drop-tcp-port 81 --heartbeat-syscall
+	grep -q 'heartbeat syscall' "$TI_DP_REFL_LOG" || ti_fail "pc-reflector: $(cat "$TI_DP_REFL_LOG")"
+else
+	ti_log "reflector dropping TCP port 81"
+	ti_dp_reflector_start --drop-tcp-port 81
+fi
 ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
 ti_tcp "$NS2" "${CTR_IP6[c2]}" "$NS1" 80
 ti_dp_tcp_blocked "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
@@ -129,3 +145,4 @@ ti_expect_rc 0 "poststop c1"
 ti_poststop c2 "$ID2"
 ti_expect_rc 0 "poststop c2"
 ti_assert_enf_clean "after poststop"
+ti_dp_assert_released "after poststop"

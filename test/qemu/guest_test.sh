@@ -1,12 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# The tc-pedit backend, tested inside the QEMU guest of test/qemu/run.sh
-# (busybox sh, iproute2's ip and tc, pc-guest, the hook).  A "host"
-# namespace with bridge br0 and containers c1..c4 (namespaces with a veth
-# into br0, IPv4 and IPv6), as the integration tests build them; the hook
-# runs with backend tc-pedit.  Each test prints PASS/FAIL NAME (a failure
-# with its log); the last line is "pc-qemu: N passed, N failed".
+# Checks of the tc-pedit backend that only it has, run inside the QEMU guest
+# of test/qemu/run.sh (busybox sh, iproute2's ip and tc, pc-guest, the hook)
+# before the data-path integration tests (test/integration/test_dp_*.sh,
+# which guest_run.sh runs there with this backend): a kernel without
+# act_pedit (tap runs as pass), the hook's probe loading act_pedit, the
+# layout of the u32 knodes, tap copies a data plane sends back reaching no
+# one, pass <-> tap switches losing no frame, and no action left behind.
+# A "host" namespace with bridge br0 and containers c1, c2 (namespaces with
+# a veth into br0, IPv4 and IPv6); the hook runs with backend tc-pedit.
+# Each test prints PASS/FAIL NAME (a failure with its log); the last line
+# is "guest_test: N passed, N failed".  What it made is removed at the end.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -21,7 +26,6 @@ HOOK=/usr/bin/portcullis-hook
 T=/tmp/pcq
 ENF=pcq
 CFG=$T/portcullis.json
-CFG_OPEN=$T/portcullis-dp-down-open.json
 STATE=$T/state
 GW4=10.9.1.1
 GW6=fd09:1::1
@@ -139,7 +143,6 @@ setup() {
 	mkdir -p "$T/pids" "$STATE"
 	printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s", "backend": "tc-pedit", "mode": "tap", "on_failure": "closed", "dp_down": "closed", "log_level": "info"}\n' \
 		$ENF "$STATE" >"$CFG"
-	sed 's/"dp_down": "closed"/"dp_down": "open"/' "$CFG" >"$CFG_OPEN"
 	ip netns add host
 	ip -n host link set lo up
 	ip netns exec host sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
@@ -147,12 +150,13 @@ setup() {
 	ip -n host link set br0 up
 	ip -n host addr add $GW4/24 dev br0
 	ip -n host addr add $GW6/64 dev br0 nodad
-	for k in 1 2 3 4; do
+	for k in 1 2; do
 		ctr_create "c$k" $k
 	done
-	# TCP echo servers of the host, IPv4 and IPv6
-	for port in 80 81; do
+	# a TCP echo server of the host, IPv4 and IPv6
+	for port in 80; do
 		$IP netns exec host pc-guest echo-server :: $port </dev/null >/dev/null 2>&1 &
+		echo $! >>"$T/echo-servers"
 	done
 	sleep 0.3
 }
@@ -191,14 +195,6 @@ tcf() { tc -n $ENF filter show dev "$1" ingress; }
 # u32 knodes on DEV ("fh 800::1", not the table "fh 800:" nor actions)
 knodes() { tcf "$1" | grep -c ' fh [0-9a-f]*:[0-9a-f]*:[0-9a-f]* ' || true; }
 
-# bridge_knodes UCMAC: knodes of UCMAC on vbr-neuv (tc prints the keys as
-# hex words: destination bytes 2-5 at -12, source bytes 0-3 at -8).
-bridge_knodes() {
-	local h
-	h=$(echo "$1" | tr -d ':')
-	tcf vbr-neuv | grep -c -e "match ${h#????}/ffffffff at -12" -e "match ${h%????}/ffffffff at -8" || true
-}
-
 has_ingress_qdisc() { tc -n "$1" qdisc show dev "$2" | grep -q ingress; }
 
 ping4() { # NS DEST [COUNT]
@@ -213,26 +209,10 @@ ping6() {
 	! grep -q DUP "$T/ping.out" || { cat "$T/ping.out"; fail "duplicate replies: ping -6 $2 from $1"; }
 }
 
-no_ping() { # NS DEST [-6]
-	if ip netns exec "$1" ping ${3:-} -c 2 -i 0.2 -W 1 "$2" >"$T/ping.out" 2>&1; then
-		cat "$T/ping.out"
-		fail "ping ${3:-} $2 from $1 got through"
-	fi
-}
-
 echo_ok() { # NS ADDR PORT COUNT
 	ip netns exec "$1" pc-guest echo-client "$2" "$3" "$4" 20 >"$T/echo.out" 2>&1 ||
 		{ cat "$T/echo.out"; fail "TCP echo $2 port $3 from $1"; }
 }
-
-echo_blocked() {
-	if timeout 3 $IP netns exec "$1" pc-guest echo-client "$2" "$3" 1 0 >"$T/echo.out" 2>&1; then
-		cat "$T/echo.out"
-		fail "TCP echo $2 port $3 from $1 got through"
-	fi
-}
-
-vbr_mac() { ip -n $ENF -o link show vbr-neuv | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
 # ---------------------------------------------------------------- tests
 
@@ -284,159 +264,21 @@ t_attach() {
 	note "c1 tap, c2 pass; UCMAC of c1 $(rec_field c1 ucmac)"
 }
 
-t_tap_traffic() {
-	ping4 c1 $GW4
-	ping6 c1 $GW6
-	ping4 c1 10.9.1.12
-	ping6 c1 fd09:1::12
-	ping4 c2 10.9.1.11
-	ping4 host 10.9.1.11
-	ping6 host fd09:1::11
-	echo_ok c1 $GW4 80 5
-	echo_ok c1 $GW6 80 5
-}
-
-# Every unicast IP frame on c1's eth0 reaches vth-neuv once, the container
-# MAC replaced by the UCMAC; nothing else of the ports does.
-t_tap_copies() {
-	local u m vbr n others
-	u=$(rec_field c1 ucmac)
-	m=$(rec_field c1 mac)
-	vbr=$(vbr_mac)
-	bg vth $IP netns exec $ENF pc-guest sniff vth-neuv
-	bg eth $IP netns exec c1 pc-guest sniff eth0
-	wait_line "$T/vth.out" '^# listening'
-	wait_line "$T/eth.out" '^# listening'
-	ping4 c1 $GW4 3
-	ping6 c1 $GW6 3
-	ping4 c1 10.9.1.12
-	ping4 host 10.9.1.11
-	echo_ok c1 $GW4 80 5
-	echo_ok c1 $GW6 80 5
-	sleep 1
-	bg_stop vth
-	bg_stop eth
-	grep -E '^(in|out) [^ ]+ [^ ]+ ip[46]u ' "$T/eth.out" | cut -d' ' -f2- | sed "s/$m/$u/g" | sort >"$T/want"
-	grep -E '^(in|out) [^ ]+ [^ ]+ ip[46]u ' "$T/vth.out" | grep -F "$u" | cut -d' ' -f2- | sort >"$T/got"
-	n=$(wc -l <"$T/want")
-	[ "$n" -ge 40 ] || { cat "$T/eth.out"; fail "only $n unicast IP frames on c1's eth0"; }
-	if ! cmp -s "$T/want" "$T/got"; then
-		diff "$T/want" "$T/got" | head -n 40
-		fail "vth-neuv did not see each unicast IP frame of c1 exactly once"
-	fi
-	# the rest is the pair's own (IPv6 multicast of their link-local addresses)
-	others=$(grep -v -e '^#' -e '^out ' "$T/vth.out" | grep -vF "$u" | grep -v "^in $vbr " | head -n 5)
-	[ -z "$others" ] || { echo "$others"; fail "frames on vth-neuv that are not tap copies"; }
-	note "$n frames on c1's eth0, each once on vth-neuv with UCMAC $u; ARP, ND, multicast not there"
-}
-
-t_pass_no_copies() {
-	local m2
-	m2=$(rec_field c2 mac)
-	bg vth $IP netns exec $ENF pc-guest sniff vth-neuv
-	wait_line "$T/vth.out" '^# listening'
-	ping4 c2 $GW4 3
-	ping6 c2 $GW6 3
-	echo_ok c2 $GW4 80 3
-	sleep 0.5
-	bg_stop vth
-	if grep -E ' ip[46]u |'"$m2" "$T/vth.out"; then
-		fail "pass-mode traffic of c2 on vth-neuv"
-	fi
-}
-
 # A data plane that sends tap copies back: they must not reach anyone.
 t_tap_returns_dropped() {
 	local rx
 	bg refl $IP netns exec $ENF pc-guest reflect vth-neuv
 	wait_line "$T/refl.out" '^# reflecting'
 	ping4 c1 $GW4 5
-	grep -q '5 packets received' "$T/ping.out" || { cat "$T/ping.out"; fail "ping c1 -> gw"; }
+	grep -qE ' 5 (packets )?received' "$T/ping.out" || { cat "$T/ping.out"; fail "ping c1 -> gw"; }
 	ping6 host fd09:1::11 5
-	grep -q '5 packets received' "$T/ping.out" || { cat "$T/ping.out"; fail "ping host -> c1"; }
+	grep -qE ' 5 (packets )?received' "$T/ping.out" || { cat "$T/ping.out"; fail "ping host -> c1"; }
 	echo_ok c1 $GW4 80 5
 	bg_stop refl
 	cat "$T/refl.out"
 	rx=$(sed -n 's/.* rx=\([0-9]*\) tx=\([0-9]*\).*/\2/p' "$T/refl.out")
 	[ "${rx:-0}" -ge 20 ] || fail "the reflector sent back only ${rx:-0} frames"
 	note "reflector sent ${rx} tap copies back; no duplicate reached c1 or the host"
-}
-
-t_fwd_no_dataplane() {
-	local u
-	u=$(rec_field c1 ucmac)
-	# with dp_down=open, which this backend cannot honour: it says so
-	$HOOK --config "$CFG_OPEN" mode c1 fwd 2>"$T/mode.err" || { cat "$T/mode.err"; fail "mode c1 fwd"; }
-	cat "$T/mode.err"
-	grep -q 'dp_down=open needs the bpf backend' "$T/mode.err" || fail "no warning about dp_down=open"
-	want_eq fwd "$(rec_field c1 mode)" "recorded mode of c1"
-	want_eq 2 "$(bridge_knodes "$u")" "vbr-neuv knodes of c1"
-	no_ping c1 $GW4
-	no_ping c1 $GW6 -6
-	no_ping host 10.9.1.11
-	echo_blocked c1 $GW4 80
-	# ARP and neighbour discovery still cross
-	ip -n c1 neigh flush dev eth0
-	ip netns exec c1 arping -f -c 3 -w 3 -I eth0 $GW4 || fail "arping $GW4 from c1"
-	ip -n c1 -6 neigh flush dev eth0
-	no_ping c1 $GW6 -6
-	ip -n c1 -6 neigh show $GW6 | grep -q "lladdr $GWMAC" ||
-		{ ip -n c1 -6 neigh show; fail "c1 did not resolve $GW6"; }
-	note "fwd without a data plane, dp_down=open: IP blocked (as closed, with a warning), ARP and ND work"
-}
-
-t_fwd_reflector() {
-	local drop
-	bg refl $IP netns exec $ENF pc-guest reflect vth-neuv 81
-	wait_line "$T/refl.out" '^# reflecting'
-	ping4 c1 $GW4
-	ping6 c1 $GW6
-	ping4 host 10.9.1.11
-	ping6 host fd09:1::11
-	ping4 c1 10.9.1.12
-	ping6 c2 fd09:1::11
-	echo_ok c1 $GW4 80 5
-	echo_ok c1 $GW6 80 5
-	echo_blocked c1 $GW4 81
-	echo_blocked c1 $GW6 81
-	bg_stop refl
-	cat "$T/refl.out"
-	drop=$(sed -n 's/.* drop=\([0-9]*\).*/\1/p' "$T/refl.out")
-	[ "${drop:-0}" -gt 0 ] || fail "the reflector dropped nothing for port 81"
-}
-
-# echoes DONE of an echo-client writing to $T/NAME.out
-echoes() { grep -c '^ok ' "$T/$1.out" || true; }
-
-# Established TCP connections across every mode change, data plane
-# running: each connection's echoes keep coming back in every mode.
-t_live_switch() {
-	local u e4 e6 n4 n6
-	u=$(rec_field c1 ucmac)
-	bg refl $IP netns exec $ENF pc-guest reflect vth-neuv
-	wait_line "$T/refl.out" '^# reflecting'
-	bg cl4 $IP netns exec c1 pc-guest echo-client $GW4 80 600 25
-	bg cl6 $IP netns exec c1 pc-guest echo-client $GW6 80 600 25
-	sleep 1
-	e4=$(echoes cl4)
-	e6=$(echoes cl6)
-	for mode in tap pass tap fwd pass fwd tap; do
-		setmode c1 $mode
-		sleep 1
-		n4=$(echoes cl4)
-		n6=$(echoes cl6)
-		[ "$n4" -gt "$e4" ] || [ "$n4" -eq 600 ] || fail "no IPv4 echo in mode $mode ($n4)"
-		[ "$n6" -gt "$e6" ] || [ "$n6" -eq 600 ] || fail "no IPv6 echo in mode $mode ($n6)"
-		note "in $mode: $((n4 - e4)) IPv4 and $((n6 - e6)) IPv6 echoes"
-		e4=$n4
-		e6=$n6
-	done
-	bg_wait cl4 || { tail -n 3 "$T/cl4.out"; fail "IPv4 connection broke"; }
-	bg_wait cl6 || { tail -n 3 "$T/cl6.out"; fail "IPv6 connection broke"; }
-	tail -n 1 "$T/cl4.out" "$T/cl6.out"
-	want_eq 0 "$(bridge_knodes "$u")" "vbr-neuv knodes of c1 in tap"
-	want_eq 6 "$(knodes "$(rec_field c1 in_name)")" "knodes on c1's inPort"
-	note "two TCP connections carried on through tap>pass>tap>fwd>pass>fwd>tap"
 }
 
 # pass <-> tap while a ping every 20 ms crosses: the knodes are replaced in
@@ -450,61 +292,8 @@ t_switch_no_loss() {
 	done
 	bg_wait png || true
 	tail -n 3 "$T/png.out"
-	grep -q '150 packets transmitted, 150 packets received' "$T/png.out" || fail "echoes lost while c2 switched modes"
+	grep -qE '150 packets transmitted, 150 (packets )?received' "$T/png.out" || fail "echoes lost while c2 switched modes"
 	! grep -q DUP "$T/png.out" || fail "duplicate echo replies"
-}
-
-# Two ports in fwd talk to each other through the data plane twice (the
-# design's "container A to container B"), then one is released.
-t_fwd_two_ports() {
-	local u1 u3 ex in
-	bg refl $IP netns exec $ENF pc-guest reflect vth-neuv
-	wait_line "$T/refl.out" '^# reflecting'
-	setmode c1 fwd
-	prestart c3 fwd || fail "prestart c3 (mode fwd)"
-	want_eq fwd "$(rec_field c3 mode)" "c3 mode"
-	u1=$(rec_field c1 ucmac)
-	u3=$(rec_field c3 ucmac)
-	ex=$(rec_field c3 ex_name)
-	in=$(rec_field c3 in_name)
-	want_eq 2 "$(bridge_knodes "$u1")" "vbr-neuv knodes of c1"
-	want_eq 2 "$(bridge_knodes "$u3")" "vbr-neuv knodes of c3"
-	want_eq 4 "$(knodes vbr-neuv)" "knodes on vbr-neuv"
-	bg srv3 $IP netns exec c3 pc-guest echo-server :: 7
-	wait_line "$T/srv3.out" '^# listening'
-	ping4 c1 10.9.1.13
-	ping6 c1 fd09:1::13
-	ping4 c3 10.9.1.11
-	ping6 c3 $GW6
-	echo_ok c1 10.9.1.13 7 5
-	echo_ok c1 fd09:1::13 7 5
-	bg_stop srv3
-	poststop c3 || fail "poststop c3"
-	want_eq 0 "$(bridge_knodes "$u3")" "vbr-neuv knodes of c3 after poststop"
-	want_eq 2 "$(bridge_knodes "$u1")" "vbr-neuv knodes of c1 after c3's poststop"
-	! ip -n $ENF link show "$ex" 2>/dev/null || fail "$ex still in the enforcer"
-	! ip -n $ENF link show "$in" 2>/dev/null || fail "$in still in the enforcer"
-	! has_ingress_qdisc c3 eth0 || fail "c3's eth0 came back with an ingress qdisc"
-	ping4 c3 $GW4
-	ping6 c3 $GW6
-	ping4 c1 $GW4
-	bg_stop refl
-	note "c1 <-> c3 both in fwd through the reflector; c3 released"
-}
-
-# Poststop after the container namespace is gone: the enforcer keeps nothing.
-t_gone() {
-	local u ex
-	prestart c4 fwd || fail "prestart c4 (mode fwd)"
-	u=$(rec_field c4 ucmac)
-	ex=$(rec_field c4 ex_name)
-	want_eq 2 "$(bridge_knodes "$u")" "vbr-neuv knodes of c4"
-	kill "$(cat "$T/pid-c4")"
-	ip netns del c4
-	sleep 0.5
-	poststop c4 || fail "poststop c4"
-	want_eq 0 "$(bridge_knodes "$u")" "vbr-neuv knodes of c4 after poststop"
-	! ip -n $ENF link show "$ex" 2>/dev/null || fail "$ex still in the enforcer"
 }
 
 t_poststop() {
@@ -536,20 +325,22 @@ echo "pc-qemu: $(tc -V 2>&1 | head -n 1); $($HOOK --help 2>&1 | head -n 1)"
 if [ $? -eq 0 ]; then
 	run no-pedit-runs-pass t_no_pedit
 	run attach-tap-and-pass t_attach
-	run tap-traffic t_tap_traffic
-	run tap-copies-exactly-once t_tap_copies
-	run pass-sends-nothing-to-dp t_pass_no_copies
 	run tap-returns-dropped t_tap_returns_dropped
-	run fwd-without-dataplane t_fwd_no_dataplane
-	run fwd-with-reflector t_fwd_reflector
-	run live-mode-switches t_live_switch
 	run pass-tap-switch-loses-nothing t_switch_no_loss
-	run fwd-two-ports-and-release t_fwd_two_ports
-	run release-after-netns-gone t_gone
 	run poststop-leaves-nothing t_poststop
 else
 	echo "FAIL setup"
 	sed 's/^/    /' "$T.setup.log"
 	FAILED=$((FAILED + 1))
 fi
-echo "pc-qemu: $PASSED passed, $FAILED failed"
+# what the tests made goes (the integration tests run next)
+bg_stop_all
+for n in c1 c2; do
+	[ -e "$T/pid-$n" ] && kill "$(cat "$T/pid-$n")" 2>/dev/null
+done
+[ -e "$T/echo-servers" ] && kill $(cat "$T/echo-servers") 2>/dev/null
+for n in c1 c2 host $ENF; do
+	ip netns del "$n" 2>/dev/null
+done
+rm -rf "$T"
+echo "guest_test: $PASSED passed, $FAILED failed"

@@ -6,17 +6,27 @@
 # act_pedit.  The kernel package is downloaded (apt-get download, never
 # installed) and unpacked once into a cache; the initramfs is built on
 # every run from busybox, the kernel modules the data path needs, iproute2,
-# the hook under test and test/qemu/pc-guest.c, and the guest runs
-# test/qemu/guest_test.sh.  The guest has no network device: nothing here
-# touches the host's network.
+# the hook under test, test/qemu/pc-guest.c, and what the integration tests
+# need (bash, coreutils, jq, socat, nsenter, ping, ethtool, the test tools
+# pc-sniff and pc-reflector, test/integration itself), with the libraries
+# ldd lists.  The guest runs test/qemu/guest_run.sh: the tc-pedit checks of
+# test/qemu/guest_test.sh, then the data-path integration tests
+# test/integration/test_dp_*.sh with TI_DP_BACKEND=tc-pedit, the same
+# scripts the host runs with the bpf backend.  The guest has no network
+# device: nothing here touches the host's network.
 #
 #     test/qemu/run.sh [HOOK]
 #
-# HOOK: the portcullis-hook binary to test (default build/bin/portcullis-hook).
+# HOOK: the portcullis-hook binary to test (default build/bin/portcullis-hook);
+# the test tools are taken from build/test/tools beside it.
 # Environment: PC_QEMU_CACHE (default: qemu-cache beside HOOK's bin/, i.e.
 # build/qemu-cache), PC_QEMU_TIMEOUT (seconds for the whole VM, default
-# 300), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
-# default 1: under TCG here one is faster than two).
+# 900), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
+# default 2), PC_QEMU_TESTS (only the integration tests whose name contains
+# it, and no guest_test.sh checks; default all), PC_QEMU_CHURN (containers
+# of test_dp_churn.sh in the guest, default 30: the host runs 200),
+# PC_QEMU_TEST_TIMEOUT (seconds per integration test in the guest, default
+# 300).
 #
 # Prints the guest's console, then "qemu: P passed, F failed".  Exit status
 # 0 only when the guest ran every test and none failed; 1 on a failure or
@@ -27,16 +37,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 hook=$(realpath "${1:-$root/build/bin/portcullis-hook}")
 cache=${PC_QEMU_CACHE:-$(dirname "$(dirname "$hook")")/qemu-cache}
-vm_timeout=${PC_QEMU_TIMEOUT:-300}
-smp=${PC_QEMU_SMP:-1}
+vm_timeout=${PC_QEMU_TIMEOUT:-900}
+smp=${PC_QEMU_SMP:-2}
+tools=$(dirname "$(dirname "$hook")")/test/tools
 # the modules the test loads at boot (their dependencies come along), and
 # those left to the kernel to load on first use: act_pedit is loaded by the
 # hook's probe for it, as on a fresh host
 modules=(veth bridge sch_ingress cls_u32 act_mirred)
 autoload=(act_pedit)
 # host packages: emulator, initramfs archiver, static busybox and libc,
-# iproute2 (ip/tc for the guest), binutils (readelf: module dependencies)
-packages=(qemu-system-x86 cpio busybox-static libc6-dev gcc binutils iproute2)
+# iproute2 (ip/tc for the guest), binutils (readelf: module dependencies),
+# and what the integration tests run in the guest
+packages=(qemu-system-x86 cpio busybox-static libc6-dev gcc binutils iproute2
+	bash coreutils jq socat util-linux iputils-ping ethtool mawk sed grep
+	findutils diffutils procps)
+# the host files of those packages the guest gets (coreutils: all of it)
+guest_bins=(/usr/bin/bash /usr/bin/jq /usr/bin/socat /usr/bin/nsenter /usr/bin/ping
+	/usr/sbin/ethtool /usr/bin/mawk /usr/bin/sed /usr/bin/grep /usr/bin/find
+	/usr/bin/diff /usr/bin/cmp /usr/sbin/sysctl /usr/bin/ss /usr/sbin/bridge)
 
 work=
 vm_pid=
@@ -173,6 +191,30 @@ build_initramfs() {
 	copy_with_libs "$(command -v ip)" /usr/sbin/ip
 	copy_with_libs "$(command -v tc)" /usr/sbin/tc
 	copy_with_libs "$hook" /usr/bin/portcullis-hook
+	# the integration tests' tools: GNU and the others over busybox's
+	# applets of the same name (PATH has /usr/* first)
+	for a in $(dpkg -L coreutils | grep -E '^(/usr)?/bin/[^/]+$'); do
+		[ -f "$a" ] && [ ! -L "$a" ] && copy_with_libs "$a" "/usr/bin/$(basename "$a")"
+	done
+	for a in "${guest_bins[@]}"; do
+		[ -x "$a" ] || a=$(command -v "$(basename "$a")") || setup_fail "no $(basename "$a") on this host"
+		copy_with_libs "$a" "/usr/bin/$(basename "$a")"
+	done
+	ln -sf mawk "$rootfs/usr/bin/awk"
+	ln -sf ../usr/bin/bash "$rootfs/bin/bash"
+	for a in pc-sniff pc-reflector; do
+		[ -x "$tools/$a" ] || setup_fail "no $tools/$a (build first)"
+		copy_with_libs "$tools/$a" "/usr/lib/pc-tools/$a"
+	done
+	mkdir -p "$rootfs/test/integration"
+	install -m 0755 "$root"/test/integration/lib.sh "$root"/test/integration/test_dp_*.sh \
+		"$rootfs/test/integration/"
+	{
+		printf 'PC_QEMU_TESTS=%q\n' "${PC_QEMU_TESTS:-}"
+		printf 'TI_DP_CHURN=%q\n' "${PC_QEMU_CHURN:-30}"
+		printf 'PC_QEMU_TEST_TIMEOUT=%q\n' "${PC_QEMU_TEST_TIMEOUT:-300}"
+		printf 'PC_QEMU_VERBOSE=%q\n' "${PC_QEMU_VERBOSE:-}"
+	} >"$rootfs/test/env"
 	gcc -static -O2 -Wall -o "$rootfs/usr/bin/pc-guest" "$here/pc-guest.c" ||
 		setup_fail "cannot build pc-guest"
 	kver=$(basename "$(dirname "$kmods")")
@@ -184,6 +226,7 @@ build_initramfs() {
 	ln -s ../bin/busybox "$rootfs/sbin/modprobe"
 	install -m 0755 "$here/init" "$rootfs/init"
 	install -m 0755 "$here/guest_test.sh" "$rootfs/test/guest_test.sh"
+	install -m 0755 "$here/guest_run.sh" "$rootfs/test/guest_run.sh"
 	# the console init's output goes to (root can make the node; /init
 	# falls back to devtmpfs)
 	mknod -m 600 "$rootfs/dev/console" c 5 1 2>/dev/null || true

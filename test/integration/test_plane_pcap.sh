@@ -21,10 +21,10 @@
 #   deny/7 and every other one is still allow/0;
 # - the capture cut in the middle of a record: one error line naming it,
 #   exit 1.
-# PostgreSQL and MariaDB are in test_dp_pcap_db.sh, bad files in
-# test_dp_pcap_bad.sh.
+# PostgreSQL and MariaDB are in test_plane_pcap_db.sh, bad files in
+# test_plane_pcap_bad.sh.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/dp_pcap_lib.sh"
+. "$(dirname "$0")/plane_pcap_lib.sh"
 pc_init
 T=$TI_TMP
 

@@ -43,7 +43,7 @@ JSON
 ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"workers\": 2, \"ctl_socket\": \"$SOCK\""
 
 ti_prestart c1 "$ID1"
-ti_dp_skip_unless_bpf "prestart c1"
+ti_dp_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
 UC1=$(ti_dp_ucmac c1)

@@ -9,7 +9,7 @@
 # a cut capture, which record); an empty but valid capture gives exit 0
 # and no session.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/dp_pcap_lib.sh"
+. "$(dirname "$0")/plane_pcap_lib.sh"
 ti_init
 [ -x "$DP" ] || ti_fail "portcullis-dp not built: $DP"
 T=$TI_TMP
