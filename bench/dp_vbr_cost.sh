@@ -261,17 +261,7 @@ set_ports() { # bpf|u32 1|many
 	esac
 }
 
-STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
-	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
-stat() {
-	local i
-	for i in "${!STATS[@]}"; do [ "${STATS[$i]}" = "$1" ] && break; done
-	bpftool map lookup pinned "$MAPS/pc_stats" key "$i" 0 0 0 -j | jq '
-		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
-			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
-			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
-		[(.values // .formatted.values)[] | .value | num] | add'
-}
+stat() { pc_stat "$MAPS" "$1"; }
 # the test entry and frame for prog_run
 TEST_MAC=06:fb:00:00:00:01
 echo "map update pinned $MAPS/pc_ucmacs key hex $(hexmac $TEST_MAC) 00 00 value hex $(le32 "$IN_IDX") $(le32 3999999) 03 00 00 00 $(hexmac $TEST_MAC) 00 00" >"$WORK/testentry"

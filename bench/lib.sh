@@ -22,6 +22,20 @@ host_bridge() {
 	ip -n "$1" addr add "$2" dev br0
 }
 
+# pc_stat MAPDIR NAME: a pc_stats counter (lib/bpf/dpath_common.h, same
+# order) of the pinned maps in MAPDIR, summed over CPUs.
+PC_STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
+	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
+pc_stat() {
+	local i
+	for i in "${!PC_STATS[@]}"; do [ "${PC_STATS[$i]}" = "$2" ] && break; done
+	bpftool map lookup pinned "$1/pc_stats" key "$i" 0 0 0 -j | jq '
+		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
+			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
+			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
+		[(.values // .formatted.values)[] | .value | num] | add'
+}
+
 # pair_setup PREFIX: two one-port containers c1 (10.79.0.11) and c2
 # (10.79.0.12) on a bridge in a host namespace, all in namespaces named
 # PREFIX<random>-*, and a hook configuration (backend bpf, mode pass) in
@@ -93,18 +107,8 @@ pair_setup() {
 			die "status does not show mode $1"
 	}
 
-	# stat NAME: a pc_stats counter, summed over CPUs (index from dpath_common.h).
-	STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
-		no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
-	stat() {
-		local i
-		for i in "${!STATS[@]}"; do [ "${STATS[$i]}" = "$1" ] && break; done
-		bpftool map lookup pinned "$PIN/$ENF/pc_stats" key "$i" 0 0 0 -j | jq '
-			def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
-				| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
-				| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
-			[(.values // .formatted.values)[] | .value | num] | add'
-	}
+	# stat NAME: a pc_stats counter of the pair's enforcer.
+	stat() { pc_stat "$PIN/$ENF" "$1"; }
 }
 
 # dp_start: portcullis-dp (DPBIN) on the pair's enforcer, until dp_stop.

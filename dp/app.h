@@ -55,18 +55,18 @@ enum app_answer {
 struct app_segment {
 	const uint8_t *data;
 	size_t len;
-	uint8_t transport;   /* IPPROTO_TCP or IPPROTO_UDP */
-	bool from_client;    /* sent by the side that opened the session */
+	uint8_t transport;    /* IPPROTO_TCP or IPPROTO_UDP */
+	bool from_client;     /* sent by the side that opened the session */
 	uint16_t client_port; /* ports for the few protocols whose bytes need */
 	uint16_t server_port; /* them (DHCP, NTP); never the only evidence */
-	unsigned index;      /* 0 for the first payload segment in this direction */
+	unsigned index;	      /* 0 for the first payload segment in this direction */
 };
 
 /* Per-session engine state; small, lives in the session entry. */
 struct app_state {
 	uint16_t candidates; /* bit per enum app_proto still possible */
 	uint8_t seen[2];     /* payload segments fed: [0] from client, [1] from server */
-	uint8_t app;         /* enum app_proto once done */
+	uint8_t app;	     /* enum app_proto once done */
 	bool done;
 };
 

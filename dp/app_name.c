@@ -5,12 +5,13 @@
 #include "app.h"
 
 static const char *const app_names[APP_MAX] = {
-	[APP_UNKNOWN] = "unknown",       [APP_HTTP] = "http",         [APP_HTTP2] = "http2",
-	[APP_TLS] = "tls",               [APP_SSH] = "ssh",           [APP_DNS] = "dns",
-	[APP_MYSQL] = "mysql",           [APP_POSTGRESQL] = "postgresql",
-	[APP_REDIS] = "redis",           [APP_MEMCACHED] = "memcached",
-	[APP_MONGODB] = "mongodb",       [APP_KAFKA] = "kafka",       [APP_NTP] = "ntp",
-	[APP_DHCP] = "dhcp",
+    [APP_UNKNOWN] = "unknown", [APP_HTTP] = "http",
+    [APP_HTTP2] = "http2",     [APP_TLS] = "tls",
+    [APP_SSH] = "ssh",	       [APP_DNS] = "dns",
+    [APP_MYSQL] = "mysql",     [APP_POSTGRESQL] = "postgresql",
+    [APP_REDIS] = "redis",     [APP_MEMCACHED] = "memcached",
+    [APP_MONGODB] = "mongodb", [APP_KAFKA] = "kafka",
+    [APP_NTP] = "ntp",	       [APP_DHCP] = "dhcp",
 };
 
 const char *app_name(enum app_proto app)

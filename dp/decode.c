@@ -258,8 +258,8 @@ enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p)
 	p->eth_dst = frame;
 	p->eth_src = frame + 6;
 	p->ethertype = rd16(frame + 12);
-	for (int i = 0; i < MAX_VLAN_TAGS &&
-			(p->ethertype == ETH_P_8021Q || p->ethertype == ETH_P_8021AD);
+	for (int i = 0;
+	     i < MAX_VLAN_TAGS && (p->ethertype == ETH_P_8021Q || p->ethertype == ETH_P_8021AD);
 	     i++) {
 		if (len < off + 4)
 			return DECODE_TRUNCATED;
@@ -280,11 +280,11 @@ enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p)
 const char *decode_status_name(enum decode_status s)
 {
 	static const char *const names[] = {
-		[DECODE_OK] = "ok",
-		[DECODE_NOT_IP] = "not_ip",
-		[DECODE_TRUNCATED] = "truncated",
-		[DECODE_MALFORMED] = "malformed",
-		[DECODE_OTHER_L4] = "other_l4",
+	    [DECODE_OK] = "ok",
+	    [DECODE_NOT_IP] = "not_ip",
+	    [DECODE_TRUNCATED] = "truncated",
+	    [DECODE_MALFORMED] = "malformed",
+	    [DECODE_OTHER_L4] = "other_l4",
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";

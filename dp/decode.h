@@ -18,24 +18,24 @@
 #include <stdint.h>
 
 enum decode_status {
-	DECODE_OK = 0,        /* IP with a transport header we read (or a fragment) */
-	DECODE_NOT_IP,        /* ARP, LLDP, ...: not ours to inspect */
-	DECODE_TRUNCATED,     /* a header runs past the frame */
-	DECODE_MALFORMED,     /* a header contradicts itself */
-	DECODE_OTHER_L4,      /* IP, but no TCP/UDP/ICMP (e.g. SCTP, GRE, ESP) */
+	DECODE_OK = 0,	  /* IP with a transport header we read (or a fragment) */
+	DECODE_NOT_IP,	  /* ARP, LLDP, ...: not ours to inspect */
+	DECODE_TRUNCATED, /* a header runs past the frame */
+	DECODE_MALFORMED, /* a header contradicts itself */
+	DECODE_OTHER_L4,  /* IP, but no TCP/UDP/ICMP (e.g. SCTP, GRE, ESP) */
 };
 
 struct pkt {
 	const uint8_t *frame;
-	size_t len;           /* bytes at frame */
-	size_t wire_len;      /* the frame's length (> len when it was cut) */
+	size_t len;	 /* bytes at frame */
+	size_t wire_len; /* the frame's length (> len when it was cut) */
 	const uint8_t *eth_dst, *eth_src;
-	uint16_t ethertype;   /* after VLAN tags */
-	uint8_t family;       /* AF_INET, AF_INET6, 0 */
-	uint8_t proto;        /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, other */
+	uint16_t ethertype; /* after VLAN tags */
+	uint8_t family;	    /* AF_INET, AF_INET6, 0 */
+	uint8_t proto;	    /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, other */
 	uint8_t ttl;
 	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 */
-	uint16_t sport, dport;    /* 0 for ICMP, or ICMP echo id in both */
+	uint16_t sport, dport;	  /* 0 for ICMP, or ICMP echo id in both */
 	/* fragments: a non-first fragment has no transport header */
 	bool fragment;
 	bool first_fragment;
@@ -46,12 +46,12 @@ struct pkt {
 	uint8_t tcp_flags;
 	uint32_t seq, ack;
 	uint16_t window;
-	uint16_t mss;         /* from a SYN's options, 0 if absent */
+	uint16_t mss; /* from a SYN's options, 0 if absent */
 	/* ICMP */
 	uint8_t icmp_type, icmp_code;
 	/* offsets into frame */
 	uint16_t l3_off, l4_off;
-	uint32_t ip_len;      /* IP total length as the header says (0 for GSO) */
+	uint32_t ip_len; /* IP total length as the header says (0 for GSO) */
 	const uint8_t *payload;
 	size_t payload_len;
 };

@@ -12,7 +12,7 @@
 
 int heartbeat_open(struct heartbeat *hb, const char *path)
 {
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 
 	memset(hb, 0, sizeof(*hb));

@@ -91,7 +91,7 @@ static void peer_fill(const struct inspector *in, const struct session *s, bool 
 
 static void decide(struct inspector *in, struct session *s)
 {
-	struct policy_flow f = { .proto = s->key.proto };
+	struct policy_flow f = {.proto = s->key.proto};
 	struct policy_decision d;
 
 	peer_fill(in, s, s->client_is_a, &f.from);
@@ -107,18 +107,17 @@ static void decide(struct inspector *in, struct session *s)
 	s->policy_gen = in->policy_gen;
 }
 
-static void identify(struct inspector *in, struct session *s, const struct pkt *p,
-		     bool from_client)
+static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
 {
 	struct app_segment seg = {
-		.data = p->payload,
-		.len = p->payload_len,
-		.transport = p->proto,
-		.from_client = from_client,
-		.client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
-		.server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
+	    .data = p->payload,
+	    .len = p->payload_len,
+	    .transport = p->proto,
+	    .from_client = from_client,
+	    .client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
+	    .server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
 	};
-	struct app_info info = { .sni = "" };
+	struct app_info info = {.sni = ""};
 
 	if (!app_feed(&s->app, &seg, &info))
 		return;
@@ -158,8 +157,7 @@ static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t ver
 }
 
 /* A later fragment has no ports: it follows its first fragment's verdict. */
-static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p,
-					 uint64_t now_ns)
+static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p, uint64_t now_ns)
 {
 	struct frag_slot *f = frag_slot(in, p);
 
@@ -224,7 +222,7 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 
 static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
 {
-	struct policy_flow f = { .proto = p->proto, .app_final = true };
+	struct policy_flow f = {.proto = p->proto, .app_final = true};
 	struct policy_decision d;
 
 	f.from.family = f.to.family = p->family;
@@ -355,7 +353,7 @@ static int by_first_seen(const void *a, const void *b)
 void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),
 			     void *arg)
 {
-	struct collect c = { 0 };
+	struct collect c = {0};
 
 	session_foreach(in->sessions, collect_one, &c);
 	qsort(c.v, c.n, sizeof(*c.v), by_first_seen);

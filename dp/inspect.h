@@ -22,9 +22,9 @@
 struct inspect_stats {
 	uint64_t frames, bytes;
 	uint64_t not_ip, truncated, malformed, other_l4;
-	uint64_t unknown_port;   /* IP frame with no known UCMAC on either end */
-	uint64_t no_session;     /* table full: the frame followed dp_down */
-	uint64_t frag_orphans;   /* later fragment with no first fragment seen */
+	uint64_t unknown_port; /* IP frame with no known UCMAC on either end */
+	uint64_t no_session;   /* table full: the frame followed dp_down */
+	uint64_t frag_orphans; /* later fragment with no first fragment seen */
 	uint64_t allowed, denied, violations, resets;
 	uint64_t app_found[APP_MAX];
 };
@@ -44,9 +44,9 @@ struct inspector {
 	const struct policy *policy;
 	uint32_t policy_gen;
 	const struct workloads *wl;
-	struct slog *log;         /* NULL: sessions are not logged as they end */
-	bool table_full_closed;   /* at max_sessions: true drop, false pass */
-	bool wall_clock;          /* stamp log lines with the time (live mode) */
+	struct slog *log;	/* NULL: sessions are not logged as they end */
+	bool table_full_closed; /* at max_sessions: true drop, false pass */
+	bool wall_clock;	/* stamp log lines with the time (live mode) */
 	struct inspect_stats st;
 	struct frag_slot frags[INSPECT_FRAG_SLOTS];
 };
@@ -59,8 +59,8 @@ enum inspect_verdict {
 struct inspect_result {
 	enum inspect_verdict verdict;
 	const struct workload *port; /* the intercepted port that saw it, or NULL */
-	bool reset;                  /* a TCP session was denied: reset both ends */
-	struct pkt pkt;              /* the decoded frame */
+	bool reset;		     /* a TCP session was denied: reset both ends */
+	struct pkt pkt;		     /* the decoded frame */
 };
 
 int inspector_init(struct inspector *in, size_t max_sessions, const struct policy *pol,

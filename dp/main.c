@@ -63,14 +63,14 @@ static int bad_usage(const char *why, const char *what)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "read-pcap", required_argument, NULL, 'r' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "no-sandbox", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"read-pcap", required_argument, NULL, 'r'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"no-sandbox", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
 	bool foreground = false, verbose = false, sandbox = true;
@@ -81,21 +81,38 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:fr:p:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 'f': foreground = true; break;
-		case 'r': pcap = optarg; break;
-		case 'p': policy = optarg; break;
-		case 'v': verbose = true; break;
-		case 'S': sandbox = false; break;
-		case 'h': usage(stdout); return 0;
-		case ':': return bad_usage("missing argument to", argv[optind - 1]);
-		default: return bad_usage("unknown option", argv[optind - 1]);
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'r':
+			pcap = optarg;
+			break;
+		case 'p':
+			policy = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'S':
+			sandbox = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("missing argument to", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument", argv[optind]);
 	if (policy && !pcap)
-		return bad_usage("--policy goes with --read-pcap;", "the service reads the configured policy");
+		return bad_usage("--policy goes with --read-pcap;",
+				 "the service reads the configured policy");
 	if (config_load(&cfg, cfg_path) < 0) {
 		pr_err("%s", err_msg());
 		return 2;

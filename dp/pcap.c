@@ -38,10 +38,12 @@ static int read_header(struct pcap_reader *r)
 	if (fread(h, 1, sizeof(h), r->f) != sizeof(h))
 		return err_set(-EINVAL, "%s: not a pcap file (too short)", r->path);
 	memcpy(&magic, h, 4);
-	r->swap = magic == __builtin_bswap32(PCAP_MAGIC_US) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
+	r->swap =
+	    magic == __builtin_bswap32(PCAP_MAGIC_US) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
 	magic = u32(h, r->swap);
 	if (magic == PCAPNG_MAGIC)
-		return err_set(-EINVAL, "%s: a pcapng file; only pcap is read (editcap -F pcap converts)",
+		return err_set(-EINVAL,
+			       "%s: a pcapng file; only pcap is read (editcap -F pcap converts)",
 			       r->path);
 	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS)
 		return err_set(-EINVAL, "%s: not a pcap file (magic %08x)", r->path, magic);
@@ -49,7 +51,8 @@ static int read_header(struct pcap_reader *r)
 	r->snaplen = u32(h + 16, r->swap);
 	link = u32(h + 20, r->swap) & 0x0fffffff;
 	if (link != LINKTYPE_ETHERNET)
-		return err_set(-EINVAL, "%s: link type %u, only Ethernet (1) is read", r->path, link);
+		return err_set(-EINVAL, "%s: link type %u, only Ethernet (1) is read", r->path,
+			       link);
 	if (r->snaplen == 0 || r->snaplen > PCAP_MAX_SNAPLEN)
 		r->snaplen = PCAP_MAX_SNAPLEN;
 	r->buf = malloc(r->snaplen);

@@ -34,7 +34,6 @@
 
 #define POLICY_FILE_MAX (4 * 1024 * 1024)
 #define POLICY_RULES_MAX 65536
-#define SHOW_MAX 64
 #define WHERE_MAX 32
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,27 +50,12 @@ const char *const policy_threat_names[POLICY_THREAT_COUNT] = {
 
 const char *const policy_class_names[] = {"", "tcp", "udp", "icmp"};
 
-/* A string as it may be shown in a one-line message: printable, bounded. */
-static const char *shown(const char *s, char buf[SHOW_MAX])
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < SHOW_MAX - 4; i++)
-		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	if (s[i]) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 /* "policy<where>: <item> \"<text>\": <what>" for a bad string value */
 static int bad_value(const char *where, const char *item, const char *text, const char *what)
 {
-	char buf[SHOW_MAX];
+	char buf[ERR_SHOWN_MAX];
 
-	return err_set(-EINVAL, "policy%s: %s \"%s\": %s", where, item, shown(text, buf), what);
+	return err_set(-EINVAL, "policy%s: %s \"%s\": %s", where, item, err_shown(text, buf, sizeof(buf)), what);
 }
 
 static int threat_index(const char *name)
@@ -383,7 +367,7 @@ struct key_handler {
 static int apply_keys(json_t *obj, const struct key_handler *keys, size_t n, void *target,
 		      const char *where)
 {
-	char buf[SHOW_MAX];
+	char buf[ERR_SHOWN_MAX];
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -395,7 +379,7 @@ static int apply_keys(json_t *obj, const struct key_handler *keys, size_t n, voi
 			;
 		if (i == n)
 			return err_set(-EINVAL, "policy%s: unknown key \"%s\"", where,
-				       shown(key, buf));
+				       err_shown(key, buf, sizeof(buf)));
 		ret = keys[i].set(target, v, where);
 		if (ret < 0)
 			return ret;
@@ -494,7 +478,7 @@ static int top_default(void *target, json_t *v, const char *where)
 static int threat_actions(void *target, json_t *v, const char *where)
 {
 	struct policy *p = target;
-	char buf[SHOW_MAX];
+	char buf[ERR_SHOWN_MAX];
 	const char *name, *s;
 	json_t *a;
 	int t;
@@ -506,7 +490,7 @@ static int threat_actions(void *target, json_t *v, const char *where)
 		t = threat_index(name);
 		if (t < 0)
 			return err_set(-EINVAL, "policy%s: unknown threat \"%s\"", where,
-				       shown(name, buf));
+				       err_shown(name, buf, sizeof(buf)));
 		s = json_string_value(a);
 		if (s && strcmp(s, "alert") == 0)
 			p->threat[t] = POLICY_THREAT_ALERT;

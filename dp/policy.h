@@ -37,27 +37,27 @@ enum policy_action {
 
 /* One end of a session as the policy sees it. */
 struct policy_peer {
-	int family;       /* AF_INET or AF_INET6 */
+	int family;	  /* AF_INET or AF_INET6 */
 	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
 	/* the intercepted container it belongs to, NULL fields when external */
-	const char *id;    /* full container id */
+	const char *id;	   /* full container id */
 	const char *name;  /* container name, may be NULL */
 	const char *group; /* io.portcullis.group, may be NULL */
-	bool internal;     /* an intercepted container of this host */
+	bool internal;	   /* an intercepted container of this host */
 };
 
 struct policy_flow {
-	uint8_t proto;             /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP(V6) */
-	uint16_t port;             /* the server's (destination) port; 0 for ICMP */
-	struct policy_peer from;   /* the side that opened the session */
+	uint8_t proto;		 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP(V6) */
+	uint16_t port;		 /* the server's (destination) port; 0 for ICMP */
+	struct policy_peer from; /* the side that opened the session */
 	struct policy_peer to;
-	enum app_proto app;        /* APP_UNKNOWN until identified */
-	bool app_final;            /* identification is done (app may be unknown) */
+	enum app_proto app; /* APP_UNKNOWN until identified */
+	bool app_final;	    /* identification is done (app may be unknown) */
 };
 
 struct policy_decision {
 	enum policy_action action;
-	uint32_t rule;    /* id of the deciding rule; 0 = the default */
+	uint32_t rule;	  /* id of the deciding rule; 0 = the default */
 	bool provisional; /* a rule with apps may still match: decide again
 			     once the app is final; meanwhile action is allow */
 };
@@ -83,8 +83,7 @@ int policy_default(struct policy **out);
  * (APP_UNKNOWN then matches only a rule that lists "unknown").  No
  * allocation; safe to call concurrently on one policy.
  */
-void policy_decide(const struct policy *p, const struct policy_flow *f,
-		   struct policy_decision *d);
+void policy_decide(const struct policy *p, const struct policy_flow *f, struct policy_decision *d);
 
 /* Threat settings (used by threat detection). */
 enum policy_threat_action {
@@ -92,7 +91,7 @@ enum policy_threat_action {
 	POLICY_THREAT_DROP = 1,
 };
 enum policy_threat_action policy_threat_action(const struct policy *p, const char *threat);
-uint32_t policy_syn_flood_pps(const struct policy *p);  /* 0 = built-in default */
+uint32_t policy_syn_flood_pps(const struct policy *p);	/* 0 = built-in default */
 uint32_t policy_icmp_flood_pps(const struct policy *p); /* 0 = built-in default */
 
 /* The policy as JSON (for `portcullisctl policy show`); caller frees. */

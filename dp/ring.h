@@ -35,7 +35,7 @@
 #include <sys/socket.h>
 
 struct ring_params {
-	unsigned block_size;   /* bytes; at least 128 KiB, a GSO frame fits */
+	unsigned block_size; /* bytes; at least 128 KiB, a GSO frame fits */
 	unsigned block_count;
 	unsigned retire_ms;    /* a block with frames is handed over after this */
 	unsigned fanout_group; /* the fanout group id, unique on the host */
@@ -61,7 +61,7 @@ void ring_close(struct ring *r);
 struct ring_frame {
 	const uint8_t *vnet; /* struct virtio_net_hdr, just before data */
 	const uint8_t *data; /* the Ethernet frame */
-	uint32_t len;        /* bytes of it in the ring */
+	uint32_t len;	     /* bytes of it in the ring */
 	uint32_t wire_len;   /* its length; > len when it did not fit */
 	uint64_t ts_ns;
 };
@@ -83,8 +83,7 @@ int quick_open(struct quick *q, int nsfd, int ifindex, const struct ring_params 
 void quick_close(struct quick *q);
 /* Receive what is queued (one batch) and call fn for each; the frames stay
  * valid until the next quick_drain.  Returns the frames received. */
-unsigned quick_drain(struct quick *q, void (*fn)(const struct ring_frame *f, void *arg),
-		     void *arg);
+unsigned quick_drain(struct quick *q, void (*fn)(const struct ring_frame *f, void *arg), void *arg);
 
 /* The next block handed to user space, or NULL. */
 struct tpacket_block_desc *ring_block(struct ring *r);

@@ -47,8 +47,7 @@ struct service {
 };
 
 /* The configured policy; a missing file means allow all (said at level). */
-static int policy_open(const char *path, bool must_exist, enum log_level level,
-		       struct policy **out)
+static int policy_open(const char *path, bool must_exist, enum log_level level, struct policy **out)
 {
 	if (!must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
 		log_msg(level, "policy %s does not exist: allowing everything", path);
@@ -106,7 +105,7 @@ static void publish(struct service *s, void *obj, bool is_policy)
 	else
 		old = atomic_exchange(&s->sh.wl, obj);
 	gen = atomic_fetch_add_explicit(&s->sh.gen, 1, memory_order_acq_rel) + 1;
-	s->retired[s->n_retired++] = (struct retired){ old, is_policy, gen };
+	s->retired[s->n_retired++] = (struct retired){old, is_policy, gen};
 	reclaim(s);
 }
 
@@ -141,7 +140,7 @@ static void reload_workloads(struct service *s)
 
 static int open_fds(struct service *s)
 {
-	struct itimerspec its = { .it_interval = { 0, PC_DP_HEARTBEAT_INTERVAL_MS * 1000000L } };
+	struct itimerspec its = {.it_interval = {0, PC_DP_HEARTBEAT_INTERVAL_MS * 1000000L}};
 	sigset_t set;
 
 	its.it_value = its.it_interval;
@@ -230,9 +229,9 @@ static bool on_signal(struct service *s)
 static void loop(struct service *s)
 {
 	struct pollfd pfd[3 + CTL_POLL_MAX] = {
-		{ .fd = s->sig_fd, .events = POLLIN },
-		{ .fd = s->ino_fd, .events = POLLIN },
-		{ .fd = s->timer_fd, .events = POLLIN },
+	    {.fd = s->sig_fd, .events = POLLIN},
+	    {.fd = s->ino_fd, .events = POLLIN},
+	    {.fd = s->timer_fd, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -263,15 +262,16 @@ static void report(const struct service *s)
 		const struct worker *w = &s->workers[i];
 		const struct inspect_stats *st = &w->in.st;
 
-		pr_info("worker %u: frames=%llu quick=%llu tx=%llu tx_errors=%llu truncated=%llu not_returned=%llu "
+		pr_info("worker %u: frames=%llu quick=%llu tx=%llu tx_errors=%llu truncated=%llu "
+			"not_returned=%llu "
 			"snapped=%llu allowed=%llu denied=%llu violations=%llu resets=%llu "
 			"malformed=%llu frag_orphans=%llu",
 			i, (unsigned long long)st->frames, (unsigned long long)w->st.quick,
-			(unsigned long long)w->st.tx,
-			(unsigned long long)w->st.tx_errors, (unsigned long long)w->st.truncated,
-			(unsigned long long)w->st.not_returned, (unsigned long long)w->st.snapped,
-			(unsigned long long)st->allowed, (unsigned long long)st->denied,
-			(unsigned long long)st->violations, (unsigned long long)w->st.rst_sent,
+			(unsigned long long)w->st.tx, (unsigned long long)w->st.tx_errors,
+			(unsigned long long)w->st.truncated, (unsigned long long)w->st.not_returned,
+			(unsigned long long)w->st.snapped, (unsigned long long)st->allowed,
+			(unsigned long long)st->denied, (unsigned long long)st->violations,
+			(unsigned long long)w->st.rst_sent,
 			(unsigned long long)(st->malformed + st->truncated),
 			(unsigned long long)st->frag_orphans);
 	}
@@ -347,23 +347,23 @@ static void keepalive(void *arg)
 static void ctl_attach(struct service *s)
 {
 	s->ctl_svc = (struct ctl_service){
-		.cfg = s->cfg,
-		.sh = &s->sh,
-		.workers = s->workers,
-		.n_workers = s->started,
-		.backend = s->enf.backend,
-		.heartbeat = s->hb.mm != NULL,
-		.started_ns = mono_now(),
-		.reload_policy = reload_policy,
-		.keepalive = keepalive,
-		.arg = s,
+	    .cfg = s->cfg,
+	    .sh = &s->sh,
+	    .workers = s->workers,
+	    .n_workers = s->started,
+	    .backend = s->enf.backend,
+	    .heartbeat = s->hb.mm != NULL,
+	    .started_ns = mono_now(),
+	    .reload_policy = reload_policy,
+	    .keepalive = keepalive,
+	    .arg = s,
 	};
 }
 
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 {
-	struct service s = { .cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1,
-			     .timer_fd = -1 };
+	struct service s = {
+	    .cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1};
 	int ret;
 
 	s.hb.map_fd = -1;
@@ -409,8 +409,8 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 
 	ret = wl ? 0 : err_set(-ENOMEM, "workloads");
 	if (ret >= 0)
-		ret = policy_open(policy_path ? policy_path : cfg->policy, policy_path != NULL, LOG_DEBUG,
-				  &p);
+		ret = policy_open(policy_path ? policy_path : cfg->policy, policy_path != NULL,
+				  LOG_DEBUG, &p);
 	if (ret >= 0)
 		ret = pcap_open(pcap, &r);
 	if (ret >= 0)

@@ -26,9 +26,9 @@
 #include "decode.h"
 
 struct flow_key {
-	uint32_t port;   /* the intercepted port that saw it; 0 = none/unknown */
-	uint8_t family;  /* AF_INET, AF_INET6 */
-	uint8_t proto;   /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
+	uint32_t port;	 /* the intercepted port that saw it; 0 = none/unknown */
+	uint8_t family;	 /* AF_INET, AF_INET6 */
+	uint8_t proto;	 /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
 	uint16_t port_a; /* (addr_a, port_a) < (addr_b, port_b) */
 	uint16_t port_b;
 	uint8_t pad[6];
@@ -38,12 +38,12 @@ struct flow_key {
 
 enum tcp_state {
 	TS_NONE = 0,
-	TS_SYN_SENT,    /* client SYN seen */
-	TS_SYN_RECV,    /* server SYN+ACK seen */
+	TS_SYN_SENT,	/* client SYN seen */
+	TS_SYN_RECV,	/* server SYN+ACK seen */
 	TS_ESTABLISHED, /* handshake done, or picked up mid-stream */
-	TS_FIN_WAIT,    /* one side sent FIN */
-	TS_CLOSING,     /* both sides sent FIN */
-	TS_CLOSED,      /* RST, or both FINs acknowledged */
+	TS_FIN_WAIT,	/* one side sent FIN */
+	TS_CLOSING,	/* both sides sent FIN */
+	TS_CLOSED,	/* RST, or both FINs acknowledged */
 };
 
 /* timeout classes, each with its own list */
@@ -68,25 +68,25 @@ struct session_list {
 };
 
 struct session {
-	struct session *hnext;        /* hash chain */
-	struct session *prev, *next;  /* class list or free list */
+	struct session *hnext;	     /* hash chain */
+	struct session *prev, *next; /* class list or free list */
 	struct flow_key key;
-	bool client_is_a;             /* who opened it: (addr_a, port_a)? */
-	bool picked_up;               /* first seen mid-stream: opener guessed */
-	uint8_t tcp_state;            /* enum tcp_state */
-	uint8_t sclass;               /* enum session_class */
-	uint8_t fin_seen;             /* bit 0 client, bit 1 server */
-	uint8_t verdict;              /* enum session_verdict */
-	bool provisional;             /* decided again once the app is known */
-	bool logged_violation;        /* tap: the deny was logged once */
-	uint32_t rule;                /* id of the deciding rule, 0 = default */
-	uint32_t policy_gen;          /* generation of the policy that decided */
+	bool client_is_a;      /* who opened it: (addr_a, port_a)? */
+	bool picked_up;	       /* first seen mid-stream: opener guessed */
+	uint8_t tcp_state;     /* enum tcp_state */
+	uint8_t sclass;	       /* enum session_class */
+	uint8_t fin_seen;      /* bit 0 client, bit 1 server */
+	uint8_t verdict;       /* enum session_verdict */
+	bool provisional;      /* decided again once the app is known */
+	bool logged_violation; /* tap: the deny was logged once */
+	uint32_t rule;	       /* id of the deciding rule, 0 = default */
+	uint32_t policy_gen;   /* generation of the policy that decided */
 	struct app_state app;
 	uint64_t first_ns, last_ns;
-	uint64_t pkts[2], bytes[2];   /* [0] from the client, [1] from the server */
-	uint8_t local;                /* which end is the port's container: 0 none, 1 a, 2 b */
-	char *sni;                    /* TLS only, heap; freed with the session */
-	struct wl_ctr *ctr;           /* the port's container, a reference put with the session */
+	uint64_t pkts[2], bytes[2]; /* [0] from the client, [1] from the server */
+	uint8_t local;		    /* which end is the port's container: 0 none, 1 a, 2 b */
+	char *sni;		    /* TLS only, heap; freed with the session */
+	struct wl_ctr *ctr;	    /* the port's container, a reference put with the session */
 };
 
 struct session_table;

@@ -174,7 +174,7 @@ static void put_ctr(struct out *o, const struct wl_ctr *c)
 size_t slog_format(const struct session *s, enum slog_event ev, const struct slog_clock *clk,
 		   char *buf, size_t len)
 {
-	struct out o = { buf, len > 1 ? len - 1 : 0, 0 }; /* room for the newline */
+	struct out o = {buf, len > 1 ? len - 1 : 0, 0}; /* room for the newline */
 
 	put_endpoints(&o, s);
 	put(&o, ",\"app\":\"%s\"", app_name(s->app.app));
@@ -185,8 +185,9 @@ size_t slog_format(const struct session *s, enum slog_event ev, const struct slo
 	    (unsigned long long)(s->bytes[0] + s->bytes[1]),
 	    s->verdict == VERDICT_DENY ? "deny" : "allow", s->rule);
 	put(&o, ",\"event\":\"%s\"", ev == SLOG_VIOLATION ? "violation" : "session");
-	put(&o, ",\"client_packets\":%llu,\"client_bytes\":%llu,\"server_packets\":%llu,"
-		"\"server_bytes\":%llu",
+	put(&o,
+	    ",\"client_packets\":%llu,\"client_bytes\":%llu,\"server_packets\":%llu,"
+	    "\"server_bytes\":%llu",
 	    (unsigned long long)s->pkts[0], (unsigned long long)s->bytes[0],
 	    (unsigned long long)s->pkts[1], (unsigned long long)s->bytes[1]);
 	if (s->key.proto == IPPROTO_TCP)

@@ -13,7 +13,8 @@
  * src is the side that opened the session.  After them: "event" (session
  * or violation), each direction's packets and bytes (client_packets,
  * client_bytes, server_packets, server_bytes), the time of the first and
- * the last packet ("start", "last") and of the line ("time"), the TCP state, and the container the port belongs to.
+ * the last packet ("start", "last") and of the line ("time"), the TCP state, and the container the
+ * port belongs to.
  *
  * Lines go to one file descriptor with a single write(2) each, so workers
  * can share it; slog_reopen swaps a new file in (log rotation).

@@ -218,7 +218,7 @@ static void dump_one(struct session *s, void *arg)
 
 static void dump_sessions(struct worker *w, size_t limit, struct worker_dump *out)
 {
-	struct dump_ctx c = { .limit = limit };
+	struct dump_ctx c = {.limit = limit};
 	struct timespec ts;
 	struct session_stats ss;
 
@@ -273,8 +273,8 @@ int worker_dump_wait(struct worker *w, unsigned ticket, uint64_t deadline_ns,
 		     struct worker_dump *out)
 {
 	struct worker_dump_box *b = &w->box;
-	struct timespec dl = { (time_t)(deadline_ns / 1000000000ULL),
-			       (long)(deadline_ns % 1000000000ULL) };
+	struct timespec dl = {(time_t)(deadline_ns / 1000000000ULL),
+			      (long)(deadline_ns % 1000000000ULL)};
 	int ret = 0;
 
 	pthread_mutex_lock(&b->mu);
@@ -293,8 +293,8 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pollfd pfd[2] = {
-		{ .fd = w->ring.fd, .events = POLLIN | POLLERR },
-		{ .fd = w->quick.fd, .events = POLLIN | POLLERR },
+	    {.fd = w->ring.fd, .events = POLLIN | POLLERR},
+	    {.fd = w->quick.fd, .events = POLLIN | POLLERR},
 	};
 	uint64_t next_tick = mono_ns() + TICK_NS;
 
@@ -311,7 +311,8 @@ static void *worker_main(void *arg)
 		b = ring_block(&w->ring);
 		if (b) {
 			w->now = mono_ns();
-			ring_walk(b, w->ring.block_size, sizeof(struct virtio_net_hdr), on_frame, w);
+			ring_walk(b, w->ring.block_size, sizeof(struct virtio_net_hdr), on_frame,
+				  w);
 			flush(w);
 			ring_release(&w->ring, b);
 			w->st.blocks++;

@@ -68,12 +68,12 @@ struct worker_dump {
 
 struct worker_dump_box {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;      /* signalled when answered changes */
-	atomic_uint asked;      /* bumped by the service: a new request */
-	unsigned served;        /* worker only: the last request it answered */
+	pthread_cond_t cv; /* signalled when answered changes */
+	atomic_uint asked; /* bumped by the service: a new request */
+	unsigned served;   /* worker only: the last request it answered */
 	/* under mu */
-	size_t limit;           /* of the newest request */
-	unsigned answered;      /* the request dump answers */
+	size_t limit;	   /* of the newest request */
+	unsigned answered; /* the request dump answers */
 	struct worker_dump dump;
 };
 

@@ -12,7 +12,8 @@
 
 uint32_t workload_port_id(const uint8_t mac[6])
 {
-	uint32_t id = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+	uint32_t id =
+	    (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
 
 	return id ? id : 1;
 }

@@ -34,7 +34,7 @@ struct wl_addr {
 };
 
 struct workload {
-	uint32_t port_id;  /* stable: the UCMAC's last four bytes */
+	uint32_t port_id; /* stable: the UCMAC's last four bytes */
 	uint8_t ucmac[6];
 	enum pc_mode mode;
 	char ifname[IFNAMSIZ];

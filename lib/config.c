@@ -22,7 +22,6 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_WORKERS_MAX 1024
 #define CONFIG_SESSIONS_MAX 4294967295UL
-#define SHOW_MAX 64
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -130,21 +129,6 @@ const char *config_backend_name(enum pc_backend b)
 	if ((unsigned)b >= ARRAY_SIZE(backend_names))
 		return "?";
 	return backend_names[b];
-}
-
-/* A key as it may be shown in a one-line message: printable, bounded. */
-static const char *shown(const char *s, char buf[SHOW_MAX])
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < SHOW_MAX - 4; i++)
-		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	if (s[i]) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
 }
 
 static int bad_type(const char *origin, const char *key, const char *what)
@@ -266,7 +250,7 @@ static int set_number(struct pc_config *cfg, const struct key_desc *k, json_t *v
 
 static int config_set_key(struct pc_config *cfg, const char *key, json_t *v, const char *origin)
 {
-	char buf[SHOW_MAX];
+	char buf[ERR_SHOWN_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key_desc *k = &keys[i];
@@ -283,7 +267,7 @@ static int config_set_key(struct pc_config *cfg, const char *key, json_t *v, con
 			return set_number(cfg, k, v, origin);
 		return set_string(cfg, k, v, origin);
 	}
-	return err_set(-EINVAL, "config %s: unknown key \"%s\"", origin, shown(key, buf));
+	return err_set(-EINVAL, "config %s: unknown key \"%s\"", origin, err_shown(key, buf, sizeof(buf)));
 }
 
 int config_parse(struct pc_config *cfg, const char *json, size_t len, const char *origin)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "err.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,8 @@ int err_wrap(int code, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, errbuf, sizeof(old));
 	if (old[0])
-		snprintf(errbuf, sizeof(errbuf), "%s: %.*s", prefix, (int)(sizeof(errbuf) / 2), old);
+		snprintf(errbuf, sizeof(errbuf), "%s: %.*s", prefix, (int)(sizeof(errbuf) / 2),
+			 old);
 	else
 		err_set(code, "%s", prefix);
 	return code;
@@ -44,4 +46,20 @@ const char *err_msg(void)
 void err_clear(void)
 {
 	errbuf[0] = '\0';
+}
+
+const char *err_shown(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	if (len < 4)
+		return len ? (buf[0] = '\0', buf) : buf;
+	for (i = 0; s[i] && i < len - 4; i++)
+		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	if (s[i]) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
 }

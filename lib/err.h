@@ -19,12 +19,21 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 
 #define PC_ERRMSG_MAX 512
 
 int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int err_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *err_msg(void);
+
+/*
+ * Untrusted text as it may stand in a one-line message: every byte that is
+ * not printable ASCII becomes '?', and text longer than fits in buf[len]
+ * is cut with "...".  Returns buf.
+ */
+#define ERR_SHOWN_MAX 64
+const char *err_shown(const char *s, char *buf, size_t len);
 void err_clear(void);
 
 #endif

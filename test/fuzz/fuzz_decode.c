@@ -20,7 +20,7 @@ static struct workloads *wl;
 static void format_one(const struct session *s, void *arg)
 {
 	char line[SLOG_LINE_MAX];
-	struct slog_clock clk = { .wall_ns = 1795765547000000000LL, .session_ns = s->last_ns };
+	struct slog_clock clk = {.wall_ns = 1795765547000000000LL, .session_ns = s->last_ns};
 
 	slog_format(s, SLOG_SESSION, &clk, line, sizeof(line));
 	if (line[strlen(line) - 1] != '\n')
@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct inspector in;
 	uint64_t now = 1;
 
-	if (!policy && (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 ||
-			!(wl = workloads_empty())))
+	if (!policy &&
+	    (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 || !(wl = workloads_empty())))
 		abort();
 	if (inspector_init(&in, 64, policy, wl, NULL) < 0)
 		abort();

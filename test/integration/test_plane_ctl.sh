@@ -17,9 +17,7 @@
 #   no data plane: one error line, exit 1.
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
-DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
 CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
-[ -x "$DP" ] || ti_fail "portcullis-dp not built: $DP"
 [ -x "$CTL" ] || ti_fail "portcullisctl not built: $CTL"
 T=$TI_TMP
 SOCK=$T/run/ctl/dp.sock
@@ -49,21 +47,6 @@ ti_expect_rc 0 "prestart c2"
 UC1=$(ti_dp_ucmac c1)
 UC2=$(ti_dp_ucmac c2)
 
-DP_N=0
-dp_start() {
-	DP_N=$((DP_N + 1))
-	DP_LOG=$T/dp.$DP_N.log
-	"$DP" --config "$TI_CFG" --foreground >"$DP_LOG" 2>&1 </dev/null &
-	DP_PID=$!
-	TI_PIDS+=("$DP_PID")
-	ti_dp_wait_line "$DP_LOG" 'info: ready: 2 workers' 10 "portcullis-dp"
-}
-dp_stop() {
-	local rc=0
-	kill -TERM "$DP_PID"
-	wait "$DP_PID" || rc=$?
-	[ "$rc" -eq 0 ] || { cat "$DP_LOG" >&2; ti_fail "portcullis-dp exit $rc on SIGTERM"; }
-}
 # ctl ARGS...: portcullisctl through the configuration; output in OUT and
 # ERR, exit status in RC; never more than 10 s
 ctl() {
@@ -85,7 +68,7 @@ raw() {
 stats_total() { jq -r ".total.$1.$2" <<<"$STATS"; }
 
 ti_log "the socket: mode 0600, its new folder 0700"
-dp_start
+ti_plane_start
 [ -S "$SOCK" ] || ti_fail "no socket at $SOCK"
 ti_assert_eq 600 "$(stat -c %a "$SOCK")" "mode of the socket"
 ti_assert_eq 700 "$(stat -c %a "$(dirname "$SOCK")")" "mode of the socket's folder"
@@ -239,7 +222,7 @@ ti_wait_until 10 eval '! kill -0 $HALF 2>/dev/null' ||
 kill "$STUCK" 2>/dev/null || true
 
 ti_log "SIGTERM removes the socket"
-dp_stop
+ti_plane_stop
 [ ! -e "$SOCK" ] || ti_fail "$SOCK still there after SIGTERM"
 ctl status
 ti_assert_eq 1 "$RC" "exit status without a data plane"
@@ -257,11 +240,11 @@ kill -9 "$STALE"
 wait "$STALE" 2>/dev/null || true
 ti_log "the socket file of a killed listener stays: $(stat -c %F "$SOCK")"
 [ -S "$SOCK" ] || ti_fail "the stale socket went away with its listener"
-dp_start
+ti_plane_start
 grep -q 'removing a stale socket' "$DP_LOG" || ti_fail "no word of the stale socket: $(cat "$DP_LOG")"
 ctl_ok ports --json
 ti_assert_eq 2 "$(jq '.ports | length' <<<"$OUT")" "ports after a restart"
-dp_stop
+ti_plane_stop
 [ ! -e "$SOCK" ] || ti_fail "$SOCK still there after the second SIGTERM"
 
 ti_poststop c1 "$ID1"

@@ -21,8 +21,6 @@
 # - every thread of it runs without capabilities and under seccomp.
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
-DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
-[ -x "$DP" ] || ti_fail "portcullis-dp not built: $DP"
 T=$TI_TMP
 
 ti_host_create
@@ -48,28 +46,6 @@ ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
 ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
 
-DP_N=0
-dp_start() {
-	DP_N=$((DP_N + 1))
-	DP_LOG=$T/dp.$DP_N.log
-	"$DP" --config "$TI_CFG" --foreground >"$DP_LOG" 2>&1 </dev/null &
-	DP_PID=$!
-	TI_PIDS+=("$DP_PID")
-	ti_dp_wait_line "$DP_LOG" 'info: ready: 2 workers' 10 "portcullis-dp"
-	ti_log "portcullis-dp running (pid $DP_PID): $(grep 'ready:' "$DP_LOG")"
-	# confined once set up: no capability left, seccomp filter on every thread
-	local t
-	for t in /proc/"$DP_PID"/task/*; do
-		ti_assert_eq 0000000000000000 "$(awk '$1 == "CapEff:" {print $2}' "$t/status")" "CapEff of $t"
-		ti_assert_eq 2 "$(awk '$1 == "Seccomp:" {print $2}' "$t/status")" "Seccomp mode of $t"
-	done
-}
-dp_stop() {
-	local rc=0
-	kill -TERM "$DP_PID"
-	wait "$DP_PID" || rc=$?
-	[ "$rc" -eq 0 ] || { cat "$DP_LOG" >&2; ti_fail "portcullis-dp exit $rc on SIGTERM"; }
-}
 # the refused connection fails fast: a reset, not a 3 s timeout
 tcp_reset() {
 	local sns=$1 addr=$2 cns=$3 port=$4 proto=TCP4 listen=TCP4-LISTEN dst=$2 t0 ms
@@ -107,7 +83,7 @@ udp_blocked() {
 }
 
 ti_log "allowed: ICMP, TCP, UDP, IPv4 and IPv6, through portcullis-dp"
-dp_start
+ti_plane_start
 ti_reach c1 c2
 ti_reach c2 c1
 ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
@@ -150,7 +126,7 @@ for id in "$ID1" "$ID2"; do
 done
 
 ti_log "SIGTERM: fwd traffic stops at once"
-dp_stop
+ti_plane_stop
 ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
 grep -q 'worker 0: frames=' "$DP_LOG" || ti_fail "no worker counters at exit: $(cat "$DP_LOG")"
 grep -E 'worker [01]:' "$DP_LOG" >&2
@@ -184,11 +160,11 @@ S=$(jq -c 'select(.event == "session" and .transport == "tcp" and .dport == 80 a
 ti_log "e.g. $S"
 
 ti_log "a restarted data plane knows the ports from the state records"
-dp_start
+ti_plane_start
 ti_reach c1 c2
 ti_tcp "$NS1" "${CTR_IP4[c1]}" "$NS2" 5106
 tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
-dp_stop
+ti_plane_stop
 
 ti_poststop c1 "$ID1"
 ti_expect_rc 0 "poststop c1"

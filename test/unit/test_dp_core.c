@@ -18,8 +18,8 @@
 #include "session.h"
 #include "slog.h"
 
-static const uint8_t MAC_A[6] = { 0x02, 0x70, 1, 2, 3, 4 };
-static const uint8_t MAC_B[6] = { 0x0a, 0x58, 9, 9, 9, 9 };
+static const uint8_t MAC_A[6] = {0x02, 0x70, 1, 2, 3, 4};
+static const uint8_t MAC_B[6] = {0x0a, 0x58, 9, 9, 9, 9};
 
 /* ---- a tiny frame builder ---- */
 
@@ -104,7 +104,8 @@ START_TEST(test_decode_tcp4)
 	struct pkt p;
 	uint8_t want[4];
 
-	tcp4(&f, "10.0.0.3", 40312, "10.0.0.2", 80, TCPF_ACK | TCPF_PSH, 7, 9, "GET / HTTP/1.1\r\n");
+	tcp4(&f, "10.0.0.3", 40312, "10.0.0.2", 80, TCPF_ACK | TCPF_PSH, 7, 9,
+	     "GET / HTTP/1.1\r\n");
 	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
 	ck_assert_int_eq(p.family, AF_INET);
 	ck_assert_int_eq(p.proto, IPPROTO_TCP);
@@ -177,7 +178,7 @@ END_TEST
 
 START_TEST(test_decode_ipv6_ext_headers)
 {
-	uint8_t ext[64] = { 0 };
+	uint8_t ext[64] = {0};
 	struct frame f;
 	struct pkt p;
 
@@ -395,7 +396,7 @@ START_TEST(test_ring_walk)
 	static uint8_t block[8192] __attribute__((aligned(8)));
 	struct tpacket_block_desc *b = (void *)block;
 	size_t off = 64, hdr = sizeof(struct tpacket3_hdr);
-	struct walked w = { 0 };
+	struct walked w = {0};
 
 	memset(block, 0, sizeof(block));
 	b->hdr.bh1.num_pkts = 3;
@@ -408,18 +409,21 @@ START_TEST(test_ring_walk)
 		h->tp_next_offset = i == 2 ? 0 : 512;
 		off += 512;
 	}
-	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w), 3);
+	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w),
+			  3);
 	ck_assert_uint_eq(w.lens[2], 62);
 
 	/* a frame claiming to run past the block ends the walk there */
 	((struct tpacket3_hdr *)(block + 64 + 512))->tp_snaplen = 100000;
 	memset(&w, 0, sizeof(w));
-	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w), 1);
+	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w),
+			  1);
 	/* a next offset out of the block too */
 	((struct tpacket3_hdr *)(block + 64 + 512))->tp_snaplen = 61;
 	((struct tpacket3_hdr *)(block + 64))->tp_next_offset = 9000;
 	memset(&w, 0, sizeof(w));
-	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w), 1);
+	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w),
+			  1);
 }
 END_TEST
 
@@ -526,7 +530,7 @@ END_TEST
 static void write_pcap(const char *path, bool swapped, uint32_t linktype, int records)
 {
 	FILE *fp = fopen(path, "wb");
-	uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype };
+	uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype};
 	struct frame f;
 
 	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
@@ -535,7 +539,7 @@ static void write_pcap(const char *path, bool swapped, uint32_t linktype, int re
 			hdr[i] = __builtin_bswap32(hdr[i]);
 	fwrite(hdr, sizeof(hdr), 1, fp);
 	for (int i = 0; i < records; i++) {
-		uint32_t rec[4] = { 100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len };
+		uint32_t rec[4] = {100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len};
 
 		if (swapped)
 			for (int j = 0; j < 4; j++)
