@@ -17,7 +17,8 @@
 #   reach the data plane cut to their first bytes;
 # - SIGTERM: exit 0, and fwd traffic stops at once (the heartbeat is
 #   cleared, dp_down closed), not a second later;
-# - a restarted data plane knows the ports again from the state records;
+# - a restarted data plane knows the ports again from the state records,
+#   and a TCP connection stays up through a policy reload and a restart;
 # - every thread of it runs without capabilities and under seccomp.
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
@@ -164,6 +165,39 @@ ti_plane_start
 ti_reach c1 c2
 ti_tcp "$NS1" "${CTR_IP4[c1]}" "$NS2" 5106
 tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
+
+ti_log "an established connection lives through a policy reload and a data plane restart"
+# an echo server in c1; a client in c2 sends a numbered line every 100 ms
+# and needs each echoed back within 5 s, for 8 s
+ip netns exec "$NS1" timeout 30 socat TCP4-LISTEN:5108,bind="${CTR_IP4[c1]}",reuseaddr EXEC:cat \
+	</dev/null >/dev/null 2>&1 &
+TI_PIDS+=("$!")
+ti_wait_until 5 ti_listening "$NS1" 5108 || ti_fail "echo server did not start"
+ip netns exec "$NS2" timeout 30 python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 5108), timeout=5)
+f = s.makefile("rw")
+end = time.time() + 8
+n = 0
+while time.time() < end:
+    f.write("line %d\n" % n); f.flush()
+    if f.readline() != "line %d\n" % n:
+        sys.exit("echo %d lost" % n)
+    n += 1
+    time.sleep(0.1)
+print(n)
+' "${CTR_IP4[c1]}" >"$T/long.out" 2>&1 &
+LONG=$!
+TI_PIDS+=("$LONG")
+sleep 1.5
+kill -HUP "$DP_PID"
+ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 2 rules' 5 "reload with the connection open"
+sleep 1.5
+ti_plane_stop
+ti_plane_start
+wait "$LONG" || ti_fail "the connection did not live through the reload and restart: $(cat "$T/long.out")"
+ti_log "$(cat "$T/long.out") lines echoed over one connection"
+[ "$(cat "$T/long.out")" -ge 40 ] || ti_fail "only $(cat "$T/long.out") lines in 8 s"
 ti_plane_stop
 
 ti_poststop c1 "$ID1"
