@@ -37,10 +37,11 @@
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
-enum { M_PORTS, M_UCMACS, M_DP, M_STATS, P_PORT, P_BRIDGE, N_OBJS };
+enum { M_PORTS, M_UCMACS, M_DP, M_STATS, P_PORT, P_BRIDGE, P_BRIDGE_EGRESS, N_OBJS };
 
 static const char *const obj_names[N_OBJS] = {
-	PC_PIN_PORTS, PC_PIN_UCMACS, PC_PIN_DP, PC_PIN_STATS, PC_PIN_PROG_PORT, PC_PIN_PROG_BRIDGE,
+	PC_PIN_PORTS, PC_PIN_UCMACS, PC_PIN_DP, PC_PIN_STATS, PC_PIN_PROG_PORT,
+	PC_PIN_PROG_BRIDGE, PC_PIN_PROG_BRIDGE_EGRESS,
 };
 
 struct bpf_dpath {
@@ -194,6 +195,7 @@ static int skel_take(struct bpf_dpath *b, struct pc_dpath *skel)
 		[M_STATS] = bpf_map__fd(skel->maps.pc_stats),
 		[P_PORT] = bpf_program__fd(skel->progs.pc_port_ingress),
 		[P_BRIDGE] = bpf_program__fd(skel->progs.pc_bridge_ingress),
+		[P_BRIDGE_EGRESS] = bpf_program__fd(skel->progs.pc_bridge_egress),
 	};
 
 	for (int i = 0; i < N_OBJS; i++) {
@@ -258,6 +260,9 @@ static int load(struct bpf_dpath *b)
 		ret = pin_replace(b->dir, PC_PIN_PROG_BRIDGE,
 				  bpf_program__fd(skel->progs.pc_bridge_ingress));
 	if (ret >= 0)
+		ret = pin_replace(b->dir, PC_PIN_PROG_BRIDGE_EGRESS,
+				  bpf_program__fd(skel->progs.pc_bridge_egress));
+	if (ret >= 0)
 		ret = skel_take(b, skel);
 	if (ret >= 0)
 		pr_info("loaded the BPF data path, pinned in %s", b->dir);
@@ -288,7 +293,8 @@ static int dp_state_set(struct bpf_dpath *b, const struct dpath *dp, bool loaded
 struct tc_req {
 	int ifindex[2];
 	int n;
-	int prog_fd;    /* attach it; -1: destroy the clsact hooks */
+	int prog_fd;    /* attach it on ingress; -1: destroy the clsact hooks */
+	int egress_fd;  /* and this on egress, when >= 0 */
 	bool have_hook; /* see tc_attach_one() */
 };
 
@@ -305,9 +311,9 @@ static int tc_filter_put(const struct bpf_tc_hook *hook, int prog_fd)
  * earlier one of ours.  have_hook: the clsact is probably there already,
  * so try the filter alone first (one request instead of two).
  */
-static int tc_attach_one(int ifindex, int prog_fd, bool have_hook)
+static int tc_attach_one(int ifindex, enum bpf_tc_attach_point at, int prog_fd, bool have_hook)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = at);
 	int ret;
 
 	if (have_hook && tc_filter_put(&hook, prog_fd) == 0)
@@ -340,7 +346,9 @@ static int tc_in_ns(void *arg)
 
 	for (int i = 0; i < r->n; i++) {
 		if (r->prog_fd >= 0) {
-			ret = tc_attach_one(r->ifindex[i], r->prog_fd, r->have_hook);
+			ret = tc_attach_one(r->ifindex[i], BPF_TC_INGRESS, r->prog_fd, r->have_hook);
+			if (ret == 0 && r->egress_fd >= 0)
+				ret = tc_attach_one(r->ifindex[i], BPF_TC_EGRESS, r->egress_fd, true);
 			if (ret < 0)
 				return ret;
 		} else if ((ret = tc_destroy_one(r->ifindex[i])) < 0 && !first) {
@@ -418,6 +426,7 @@ static int bpf_open(struct dpath *dp)
 	if (ret >= 0)
 		ret = dp_state_set(b, dp, loaded);
 	bridge.prog_fd = b->fd[P_BRIDGE];
+	bridge.egress_fd = b->fd[P_BRIDGE_EGRESS];
 	if (ret >= 0)
 		ret = tc_run(dp, &bridge);
 	if (ret < 0) {
@@ -543,7 +552,7 @@ static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 static int bpf_attach(struct dpath *dp, const struct dpath_port *p)
 {
 	struct bpf_dpath *b = dp->priv;
-	struct tc_req tc = { .ifindex = { p->in_ifindex, p->ex_ifindex }, .n = 2 };
+	struct tc_req tc = { .ifindex = { p->in_ifindex, p->ex_ifindex }, .n = 2, .egress_fd = -1 };
 	int mode, ret;
 
 	mode = port_mode(p->mode);
@@ -578,7 +587,7 @@ static int bpf_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mo
 
 static int bpf_detach(struct dpath *dp, const struct dpath_port *p)
 {
-	struct tc_req tc = { .prog_fd = -1 };
+	struct tc_req tc = { .prog_fd = -1, .egress_fd = -1 };
 	bool present;
 	int ret, ret2;
 

@@ -134,23 +134,25 @@ static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 
 	return 0;
 }
 
-/* Forward to the peer, and a UCMAC-rewritten copy to bridge_port. */
-static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port, __u32 off,
+/*
+ * Forward to the peer, and a copy to bridge_port.  The frame itself is not
+ * touched: a write would first copy its headers (a TCP frame is shared
+ * with the socket's retransmit queue), and writing back the container MAC
+ * after the copy another time.  The copy leaves with PC_TAP_MARK and gets
+ * its UCMAC on bridge_port's egress (pc_bridge_egress).
+ */
+static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port,
 				    __u32 bridge)
 {
 	if (bridge) {
 		__u32 mark = skb->mark;
 
-		if (set_mac(skb, off, port->ucmac) < 0)
-			return TC_ACT_SHOT;
-		skb->mark = PC_TAP_MARK; /* the copy's, see dpath_common.h */
+		skb->mark = PC_TAP_MARK;
 		if (bpf_clone_redirect(skb, bridge, 0) == 0)
 			count(PC_STAT_TAP_COPIES);
 		else
 			count(PC_STAT_TAP_COPY_FAILED);
 		skb->mark = mark;
-		if (set_mac(skb, off, port->ctr_mac) < 0)
-			return TC_ACT_SHOT;
 	}
 	count(PC_STAT_PASSED);
 	return bpf_redirect(port->peer_ifindex, 0);
@@ -199,7 +201,7 @@ int pc_port_ingress(struct __sk_buff *skb)
 	off = port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF;
 	if (port->mode == PC_MODE_FWD)
 		return port_fwd(skb, port, off, st);
-	return port_tap(skb, port, off, st->bridge_ifindex);
+	return port_tap(skb, port, st->bridge_ifindex);
 }
 
 static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
@@ -248,3 +250,25 @@ int pc_bridge_ingress(struct __sk_buff *skb)
 
 /* No GPL-only helper is used. */
 char LICENSE[] SEC("license") = "Apache-2.0";
+
+/*
+ * bridge_port egress: a tap copy (PC_TAP_MARK) gets the UCMAC of the port
+ * it was copied at (the copy keeps that port as its ingress ifindex): as
+ * source when it came from the container, as destination when it goes to
+ * it.  Everything else leaves as it is.
+ */
+SEC("tc")
+int pc_bridge_egress(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ingress_ifindex;
+	struct pc_port *port;
+
+	if (skb->mark != PC_TAP_MARK)
+		return TC_ACT_OK;
+	port = bpf_map_lookup_elem(&pc_ports, &ifindex);
+	if (!port)
+		return TC_ACT_OK;
+	if (set_mac(skb, port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF, port->ucmac) < 0)
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
+}

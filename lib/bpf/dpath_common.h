@@ -19,6 +19,7 @@
 #define PC_PIN_STATS "pc_stats"
 #define PC_PIN_PROG_PORT "pc_port_ingress"
 #define PC_PIN_PROG_BRIDGE "pc_bridge_ingress"
+#define PC_PIN_PROG_BRIDGE_EGRESS "pc_bridge_egress"
 
 /* intercepted port pairs the maps hold; pc_ports has two entries per pair */
 #define PC_MAX_PORTS 16384
