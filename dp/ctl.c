@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_proto.h"
 #include "err.h"
@@ -37,14 +38,6 @@ struct ctl {
 	const struct ctl_service *svc;
 	struct client clients[CTL_MAX_CLIENTS];
 };
-
-static time_t mono_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static int fill_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -191,7 +184,7 @@ static void on_accept(struct ctl *c)
 			continue;
 		memset(cl, 0, sizeof(*cl));
 		cl->fd = fd;
-		cl->last = mono_secs();
+		cl->last = clock_mono_s();
 		return;
 	}
 	refuse(fd, "too many control clients; try again");
@@ -233,7 +226,7 @@ static void client_read(struct client *cl)
 	n = recv(cl->fd, cl->in + cl->in_len, CTL_REQ_MAX - cl->in_len, MSG_DONTWAIT);
 	if (n > 0) {
 		cl->in_len += (size_t)n;
-		cl->last = mono_secs();
+		cl->last = clock_mono_s();
 	} else if (n == 0) {
 		/* a last request without its newline still counts */
 		if (cl->in_len && !memchr(cl->in, '\n', cl->in_len))
@@ -255,7 +248,7 @@ static void client_write(struct client *cl)
 		return;
 	}
 	cl->out_off += (size_t)n;
-	cl->last = mono_secs();
+	cl->last = clock_mono_s();
 	if (cl->out_off < cl->out_len)
 		return;
 	free(cl->out);
@@ -312,7 +305,7 @@ void ctl_on_poll(struct ctl *c, const struct pollfd *pfd, unsigned n)
 
 void ctl_tick(struct ctl *c)
 {
-	time_t now = mono_secs();
+	time_t now = clock_mono_s();
 
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		struct client *cl = &c->clients[i];

@@ -9,20 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_proto.h"
 #include "err.h"
 
 #define DUMP_WAIT_NS 1000000000ULL /* a worker answers within a second */
 #define DUMP_SLICE_NS 100000000ULL /* the service's keepalive meanwhile */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Sets key to v (its reference taken); false when o or v is NULL or out of memory. */
 static bool put(json_t *o, const char *key, json_t *v)
@@ -64,7 +57,7 @@ static json_t *cmd_status(const struct ctl_service *svc, const struct ctl_reques
 
 	(void)req;
 	o = json_pack("{sI sI ss sI sb s{so sI} sI sI so}", "pid", (json_int_t)getpid(), "uptime",
-		      (json_int_t)((mono_ns() - svc->started_ns) / 1000000000ULL), "backend",
+		      (json_int_t)((clock_mono_ns() - svc->started_ns) / 1000000000ULL), "backend",
 		      svc->backend, "workers", (json_int_t)svc->n_workers, "heartbeat",
 		      svc->heartbeat, "policy", "path", ctl_json_str(svc->cfg->policy), "rules",
 		      (json_int_t)(p ? policy_rule_count(p) : 0), "ports",
@@ -255,7 +248,7 @@ static int wait_dump(const struct ctl_service *svc, unsigned i, unsigned ticket,
 		     struct worker_dump *d)
 {
 	for (;;) {
-		uint64_t now = mono_ns(), until = now + DUMP_SLICE_NS;
+		uint64_t now = clock_mono_ns(), until = now + DUMP_SLICE_NS;
 
 		if (until > deadline)
 			until = deadline;
@@ -271,7 +264,7 @@ static int wait_dump(const struct ctl_service *svc, unsigned i, unsigned ticket,
 static json_t *collect_sessions(const struct ctl_service *svc, const unsigned *tickets,
 				size_t limit, json_t *out)
 {
-	uint64_t deadline = mono_ns() + DUMP_WAIT_NS, live = 0;
+	uint64_t deadline = clock_mono_ns() + DUMP_WAIT_NS, live = 0;
 	json_t *arr = json_array(), *missing = json_array();
 
 	for (unsigned i = 0; arr && missing && i < svc->n_workers; i++) {

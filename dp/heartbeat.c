@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dpath_common.h"
 #include "err.h"
 #include "heartbeat.h"
@@ -50,10 +51,7 @@ static void store(struct heartbeat *hb, uint64_t ns)
 
 void heartbeat_beat(struct heartbeat *hb)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	store(hb, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	store(hb, clock_mono_ns());
 }
 
 void heartbeat_stop(struct heartbeat *hb)

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "inspect.h"
 
@@ -14,14 +15,10 @@
 /* Now, for a log line: NULL when sessions run on capture time. */
 static const struct slog_clock *log_clock(const struct inspector *in, struct slog_clock *c)
 {
-	struct timespec ts;
-
 	if (!in->wall_clock)
 		return NULL;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c->wall_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c->session_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	c->wall_ns = clock_wall_ns();
+	c->session_ns = clock_mono_ns();
 	return c;
 }
 
@@ -104,7 +101,6 @@ static void decide(struct inspector *in, struct session *s)
 	s->verdict = d.action == POLICY_DENY ? VERDICT_DENY : VERDICT_ALLOW;
 	s->rule = d.rule;
 	s->provisional = d.provisional;
-	s->policy_gen = in->policy_gen;
 }
 
 static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
@@ -168,22 +164,27 @@ static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt 
 	return f->verdict == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
 }
 
+/*
+ * The session of r's frame, created when it opens one.  NULL with *full
+ * when the table is full, NULL alone for a reset without a session: a
+ * reset opens nothing (it goes on, unaccounted).
+ */
 static struct session *session_of(struct inspector *in, const struct inspect_result *r,
-				  bool local_is_src, bool *from_client, uint64_t now_ns)
+				  bool local_is_src, bool *from_client, bool *full, uint64_t now_ns)
 {
 	const struct pkt *p = &r->pkt;
 	struct flow_key k;
 	struct session *s;
 	bool p_is_a;
 
+	*full = false;
 	session_key(p, r->port ? r->port->port_id : 0, &k, &p_is_a);
 	s = session_lookup(in->sessions, &k);
-	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST)) {
-		*from_client = false;
-		return NULL; /* a reset opens nothing: it goes on, unaccounted */
-	}
+	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST))
+		return NULL;
 	if (!s) {
 		s = session_create(in->sessions, &k, p_is_a, p, now_ns);
+		*full = !s;
 		if (!s)
 			return NULL;
 		if (r->port) {
@@ -237,12 +238,12 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 {
 	const struct pkt *p = &r->pkt;
 	struct session *s;
-	bool from_client;
+	bool from_client, full;
 
 	if (p->fragment && !p->first_fragment)
 		return frag_verdict(in, p, now_ns);
-	s = session_of(in, r, local_is_src, &from_client, now_ns);
-	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST))
+	s = session_of(in, r, local_is_src, &from_client, &full, now_ns);
+	if (!s && !full)
 		return INSPECT_PASS;
 	if (!s) {
 		in->st.no_session++;
@@ -250,8 +251,6 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	}
 	if (!s->app.done && p->payload_len)
 		identify(in, s, p, from_client);
-	else if (s->policy_gen != in->policy_gen)
-		decide(in, s);
 	if (p->first_fragment)
 		frag_remember(in, p, s->verdict, now_ns);
 	return session_verdict(in, s, r);
@@ -307,10 +306,9 @@ static void redecide(struct session *s, void *arg)
 		decide(arg, s);
 }
 
-void inspect_set_policy(struct inspector *in, const struct policy *pol, uint32_t gen)
+void inspect_set_policy(struct inspector *in, const struct policy *pol)
 {
 	in->policy = pol;
-	in->policy_gen = gen;
 	session_foreach(in->sessions, redecide, in);
 }
 

@@ -42,7 +42,6 @@ struct frag_slot {
 struct inspector {
 	struct session_table *sessions;
 	const struct policy *policy;
-	uint32_t policy_gen;
 	const struct workloads *wl;
 	struct slog *log;	/* NULL: sessions are not logged as they end */
 	bool table_full_closed; /* at max_sessions: true drop, false pass */
@@ -78,8 +77,8 @@ void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_
 /* Expire idle sessions (logged). */
 void inspect_tick(struct inspector *in, uint64_t now_ns);
 
-/* A new policy (generation gen): every session is decided again. */
-void inspect_set_policy(struct inspector *in, const struct policy *pol, uint32_t gen);
+/* A new policy: every live session is decided again (a closed one keeps its verdict). */
+void inspect_set_policy(struct inspector *in, const struct policy *pol);
 void inspect_set_workloads(struct inspector *in, const struct workloads *wl);
 
 /* Every live session, oldest first, to fn (for --read-pcap's output). */

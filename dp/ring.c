@@ -114,6 +114,41 @@ static int join_fanout(int fd, const struct ring_params *p)
 #undef XOR_WORD
 #undef NET
 
+/*
+ * A packet socket of the data plane, created inside nsfd: frames with their
+ * virtio-net header, its own sends never read back.  Returns the fd.
+ */
+static int packet_socket(int nsfd, int type_flags)
+{
+	int one = 1, ret, fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | type_flags, 0);
+
+	if (fd < 0)
+		return err_wrap(fd, "packet socket");
+	ret = sockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one), "PACKET_VNET_HDR");
+	if (ret == 0)
+		ret = sockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
+			      "PACKET_IGNORE_OUTGOING");
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Bind fd to ifindex and join the workers' fanout group. */
+static int packet_attach(int fd, int ifindex, const struct ring_params *p)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = ifindex,
+	};
+
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return err_set(-errno, "packet socket: bind to ifindex %d", ifindex);
+	return join_fanout(fd, p);
+}
+
 static int setup_ring(struct ring *r, const struct ring_params *p)
 {
 	struct tpacket_req3 req = {
@@ -125,14 +160,9 @@ static int setup_ring(struct ring *r, const struct ring_params *p)
 	};
 	int v = TPACKET_V3, one = 1, ret;
 
-	ret = sockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one), "PACKET_VNET_HDR");
-	if (ret == 0)
-		ret = sockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v), "TPACKET_V3");
+	ret = sockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v), "TPACKET_V3");
 	if (ret == 0)
 		ret = sockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req), "PACKET_RX_RING");
-	if (ret == 0)
-		ret = sockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
-			      "PACKET_IGNORE_OUTGOING");
 	if (ret == 0)
 		ret = sockopt(r->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one),
 			      "PACKET_QDISC_BYPASS");
@@ -153,24 +183,17 @@ static int setup_ring(struct ring *r, const struct ring_params *p)
 
 int ring_open(struct ring *r, int nsfd, int ifindex, const struct ring_params *p)
 {
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = ifindex,
-	};
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	r->fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	r->fd = packet_socket(nsfd, 0);
 	if (r->fd < 0)
-		return err_wrap(r->fd, "packet socket");
+		return r->fd;
 	ret = setup_ring(r, p);
-	if (ret == 0 && bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		ret = err_set(-errno, "packet socket: bind to ifindex %d", ifindex);
 	if (ret == 0 && p->tap_snap)
 		ret = attach_snap_filter(r->fd, p->tap_snap);
 	if (ret == 0)
-		ret = join_fanout(r->fd, p);
+		ret = packet_attach(r->fd, ifindex, p);
 	if (ret < 0)
 		ring_close(r);
 	return ret;
@@ -220,7 +243,6 @@ unsigned ring_walk(const struct tpacket_block_desc *b, size_t block_size, size_t
 		f.vnet = f.data - vnet_len;
 		f.len = h->tp_snaplen;
 		f.wire_len = h->tp_len;
-		f.ts_ns = (uint64_t)h->tp_sec * 1000000000ULL + h->tp_nsec;
 		fn(&f, arg);
 		n++;
 		if (h->tp_next_offset == 0)
@@ -232,26 +254,6 @@ unsigned ring_walk(const struct tpacket_block_desc *b, size_t block_size, size_t
 
 /* ---- the quick path ---- */
 
-static int quick_setup(struct quick *q, int ifindex, const struct ring_params *p)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = ifindex,
-	};
-	int one = 1, ret;
-
-	ret = sockopt(q->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one), "PACKET_VNET_HDR");
-	if (ret == 0)
-		ret = sockopt(q->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one),
-			      "PACKET_IGNORE_OUTGOING");
-	if (ret == 0 && bind(q->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		ret = err_set(-errno, "quick socket: bind to ifindex %d", ifindex);
-	if (ret == 0)
-		ret = join_fanout(q->fd, p);
-	return ret;
-}
-
 int quick_open(struct quick *q, int nsfd, int ifindex, const struct ring_params *p)
 {
 	int ret;
@@ -261,17 +263,15 @@ int quick_open(struct quick *q, int nsfd, int ifindex, const struct ring_params 
 	q->buf = malloc((size_t)QUICK_BATCH * QUICK_SLOT);
 	if (!q->buf)
 		return err_set(-ENOMEM, "quick socket buffers");
-	q->fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (q->fd < 0) {
-		ret = err_wrap(q->fd, "quick socket");
-		quick_close(q);
-		return ret;
-	}
+	/* recvmmsg only writes msg_len and msg_flags: set the rest once */
 	for (unsigned i = 0; i < QUICK_BATCH; i++) {
 		q->iov[i].iov_base = q->buf + (size_t)i * QUICK_SLOT;
 		q->iov[i].iov_len = QUICK_SLOT;
+		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+		q->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	ret = quick_setup(q, ifindex, p);
+	q->fd = packet_socket(nsfd, SOCK_NONBLOCK);
+	ret = q->fd < 0 ? q->fd : packet_attach(q->fd, ifindex, p);
 	if (ret < 0)
 		quick_close(q);
 	return ret;
@@ -289,14 +289,7 @@ void quick_close(struct quick *q)
 unsigned quick_drain(struct quick *q, void (*fn)(const struct ring_frame *f, void *arg), void *arg)
 {
 	const size_t vlen = sizeof(struct virtio_net_hdr);
-	int n;
-
-	for (unsigned i = 0; i < QUICK_BATCH; i++) {
-		memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
-		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
-		q->msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	n = recvmmsg(q->fd, q->msgs, QUICK_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	int n = recvmmsg(q->fd, q->msgs, QUICK_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	for (int i = 0; i < n; i++) {
 		struct ring_frame f = { .vnet = q->iov[i].iov_base };
 		size_t got = q->msgs[i].msg_len; /* with MSG_TRUNC: the whole length */
@@ -306,7 +299,6 @@ unsigned quick_drain(struct quick *q, void (*fn)(const struct ring_frame *f, voi
 		f.data = f.vnet + vlen;
 		f.wire_len = (uint32_t)(got - vlen);
 		f.len = got > QUICK_SLOT ? QUICK_SLOT - (uint32_t)vlen : f.wire_len;
-		q->truncated += f.len < f.wire_len;
 		fn(&f, arg);
 	}
 	return n > 0 ? (unsigned)n : 0;

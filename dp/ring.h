@@ -63,7 +63,6 @@ struct ring_frame {
 	const uint8_t *data; /* the Ethernet frame */
 	uint32_t len;	     /* bytes of it in the ring */
 	uint32_t wire_len;   /* its length; > len when it did not fit */
-	uint64_t ts_ns;
 };
 
 /* A worker's quick-path socket and its receive buffers. */
@@ -75,7 +74,6 @@ struct quick {
 	uint8_t *buf; /* QUICK_BATCH slots */
 	struct mmsghdr msgs[QUICK_BATCH];
 	struct iovec iov[QUICK_BATCH];
-	uint64_t truncated;
 };
 
 /* Join after ring_open of the same worker: fanout members go in pairs. */

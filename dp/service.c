@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "dpath_common.h"
 #include "err.h"
@@ -49,11 +50,12 @@ struct service {
 /* The configured policy; a missing file means allow all (said at level). */
 static int policy_open(const char *path, bool must_exist, enum log_level level, struct policy **out)
 {
-	if (!must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
-		log_msg(level, "policy %s does not exist: allowing everything", path);
-		return policy_default(out);
-	}
-	return policy_load(path, out);
+	int ret = policy_load(path, out);
+
+	if (ret != -ENOENT || must_exist)
+		return ret;
+	log_msg(level, "policy %s does not exist: allowing everything", path);
+	return policy_default(out);
 }
 
 static void free_obj(struct retired *r)
@@ -328,14 +330,6 @@ static int setup(struct service *s)
 	return ret;
 }
 
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void keepalive(void *arg)
 {
 	struct service *s = arg;
@@ -353,7 +347,7 @@ static void ctl_attach(struct service *s)
 	    .n_workers = s->started,
 	    .backend = s->enf.backend,
 	    .heartbeat = s->hb.mm != NULL,
-	    .started_ns = mono_now(),
+	    .started_ns = clock_mono_ns(),
 	    .reload_policy = reload_policy,
 	    .keepalive = keepalive,
 	    .arg = s,

@@ -80,7 +80,6 @@ struct session {
 	bool provisional;      /* decided again once the app is known */
 	bool logged_violation; /* tap: the deny was logged once */
 	uint32_t rule;	       /* id of the deciding rule, 0 = default */
-	uint32_t policy_gen;   /* generation of the policy that decided */
 	struct app_state app;
 	uint64_t first_ns, last_ns;
 	uint64_t pkts[2], bytes[2]; /* [0] from the client, [1] from the server */

@@ -6,20 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "worker.h"
 
 #define POLL_MS 100
 #define TICK_NS 1000000000ULL
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int box_init(struct worker_dump_box *b)
 {
@@ -56,9 +49,13 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 		pthread_mutex_destroy(&w->box.mu);
 		return ret;
 	}
-	w->in.policy_gen = w->gen;
 	w->in.wall_clock = true;
 	w->in.table_full_closed = sh->table_full_closed;
+	/* sendmmsg only writes msg_len: each message is bound to its iovec once */
+	for (unsigned i = 0; i < WORKER_BATCH; i++) {
+		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
+		w->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
 	ret = ring_open(&w->ring, nsfd, ifindex, rp);
 	if (ret == 0) {
 		ret = quick_open(&w->quick, nsfd, ifindex, rp);
@@ -87,7 +84,7 @@ static void follow(struct worker *w)
 	if (wl != w->in.wl)
 		inspect_set_workloads(&w->in, wl);
 	if (p != w->in.policy)
-		inspect_set_policy(&w->in, p, gen);
+		inspect_set_policy(&w->in, p);
 	w->gen = gen;
 	atomic_store_explicit(&w->seen_gen, gen, memory_order_release);
 }
@@ -116,13 +113,9 @@ static void flush(struct worker *w)
 static void send_back(struct worker *w, const uint8_t *start, size_t len)
 {
 	struct iovec *iov = &w->iov[w->n_out];
-	struct mmsghdr *m = &w->msgs[w->n_out];
 
 	iov->iov_base = (void *)start;
 	iov->iov_len = len;
-	memset(m, 0, sizeof(*m));
-	m->msg_hdr.msg_iov = iov;
-	m->msg_hdr.msg_iovlen = 1;
 	if (++w->n_out == WORKER_BATCH)
 		flush(w);
 }
@@ -219,12 +212,10 @@ static void dump_one(struct session *s, void *arg)
 static void dump_sessions(struct worker *w, size_t limit, struct worker_dump *out)
 {
 	struct dump_ctx c = {.limit = limit};
-	struct timespec ts;
 	struct session_stats ss;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c.clk.wall_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	c.clk.session_ns = mono_ns();
+	c.clk.wall_ns = clock_wall_ns();
+	c.clk.session_ns = clock_mono_ns();
 	session_foreach(w->in.sessions, dump_one, &c);
 	session_stats(w->in.sessions, &ss);
 	c.d.live = ss.live;
@@ -296,7 +287,7 @@ static void *worker_main(void *arg)
 	    {.fd = w->ring.fd, .events = POLLIN | POLLERR},
 	    {.fd = w->quick.fd, .events = POLLIN | POLLERR},
 	};
-	uint64_t next_tick = mono_ns() + TICK_NS;
+	uint64_t next_tick = clock_mono_ns() + TICK_NS;
 
 	while (!atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
 		struct tpacket_block_desc *b;
@@ -304,13 +295,13 @@ static void *worker_main(void *arg)
 		uint64_t now;
 
 		follow(w);
-		w->now = mono_ns();
+		w->now = clock_mono_ns();
 		quick = quick_drain(&w->quick, on_frame, w);
 		w->st.quick += quick;
 		flush(w); /* before the next drain reuses the buffers */
 		b = ring_block(&w->ring);
 		if (b) {
-			w->now = mono_ns();
+			w->now = clock_mono_ns();
 			ring_walk(b, w->ring.block_size, sizeof(struct virtio_net_hdr), on_frame,
 				  w);
 			flush(w);
@@ -320,7 +311,7 @@ static void *worker_main(void *arg)
 			poll(pfd, 2, POLL_MS);
 		}
 		serve_ctl(w);
-		now = mono_ns();
+		now = clock_mono_ns();
 		if (now >= next_tick) {
 			inspect_tick(&w->in, now);
 			next_tick = now + TICK_NS;

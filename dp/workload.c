@@ -44,6 +44,7 @@ void workloads_free(struct workloads *w)
 		wl_ctr_put(w->ctrs[i]);
 	free(w->ctrs);
 	free(w->ports);
+	free(w->by_addr);
 	free(w);
 }
 
@@ -86,13 +87,14 @@ static struct wl_ctr *ctr_of(const struct state_rec *r)
 	return c;
 }
 
-static void port_of(const struct state_rec *r, const struct state_port *sp, struct wl_ctr *c,
-		    struct workload *w)
+static void port_of(const struct state_rec *r, const struct state_port *sp, const uint8_t mac[6],
+		    struct wl_ctr *c, struct workload *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->mode = r->mode;
 	w->ctr = c;
-	w->port_id = workload_port_id(w->ucmac);
+	memcpy(w->ucmac, mac, 6);
+	w->port_id = workload_port_id(mac);
 	snprintf(w->ifname, sizeof(w->ifname), "%s", sp->name);
 	for (size_t a = 0; a < sp->n_addrs; a++)
 		if (parse_addr(sp->addrs[a], &w->addrs[w->n_addrs]))
@@ -104,6 +106,36 @@ static int by_port_id(const void *a, const void *b)
 	const struct workload *x = a, *y = b;
 
 	return x->port_id < y->port_id ? -1 : x->port_id > y->port_id;
+}
+
+static int addr_cmp(const struct wl_addr *x, const struct wl_addr *y)
+{
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct wl_addr_ref *)a)->addr,
+			&((const struct wl_addr_ref *)b)->addr);
+}
+
+/* Every port's addresses in one sorted array: a session's peer is a lookup. */
+static int index_addrs(struct workloads *w)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		total += w->ports[i].n_addrs;
+	w->by_addr = calloc(total ? total : 1, sizeof(*w->by_addr));
+	if (!w->by_addr)
+		return err_set(-ENOMEM, "workloads: %zu addresses", total);
+	for (size_t i = 0; i < w->n; i++)
+		for (size_t a = 0; a < w->ports[i].n_addrs; a++)
+			w->by_addr[w->n_addrs++] = (struct wl_addr_ref){w->ports[i].addrs[a], i};
+	qsort(w->by_addr, w->n_addrs, sizeof(*w->by_addr), by_addr);
+	return 0;
 }
 
 static int fill(struct workloads *w, const struct state_rec *recs, size_t n)
@@ -128,14 +160,12 @@ static int fill(struct workloads *w, const struct state_rec *recs, size_t n)
 
 			if (naming_mac_parse(recs[i].ports[p].ucmac, mac) < 0)
 				continue; /* an off-mode port has none */
-			port_of(&recs[i], &recs[i].ports[p], c, wp);
-			memcpy(wp->ucmac, mac, 6);
-			wp->port_id = workload_port_id(mac);
+			port_of(&recs[i], &recs[i].ports[p], mac, c, wp);
 			w->n++;
 		}
 	}
 	qsort(w->ports, w->n, sizeof(*w->ports), by_port_id);
-	return 0;
+	return index_addrs(w);
 }
 
 int workloads_load(const char *state_dir, struct workloads **out)
@@ -198,12 +228,20 @@ const struct workload *workloads_by_ucmac(const struct workloads *w, const uint8
 const struct workload *workloads_by_addr(const struct workloads *w, uint8_t family,
 					 const uint8_t addr[16])
 {
-	size_t len = family == AF_INET ? 4 : 16;
+	struct wl_addr key = {.family = family};
+	size_t lo = 0, hi = w->n_addrs;
 
-	for (size_t i = 0; i < w->n; i++)
-		for (size_t a = 0; a < w->ports[i].n_addrs; a++)
-			if (w->ports[i].addrs[a].family == family &&
-			    memcmp(w->ports[i].addrs[a].addr, addr, len) == 0)
-				return &w->ports[i];
+	memcpy(key.addr, addr, family == AF_INET ? 4 : 16);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = addr_cmp(&w->by_addr[mid].addr, &key);
+
+		if (c == 0)
+			return &w->ports[w->by_addr[mid].port];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }

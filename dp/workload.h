@@ -43,9 +43,16 @@ struct workload {
 	struct wl_addr addrs[STATE_MAX_ADDRS];
 };
 
+struct wl_addr_ref {
+	struct wl_addr addr;
+	size_t port; /* index into ports */
+};
+
 struct workloads {
 	size_t n;
 	struct workload *ports; /* sorted by port_id */
+	size_t n_addrs;
+	struct wl_addr_ref *by_addr; /* every port's addresses, sorted */
 	size_t n_ctrs;
 	struct wl_ctr **ctrs;
 };
