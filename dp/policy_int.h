@@ -18,9 +18,10 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "threat_id.h"
 
 #define POLICY_NAME_MAX 255 /* group and container names in selectors */
-#define POLICY_THREAT_COUNT 19
+#define POLICY_THREAT_COUNT THREAT_MAX
 
 _Static_assert(APP_MAX <= 32, "apps of a rule are a 32-bit mask");
 
