@@ -15,21 +15,28 @@
 #define SQLI_SHOWN 72
 #define SQLI_CONTEXT 24 /* bytes of the word before a break-out shown */
 
-/* whether the value holds anything but letters, digits and . _ ~ @ - */
-static bool sqli_worth_reading(const struct sqli_src *src)
+#define SQLI_SQL_CHARS 0x1 /* anything but letters, digits and . _ ~ @ - */
+#define SQLI_SQUOTE 0x2
+#define SQLI_DQUOTE 0x4
+
+/* what the value holds, in one pass: whether any reading can find SQL in it */
+static unsigned sqli_scan(const struct sqli_src *src)
 {
+	unsigned seen = 0;
 	size_t pos = 0;
 	int c;
 
 	while ((c = sqli_getc(src, &pos)) >= 0) {
-		if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+		if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '~' || c == '@' || c == '-' || c >= 0x80)
 			continue;
-		if ((c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '@' ||
-		    c == '-' || c >= 0x80)
-			continue;
-		return true;
+		seen |= SQLI_SQL_CHARS;
+		if (c == '\'')
+			seen |= SQLI_SQUOTE;
+		else if (c == '"')
+			seen |= SQLI_DQUOTE;
 	}
-	return false;
+	return seen;
 }
 
 /* the first quote that is not doubled: the break-out, and what stands before it */
@@ -99,13 +106,19 @@ static bool sqli_reading(const struct sqli_src *src, int quote, struct sqli_matc
 
 bool sqli_detect(const struct sqli_src *src, struct threat_hit *hit)
 {
-	static const int quotes[] = {0, '\'', '"'};
+	static const struct {
+		int quote;
+		unsigned needs;
+	} readings[] = {{0, 0}, {'\'', SQLI_SQUOTE}, {'"', SQLI_DQUOTE}};
+	unsigned seen = sqli_scan(src);
 	struct sqli_match m;
 
-	if (!sqli_worth_reading(src))
+	if (!(seen & SQLI_SQL_CHARS))
 		return false;
-	for (size_t i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++) {
-		if (sqli_reading(src, quotes[i], &m)) {
+	for (size_t i = 0; i < sizeof(readings) / sizeof(readings[0]); i++) {
+		if ((seen & readings[i].needs) != readings[i].needs)
+			continue;
+		if (sqli_reading(src, readings[i].quote, &m)) {
 			sqli_evidence(src, m.start, m.end, hit);
 			return true;
 		}

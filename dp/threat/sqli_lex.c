@@ -15,9 +15,10 @@
 #include "sqli_int.h"
 
 #define SQLI_KW_MAX 16
+#define SQLI_KW_LONGEST 15 /* RECEIVE_MESSAGE */
 
 struct sqli_kw_name {
-	const char *name; /* first: the key bsearch compares with */
+	const char *name;
 	uint8_t kw;
 };
 
@@ -89,17 +90,28 @@ static const struct sqli_kw_name sqli_kws[] = {
     {"XOR", SQK_XOR},
 };
 
-static int sqli_kw_cmp(const void *key, const void *elem)
+/* binary search over the sorted table; upper is NUL-terminated, n long */
+static uint8_t sqli_keyword(const char *upper, size_t n)
 {
-	return strcmp(key, *(const char *const *)elem);
-}
+	size_t lo = 0, hi = sizeof(sqli_kws) / sizeof(sqli_kws[0]);
 
-static uint8_t sqli_keyword(const char *upper)
-{
-	const void *e = bsearch(upper, sqli_kws, sizeof(sqli_kws) / sizeof(sqli_kws[0]),
-				sizeof(sqli_kws[0]), sqli_kw_cmp);
+	if (n < 2 || n > SQLI_KW_LONGEST)
+		return SQK_NONE;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *k = sqli_kws[mid].name;
+		size_t i = 0;
 
-	return e ? ((const struct sqli_kw_name *)e)->kw : SQK_NONE;
+		while (upper[i] && upper[i] == k[i])
+			i++;
+		if (upper[i] == k[i])
+			return sqli_kws[mid].kw;
+		if ((uint8_t)upper[i] < (uint8_t)k[i])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return SQK_NONE;
 }
 
 static bool sqli_space(int c)
@@ -227,7 +239,7 @@ static void sqli_word(struct sqli_lexer *lx, int c, struct sqli_tok *t)
 	}
 	if (n <= SQLI_KW_MAX) {
 		up[n] = '\0';
-		t->kw = sqli_keyword(up);
+		t->kw = sqli_keyword(up, n);
 	}
 }
 
