@@ -45,9 +45,27 @@ static bool sqli_cut_off(struct sqli_win *w, size_t i, enum sqli_quote_at at, si
 	return t->type == SQ_EOF && (t->flags & SQF_BLOCK_BEFORE) && at == QUOTE_AFTER_TEXT;
 }
 
+/*
+ * x'='x: a comparison whose right side takes the application's closing
+ * quote (an unterminated string) or ends the statement; x'=1 would leave
+ * that quote dangling, a syntax error, and is more likely text.
+ */
+static bool sqli_quote_cmp(struct sqli_win *w, size_t i, size_t *end)
+{
+	const struct sqli_tok *t;
+
+	if (sqli_operand(w, i + 1, LIMIT(i), end) == OPND_NONE)
+		return false;
+	t = sqli_at(w, *end);
+	if (t->type == SQ_COMMENT || t->type == SQ_SEMI)
+		return true;
+	t = sqli_at(w, *end - 1);
+	return t->type == SQ_STR && (t->flags & SQF_UNTERMINATED);
+}
+
 static bool sqli_breakout(struct sqli_win *w, enum sqli_quote_at at, size_t *end)
 {
-	size_t i = 0, j;
+	size_t i = 0;
 	const struct sqli_tok *t;
 
 	while (i < 4 && sqli_at(w, i)->type == SQ_RPAR)
@@ -55,12 +73,8 @@ static bool sqli_breakout(struct sqli_win *w, enum sqli_quote_at at, size_t *end
 	t = sqli_at(w, i);
 	if (sqli_is_bool(t) || sqli_kw(t, SQK_HAVING))
 		return sqli_bool_term(w, i + 1, false, LIMIT(i), end);
-	if (sqli_is_cmp(t) && t->type == SQ_OP && at != QUOTE_AFTER_SPACE) {
-		if (sqli_operand(w, i + 1, LIMIT(i), &j) == OPND_NONE)
-			return false;
-		*end = j;
-		return sqli_is_end(sqli_at(w, j));
-	}
+	if (sqli_is_cmp(t) && t->type == SQ_OP && at != QUOTE_AFTER_SPACE)
+		return sqli_quote_cmp(w, i, end);
 	if (sqli_kw(t, SQK_ORDER) && sqli_kw(sqli_at(w, i + 1), SQK_BY) &&
 	    sqli_at(w, i + 2)->type == SQ_NUM && sqli_is_end(sqli_at(w, i + 3))) {
 		*end = i + 3;
@@ -147,11 +161,16 @@ static bool sqli_stacked(struct sqli_win *w, size_t i, size_t *end)
 	}
 }
 
-/* what may stand before a time function called in injected SQL */
-static bool sqli_call_context(const struct sqli_tok *p, uint8_t kw)
+/*
+ * What may stand before a time function called in injected SQL.  Right
+ * after a break-out quote ('sleep(5)) is not SQL; at the start of a value
+ * read as is (a numeric context), it is.
+ */
+static bool sqli_call_context(const struct sqli_tok *p, uint8_t kw, enum sqli_quote_at at)
 {
 	switch (p->type) {
 	case SQ_NONE:
+		return at == QUOTE_NONE;
 	case SQ_OP:
 	case SQ_LPAR:
 	case SQ_COMMA:
@@ -170,15 +189,15 @@ static bool sqli_call_context(const struct sqli_tok *p, uint8_t kw)
 static bool sqli_call_follow(const struct sqli_tok *t)
 {
 	return sqli_is_end(t) || t->type == SQ_OP || t->type == SQ_RPAR || t->type == SQ_COMMA ||
-	       t->type == SQ_STR || sqli_is_bool(t);
+	       sqli_is_bool(t);
 }
 
-static bool sqli_time_call(struct sqli_win *w, size_t i, size_t *end)
+static bool sqli_time_call(struct sqli_win *w, size_t i, enum sqli_quote_at at, size_t *end)
 {
 	const struct sqli_tok *t = sqli_at(w, i);
 	const struct sqli_tok *arg = sqli_at(w, i + 2), *after = sqli_at(w, i + 3);
 
-	if (!sqli_call_context(sqli_at(w, i ? i - 1 : SIZE_MAX), t->kw) ||
+	if (!sqli_call_context(sqli_at(w, i ? i - 1 : SIZE_MAX), t->kw, at) ||
 	    sqli_at(w, i + 1)->type != SQ_LPAR)
 		return false;
 	switch (t->kw) {
@@ -212,7 +231,7 @@ static bool sqli_waitfor(struct sqli_win *w, size_t i, size_t *end)
 }
 
 /* the rules that hold anywhere; the index of the first token matched in *at */
-static bool sqli_anywhere(struct sqli_win *w, size_t *at, size_t *end)
+static bool sqli_anywhere(struct sqli_win *w, enum sqli_quote_at at, size_t *first, size_t *end)
 {
 	for (size_t i = 0;; i++) {
 		const struct sqli_tok *t = sqli_at(w, i);
@@ -227,9 +246,9 @@ static bool sqli_anywhere(struct sqli_win *w, size_t *at, size_t *end)
 		else if (sqli_kw(t, SQK_WAITFOR))
 			hit = sqli_waitfor(w, i, end);
 		else if (t->type == SQ_WORD && t->kw != SQK_NONE)
-			hit = sqli_time_call(w, i, end);
+			hit = sqli_time_call(w, i, at, end);
 		if (hit) {
-			*at = i;
+			*first = i;
 			return true;
 		}
 	}
@@ -247,7 +266,7 @@ bool sqli_rules(struct sqli_win *w, size_t quote, enum sqli_quote_at at, struct 
 		sqli_span(w, quote, end, m);
 		return true;
 	}
-	if (!sqli_anywhere(w, &first, &end))
+	if (!sqli_anywhere(w, at, &first, &end))
 		return false;
 	sqli_span(w, sqli_at(w, first)->start, end, m);
 	return true;

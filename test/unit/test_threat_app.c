@@ -111,6 +111,11 @@ static const char *const sqli_yes[] = {
     "\" or 1=1 or \"\"=\"",
     "search' OR 'x' LIKE 'x",
     "1'\n OR\t1=1\r\n--",
+    "admin\") --",
+    "1;select 1",
+    "1' and 1=2 union select 1,2--",
+    "1 AND (SELECT 1 FROM (SELECT SLEEP(5))a)",
+    "';shutdown --",
 };
 
 /* ordinary text, some of it looking a little like SQL */
@@ -186,6 +191,16 @@ static const char *const sqli_no[] = {
     "''",
     "\"",
     "' '",
+    "The film 'Sleep(5)' was long",
+    "x'=1",
+    "Q&A: what's 'x' = 'y'?",
+    "Mr. O'Neil; or was it O'Neill?",
+    "it's 5 o'clock; select your drink",
+    "SELECT your favourite; union jack",
+    "don't' or 'do",
+    "it's 'ok'--really",
+    "5'10\"",
+    "2024-01-01T10:00:00Z",
 };
 
 START_TEST(test_sqli_positive)
