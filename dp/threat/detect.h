@@ -67,7 +67,8 @@ size_t threat_dns_message(const uint8_t *d, size_t len, bool tcp, struct threat_
  * slot's neighbourhood overwritten, no allocation per packet). Feed it every valid query with
  * its time; it fires once per domain per window when, within a sliding 10 s window, at least
  * N (default 20) queries under the same domain had a long (front_len >= 40 or a label >= 30)
- * high-entropy (>= 3.5 bits/char) front part. Not thread-safe: one tracker per worker. */
+ * high-entropy (>= 3.5 bits/char) front part, at least half of them distinct (a client asking
+ * for its one long name again and again is no tunnel). Not thread-safe: one per worker. */
 struct threat_dns_tracker;
 struct threat_dns_tracker *threat_dns_tracker_new(void);
 void threat_dns_tracker_free(struct threat_dns_tracker *t);
