@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctrname.h"
 #include "dpath.h"
 #include "enforcer.h"
 #include "err.h"
@@ -77,6 +78,8 @@ static int resolve(const struct oci_state *st, struct target *t)
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
 	}
+	if (st->pid > 0)
+		ctrname_resolve(&t->st);
 	if (st->pid > 0) {
 		t->fd = netns_open_pid(st->pid);
 		if (t->fd == -ESRCH)
@@ -125,6 +128,7 @@ static void ctr_from_state(const struct target *t, struct state_ctr *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->id, sizeof(c->id), "%s", t->st.id);
+	snprintf(c->name, sizeof(c->name), "%s", t->st.name);
 	c->pid = t->st.pid;
 	snprintf(c->group, sizeof(c->group), "%s", t->st.group);
 	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", t->st.k8s_pod);
