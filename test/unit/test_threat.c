@@ -155,6 +155,7 @@ static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 	rec.ports[0].n_addrs = 1;
 	snprintf(rec.ports[0].addrs[0], STATE_ADDR_STR, "%s/24", addr);
 	snprintf(ctr.id, sizeof(ctr.id), "ctr%lu", ino);
+	snprintf(ctr.name, sizeof(ctr.name), "web%lu", ino);
 	snprintf(ctr.group, sizeof(ctr.group), "g%lu", ino);
 	ck_assert_int_eq(state_add_ctr(&rec, &ctr), 0);
 	ck_assert_int_eq(state_save(state_dir, &rec), 0);
@@ -253,7 +254,7 @@ START_TEST(test_line_and_count)
 			 "\"src\":\"10.0.0.9\",\"sport\":40000,\"dst\":\"10.0.0.2\",\"dport\":80,"
 			 "\"app\":\"unknown\",\"action\":\"alert\","
 			 "\"evidence\":\"SYN with 5 bytes of payload\","
-			 "\"container\":{\"id\":\"ctr1\",\"group\":\"g1\"}}\n");
+			 "\"container\":{\"id\":\"ctr1\",\"name\":\"web1\",\"group\":\"g1\"}}\n");
 	ck_assert_int_eq(last.verdict, INSPECT_PASS);
 	/* once per session: the retransmitted SYN is not another line */
 	send_tcp(&CLI, &SRV,
