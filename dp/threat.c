@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "threat_int.h"
+#include "threat_ctx.h"
 
 _Static_assert(THREAT_MAX <= 8 * sizeof(((struct threat_sess *)0)->fired),
 	       "one fired bit per threat");

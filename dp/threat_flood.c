@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "threat_int.h"
+#include "threat_ctx.h"
 
 /*
  * 1000 a second to one workload: far above what a busy service opens

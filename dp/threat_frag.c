@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "threat_int.h"
+#include "threat_ctx.h"
 
 #define FRAG_SLOTS 1024
 #define FRAG_RANGES 6

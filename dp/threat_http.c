@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "threat_int.h"
+#include "threat_ctx.h"
 
 #define SLOW_AFTER_S 10
 #define SLOW_SESSIONS 20

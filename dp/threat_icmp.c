@@ -17,7 +17,7 @@
 #include <math.h>
 #include <netinet/in.h>
 
-#include "threat_int.h"
+#include "threat_ctx.h"
 
 #define TUNNEL_MIN_LEN 64
 #define TUNNEL_SAMPLE 1024

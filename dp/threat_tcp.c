@@ -18,7 +18,7 @@
  * receiver avoiding silly windows advertises only briefly while its
  * buffer drains, far from ten segments in a row.
  */
-#include "threat_int.h"
+#include "threat_ctx.h"
 
 #define SMALL_WINDOW 64
 #define SMALL_WINDOW_RUN 10

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#ifndef PORTCULLIS_DP_THREAT_INT_H
-#define PORTCULLIS_DP_THREAT_INT_H
+#ifndef PORTCULLIS_DP_THREAT_CTX_H
+#define PORTCULLIS_DP_THREAT_CTX_H
 
 /*
  * Inside threat detection: the per-worker context, what the detectors
