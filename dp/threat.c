@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "detect.h"
 #include "threat_ctx.h"
 
 _Static_assert(THREAT_MAX <= 8 * sizeof(((struct threat_sess *)0)->fired),
@@ -48,7 +49,8 @@ struct threat_ctx *threat_new(struct slog *log, bool wall_clock, uint64_t *count
 	t->floods = threat_flood_new();
 	t->frags = threat_frag_new();
 	t->slow = threat_slow_new();
-	if (!t->floods || !t->frags || !t->slow) {
+	t->dns = threat_dns_tracker_new();
+	if (!t->floods || !t->frags || !t->slow || !t->dns) {
 		threat_free(t);
 		return NULL;
 	}
@@ -62,6 +64,8 @@ void threat_free(struct threat_ctx *t)
 	threat_flood_free(t->floods);
 	threat_frag_free(t->frags);
 	threat_slow_free(t->slow);
+	if (t->dns)
+		threat_dns_tracker_free(t->dns);
 	free(t);
 }
 
@@ -170,6 +174,8 @@ void threat_frame(struct threat_ctx *t, struct threat_pkt *tp)
 		threat_flood(t, tp);
 		threat_icmp(t, tp);
 	}
+	if (p->payload_len && s->app.app != APP_UNKNOWN)
+		threat_app(t, tp);
 }
 
 void threat_session_end(struct threat_ctx *t, const struct session *s)

@@ -26,6 +26,7 @@
 struct flood_table;
 struct frag_table;
 struct slow_table;
+struct threat_dns_tracker;
 
 struct threat_ctx {
 	struct slog *log;
@@ -36,6 +37,7 @@ struct threat_ctx {
 	struct flood_table *floods;
 	struct frag_table *frags;
 	struct slow_table *slow;
+	struct threat_dns_tracker *dns;
 };
 
 void threat_hitf(struct threat_hit *h, enum threat_id id, const char *fmt, ...)
@@ -67,5 +69,8 @@ void threat_slow_free(struct slow_table *st);
 /* A frame of an HTTP session whose request headers were never complete. */
 void threat_slow(struct threat_ctx *t, struct threat_pkt *tp);
 void threat_slow_end(struct threat_ctx *t, const struct session *s);
+
+/* The payload of an identified session to the application-level detectors. */
+void threat_app(struct threat_ctx *t, struct threat_pkt *tp);
 
 #endif

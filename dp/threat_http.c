@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect.h"
 #include "threat_ctx.h"
 
 #define SLOW_AFTER_S 10
@@ -74,11 +75,6 @@ static struct slow_dest *slow_dest(struct slow_table *st, const struct session *
 	return d;
 }
 
-static bool headers_complete(const uint8_t *d, size_t len)
-{
-	return memmem(d, len, "\r\n\r\n", 4) != NULL;
-}
-
 static void count_slow(struct threat_ctx *t, struct threat_pkt *tp)
 {
 	bool mine;
@@ -108,7 +104,7 @@ void threat_slow(struct threat_ctx *t, struct threat_pkt *tp)
 	const struct pkt *p = tp->p;
 	struct session *s = tp->s;
 
-	if (tp->from_client && p->payload_len && headers_complete(p->payload, p->payload_len)) {
+	if (tp->from_client && p->payload_len && threat_http_headers_complete(p->payload, p->payload_len)) {
 		if (s->threat.flags & THREAT_SESS_SLOW)
 			threat_slow_end(t, s);
 		s->threat.flags &= (uint8_t)~THREAT_SESS_SLOW;

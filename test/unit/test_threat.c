@@ -756,6 +756,203 @@ START_TEST(test_drop_fragment)
 }
 END_TEST
 
+/* ---- application-level detectors, per session app and direction ---- */
+
+static void send_data(const struct ep *a, const struct ep *b, const void *d, size_t len,
+		      uint64_t now)
+{
+	send_tcp(a, b,
+		 &(struct seg){.flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = d, .len = len},
+		 now);
+}
+
+START_TEST(test_http_every_request)
+{
+	static const char ok[] = "GET /item?id=12 HTTP/1.1\r\nHost: shop\r\n\r\n";
+	static const char reply[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n' OR '1'='1' -- hello";
+	static const char bad[] =
+	    "GET /item?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\nHost: shop\r\n\r\n";
+	char line[4096];
+
+	env_up(ALLOW, true);
+	handshake(&CLI, &SRV, 1 * SEC);
+	send_data(&CLI, &SRV, ok, sizeof(ok) - 1, 1 * SEC);
+	send_data(&SRV, &CLI, reply, sizeof(reply) - 1, 1 * SEC); /* responses are not read */
+	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
+	/* the third request on the connection, long after identification */
+	send_data(&CLI, &SRV, ok, sizeof(ok) - 1, 2 * SEC);
+	send_data(&CLI, &SRV, bad, sizeof(bad) - 1, 3 * SEC);
+	ck_assert_int_eq(threat_lines("sql_injection", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "\"severity\":\"high\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"app\":\"http\""));
+	ck_assert_uint_eq(in.st.threats[THREAT_SQL_INJECTION], 1);
+	env_down();
+}
+END_TEST
+
+START_TEST(test_http_smuggling_drop)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+
+	env_up(
+	    "{\"default\": \"allow\", \"threats\": {\"actions\": {\"http_smuggling\": \"drop\"}}}",
+	    true);
+	handshake(&CLI, &SRV, 1 * SEC);
+	send_data(&CLI, &SRV, req, sizeof(req) - 1, 1 * SEC);
+	ck_assert_int_eq(threat_lines("http_smuggling", NULL, 0), 1);
+	ck_assert_int_eq(last.verdict, INSPECT_DROP);
+	ck_assert(last.reset);
+	env_down();
+}
+END_TEST
+
+/* A TLS record of type with body. */
+static size_t tls_rec(uint8_t *d, uint8_t type, uint16_t version, const uint8_t *body, size_t n)
+{
+	d[0] = type;
+	put16(d + 1, version);
+	put16(d + 3, (uint16_t)n);
+	memcpy(d + 5, body, n);
+	return 5 + n;
+}
+
+/* A ClientHello offering version (no extensions), in a handshake record. */
+static size_t client_hello(uint8_t *d, uint16_t version)
+{
+	uint8_t hs[4 + 2 + 32 + 1 + 4 + 2] = {1, 0, 0, sizeof(hs) - 4};
+	uint8_t *b = hs + 4;
+
+	put16(b, version);
+	memset(b + 2, 0x42, 32);
+	b[34] = 0;	  /* session id */
+	put16(b + 35, 2); /* cipher suites */
+	put16(b + 37, 0x002f);
+	b[39] = 1; /* compression methods */
+	b[40] = 0;
+	return tls_rec(d, 22, 0x0301, hs, sizeof(hs));
+}
+
+START_TEST(test_tls)
+{
+	static const uint8_t ccs[] = {1}, beat[] = {1, 0x40, 0};
+	uint8_t d[512], appdata[300];
+	size_t n;
+	char line[4096];
+	struct ep s = SRV;
+
+	s.port = 443;
+	env_up(ALLOW, true);
+	handshake(&CLI, &s, 1 * SEC);
+	n = client_hello(d, 0x0303);
+	send_data(&CLI, &s, d, n, 1 * SEC);
+	ck_assert_uint_eq(in.st.app_found[APP_TLS], 1);
+	/* both sides turn encrypted: application data is not read */
+	n = tls_rec(d, 20, 0x0303, ccs, 1);
+	send_data(&CLI, &s, d, n, 1 * SEC);
+	send_data(&s, &CLI, d, n, 1 * SEC);
+	memset(appdata, 0x18, sizeof(appdata));
+	n = tls_rec(d, 23, 0x0303, appdata, sizeof(appdata));
+	for (int i = 0; i < 5; i++) {
+		send_data(&CLI, &s, d, n, 2 * SEC);
+		send_data(&s, &CLI, appdata, sizeof(appdata), 2 * SEC);
+	}
+	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
+	/* an encrypted heartbeat too short to hold its own header */
+	n = tls_rec(d, 24, 0x0303, beat, sizeof(beat));
+	send_data(&CLI, &s, d, n, 3 * SEC);
+	ck_assert_int_eq(threat_lines("tls_heartbleed", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "\"app\":\"tls\""));
+	/* an old client on another connection */
+	s.port = 8443;
+	handshake(&CLI, &s, 4 * SEC);
+	n = client_hello(d, 0x0301);
+	send_data(&CLI, &s, d, n, 4 * SEC);
+	ck_assert_int_eq(threat_lines("tls_old_version", NULL, 0), 1);
+	env_down();
+}
+END_TEST
+
+START_TEST(test_ssh)
+{
+	static const char v1[] = "SSH-1.5-OpenSSH_1.2.3\r\n", v2[] = "SSH-2.0-OpenSSH_9.2\r\n";
+	struct ep s = SRV, c = CLI;
+
+	s.port = 22;
+	env_up(ALLOW, true);
+	handshake(&CLI, &s, 1 * SEC);
+	send_data(&s, &CLI, v2, sizeof(v2) - 1, 1 * SEC);
+	send_data(&CLI, &s, v2, sizeof(v2) - 1, 1 * SEC);
+	/* only the first segment of each direction is an identification line */
+	send_data(&CLI, &s, v1, sizeof(v1) - 1, 1 * SEC);
+	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
+	c.port = 40001;
+	handshake(&c, &s, 2 * SEC);
+	send_data(&s, &c, v1, sizeof(v1) - 1, 2 * SEC);
+	ck_assert_int_eq(threat_lines("ssh_v1", NULL, 0), 1);
+	env_down();
+}
+END_TEST
+
+/* A DNS query for name (dotted) of qtype, over UDP from port sport. */
+static void dns_query(uint16_t sport, const char *name, uint16_t qtype, uint64_t now)
+{
+	uint8_t q[300] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+	size_t n = 12;
+	struct frame f;
+	struct ep c = CLI, s = SRV;
+	uint8_t *u;
+
+	for (const char *p = name; *p;) {
+		size_t l = strcspn(p, ".");
+
+		q[n++] = (uint8_t)l;
+		memcpy(q + n, p, l);
+		n += l;
+		p += l + (p[l] == '.');
+	}
+	q[n++] = 0;
+	put16(q + n, qtype);
+	put16(q + n + 2, 1);
+	n += 4;
+	c.port = sport;
+	s.port = 53;
+	u = ip4(&f, &c, &s, IPPROTO_UDP, 3, 0, 8 + n);
+	put16(u, sport);
+	put16(u + 2, 53);
+	put16(u + 4, (uint16_t)(8 + n));
+	put16(u + 6, 0);
+	memcpy(u + 8, q, n);
+	send_frame(&f, now);
+}
+
+START_TEST(test_dns)
+{
+	char name[128];
+
+	env_up(ALLOW, true);
+	dns_query(5000, "www.example.com", 1, 1 * SEC);
+	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
+	dns_query(5001, "example.com", 252, 1 * SEC);
+	ck_assert_int_eq(threat_lines("dns_zone_transfer", NULL, 0), 1);
+	dns_query(5002, "example.com", 10, 1 * SEC);
+	ck_assert_int_eq(threat_lines("dns_type_null", NULL, 0), 1);
+	/* many long random names under one domain, each from its own port */
+	for (int i = 0; i < 40; i++) {
+		uint8_t r[40];
+
+		random_bytes(r, sizeof(r), (uint32_t)i + 7);
+		for (size_t j = 0; j < sizeof(r); j++)
+			name[j] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[j] % 36];
+		snprintf(name + sizeof(r), sizeof(name) - sizeof(r), ".t.tunnel.example");
+		dns_query((uint16_t)(6000 + i), name, 16, 2 * SEC + (uint64_t)i * (SEC / 10));
+	}
+	ck_assert_int_eq(threat_lines("dns_tunneling", NULL, 0), 1);
+	env_down();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("threat");
@@ -783,6 +980,11 @@ int main(void)
 	tcase_add_test(tc, test_drop_cuts_in_fwd);
 	tcase_add_test(tc, test_drop_in_tap_is_violation);
 	tcase_add_test(tc, test_drop_fragment);
+	tcase_add_test(tc, test_http_every_request);
+	tcase_add_test(tc, test_http_smuggling_drop);
+	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_ssh);
+	tcase_add_test(tc, test_dns);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
