@@ -104,7 +104,8 @@ void threat_slow(struct threat_ctx *t, struct threat_pkt *tp)
 	const struct pkt *p = tp->p;
 	struct session *s = tp->s;
 
-	if (tp->from_client && p->payload_len && threat_http_headers_complete(p->payload, p->payload_len)) {
+	if (tp->from_client && p->payload_len &&
+	    threat_http_headers_complete(p->payload, p->payload_len)) {
 		if (s->threat.flags & THREAT_SESS_SLOW)
 			threat_slow_end(t, s);
 		s->threat.flags &= (uint8_t)~THREAT_SESS_SLOW;
