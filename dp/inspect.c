@@ -409,7 +409,8 @@ void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct sessi
 	struct collect c = {0};
 
 	session_foreach(in->sessions, collect_one, &c);
-	qsort(c.v, c.n, sizeof(*c.v), by_first_seen);
+	if (c.n) /* qsort's array must not be NULL, even when empty */
+		qsort(c.v, c.n, sizeof(*c.v), by_first_seen);
 	for (size_t i = 0; i < c.n; i++)
 		fn(c.v[i], arg);
 	free(c.v);
