@@ -10,10 +10,8 @@
 #     pm run -d --name web ...       # podman with this run's storage and config
 #     pm_ip web                      # the container's address on the bridge
 #
-# Each run has a podman of its own: storage, run and temporary folders in
-# TI_TMP, a containers.conf (CONTAINERS_CONF) naming runc, file events,
-# ulimits this machine accepts, and one CNI bridge network, the default
-# one, whose bridge (pm-<id>) and subnet are this run's.  The image is
+# Each run has a podman of its own (scripts/lib/podman_env.sh) in TI_TMP,
+# whose default network's bridge (pm-<id>) and subnet are this run's.  The image is
 # busybox-static imported from a rootfs tar (no registry is needed), also
 # the pods' infra image (pm_pod_create).  The hook comes from `cmake --install` into
 # a prefix in TI_TMP: its hooks.d file is the installed one, with
@@ -23,11 +21,10 @@
 PM_ROOT=$TI_ROOT
 PM_BUILD=${PORTCULLIS_BUILD:-$(cd "$(dirname "$HOOK")/.." && pwd)}
 
+. "$TI_ROOT/scripts/lib/podman_env.sh"
+
 # pm [ARGS...]: this run's podman
-pm() {
-	CONTAINERS_CONF=$PM_DIR/containers.conf podman --root "$PM_DIR/root" \
-		--runroot "$PM_DIR/run" "$@"
-}
+pm() { pe_podman "$PM_DIR" "$@"; }
 
 # pm_need: podman, runc, busybox-static and the CNI plugins, installed when
 # missing; skip (77) when they cannot be had.
@@ -55,27 +52,6 @@ pm_install() {
 	PM_HOOKS_D=$PM_PREFIX/share/containers/oci/hooks.d
 }
 
-# pm_rootfs DIR: busybox (its libraries too when it is not the static build),
-# a web root and the files a container wants.
-pm_rootfs() {
-	local d=$1 bb a lib
-	bb=$(command -v busybox)
-	mkdir -p "$d"/{bin,etc,tmp,proc,sys,dev,www,root}
-	cp "$bb" "$d/bin/busybox"
-	if ! file -L "$bb" | grep -q 'statically linked'; then
-		for lib in $(ldd "$bb" | grep -o '/[^ ]*'); do
-			mkdir -p "$d$(dirname "$lib")"
-			cp -L "$lib" "$d$lib"
-		done
-	fi
-	for a in $("$d/bin/busybox" --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$d/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
-	echo 'root:x:0:' >"$d/etc/group"
-	printf 'portcullis test page\n' >"$d/www/index.html"
-}
-
 # pm_conf: containers.conf and the CNI network of this run.
 pm_conf() {
 	local h
@@ -83,31 +59,7 @@ pm_conf() {
 	PM_NET=pm-$TI_ID
 	PM_BRIDGE=pm-$TI_ID
 	PM_SUBNET=10.$TI_A.$((100 + h % 100))
-	mkdir -p "$PM_DIR"/{net,hooks.d,tmp,ipam}
-	cat >"$PM_DIR/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-		[network]
-		network_backend = "cni"
-		network_config_dir = "$PM_DIR/net"
-		default_network = "$PM_NET"
-		default_subnet = "$PM_SUBNET.0/24"
-		[engine]
-		runtime = "runc"
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		tmp_dir = "$PM_DIR/tmp"
-		hooks_dir = ["$PM_DIR/hooks.d"]
-	EOF
-	cat >"$PM_DIR/net/$PM_NET.conflist" <<-EOF
-		{"cniVersion": "0.4.0", "name": "$PM_NET",
-		 "plugins": [{"type": "bridge", "bridge": "$PM_BRIDGE", "isGateway": true,
-		              "ipMasq": false, "hairpinMode": true,
-		              "ipam": {"type": "host-local", "dataDir": "$PM_DIR/ipam",
-		                       "routes": [{"dst": "0.0.0.0/0"}],
-		                       "ranges": [[{"subnet": "$PM_SUBNET.0/24",
-		                                    "gateway": "$PM_SUBNET.1"}]]}}]}
-	EOF
+	pe_conf "$PM_DIR" "$PM_NET" "$PM_BRIDGE" "$PM_SUBNET"
 }
 
 # pm_hooks_d: the installed hooks.d file, told where this run's config is.
@@ -131,24 +83,12 @@ pm_init() {
 	pm_conf
 	pm_hooks_d
 	ti_on_cleanup pm_cleanup
-	pm_rootfs "$PM_DIR/rootfs"
-	tar -C "$PM_DIR/rootfs" -cf "$PM_DIR/rootfs.tar" .
-	pm import -q "$PM_DIR/rootfs.tar" "$PM_IMAGE" >/dev/null
+	pe_rootfs "$PM_DIR/rootfs"
+	pe_image "$PM_DIR" "$PM_IMAGE"
 	ti_log "podman: storage $PM_DIR, network $PM_NET ($PM_SUBNET.0/24 on $PM_BRIDGE)"
 }
 
-pm_cleanup() {
-	pm pod rm -af -t 0 >/dev/null 2>&1
-	pm rm -af -t 0 >/dev/null 2>&1
-	pm rmi -af >/dev/null 2>&1
-	pm system reset -f >/dev/null 2>&1
-	ip link del "$PM_BRIDGE" >/dev/null 2>&1
-	grep -o " $PM_DIR/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do
-		umount -l "$m" 2>/dev/null
-	done
-	rm -rf "/var/lib/cni/results/$PM_NET-"* 2>/dev/null
-	return 0
-}
+pm_cleanup() { pe_cleanup "$PM_DIR" "$PM_NET" "$PM_BRIDGE"; }
 
 # pm_run ARGS...: podman run -d, the new container's id on stdout.
 pm_run() { pm run -d "$@"; }
@@ -176,3 +116,22 @@ pm_status_has() { ti_status_json | jq -e --arg id "$1" 'any(.[]; any(.containers
 
 # pm_bridge_ports: host-side interfaces left on this run's bridge
 pm_bridge_ports() { ip -o link show master "$PM_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1; }
+
+# pm_journals: the pull journals in this run's state directory
+pm_journals() { find "$TI_STATE_DIR" -maxdepth 1 -name 'pull-*.journal*' -printf '%f\n'; }
+
+# pm_assert_clean: after every container is gone, nothing of them is left:
+# no enforcer port, state record, journal, host-side veth on the bridge or
+# BPF map entry.
+pm_assert_clean() {
+	ti_wait_until 10 ti_no_enf_ports || ti_fail "enforcer ports left: $(ti_enf_ports | tr '\n' ' ')"
+	ti_assert_eq "" "$(ti_state_files | tr '\n' ' ')" "state records left"
+	ti_assert_eq "" "$(pm_journals | tr '\n' ' ')" "journals left"
+	ti_assert_eq "" "$(pm_bridge_ports | tr '\n' ' ')" "host-side veths left on $PM_BRIDGE"
+	if [ "$TI_DP_BACKEND" = bpf ]; then
+		local m
+		for m in pc_ports pc_ucmacs; do
+			ti_assert_eq 0 "$(ti_dp_map_count "$m")" "entries in $m"
+		done
+	fi
+}
