@@ -51,6 +51,8 @@ static void tcp_options(struct pkt *p, const uint8_t *opt, const uint8_t *end)
 			return;
 		if (kind == 2 && opt[1] == 4)
 			p->mss = rd16(opt + 2);
+		if (kind == 3 && opt[1] == 3) /* RFC 7323: shifts above 14 count as 14 */
+			p->wscale = (uint8_t)((opt[2] > 14 ? 14 : opt[2]) + 1);
 		opt += opt[1];
 	}
 }

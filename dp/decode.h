@@ -46,7 +46,8 @@ struct pkt {
 	uint8_t tcp_flags;
 	uint32_t seq, ack;
 	uint16_t window;
-	uint16_t mss; /* from a SYN's options, 0 if absent */
+	uint16_t mss;	/* from a SYN's options, 0 if absent */
+	uint8_t wscale; /* a SYN's window scale option: shift + 1 (1..15), 0 if absent */
 	/* ICMP */
 	uint8_t icmp_type, icmp_code;
 	/* offsets into frame */

@@ -72,7 +72,8 @@ struct threat_sess {
 	uint8_t fired[3]; /* bit per enum threat_id: logged once per session */
 	uint8_t flags;	  /* THREAT_SESS_* (threat_ctx.h), THREAT_SESS_CUT here */
 	uint8_t run;	  /* TCP: tiny client windows in a row; ICMP: random echoes */
-	uint8_t win_s;	  /* ICMP: start of run's window, seconds mod 256 */
+	uint8_t win_s;	  /* ICMP: start of run's window, seconds mod 256; TCP: the
+			   * client's window scale in effect, shift + 1 (0: none) */
 };
 
 /* a threat's drop action ended the session: its deny verdict is final */

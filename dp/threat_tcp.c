@@ -13,10 +13,10 @@
  *
  * A client's zero window right after the server sent it data is flow
  * control (its buffer is full), not counted; any larger window ends the
- * run.  The raw window field is used, unscaled (the scale option is not
- * tracked): scaled, a raw value under 64 may mean a few KiB, which a
- * receiver avoiding silly windows advertises only briefly while its
- * buffer drains, far from ten segments in a row.
+ * run.  The window is scaled by the shift the client's SYN offered when
+ * the server's SYN+ACK agreed (RFC 7323): Linux scales by 2^7 or more, so
+ * its raw window of an ordinary connection is well under 64.  A session
+ * picked up mid-stream has no known scale and is not judged.
  */
 #include "threat_ctx.h"
 
@@ -47,6 +47,11 @@ static void syn_checks(struct threat_ctx *t, struct threat_pkt *tp)
 			    "the server answered with a SYN without ACK");
 		threat_report(t, tp, &h, true);
 	}
+	/* the client's scale holds once the server's SYN+ACK carries one too */
+	if (plain && tp->from_client)
+		tp->s->threat.win_s = p->wscale;
+	else if (!plain && !tp->from_client && !p->wscale)
+		tp->s->threat.win_s = 0;
 	if (p->mss && p->mss < MSS_FLOOR) {
 		threat_hitf(&h, THREAT_TCP_SMALL_MSS, "%s SYN with MSS %u (under %u)",
 			    tp->from_client ? "client" : "server", p->mss, MSS_FLOOR);
@@ -59,10 +64,12 @@ static void window_check(struct threat_ctx *t, struct threat_pkt *tp)
 	const struct pkt *p = tp->p;
 	struct threat_sess *ts = &tp->s->threat;
 	bool flow_control = p->window == 0 && (ts->flags & THREAT_SESS_SRV_DATA);
+	uint32_t window = (uint32_t)p->window << (ts->win_s ? ts->win_s - 1 : 0);
 	struct threat_hit h;
 
 	ts->flags &= (uint8_t)~THREAT_SESS_SRV_DATA;
-	if (p->window >= SMALL_WINDOW || flow_control || tp->s->tcp_state < TS_ESTABLISHED) {
+	if (window >= SMALL_WINDOW || flow_control || tp->s->picked_up ||
+	    tp->s->tcp_state < TS_ESTABLISHED) {
 		ts->run = 0;
 		return;
 	}
@@ -72,7 +79,7 @@ static void window_check(struct threat_ctx *t, struct threat_pkt *tp)
 		return;
 	threat_hitf(&h, THREAT_TCP_SMALL_WINDOW,
 		    "%u client segments in a row with a window under %u bytes (last %u)",
-		    SMALL_WINDOW_RUN, SMALL_WINDOW, p->window);
+		    SMALL_WINDOW_RUN, SMALL_WINDOW, window);
 	threat_report(t, tp, &h, true);
 }
 

@@ -77,14 +77,15 @@ static uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uin
 struct seg {
 	uint8_t flags;
 	uint16_t win;
-	uint16_t mss; /* 0: no option */
+	uint16_t mss;	/* 0: no option */
+	uint8_t wscale; /* shift + 1; 0: no option */
 	const void *data;
 	size_t len;
 };
 
 static void tcp(struct frame *f, const struct ep *a, const struct ep *b, const struct seg *s)
 {
-	size_t hlen = s->mss ? 24 : 20;
+	size_t hlen = 20 + (s->mss ? 4 : 0) + (s->wscale ? 4 : 0);
 	uint8_t *t = ip4(f, a, b, IPPROTO_TCP, 1, 0, hlen + s->len);
 
 	memset(t, 0, hlen);
@@ -99,6 +100,14 @@ static void tcp(struct frame *f, const struct ep *a, const struct ep *b, const s
 		t[20] = 2;
 		t[21] = 4;
 		put16(t + 22, s->mss);
+	}
+	if (s->wscale) { /* NOP, then kind 3 */
+		uint8_t *o = t + (s->mss ? 24 : 20);
+
+		o[0] = 1;
+		o[1] = 3;
+		o[2] = 3;
+		o[3] = (uint8_t)(s->wscale - 1);
 	}
 	if (s->len)
 		memcpy(t + hlen, s->data, s->len);
@@ -542,6 +551,35 @@ START_TEST(test_small_window)
 }
 END_TEST
 
+/* Linux scales its windows (shift 7 or more): a raw 63 is some 64 KiB. */
+START_TEST(test_scaled_window_silent)
+{
+	struct ep c = CLI;
+	char line[4096];
+
+	env_up(ALLOW, true);
+	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460, .wscale = 11},
+		 1 * SEC);
+	send_tcp(&SRV, &CLI,
+		 &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460, .wscale = 8},
+		 1 * SEC);
+	for (int i = 0; i < 30; i++)
+		send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 63}, 2 * SEC);
+	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
+	/* a server that does not scale: the client's raw window is the window */
+	c.port = 40001;
+	send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460, .wscale = 11},
+		 3 * SEC);
+	send_tcp(&SRV, &c, &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460},
+		 3 * SEC);
+	for (int i = 0; i < 10; i++)
+		send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 63}, 4 * SEC);
+	ck_assert_int_eq(threat_lines("tcp_small_window", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "(last 63)"));
+	env_down();
+}
+END_TEST
+
 START_TEST(test_download_with_zero_windows)
 {
 	uint8_t body[1400];
@@ -973,6 +1011,7 @@ int main(void)
 	tcase_add_test(tc, test_split_handshake);
 	tcase_add_test(tc, test_small_mss);
 	tcase_add_test(tc, test_small_window);
+	tcase_add_test(tc, test_scaled_window_silent);
 	tcase_add_test(tc, test_download_with_zero_windows);
 	tcase_add_test(tc, test_icmp_tunneling);
 	tcase_add_test(tc, test_ping_silent);
