@@ -139,11 +139,14 @@ pc_cli_any() {
 # pc_capture_start [FILE]: tcpdump on c0 (Ethernet, whole frames, written
 # per packet); PC_PCAP is the file.  --immediate-mode: without it libpcap's
 # TPACKET_V3 ring hands frames over a block at a time, and tcpdump stopping
-# leaves the last second or so of traffic out of the file.
+# leaves the last second or so of traffic out of the file.  -B 32768: in
+# immediate mode every ring slot is as large as the snapshot (256 KiB),
+# and the default 2 MiB ring, 8 slots, loses frames of any burst (30
+# connections opened at once, a flood).
 pc_capture_start() {
 	PC_PCAP=${1:-$TI_TMP/capture.pcap}
 	local log=$PC_PCAP.log
-	ip netns exec "$PC_CLI" tcpdump -i c0 -n -U --immediate-mode -s 0 -y EN10MB -w "$PC_PCAP" \
+	ip netns exec "$PC_CLI" tcpdump -i c0 -n -U --immediate-mode -B 32768 -s 0 -y EN10MB -w "$PC_PCAP" \
 		</dev/null >"$log" 2>&1 &
 	PC_TCPDUMP=$!
 	TI_PIDS+=("$PC_TCPDUMP")
