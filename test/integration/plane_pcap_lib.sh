@@ -270,3 +270,51 @@ e = [l.split() for l in sys.stdin.read().splitlines()]
 e.sort(key=lambda x: (ipaddress.ip_address(x[1]).packed, int(x[2])))
 print(e[0][0], e[0][1], e[0][2], e[1][1], e[1][2])'
 }
+
+# ---------------------------------------------------------------- threat lines
+#
+# A detection is a line with a "threat" member, printed as detected, so
+# before the session lines that --read-pcap prints at the end of the file:
+#     {"threat":"sql_injection","severity":"high","transport":"tcp",
+#      "src":...,"sport":...,"dst":...,"dport":80,"app":"http",
+#      "action":"alert","evidence":"..."}
+
+# pc_threat_lines OUT: the threat lines of a --read-pcap output, compact.
+pc_threat_lines() { jq -c 'select(.threat != null)' "$1"; }
+
+# pc_has_threat OUT NAME TRANSPORT DST DPORT [ACTION]: status 0 when a
+# threat line names NAME, TRANSPORT and DST (and DPORT, unless it is "-":
+# ICMP and fragments need not name one), with ACTION (default alert) and
+# evidence a non-empty string.
+pc_has_threat() {
+	local out=$1 name=$2 t=$3 dst=$4 dport=$5 action=${6:-alert}
+	jq -e -s --arg n "$name" --arg t "$t" --arg d "$dst" --arg p "$dport" --arg a "$action" '
+		any(.[]; .threat == $n and .transport == $t and .dst == $d
+			and ($p == "-" or .dport == ($p | tonumber)) and .action == $a
+			and (.evidence | type == "string" and length > 0))' "$out" >/dev/null
+}
+
+# pc_threats_first OUT: no threat line after the first session line.
+pc_threats_first() {
+	jq -e -s '(map(.threat != null) | rindex(true)) as $t
+		| (map(.threat == null) | index(true)) as $s
+		| $t == null or $s == null or $t < $s' "$1" >/dev/null
+}
+
+# pc_expect_threat OUT NAME TRANSPORT DST DPORT [ACTION]: that threat line
+# is there (see pc_has_threat), before the session lines, or fail.
+pc_expect_threat() {
+	local out=$1
+	if ! pc_has_threat "$@"; then
+		pc_threat_lines "$out" | sed 's/^/    /' >&2
+		ti_fail "no threat line $2 ${3}${5:+ to $4:$5} with action ${6:-alert} and evidence"
+	fi
+	pc_threats_first "$out" || ti_fail "threat lines after session lines in $out"
+}
+
+# pc_expect_no_threat OUT: no threat line at all, or fail naming them.
+pc_expect_no_threat() {
+	local got
+	got=$(pc_threat_lines "$1")
+	[ -z "$got" ] || { printf '%s\n' "$got" | sed 's/^/    /' >&2; ti_fail "threat lines over ordinary traffic (above)"; }
+}
