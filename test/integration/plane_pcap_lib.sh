@@ -142,11 +142,13 @@ pc_cli_any() {
 # leaves the last second or so of traffic out of the file.  -B 32768: in
 # immediate mode every ring slot is as large as the snapshot (256 KiB),
 # and the default 2 MiB ring, 8 slots, loses frames of any burst (30
-# connections opened at once, a flood).
+# connections opened at once, a flood).  PC_SNAPLEN (default 0, whole
+# frames of any size) can make the slots smaller where no frame is larger.
 pc_capture_start() {
 	PC_PCAP=${1:-$TI_TMP/capture.pcap}
 	local log=$PC_PCAP.log
-	ip netns exec "$PC_CLI" tcpdump -i c0 -n -U --immediate-mode -B 32768 -s 0 -y EN10MB -w "$PC_PCAP" \
+	ip netns exec "$PC_CLI" tcpdump -i c0 -n -U --immediate-mode -B 32768 -s "${PC_SNAPLEN:-0}" \
+		-y EN10MB -w "$PC_PCAP" \
 		</dev/null >"$log" 2>&1 &
 	PC_TCPDUMP=$!
 	TI_PIDS+=("$PC_TCPDUMP")

@@ -25,12 +25,20 @@ TP_TRAFFIC="$(dirname "${BASH_SOURCE[0]}")/threat_traffic.py"
 TP_KEEP=${PORTCULLIS_KEEP_CAPTURES:-/tmp/threat-captures}
 TP_FAILED=()
 TP_PASSED=()
+TP_CAPTURING=0
 # low flood thresholds, so that a short bounded burst is a flood
 TP_LOW='{"syn_flood_pps": 200, "icmp_flood_pps": 200}'
 
+# pc_init, scapy, and no segmentation offload on the veth pair: frames
+# are at most 1514 bytes as on a wire (a server's segments as its MSS
+# cuts them, not merged), so tcpdump's ring slots can be 2 KiB and hold
+# the bursts of the cases (thousands of frames) without loss.
 tp_init() {
 	pc_init
 	T=$TI_TMP
+	ip netns exec "$PC_SRV" ethtool -K s0 tso off gso off gro off >/dev/null
+	ip netns exec "$PC_CLI" ethtool -K c0 tso off gso off gro off >/dev/null
+	PC_SNAPLEN=2048
 	pc_need python3-scapy /usr/lib/python3/dist-packages/scapy/__init__.py ||
 		ti_skip "python3-scapy cannot be installed"
 	chmod 755 "$TP_TRAFFIC" 2>/dev/null || true
@@ -39,13 +47,17 @@ tp_init() {
 # tp_case NAME: a new case; its capture starts.
 tp_case() {
 	TP_CASE=$1
+	TP_READS=0
 	ti_log "---- case $TP_CASE"
 	pc_capture_start "$T/$TP_CASE.pcap"
+	TP_CAPTURING=1
 }
 
-# tp_policy THREATS_JSON DROP_NAMES... -> a policy file on stdout's path
+# tp_policy THREATS_JSON LABEL DROP_NAMES...: a policy file, its path on
+# stdout: default allow, no rule, THREATS_JSON as "threats" plus actions
+# drop for DROP_NAMES.
 tp_policy() {
-	local base=$1 f="$T/$TP_CASE.policy.$2.json"
+	local base=$1 f="$T/$TP_CASE.$TP_READS.policy.$2.json"
 	shift 2
 	jq -cn --argjson b "$base" --args '{default: "allow", rules: [],
 		threats: ($b + (if $ARGS.positional == [] then {} else
@@ -54,9 +66,10 @@ tp_policy() {
 }
 
 # tp_expect [--threats JSON] ["NAME TRANSPORT DST DPORT"]...: stop the
-# capture, read it, check (see the top of this file).
+# capture (the first time), read it, check (see the top of this file).
+# Called again in a case, it reads the same capture with other settings.
 tp_expect() {
-	local base='{}' spec names=() pol out bad=() n
+	local base='{}' spec names=() pol out bad=() n what
 	if [ "${1:-}" = --threats ]; then
 		base=$2
 		shift 2
@@ -65,23 +78,29 @@ tp_expect() {
 		read -r n _ <<<"$spec"
 		names+=("$n")
 	done
-	pc_capture_stop
+	if [ "$TP_CAPTURING" = 1 ]; then
+		pc_capture_stop
+		TP_CAPTURING=0
+	fi
+	TP_READS=$((TP_READS + 1))
+	what=$TP_CASE
+	[ "$TP_READS" -eq 1 ] || what+="#$TP_READS"
 	pol=$(tp_policy "$base" alert)
-	out="$T/$TP_CASE.alert.json"
+	out="$T/$TP_CASE.$TP_READS.alert.json"
 	pc_read "$PC_PCAP" "$out" --policy "$pol"
 	tp_check "$out" alert "$@" || bad+=("alert")
 	if [ "$#" -gt 0 ]; then
 		pol=$(tp_policy "$base" drop "${names[@]}")
-		out="$T/$TP_CASE.drop.json"
+		out="$T/$TP_CASE.$TP_READS.drop.json"
 		pc_read "$PC_PCAP" "$out" --policy "$pol"
 		tp_check "$out" drop "$@" || bad+=("drop")
 	fi
 	if [ "${#bad[@]}" -eq 0 ]; then
-		TP_PASSED+=("$TP_CASE")
-		ti_log "ok: $TP_CASE: ${*:-no threat}"
+		TP_PASSED+=("$what")
+		ti_log "ok: $what with threats $base: ${*:-no threat}"
 		return 0
 	fi
-	TP_FAILED+=("$TP_CASE")
+	TP_FAILED+=("$what")
 	tp_keep
 }
 
@@ -118,7 +137,7 @@ tp_keep() {
 	local f
 	mkdir -p "$TP_KEEP"
 	cp "$PC_PCAP" "$TP_KEEP/$TI_NAME-$TP_CASE.pcap"
-	for f in "$T/$TP_CASE".*.json; do
+	for f in "$T/$TP_CASE".[0-9]*.json; do
 		cp "$f" "$TP_KEEP/$TI_NAME-$(basename "$f")"
 	done
 	ti_log "FAIL ($TP_CASE): capture kept as $TP_KEEP/$TI_NAME-$TP_CASE.pcap"
