@@ -27,6 +27,7 @@ TP_FAILED=()
 TP_PASSED=()
 TP_CAPTURING=0
 # low flood thresholds, so that a short bounded burst is a flood
+# shellcheck disable=SC2034 # (used by the tests)
 TP_LOW='{"syn_flood_pps": 200, "icmp_flood_pps": 200}'
 
 # pc_init, scapy, and no segmentation offload on the veth pair: frames
@@ -38,6 +39,7 @@ tp_init() {
 	T=$TI_TMP
 	ip netns exec "$PC_SRV" ethtool -K s0 tso off gso off gro off >/dev/null
 	ip netns exec "$PC_CLI" ethtool -K c0 tso off gso off gro off >/dev/null
+	# shellcheck disable=SC2034 # (read by pc_capture_start)
 	PC_SNAPLEN=2048
 	pc_need python3-scapy /usr/lib/python3/dist-packages/scapy/__init__.py ||
 		ti_skip "python3-scapy cannot be installed"
