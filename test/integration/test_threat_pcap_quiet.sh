@@ -9,7 +9,8 @@
 # threat line in any of them:
 # - an apostrophe in a query (curl /?name=O%27Brien) and an ordinary form
 #   POST, to nginx;
-# - a 20 MB download from nginx;
+# - a 20 MB download from nginx, and 1 MB by a client whose window scale
+#   is 14 (tcp_rmem up to 1 GiB), so its window field says 4 to 10;
 # - TLS 1.3 as openssl and curl do it by default, to openssl s_server;
 # - dig A, AAAA and MX over UDP, and A over TCP, to dnsmasq;
 # - ping, and ping -s 1400;
@@ -24,6 +25,7 @@ tp_dnsmasq_start
 tp_sshd_start
 tp_tls_start 443
 head -c 20000000 /dev/urandom >"$T/www/big.bin"
+head -c 1000000 /dev/urandom >"$T/www/1m.bin"
 
 quiet() {
 	tp_expect
@@ -47,6 +49,19 @@ tp_case http-download
 pc_cli "download" curl -sSf --max-time 15 -o /dev/null -w '%{size_download}\n' "http://$PC_S4/big.bin"
 grep -qx 20000000 "$T/cli.out" || ti_fail "download: curl got $(cat "$T/cli.out") bytes of 20000000"
 quiet
+
+# a client tuned for long fat networks: a receive buffer of up to 1 GiB
+# makes Linux scale its window by 2^14, so a 128 KiB window is "8" in the
+# header of every segment
+tp_case http-wscale14
+RMEM=$(ip netns exec "$PC_CLI" sysctl -n net.ipv4.tcp_rmem)
+ip netns exec "$PC_CLI" sysctl -q -w net.ipv4.tcp_rmem="4096 131072 1073741824"
+pc_cli "wscale 14" curl -sSf --max-time 10 -o /dev/null -w '%{size_download}\n' "http://$PC_S4/1m.bin"
+ip netns exec "$PC_CLI" sysctl -q -w net.ipv4.tcp_rmem="$RMEM"
+grep -qx 1000000 "$T/cli.out" || ti_fail "wscale 14: curl got $(cat "$T/cli.out") bytes of 1000000"
+quiet
+tcpdump -nr "$PC_PCAP" "tcp[13] == 2" 2>/dev/null | grep -q 'wscale 14' ||
+	ti_fail "wscale 14: the client's SYN does not scale its window by 2^14"
 
 tp_case tls13
 pc_cli "tls 1.3 curl" curl -sSf -k --max-time 5 --resolve "a.example:443:$PC_S4" "https://a.example/"
