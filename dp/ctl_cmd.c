@@ -74,7 +74,8 @@ static json_t *ctr_json(const struct wl_ctr *c)
 
 	if (!c)
 		return json_null();
-	if (!put(o, "id", ctl_json_str(c->id)) || !put(o, "group", ctl_json_str(c->group)))
+	if (!put(o, "id", ctl_json_str(c->id)) || !put(o, "name", ctl_json_str(c->name)) ||
+	    !put(o, "group", ctl_json_str(c->group)))
 		return oom(o);
 	if (c->k8s_pod[0] && (!put(o, "k8s_pod", ctl_json_str(c->k8s_pod)) ||
 			      !put(o, "k8s_namespace", ctl_json_str(c->k8s_namespace)) ||

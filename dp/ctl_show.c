@@ -157,6 +157,15 @@ static void addrs_cell(struct table *t, unsigned col, json_t *addrs)
 	table_cell(t, col, "%s", used ? buf : "-");
 }
 
+/* A container: its name when the runtime told it, else its short id. */
+static void ctr_cell(struct table *t, unsigned col, json_t *c)
+{
+	if (json_string_length(json_object_get(c, "name")))
+		table_cell(t, col, "%s", str(c, "name"));
+	else
+		table_cell(t, col, "%.12s", str(c, "id"));
+}
+
 static int show_ports(json_t *r, FILE *f)
 {
 	static const char *const hdr[] = {"UCMAC", "CONTAINER", "GROUP", "PORT", "MODE", "ADDRS"};
@@ -173,7 +182,7 @@ static int show_ports(json_t *r, FILE *f)
 		if (!table_row(&t))
 			break;
 		table_cell(&t, 0, "%s", str(p, "ucmac"));
-		table_cell(&t, 1, "%.12s", str(c, "id"));
+		ctr_cell(&t, 1, c);
 		table_cell(&t, 2, "%s", str(c, "group"));
 		table_cell(&t, 3, "%s", str(p, "ifname"));
 		table_cell(&t, 4, "%s", str(p, "mode"));
@@ -191,25 +200,27 @@ static void session_row(struct table *t, json_t *s)
 					   "dport",	"app",	"packets",  "bytes",
 					   "verdict",	"rule", "tcp_state"};
 
+	ctr_cell(t, 0, json_object_get(s, "container"));
 	for (unsigned c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
 		json_t *v = json_object_get(s, cols[c]);
 
 		if (json_is_integer(v))
-			table_cell(t, c, "%lld", (long long)json_integer_value(v));
+			table_cell(t, c + 1, "%lld", (long long)json_integer_value(v));
 		else if (json_is_string(v))
-			table_cell(t, c, "%s", json_string_value(v));
+			table_cell(t, c + 1, "%s", json_string_value(v));
 	}
 }
 
 static int show_sessions(json_t *r, FILE *f)
 {
-	static const char *const hdr[] = {"PROTO", "SRC",   "SPORT",   "DST",  "DPORT", "APP",
-					  "PKTS",  "BYTES", "VERDICT", "RULE", "STATE"};
+	static const char *const hdr[] = {"CONTAINER", "PROTO",	  "SRC",  "SPORT",
+					  "DST",       "DPORT",	  "APP",  "PKTS",
+					  "BYTES",     "VERDICT", "RULE", "STATE"};
 	json_t *ss = json_object_get(r, "sessions"), *s;
 	struct table t;
 	size_t i;
 
-	table_init(&t, 11);
+	table_init(&t, 12);
 	table_header(&t, hdr);
 	json_array_foreach(ss, i, s) if (table_row(&t)) session_row(&t, s);
 	table_print(&t, f);

@@ -162,6 +162,7 @@ static void put_time(struct out *o, const char *key, int64_t ns)
 static void put_ctr(struct out *o, const struct wl_ctr *c)
 {
 	put(o, ",\"container\":{\"id\":\"%.64s\"", c->id);
+	put_str(o, "name", c->name);
 	put_str(o, "group", c->group);
 	if (c->k8s_pod[0]) {
 		put_str(o, "k8s_pod", c->k8s_pod);

@@ -76,6 +76,7 @@ static struct wl_ctr *ctr_of(const struct state_rec *r)
 	if (r->n_ctrs == 0)
 		return c;
 	snprintf(c->id, sizeof(c->id), "%s", r->ctrs[0].id);
+	snprintf(c->name, sizeof(c->name), "%s", r->ctrs[0].name);
 	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", r->ctrs[0].k8s_pod);
 	snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s", r->ctrs[0].k8s_namespace);
 	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", r->ctrs[0].k8s_container);

@@ -22,6 +22,7 @@
 struct wl_ctr {
 	atomic_uint refs;
 	char id[OCI_ID_MAX];
+	char name[OCI_NAME_MAX]; /* "" when the runtime's name is unknown */
 	char group[OCI_NAME_MAX];
 	char k8s_pod[OCI_NAME_MAX];
 	char k8s_namespace[OCI_NAME_MAX];

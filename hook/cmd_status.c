@@ -33,7 +33,9 @@ static void print_table(const struct pc_config *cfg, const struct state_rec *rec
 		char ctrs[64] = "-";
 
 		if (r->n_ctrs)
-			snprintf(ctrs, sizeof(ctrs), "%.12s%s", r->ctrs[0].id, r->n_ctrs > 1 ? " +" : "");
+			snprintf(ctrs, sizeof(ctrs), "%.*s%s", r->ctrs[0].name[0] ? 20 : 12,
+				 r->ctrs[0].name[0] ? r->ctrs[0].name : r->ctrs[0].id,
+				 r->n_ctrs > 1 ? " +" : "");
 		if (r->n_ctrs > 1)
 			snprintf(ctrs + strlen(ctrs), sizeof(ctrs) - strlen(ctrs), "%zu", r->n_ctrs - 1);
 		printf("%-12lu %-8d %-5s %-8s %-24s", r->ns_ino, (int)r->pid, config_mode_name(r->mode),

@@ -7,15 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctrname.h"
 #include "dpath.h"
 #include "enforcer.h"
 #include "err.h"
 #include "fault.h"
+#include "journal.h"
 #include "log.h"
 #include "naming.h"
 #include "netns.h"
 #include "nl.h"
 #include "pull.h"
+#include "recover.h"
 #include "state.h"
 
 /* The enforcer namespace and its data path, open for one hook run. */
@@ -77,6 +80,8 @@ static int resolve(const struct oci_state *st, struct target *t)
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
 	}
+	if (st->pid > 0)
+		ctrname_resolve(&t->st);
 	if (st->pid > 0) {
 		t->fd = netns_open_pid(st->pid);
 		if (t->fd == -ESRCH)
@@ -125,6 +130,7 @@ static void ctr_from_state(const struct target *t, struct state_ctr *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->id, sizeof(c->id), "%s", t->st.id);
+	snprintf(c->name, sizeof(c->name), "%s", t->st.name);
 	c->pid = t->st.pid;
 	snprintf(c->group, sizeof(c->group), "%s", t->st.group);
 	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", t->st.k8s_pod);
@@ -162,8 +168,9 @@ static int join_existing(const struct pc_config *cfg, const struct target *t, st
 	return ret;
 }
 
-static int record_pull(const struct pc_config *cfg, const struct target *t, struct enforcer *e,
-		       struct state_rec *rec)
+/* The pull's record; when it cannot be written, the pull is undone. */
+static int record_pull(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
+		       struct enforcer *e, struct state_rec *rec)
 {
 	struct state_ctr c;
 	int ret;
@@ -178,6 +185,15 @@ static int record_pull(const struct pc_config *cfg, const struct target *t, stru
 		ret = fault_point("save state");
 	if (ret >= 0)
 		ret = state_save(cfg->state_dir, rec);
+	if (ret < 0) {
+		char why[PC_ERRMSG_MAX];
+
+		fault_disarm();
+		snprintf(why, sizeof(why), "%s", err_msg());
+		if (pull_release(ctr, &e->ns, e->dp, rec) >= 0)
+			journal_remove(cfg->state_dir, ctr->ino);
+		err_set(0, "%s", why);
+	}
 	return ret;
 }
 
@@ -212,18 +228,13 @@ static int pull_and_record(const struct pc_config *cfg, const struct target *t,
 
 	fault_arm();
 	ret = pull_netns(ctr, &e->ns, e->dp, a, rec);
-	if (ret == 0) {
-		ret = record_pull(cfg, t, e, rec);
-		fault_disarm();
-		if (ret < 0) {
-			char why[PC_ERRMSG_MAX];
-
-			snprintf(why, sizeof(why), "%s", err_msg());
-			pull_release(ctr, &e->ns, e->dp, rec);
-			err_set(0, "%s", why);
-		}
-	}
+	if (ret == 0)
+		ret = record_pull(cfg, t, ctr, e, rec);
+	if (ret == 0)
+		fault_pass("drop journal"); /* recorded: the journal has done its job */
 	fault_disarm();
+	if (ret == 0 && journal_remove(cfg->state_dir, ctr->ino) < 0)
+		pr_warn("%s", err_msg());
 	return ret;
 }
 
@@ -238,6 +249,8 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 	int ret;
 
 	ret = enf_open(cfg, true, &e);
+	if (ret >= 0 && recover_pending(cfg))
+		recover_journals(cfg, &e.ns, e.dp); /* what a dead hook left comes first */
 	if (ret >= 0)
 		ret = join_existing(cfg, t, &e, &joined);
 	if (ret >= 0 && !joined)
@@ -251,6 +264,8 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 	}
 	a.pid = t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1);
 	a.taken = (const unsigned char(*)[6])taken;
+	a.journal_dir = cfg->state_dir;
+	a.ns_path = t->ns_path;
 	ret = pull_and_record(cfg, t, ctr, &e, &a, &rec);
 	if (ret == 0)
 		pr_info("container %s: %zu port(s) intercepted, mode %s, backend %s", t->st.id,
@@ -404,6 +419,23 @@ static bool is_garbage(const struct state_rec *rec)
 	return rec->n_ctrs == 0;
 }
 
+/* gc's share of recovery: the pulls of dead hooks; the caller holds the lock. */
+static int gc_journals(const struct pc_config *cfg)
+{
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	int ret;
+
+	if (!recover_pending(cfg))
+		return 0;
+	ret = enf_open(cfg, false, &e);
+	if (ret == -ENOENT)
+		ret = recover_journals(cfg, NULL, NULL);
+	else if (ret >= 0)
+		ret = recover_journals(cfg, &e.ns, e.dp);
+	enf_close(&e);
+	return ret;
+}
+
 int intercept_gc(const struct pc_config *cfg)
 {
 	struct state_rec *recs = NULL;
@@ -413,6 +445,9 @@ int intercept_gc(const struct pc_config *cfg)
 	lock = state_lock(cfg->state_dir);
 	if (lock < 0)
 		return lock;
+	ret = gc_journals(cfg);
+	released = ret > 0 ? ret : 0;
+	first = ret < 0 ? ret : 0;
 	ret = state_list(cfg->state_dir, &recs, &n);
 	for (size_t i = 0; ret >= 0 && i < n; i++) {
 		if (!is_garbage(&recs[i]))

@@ -17,6 +17,7 @@ struct oci_state {
 	char status[32];
 	pid_t pid;              /* 0 when the state has none (poststop) */
 	char bundle[PATH_MAX];  /* "" when absent */
+	char name[OCI_NAME_MAX]; /* the runtime's name for it, "" when unknown (ctrname.h) */
 	/* annotations; "" when absent */
 	char mode[16];          /* io.portcullis.mode */
 	char group[OCI_NAME_MAX];

@@ -10,6 +10,7 @@
 #include "dpath.h"
 #include "err.h"
 #include "fault.h"
+#include "journal.h"
 #include "log.h"
 #include "naming.h"
 #include "snapshot.h"
@@ -31,6 +32,9 @@ struct pull_ctx {
 	struct dpath *dp;
 	struct nl_cache *enf_links; /* the enforcer's links before the pull */
 	enum pc_mode mode;
+	const struct pull_args *args; /* NULL when releasing */
+	struct pulled *ports;	      /* the pull's ports, for its journal */
+	size_t n;
 };
 
 static void dport_of(const struct pulled *p, enum pc_mode mode, struct dpath_port *d)
@@ -122,6 +126,35 @@ static int create_pair(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *en
 	return p->in_ifindex < 0 ? p->in_ifindex : 0;
 }
 
+/* Write the pull's journal: the snapshots and everything learned so far. */
+static int journal_note(struct pull_ctx *c)
+{
+	struct journal j = { .ns_ino = c->ctr->ino, .mode = (int)c->mode, .n = c->n };
+	int ret;
+
+	if (!c->args->journal_dir)
+		return 0;
+	snprintf(j.ns_path, sizeof(j.ns_path), "%s", c->args->ns_path ? c->args->ns_path : "");
+	j.ports = calloc(c->n + 1, sizeof(*j.ports));
+	if (!j.ports)
+		return err_set(-ENOMEM, "journal");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pulled *p = &c->ports[i];
+		struct journal_port *jp = &j.ports[i];
+
+		snprintf(jp->ex_name, sizeof(jp->ex_name), "%s", p->ex_name);
+		snprintf(jp->in_name, sizeof(jp->in_name), "%s", p->in_name);
+		memcpy(jp->ucmac, p->ucmac, 6);
+		jp->ex_ifindex = p->ex_ifindex;
+		jp->in_ifindex = p->in_ifindex;
+		jp->new_ifindex = p->new_ifindex;
+		jp->snap = p->snap; /* the objects are shared, not copied */
+	}
+	ret = journal_write(c->args->journal_dir, &j);
+	free(j.ports);
+	return ret;
+}
+
 static int pull_port(struct pull_ctx *c, struct pulled *p)
 {
 	const struct port_snapshot *s = &p->snap;
@@ -142,6 +175,9 @@ static int pull_port(struct pull_ctx *c, struct pulled *p)
 	ret = fault_point("create veth");
 	if (ret >= 0)
 		ret = create_pair(ctr, enf, c->enf_links, p);
+	/* the inPort's index is what a recovery needs to clear the data path */
+	if (ret >= 0)
+		ret = journal_note(c);
 	/* the inPort up first: the new port needs its carrier to finish DAD */
 	if (ret >= 0)
 		ret = fault_point("inPort up");
@@ -332,6 +368,7 @@ static void fill_record(const struct pulled *ports, size_t n, struct nl_ns *ctr,
 static int pull_all(struct pull_ctx *c, struct pulled *ports, size_t n)
 {
 	char why[PC_ERRMSG_MAX];
+	bool undone = true;
 	size_t i;
 	int ret = 0;
 
@@ -346,7 +383,10 @@ static int pull_all(struct pull_ctx *c, struct pulled *ports, size_t n)
 	snprintf(why, sizeof(why), "%s", err_msg());
 	pr_debug("%s; rolling back", why);
 	while (i-- > 0)
-		put_back(c, &ports[i], &ports[i].snap);
+		undone = put_back(c, &ports[i], &ports[i].snap) >= 0 && undone;
+	/* a rollback that did not finish stays journaled, for gc to retry */
+	if (undone && c->args->journal_dir)
+		journal_remove(c->args->journal_dir, c->ctr->ino);
 	err_set(0, "%s", why); /* report the cause, not the rollback's noise */
 	return ret;
 }
@@ -363,6 +403,7 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const str
 	ret = view_load(ctr, &v);
 	if (ret < 0)
 		return err_wrap(ret, "container namespace");
+	c.args = a;
 	ret = rtnl_link_alloc_cache(enf->nl, AF_UNSPEC, &c.enf_links);
 	if (ret < 0)
 		ret = nl_fail(ret, "list enforcer links");
@@ -370,6 +411,11 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const str
 		ret = plan(&c, &v, a, &ports, &n);
 	if (ret >= 0 && n == 0)
 		ret = PULL_NOTHING;
+	c.args = a;
+	c.ports = ports;
+	c.n = n;
+	if (ret == 0)
+		ret = journal_note(&c);
 	if (ret == 0)
 		ret = pull_all(&c, ports, n);
 	if (ret == 0)
@@ -382,17 +428,17 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const str
 	return ret;
 }
 
-/* The container's current port for sp, if it is still the one we made. */
-static int find_replacement(struct nl_ns *ctr, const struct state_port *sp, int in_ifindex)
+/* The container's port name, if it is still the one we made (peer in_ifindex). */
+static int find_replacement(struct nl_ns *ctr, const char *name, int in_ifindex)
 {
 	struct rtnl_link *l;
-	int ret = nl_link_get(ctr->nl, 0, sp->name, &l), idx;
+	int ret = nl_link_get(ctr->nl, 0, name, &l), idx;
 
 	if (ret < 0)
 		return ret;
 	idx = rtnl_link_get_ifindex(l);
 	if (in_ifindex > 0 && rtnl_link_get_link(l) != in_ifindex)
-		idx = err_set(-ESTALE, "%s is no longer the port portcullis made", sp->name);
+		idx = err_set(-ESTALE, "%s is no longer the port portcullis made", name);
 	rtnl_link_put(l);
 	return idx;
 }
@@ -448,7 +494,7 @@ static int release_port(struct pull_ctx *c, const struct ns_view *v, const struc
 	if (p.ex_ifindex < 0)
 		return p.ex_ifindex;
 	p.in_ifindex = nl_link_index(c->enf->nl, sp->in_name);
-	p.new_ifindex = find_replacement(c->ctr, sp, p.in_ifindex);
+	p.new_ifindex = find_replacement(c->ctr, sp->name, p.in_ifindex);
 	if (p.new_ifindex == -ENODEV || p.in_ifindex == -ENODEV) {
 		/* the replacement is gone: give the original back bare */
 		p.in_ifindex = sp->in_ifindex;
@@ -483,6 +529,79 @@ int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const s
 	}
 	if (ctr)
 		view_free(&v);
+	return first;
+}
+
+/* ---- recovery of a pull whose hook died ---- */
+
+/* The enforcer ports of a journaled port that is gone with its namespace. */
+static int recover_gone(struct pull_ctx *c, struct pulled *p)
+{
+	const char *names[2] = { p->ex_name, p->in_name };
+	struct dpath_port d;
+	int first = 0;
+
+	if (p->in_ifindex > 0) {
+		if (p->ex_ifindex <= 0)
+			p->ex_ifindex = nl_link_index(c->enf->nl, p->ex_name);
+		dport_of(p, c->mode, &d);
+		keep_first(&first, dpath_detach(c->dp, &d));
+	}
+	for (int i = 0; i < 2; i++) {
+		int idx = nl_link_index(c->enf->nl, names[i]), ret = idx;
+
+		if (idx >= 0)
+			ret = nl_link_delete(c->enf->nl, idx);
+		keep_first(&first, ret == -ENODEV ? 0 : ret);
+	}
+	return first;
+}
+
+/*
+ * How far the dead pull got with p, read from the kernel: the exPort in the
+ * enforcer means moved; the inPort there means the pair was made (and maybe
+ * attached: detach tolerates what is missing).
+ */
+static int recover_port(struct pull_ctx *c, struct pulled *p)
+{
+	int ex = nl_link_index(c->enf->nl, p->ex_name);
+	int in = nl_link_index(c->enf->nl, p->in_name);
+
+	if (ex == -ENODEV && in == -ENODEV)
+		return 0; /* never moved, or already back */
+	if (ex < 0 && ex != -ENODEV)
+		return ex;
+	if (in < 0 && in != -ENODEV)
+		return in;
+	if (ex == -ENODEV) /* the pair without the original: only the pair to delete */
+		return recover_gone(c, p);
+	p->ex_ifindex = ex;
+	p->done = P_MOVED;
+	if (in >= 0) {
+		p->in_ifindex = in;
+		p->new_ifindex = find_replacement(c->ctr, p->snap.name, in);
+		if (p->new_ifindex < 0)
+			return p->new_ifindex;
+		p->done = P_ATTACHED;
+	}
+	return put_back(c, p, &p->snap);
+}
+
+int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct journal *j)
+{
+	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dp = dp, .mode = (enum pc_mode)j->mode };
+	int first = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		const struct journal_port *jp = &j->ports[i];
+		struct pulled p = { .snap = jp->snap, .ex_ifindex = jp->ex_ifindex,
+				    .in_ifindex = jp->in_ifindex, .new_ifindex = jp->new_ifindex };
+
+		snprintf(p.ex_name, sizeof(p.ex_name), "%s", jp->ex_name);
+		snprintf(p.in_name, sizeof(p.in_name), "%s", jp->in_name);
+		memcpy(p.ucmac, jp->ucmac, 6);
+		keep_first(&first, ctr ? recover_port(&c, &p) : recover_gone(&c, &p));
+	}
 	return first;
 }
 

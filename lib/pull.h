@@ -36,6 +36,8 @@ struct pull_args {
 	enum pc_mode mode;               /* one the data path supports */
 	const unsigned char (*taken)[6]; /* the UCMACs of every live port */
 	size_t n_taken;
+	const char *journal_dir;         /* where the pull keeps its journal (journal.h) */
+	const char *ns_path;             /* how a recovery reaches ctr again */
 };
 
 /*
@@ -46,6 +48,15 @@ struct pull_args {
  */
 int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct pull_args *a,
 	       struct state_rec *rec);
+
+/*
+ * Undo the pull of a hook that died half-way, from its journal j: every port
+ * goes back to where it was before the pull (ctr NULL: the container
+ * namespace is gone, and what is left in the enforcer is deleted).  The
+ * caller removes the journal when this returns 0.
+ */
+struct journal;
+int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct journal *j);
 
 /*
  * The ports of ctr that a pull would take, without changing anything: their

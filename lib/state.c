@@ -85,8 +85,8 @@ static json_t *ctr_to_json(const void *item)
 	json_error_t jerr;
 	json_t *o;
 
-	o = json_pack_ex(&jerr, 0, "{s:s, s:i, s:s, s:s, s:s, s:s}", "id", c->id, "pid",
-			 (int)c->pid, "group", c->group, "k8s_pod", c->k8s_pod, "k8s_namespace",
+	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "id", c->id, "name",
+			 c->name, "pid", (int)c->pid, "group", c->group, "k8s_pod", c->k8s_pod, "k8s_namespace",
 			 c->k8s_namespace, "k8s_container", c->k8s_container);
 	return o ? o : pack_fail(&jerr);
 }
@@ -314,11 +314,20 @@ static int port_from_json(const json_t *o, struct state_port *p, const char *whe
 
 static int ctr_from_json(const json_t *o, struct state_ctr *c, const char *where)
 {
+	static const struct field name = STR_FIELD(struct state_ctr, "name", name);
+	const json_t *v;
 	int ret;
 
 	ret = get_fields(o, c, ctr_fields, ARRAY_SIZE(ctr_fields), where);
 	if (ret < 0)
 		return ret;
+	/* "name" is optional: records written before it existed have none */
+	v = json_object_get(o, "name");
+	if (v) {
+		ret = get_str(v, &name, c->name, where);
+		if (ret < 0)
+			return ret;
+	}
 	if (!c->id[0])
 		return err_set(-EINVAL, "%s: key \"id\" is empty", where);
 	return 0;

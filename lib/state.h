@@ -39,6 +39,7 @@ struct state_port {
 
 struct state_ctr {
 	char id[OCI_ID_MAX];
+	char name[OCI_NAME_MAX]; /* "" when unknown */
 	pid_t pid;
 	char group[OCI_NAME_MAX];
 	char k8s_pod[OCI_NAME_MAX];

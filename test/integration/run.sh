@@ -10,6 +10,7 @@
 #
 # Environment: PORTCULLIS_HOOK (the hook binary, default build/bin/
 # portcullis-hook), TI_TIMEOUT (seconds per test, default 180),
+# or the test's own "# ti-timeout: SECONDS" line when longer,
 # TI_LOG_DIR (where the logs go, default a temporary folder, removed when
 # everything passed).
 set -uo pipefail
@@ -34,7 +35,10 @@ for t in "$here"/test_*.sh; do
 	log="$TI_LOG_DIR/$name.log"
 	start=$SECONDS
 	rc=0
-	timeout --kill-after=15 "$timeout_s" bash "$t" >"$log" 2>&1 </dev/null || rc=$?
+	# a test that needs longer says so in a "# ti-timeout: SECONDS" line
+	t_s=$(sed -n 's/^# ti-timeout: *\([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	[ -n "$t_s" ] && [ "$t_s" -gt "$timeout_s" ] || t_s=$timeout_s
+	timeout --kill-after=15 "$t_s" bash "$t" >"$log" 2>&1 </dev/null || rc=$?
 	secs=$((SECONDS - start))
 	case $rc in
 	0)
@@ -50,7 +54,7 @@ for t in "$here"/test_*.sh; do
 		failed=$((failed + 1))
 		failed_names+=("$name")
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-			reason="timed out after ${timeout_s}s"
+			reason="timed out after ${t_s}s"
 		else
 			reason=$(grep -h 'FAIL:' "$log" | tail -n 1)
 			reason=${reason:-exit $rc}

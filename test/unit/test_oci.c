@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctrname.h"
 #include "err.h"
 #include "oci.h"
 
@@ -385,6 +386,56 @@ START_TEST(test_bundle_too_big)
 }
 END_TEST
 
+/* podman's layout: <storage>/overlay-containers/<id>/userdata and containers.json beside <id>. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_name_from_storage)
+{
+	char path[256], ub[256], name[OCI_NAME_MAX];
+	struct oci_state os;
+
+	make_bundle(NULL);
+	snprintf(path, sizeof(path), "%s/c0ffee", bundle);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(ub, sizeof(ub), "%s/c0ffee/userdata", bundle);
+	ck_assert_int_eq(mkdir(ub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/containers.json", bundle);
+	write_file(path, "[{\"id\":\"beef\",\"names\":[\"other\"]},"
+			 "{\"id\":\"c0ffee\",\"names\":[\"web\",\"alias\"],\"image\":\"x\"}]");
+	ck_assert(ctrname_from_storage(ub, "c0ffee", name, sizeof(name)));
+	ck_assert_str_eq(name, "web");
+	/* a trailing slash is the same bundle */
+	strcat(ub, "/");
+	ck_assert(ctrname_from_storage(ub, "c0ffee", name, sizeof(name)));
+	/* the id must be the bundle's own directory */
+	ck_assert(!ctrname_from_storage(ub, "beef", name, sizeof(name)));
+	/* a name that does not fit is not cut */
+	ck_assert(!ctrname_from_storage(ub, "c0ffee", name, 3));
+	/* resolve: storage first, then the Kubernetes name */
+	memset(&os, 0, sizeof(os));
+	snprintf(os.bundle, sizeof(os.bundle), "%s", ub);
+	strcpy(os.id, "c0ffee");
+	strcpy(os.k8s_container, "k8s-web");
+	ctrname_resolve(&os);
+	ck_assert_str_eq(os.name, "web");
+	write_file(path, "not json");
+	memset(os.name, 0, sizeof(os.name));
+	ctrname_resolve(&os);
+	ck_assert_str_eq(os.name, "k8s-web");
+	/* no storage at all: nothing */
+	ck_assert(!ctrname_from_storage("/nonexistent/c0ffee/userdata", "c0ffee", name, sizeof(name)));
+	ck_assert(!ctrname_from_storage("", "c0ffee", name, sizeof(name)));
+	remove_bundle();
+}
+END_TEST
+
 static Suite *oci_suite(void)
 {
 	Suite *s = suite_create("oci");
@@ -405,6 +456,7 @@ static Suite *oci_suite(void)
 	tcase_add_test(tb, test_bundle_errors);
 	tcase_add_test(tb, test_bundle_annotations);
 	tcase_add_test(tb, test_bundle_too_big);
+	tcase_add_test(tb, test_name_from_storage);
 	suite_add_tcase(s, tb);
 	return s;
 }

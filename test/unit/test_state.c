@@ -90,6 +90,7 @@ static void make_rec(struct state_rec *rec, unsigned long ino, const char *id1, 
 		strcpy(c.k8s_pod, "pod");
 		strcpy(c.k8s_namespace, "ns");
 		strcpy(c.k8s_container, "nginx");
+		strcpy(c.name, "web-1");
 		ck_assert_int_eq(state_add_ctr(rec, &c), 0);
 	}
 	if (id2) {
@@ -236,6 +237,21 @@ START_TEST(test_addrs_optional_and_checked)
 	json_decref(old);
 	expect_invalid(mutated("ports0", "addrs", json_string("10.0.0.1/8")), "\"addrs\" must be an array");
 	expect_invalid(mutated("ports0", "addrs", json_pack("[i]", 5)), "\"addrs\" must be a string");
+}
+END_TEST
+
+START_TEST(test_name_optional)
+{
+	json_t *old = mutated("ctrs0", "name", NULL);
+	struct state_rec rec;
+
+	/* records written before names were recorded still load */
+	ck_assert_int_eq(state_from_json(old, &rec), 0);
+	ck_assert_str_eq(rec.ctrs[0].name, "");
+	ck_assert_str_eq(rec.ctrs[0].id, "abc");
+	state_rec_free(&rec);
+	json_decref(old);
+	expect_invalid(mutated("ctrs0", "name", json_integer(3)), "\"name\" must be a string");
 }
 END_TEST
 
@@ -514,6 +530,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tj, test_json_roundtrip);
 	tcase_add_test(tj, test_from_json_errors);
 	tcase_add_test(tj, test_addrs_optional_and_checked);
+	tcase_add_test(tj, test_name_optional);
 	tcase_add_test(tj, test_from_json_too_many_ports);
 	tcase_add_test(tj, test_add_del_ctr);
 	suite_add_tcase(s, tj);
