@@ -170,18 +170,30 @@ static json_t *counters_json(const struct counter *c, const void *base)
 	return o;
 }
 
+/* An object of n counters named by name(i). */
+static json_t *named_json(const uint64_t *v, unsigned n, const char *(*name)(unsigned i))
+{
+	json_t *o = json_object();
+
+	for (unsigned i = 0; o && i < n; i++)
+		if (!put(o, name(i), json_integer((json_int_t)v[i])))
+			return oom(o);
+	return o;
+}
+
+static const char *app_key(unsigned i)
+{
+	return app_name((enum app_proto)i);
+}
+
 static json_t *inspect_json(const struct inspect_stats *st)
 {
-	json_t *o = counters_json(inspect_ctrs, st), *apps = json_object();
-	bool ok = apps != NULL;
+	json_t *o = counters_json(inspect_ctrs, st);
 
-	for (int a = 0; ok && a < APP_MAX; a++)
-		ok = put(apps, app_name(a), json_integer((json_int_t)st->app_found[a]));
-	if (!ok) {
-		json_decref(apps);
-		apps = NULL;
-	}
-	return put(o, "app_found", apps) ? o : oom(o);
+	if (!put(o, "app_found", named_json(st->app_found, APP_MAX, app_key)) ||
+	    !put(o, "threats", named_json(st->threats, THREAT_MAX, policy_threat_name)))
+		return oom(o);
+	return o;
 }
 
 static json_t *wc_json(const struct worker_counters *wc)

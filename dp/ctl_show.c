@@ -232,9 +232,12 @@ static int show_sessions(json_t *r, FILE *f)
 
 /* ---- stats ---- */
 
-/* One row per counter of section (apps: only those seen). */
+/*
+ * One row per counter of section, or of its object sub (apps, threats:
+ * only those seen), named "<label>.<counter>".
+ */
 static void stats_section(struct table *t, json_t *total, json_t *workers, const char *section,
-			  const char *sub)
+			  const char *sub, const char *label)
 {
 	json_t *tot = json_object_get(total, section);
 	const char *key;
@@ -249,7 +252,7 @@ static void stats_section(struct table *t, json_t *total, json_t *workers, const
 			continue;
 		if (!table_row(t))
 			return;
-		table_cell(t, 0, "%s.%s", sub ? "app" : section, key);
+		table_cell(t, 0, "%s.%s", label, key);
 		table_cell(t, 1, "%lld", (long long)json_integer_value(v));
 		json_array_foreach(workers, i, w)
 		{
@@ -275,10 +278,11 @@ static int show_stats(json_t *r, FILE *f)
 		for (unsigned c = 2; c < ncols; c++)
 			table_cell(&t, c, "WORKER%u", c - 2);
 	}
-	stats_section(&t, total, workers, "inspect", NULL);
-	stats_section(&t, total, workers, "inspect", "app_found");
-	stats_section(&t, total, workers, "worker", NULL);
-	stats_section(&t, total, workers, "sessions", NULL);
+	stats_section(&t, total, workers, "inspect", NULL, "inspect");
+	stats_section(&t, total, workers, "inspect", "app_found", "app");
+	stats_section(&t, total, workers, "inspect", "threats", "threat");
+	stats_section(&t, total, workers, "worker", NULL, "worker");
+	stats_section(&t, total, workers, "sessions", NULL, "sessions");
 	table_print(&t, f);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "err.h"
 #include "inspect.h"
+#include "threat.h"
 
 #define FRAG_TTL_NS (30ULL * 1000000000ULL)
 
@@ -27,6 +28,8 @@ static void session_done(struct session *s, void *arg)
 	struct inspector *in = arg;
 	struct slog_clock c;
 
+	if (in->threats)
+		threat_session_end(in->threats, s);
 	if (in->log)
 		slog_write(in->log, s, SLOG_SESSION, log_clock(in, &c));
 }
@@ -51,6 +54,16 @@ void inspector_fini(struct inspector *in)
 {
 	session_table_free(in->sessions, session_done, in);
 	in->sessions = NULL;
+	threat_free(in->threats);
+	in->threats = NULL;
+}
+
+int inspect_threats_on(struct inspector *in, struct slog *log)
+{
+	if (in->threats)
+		return 0;
+	in->threats = threat_new(log, in->wall_clock, in->st.threats);
+	return in->threats ? 0 : err_set(-ENOMEM, "threat detection");
 }
 
 /* The intercepted port of a frame: its UCMAC is the source (from the
@@ -91,6 +104,8 @@ static void decide(struct inspector *in, struct session *s)
 	struct policy_flow f = {.proto = s->key.proto};
 	struct policy_decision d;
 
+	if (s->threat.flags & THREAT_SESS_CUT)
+		return; /* cut by a threat's drop action: stays denied */
 	peer_fill(in, s, s->client_is_a, &f.from);
 	peer_fill(in, s, !s->client_is_a, &f.to);
 	if (s->key.proto == IPPROTO_TCP || s->key.proto == IPPROTO_UDP)
@@ -221,6 +236,39 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 	return INSPECT_DROP;
 }
 
+/*
+ * The threat detectors on r's frame (s NULL for a later fragment); true
+ * when a drop action holds.  The session is then cut as a denied one is
+ * (deny verdict, resets), the detection's line standing for the
+ * violation line.
+ */
+static bool threats(struct inspector *in, struct inspect_result *r, struct session *s,
+		    bool from_client, uint64_t now_ns)
+{
+	struct threat_pkt tp = {
+	    .p = &r->pkt,
+	    .s = s,
+	    .from_client = from_client,
+	    .port = r->port,
+	    .pol = in->policy,
+	    .now_ns = now_ns,
+	};
+
+	threat_frame(in->threats, &tp);
+	if (!tp.drop || !s || s->verdict == VERDICT_DENY)
+		return tp.drop;
+	s->verdict = VERDICT_DENY;
+	s->rule = 0;
+	s->provisional = false;
+	s->logged_violation = true;
+	s->threat.flags |= THREAT_SESS_CUT;
+	if (s->key.proto == IPPROTO_TCP && !tp.no_reset && !(r->pkt.tcp_flags & TCPF_RST)) {
+		r->reset = true;
+		in->st.resets++;
+	}
+	return true;
+}
+
 static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
 {
 	struct policy_flow f = {.proto = p->proto, .app_final = true};
@@ -240,8 +288,13 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	struct session *s;
 	bool from_client, full;
 
-	if (p->fragment && !p->first_fragment)
+	if (p->fragment && !p->first_fragment) {
+		if (in->threats && threats(in, r, NULL, false, now_ns)) {
+			in->st.denied++;
+			return INSPECT_DROP;
+		}
 		return frag_verdict(in, p, now_ns);
+	}
 	s = session_of(in, r, local_is_src, &from_client, &full, now_ns);
 	if (!s && !full)
 		return INSPECT_PASS;
@@ -251,6 +304,8 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	}
 	if (!s->app.done && p->payload_len)
 		identify(in, s, p, from_client);
+	if (in->threats)
+		threats(in, r, s, from_client, now_ns);
 	if (p->first_fragment)
 		frag_remember(in, p, s->verdict, now_ns);
 	return session_verdict(in, s, r);
@@ -354,7 +409,8 @@ void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct sessi
 	struct collect c = {0};
 
 	session_foreach(in->sessions, collect_one, &c);
-	qsort(c.v, c.n, sizeof(*c.v), by_first_seen);
+	if (c.n) /* qsort's array must not be NULL, even when empty */
+		qsort(c.v, c.n, sizeof(*c.v), by_first_seen);
 	for (size_t i = 0; i < c.n; i++)
 		fn(c.v[i], arg);
 	free(c.v);

@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "session.h"
 #include "slog.h"
+#include "threat_id.h"
 #include "workload.h"
 
 struct inspect_stats {
@@ -27,6 +28,7 @@ struct inspect_stats {
 	uint64_t frag_orphans; /* later fragment with no first fragment seen */
 	uint64_t allowed, denied, violations, resets;
 	uint64_t app_found[APP_MAX];
+	uint64_t threats[THREAT_MAX]; /* detections (dp/threat.h) */
 };
 
 #define INSPECT_FRAG_SLOTS 1024
@@ -46,6 +48,7 @@ struct inspector {
 	struct slog *log;	/* NULL: sessions are not logged as they end */
 	bool table_full_closed; /* at max_sessions: true drop, false pass */
 	bool wall_clock;	/* stamp log lines with the time (live mode) */
+	struct threat_ctx *threats; /* NULL: no threat detection */
 	struct inspect_stats st;
 	struct frag_slot frags[INSPECT_FRAG_SLOTS];
 };
@@ -66,6 +69,13 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 		   const struct workloads *wl, struct slog *log);
 /* Ends every session (logged when a log is set). */
 void inspector_fini(struct inspector *in);
+
+/*
+ * Threat detection on from now (after wall_clock is set): detections are
+ * written to log (may be NULL: only counted).  Without this call no
+ * detector runs.
+ */
+int inspect_threats_on(struct inspector *in, struct slog *log);
 
 /*
  * Inspect a frame of wire_len bytes of which len are at frame (a snapped

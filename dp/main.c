@@ -18,10 +18,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: portcullis-dp [--config FILE] [--foreground] [--no-sandbox] [-v]\n"
 		   "       portcullis-dp [--config FILE] --read-pcap FILE [--policy FILE]\n"
+		   "                     [--no-threats]\n"
 		   "Without --foreground it detaches once it runs; stop it with SIGTERM.\n"
 		   "SIGHUP reloads the policy and reopens the session log.\n"
 		   "Once set up it drops every capability and confines its system calls\n"
-		   "(seccomp); --no-sandbox keeps them, for debuggers and tracers.\n");
+		   "(seccomp); --no-sandbox keeps them, for debuggers and tracers.\n"
+		   "--no-threats: no threat detection over the capture (the config key\n"
+		   "threat_detection: false turns it off for the service too).\n");
 }
 
 /*
@@ -69,11 +72,12 @@ int main(int argc, char **argv)
 	    {"policy", required_argument, NULL, 'p'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"no-sandbox", no_argument, NULL, 'S'},
+	    {"no-threats", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
-	bool foreground = false, verbose = false, sandbox = true;
+	bool foreground = false, verbose = false, sandbox = true, threats = true;
 	struct pc_config cfg;
 	int c, ret, ready_fd = -1;
 
@@ -99,6 +103,9 @@ int main(int argc, char **argv)
 		case 'S':
 			sandbox = false;
 			break;
+		case 'T':
+			threats = false;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -113,13 +120,16 @@ int main(int argc, char **argv)
 	if (policy && !pcap)
 		return bad_usage("--policy goes with --read-pcap;",
 				 "the service reads the configured policy");
+	if (!threats && !pcap)
+		return bad_usage("--no-threats goes with --read-pcap;",
+				 "the service follows the config key threat_detection");
 	if (config_load(&cfg, cfg_path) < 0) {
 		pr_err("%s", err_msg());
 		return 2;
 	}
 	log_set_level(verbose ? LOG_DEBUG : cfg.log_level);
 	if (pcap)
-		ret = service_read_pcap(&cfg, pcap, policy);
+		ret = service_read_pcap(&cfg, pcap, policy, threats && cfg.threat_detection);
 	else if (!foreground && (ret = daemonize(&ready_fd)) < 0)
 		;
 	else

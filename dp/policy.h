@@ -91,6 +91,8 @@ enum policy_threat_action {
 	POLICY_THREAT_DROP = 1,
 };
 enum policy_threat_action policy_threat_action(const struct policy *p, const char *threat);
+/* The name of threat id (enum threat_id, threat_id.h), "?" out of range. */
+const char *policy_threat_name(unsigned id);
 uint32_t policy_syn_flood_pps(const struct policy *p);	/* 0 = built-in default */
 uint32_t policy_icmp_flood_pps(const struct policy *p); /* 0 = built-in default */
 

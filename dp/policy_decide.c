@@ -103,6 +103,11 @@ enum policy_threat_action policy_threat_action(const struct policy *p, const cha
 	return POLICY_THREAT_ALERT;
 }
 
+const char *policy_threat_name(unsigned id)
+{
+	return id < POLICY_THREAT_COUNT ? policy_threat_names[id] : "?";
+}
+
 uint32_t policy_syn_flood_pps(const struct policy *p)
 {
 	return p->syn_pps;

@@ -363,6 +363,7 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	s.hb.map_fd = -1;
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
 	s.sh.table_full_closed = cfg->dp_down_closed;
+	s.sh.threats = cfg->threat_detection;
 	ret = setup(&s);
 	if (ret >= 0) {
 		ctl_attach(&s);
@@ -390,11 +391,13 @@ static void print_session(const struct session *s, void *arg)
 	fputs(line, stdout);
 }
 
-int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char *policy_path)
+int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char *policy_path,
+		      bool threats)
 {
 	struct pcap_reader *r = NULL;
 	struct policy *p = NULL;
 	struct workloads *wl = workloads_empty();
+	struct slog *tlog = NULL;
 	struct inspector in;
 	const uint8_t *data;
 	size_t len;
@@ -407,11 +410,15 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 				  LOG_DEBUG, &p);
 	if (ret >= 0)
 		ret = pcap_open(pcap, &r);
+	if (ret >= 0 && threats)
+		ret = slog_open("-", &tlog); /* detections as they happen, sessions at the end */
 	if (ret >= 0)
 		ret = inspector_init(&in, cfg->max_sessions, p, wl, NULL);
 	if (ret < 0)
 		goto out;
-	while ((ret = pcap_next(r, &data, &len, &ts)) > 0) {
+	if (threats)
+		ret = inspect_threats_on(&in, tlog);
+	while (ret >= 0 && (ret = pcap_next(r, &data, &len, &ts)) > 0) {
 		struct inspect_result res;
 
 		inspect_frame(&in, data, len, len, ts, &res);
@@ -420,6 +427,7 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 		inspect_sessions_sorted(&in, print_session, NULL);
 	inspector_fini(&in);
 out:
+	slog_close(tlog);
 	pcap_close(r);
 	policy_free(p);
 	workloads_free(wl);

@@ -17,7 +17,11 @@
  */
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd);
 
-/* --read-pcap: the same inspection over a capture; JSON lines on stdout. */
-int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char *policy);
+/*
+ * --read-pcap: the same inspection over a capture; JSON lines on stdout.
+ * threats: threat detection runs (its lines come as they happen).
+ */
+int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char *policy,
+		      bool threats);
 
 #endif

@@ -63,6 +63,21 @@ enum session_verdict {
 	VERDICT_DENY,
 };
 
+/*
+ * What threat detection keeps per session, six bytes in the hole after app
+ * (the entry does not grow): which threats were logged for it, a few
+ * flags, and one small counter with its window (dp/threat*.c).
+ */
+struct threat_sess {
+	uint8_t fired[3]; /* bit per enum threat_id: logged once per session */
+	uint8_t flags;	  /* THREAT_SESS_* (threat_ctx.h), THREAT_SESS_CUT here */
+	uint8_t run;	  /* TCP: tiny client windows in a row; ICMP: random echoes */
+	uint8_t win_s;	  /* ICMP: start of run's window, seconds mod 256 */
+};
+
+/* a threat's drop action ended the session: its deny verdict is final */
+#define THREAT_SESS_CUT 0x80
+
 struct session_list {
 	struct session *head, *tail;
 };
@@ -81,6 +96,7 @@ struct session {
 	bool logged_violation; /* tap: the deny was logged once */
 	uint32_t rule;	       /* id of the deciding rule, 0 = default */
 	struct app_state app;
+	struct threat_sess threat;
 	uint64_t first_ns, last_ns;
 	uint64_t pkts[2], bytes[2]; /* [0] from the client, [1] from the server */
 	uint8_t local;		    /* which end is the port's container: 0 none, 1 a, 2 b */

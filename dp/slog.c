@@ -133,19 +133,26 @@ static const char *transport_name(uint8_t proto)
 	}
 }
 
-static void put_endpoints(struct out *o, const struct session *s)
+static void put_endpoints(struct out *o, uint8_t family, uint8_t proto, const uint8_t *src,
+			  uint16_t sport, const uint8_t *dst, uint16_t dport)
 {
-	const struct flow_key *k = &s->key;
-	const uint8_t *ca = s->client_is_a ? k->addr_a : k->addr_b;
-	const uint8_t *sa = s->client_is_a ? k->addr_b : k->addr_a;
-	uint16_t cp = s->client_is_a ? k->port_a : k->port_b;
-	uint16_t sp = s->client_is_a ? k->port_b : k->port_a;
 	char c[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	inet_ntop(k->family, ca, c, sizeof(c));
-	inet_ntop(k->family, sa, d, sizeof(d));
-	put(o, "{\"transport\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u",
-	    transport_name(k->proto), c, cp, d, sp);
+	inet_ntop(family, src, c, sizeof(c));
+	inet_ntop(family, dst, d, sizeof(d));
+	put(o, "\"transport\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u",
+	    transport_name(proto), c, sport, d, dport);
+}
+
+/* The session's ends, its opener first. */
+static void put_session_endpoints(struct out *o, const struct session *s)
+{
+	const struct flow_key *k = &s->key;
+
+	put_endpoints(o, k->family, k->proto, s->client_is_a ? k->addr_a : k->addr_b,
+		      s->client_is_a ? k->port_a : k->port_b,
+		      s->client_is_a ? k->addr_b : k->addr_a,
+		      s->client_is_a ? k->port_b : k->port_a);
 }
 
 static void put_time(struct out *o, const char *key, int64_t ns)
@@ -177,7 +184,8 @@ size_t slog_format(const struct session *s, enum slog_event ev, const struct slo
 {
 	struct out o = {buf, len > 1 ? len - 1 : 0, 0}; /* room for the newline */
 
-	put_endpoints(&o, s);
+	put(&o, "{");
+	put_session_endpoints(&o, s);
 	put(&o, ",\"app\":\"%s\"", app_name(s->app.app));
 	if (s->sni && s->sni[0])
 		put_str(&o, "sni", s->sni);
@@ -213,6 +221,39 @@ void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
 	size_t n = slog_format(s, ev, clk, line, sizeof(line));
 
 	/* one write per line; a short write to a full disk loses the line */
+	if (write(atomic_load(&l->fd), line, n) < 0)
+		return;
+}
+
+size_t slog_format_threat(const struct slog_threat *t, const struct slog_clock *clk, char *buf,
+			  size_t len)
+{
+	struct out o = {buf, len > 1 ? len - 1 : 0, 0}; /* room for the newline */
+	const struct pkt *p = t->p;
+
+	put(&o, "{\"threat\":\"%s\",\"severity\":\"%s\",", t->threat, t->severity);
+	if (t->s)
+		put_session_endpoints(&o, t->s);
+	else
+		put_endpoints(&o, p->family, p->proto, p->src, p->sport, p->dst, p->dport);
+	put(&o, ",\"app\":\"%s\",\"action\":\"%s\"", app_name(t->s ? t->s->app.app : APP_UNKNOWN),
+	    t->action);
+	put_str(&o, "evidence", t->evidence);
+	if (clk)
+		put_time(&o, "time", clk->wall_ns);
+	if (t->ctr)
+		put_ctr(&o, t->ctr);
+	put(&o, "}");
+	buf[o.used++] = '\n';
+	buf[o.used] = '\0';
+	return o.used;
+}
+
+void slog_write_threat(struct slog *l, const struct slog_threat *t, const struct slog_clock *clk)
+{
+	char line[SLOG_LINE_MAX];
+	size_t n = slog_format_threat(t, clk, line, sizeof(line));
+
 	if (write(atomic_load(&l->fd), line, n) < 0)
 		return;
 }

@@ -57,4 +57,26 @@ void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
 
 #define SLOG_LINE_MAX 2048
 
+/*
+ * A threat detection (dp/threat.h), in the members of shared/CONTRACT.md:
+ *
+ *   {"threat":"sql_injection","severity":"high","transport":"tcp",
+ *    "src":"10.0.0.3","sport":40312,"dst":"10.0.0.2","dport":80,
+ *    "app":"http","action":"alert","evidence":"..."}
+ *
+ * then "time" (with a clock) and the container, as session lines have
+ * them.  src is the session's opener, or without a session the frame's
+ * source.
+ */
+struct slog_threat {
+	const char *threat, *severity, *action, *evidence;
+	const struct session *s; /* NULL: the ends are p's */
+	const struct pkt *p;
+	const struct wl_ctr *ctr; /* NULL: no container member */
+};
+
+size_t slog_format_threat(const struct slog_threat *t, const struct slog_clock *clk, char *buf,
+			  size_t len);
+void slog_write_threat(struct slog *l, const struct slog_threat *t, const struct slog_clock *clk);
+
 #endif

@@ -56,7 +56,9 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	ret = ring_open(&w->ring, nsfd, ifindex, rp);
+	ret = sh->threats ? inspect_threats_on(&w->in, sh->log) : 0;
+	if (ret == 0)
+		ret = ring_open(&w->ring, nsfd, ifindex, rp);
 	if (ret == 0) {
 		ret = quick_open(&w->quick, nsfd, ifindex, rp);
 		if (ret < 0)

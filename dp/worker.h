@@ -44,6 +44,7 @@ struct dp_shared {
 	atomic_bool stop;
 	struct slog *log;
 	bool table_full_closed;
+	bool threats; /* threat detection on */
 };
 
 #define WORKER_BATCH 64

@@ -71,6 +71,7 @@ static const struct key_desc keys[] = {
 	KEY(workers, K_WORKERS),
 	KEY(max_sessions, K_SESSIONS),
 	KEY(log_level, K_LOG_LEVEL),
+	KEY(threat_detection, K_BOOL),
 };
 
 static void copy_str(char *dst, size_t size, const char *src)
@@ -97,6 +98,7 @@ void config_defaults(struct pc_config *cfg)
 	cfg->workers = 0;
 	cfg->max_sessions = 1000000;
 	cfg->log_level = LOG_INFO;
+	cfg->threat_detection = true;
 }
 
 static int name_index(const char *s, const char *const *names, size_t n)

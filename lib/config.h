@@ -32,6 +32,7 @@ struct pc_config {
 	unsigned workers;
 	unsigned long max_sessions;
 	enum log_level log_level;
+	bool threat_detection; /* the data plane's threat detectors run */
 };
 
 /* Fill in the documented defaults. */

@@ -459,16 +459,15 @@ static int pulled_of(const struct state_port *sp, struct pulled *p)
 	return ret;
 }
 
-/* The container namespace is gone: delete what is left in the enforcer. */
-static int release_gone(struct pull_ctx *c, const struct state_port *sp)
+/* Detach p (when asked) and delete its enforcer ports by name; missing counts as done. */
+static int delete_enf_side(struct pull_ctx *c, struct pulled *p, bool detach)
 {
-	const char *names[2] = { sp->ex_name, sp->in_name };
+	const char *names[2] = { p->ex_name, p->in_name };
 	struct dpath_port d;
-	struct pulled p;
 	int first = 0;
 
-	if (pulled_of(sp, &p) >= 0) {
-		dport_of(&p, c->mode, &d);
+	if (detach) {
+		dport_of(p, c->mode, &d);
 		keep_first(&first, dpath_detach(c->dp, &d));
 	}
 	for (int i = 0; i < 2; i++) {
@@ -479,6 +478,17 @@ static int release_gone(struct pull_ctx *c, const struct state_port *sp)
 		keep_first(&first, ret == -ENODEV ? 0 : ret);
 	}
 	return first;
+}
+
+/* The container namespace is gone: delete what is left in the enforcer. */
+static int release_gone(struct pull_ctx *c, const struct state_port *sp)
+{
+	struct pulled p;
+	bool known = pulled_of(sp, &p) >= 0;
+
+	snprintf(p.ex_name, sizeof(p.ex_name), "%s", sp->ex_name);
+	snprintf(p.in_name, sizeof(p.in_name), "%s", sp->in_name);
+	return delete_enf_side(c, &p, known);
 }
 
 static int release_port(struct pull_ctx *c, const struct ns_view *v, const struct state_port *sp)
@@ -537,24 +547,10 @@ int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const s
 /* The enforcer ports of a journaled port that is gone with its namespace. */
 static int recover_gone(struct pull_ctx *c, struct pulled *p)
 {
-	const char *names[2] = { p->ex_name, p->in_name };
-	struct dpath_port d;
-	int first = 0;
-
-	if (p->in_ifindex > 0) {
-		if (p->ex_ifindex <= 0)
-			p->ex_ifindex = nl_link_index(c->enf->nl, p->ex_name);
-		dport_of(p, c->mode, &d);
-		keep_first(&first, dpath_detach(c->dp, &d));
-	}
-	for (int i = 0; i < 2; i++) {
-		int idx = nl_link_index(c->enf->nl, names[i]), ret = idx;
-
-		if (idx >= 0)
-			ret = nl_link_delete(c->enf->nl, idx);
-		keep_first(&first, ret == -ENODEV ? 0 : ret);
-	}
-	return first;
+	/* the inPort's index is journaled once the pair exists: only then was it attached */
+	if (p->in_ifindex > 0 && p->ex_ifindex <= 0)
+		p->ex_ifindex = nl_link_index(c->enf->nl, p->ex_name);
+	return delete_enf_side(c, p, p->in_ifindex > 0);
 }
 
 /*

@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for the data plane's frame path: decoder, sessions,
  * application identification, policy (allow all, one rule denying TCP 81),
- * resets and the session log.  The input is a sequence of frames, each
+ * threat detection (low flood limits, two threats dropping; its lines to
+ * /dev/null), resets and the session log.  The input is a sequence of frames, each
  *     len_hi len_lo bytes...
  * copied into a buffer of exactly its size, so a read past a frame is
  * caught.  Every frame goes through inspect_frame; every TCP frame also
@@ -16,6 +17,7 @@
 
 static struct policy *policy;
 static struct workloads *wl;
+static struct slog *threat_log;
 
 static void format_one(const struct session *s, void *arg)
 {
@@ -29,15 +31,19 @@ static void format_one(const struct session *s, void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char rules[] = "{\"default\":\"allow\",\"rules\":[{\"id\":1,\"from\":\"any\","
-				    "\"to\":\"any\",\"ports\":[\"tcp/81\"],\"action\":\"deny\"}]}";
+	static const char rules[] =
+	    "{\"default\":\"allow\",\"rules\":[{\"id\":1,\"from\":\"any\",\"to\":\"any\","
+	    "\"ports\":[\"tcp/81\"],\"action\":\"deny\"}],\"threats\":{\"syn_flood_pps\":2,"
+	    "\"icmp_flood_pps\":2,\"actions\":{\"ip_teardrop\":\"drop\",\"tcp_syn_data\":\"drop\"}}}";
 	struct inspector in;
 	uint64_t now = 1;
 
 	if (!policy &&
-	    (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 || !(wl = workloads_empty())))
+	    (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 || !(wl = workloads_empty()) ||
+	     slog_open("/dev/null", &threat_log) < 0))
 		abort();
-	if (inspector_init(&in, 64, policy, wl, NULL) < 0)
+	if (inspector_init(&in, 64, policy, wl, NULL) < 0 ||
+	    inspect_threats_on(&in, threat_log) < 0)
 		abort();
 	while (size >= 2) {
 		size_t len = (size_t)data[0] << 8 | data[1];
@@ -57,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(frame);
 		data += len;
 		size -= len;
-		now += 1000000000ULL; /* a second per frame: timeouts come into play */
+		now += 250000000ULL; /* 4 frames a second: floods and timeouts come into play */
 		inspect_tick(&in, now);
 	}
 	inspect_sessions_sorted(&in, format_one, NULL);

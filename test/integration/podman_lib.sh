@@ -116,3 +116,22 @@ pm_status_has() { ti_status_json | jq -e --arg id "$1" 'any(.[]; any(.containers
 
 # pm_bridge_ports: host-side interfaces left on this run's bridge
 pm_bridge_ports() { ip -o link show master "$PM_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1; }
+
+# pm_journals: the pull journals in this run's state directory
+pm_journals() { find "$TI_STATE_DIR" -maxdepth 1 -name 'pull-*.journal*' -printf '%f\n'; }
+
+# pm_assert_clean: after every container is gone, nothing of them is left:
+# no enforcer port, state record, journal, host-side veth on the bridge or
+# BPF map entry.
+pm_assert_clean() {
+	ti_wait_until 10 ti_no_enf_ports || ti_fail "enforcer ports left: $(ti_enf_ports | tr '\n' ' ')"
+	ti_assert_eq "" "$(ti_state_files | tr '\n' ' ')" "state records left"
+	ti_assert_eq "" "$(pm_journals | tr '\n' ' ')" "journals left"
+	ti_assert_eq "" "$(pm_bridge_ports | tr '\n' ' ')" "host-side veths left on $PM_BRIDGE"
+	if [ "$TI_DP_BACKEND" = bpf ]; then
+		local m
+		for m in pc_ports pc_ucmacs; do
+			ti_assert_eq 0 "$(ti_dp_map_count "$m")" "entries in $m"
+		done
+	fi
+}

@@ -128,17 +128,9 @@ ti_assert_eq 1 "$out" "links of a --network none container"
 out=$(pm run --rm --network host "$PM_IMAGE" sh -c 'echo ok') || ti_fail "--network host failed"
 ti_assert_eq ok "$out" "--network host container"
 ti_assert_eq "$n_before" "$(ti_status_json | jq length)" "records after none/host containers"
-ti_links "$TI_ENF_NAME" '^v(ex|in)' >"$T/enf.links"
 
 ti_log "podman rm -f of everything: nothing left"
 pm pod rm -f -t 0 pod1 >/dev/null
 pm rm -f -t 0 db web plain >/dev/null
-ti_wait_until 10 ti_no_enf_ports || ti_fail "enforcer ports left: $(ti_enf_ports | tr '\n' ' ')"
-ti_assert_eq "" "$(ti_state_files)" "state records left"
-ti_assert_eq "" "$(pm_bridge_ports | tr '\n' ' ')" "host-side veths left on $PM_BRIDGE"
-if [ "$TI_DP_BACKEND" = bpf ]; then
-	for m in pc_ports pc_ucmacs; do
-		ti_assert_eq 0 "$(ti_dp_map_count "$m")" "entries in $m"
-	done
-fi
+pm_assert_clean
 ti_plane_stop

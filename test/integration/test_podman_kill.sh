@@ -26,8 +26,6 @@ chmod 755 "$T/hook-wrapper"
 jq --arg p "$T/hook-wrapper" '.hook.path = $p' "$PM_DIR/hooks.d/portcullis.json" >"$T/hooks.json"
 mv "$T/hooks.json" "$PM_DIR/hooks.d/portcullis.json"
 
-journals() { find "$TI_STATE_DIR" -maxdepth 1 -name 'pull-*.journal*' -printf '%f\n'; }
-
 intercepted=0
 for r in $(seq "$ROUNDS"); do
 	# steps 1..24 cover a one-port pull from its first change to its record
@@ -37,7 +35,7 @@ for r in $(seq "$ROUNDS"); do
 	echo 0 >"$T/kill-step"
 	ti_hook gc
 	ti_expect_rc 0 "gc after round $r (killed at step $step)"
-	ti_assert_eq "" "$(journals | tr '\n' ' ')" "journals after gc (round $r)"
+	ti_assert_eq "" "$(pm_journals | tr '\n' ' ')" "journals after gc (round $r)"
 	pm exec "k$r" ping -c 1 -W 5 "$PM_SUBNET.1" >/dev/null ||
 		ti_fail "round $r: the container has no network after a kill at step $step and gc"
 	if pm_status_has "$(pm_id "k$r")"; then
@@ -51,12 +49,4 @@ done
 ti_log "$intercepted of $ROUNDS containers stayed intercepted"
 
 pm rm -f -t 0 $(seq -f 'k%g' "$ROUNDS") >/dev/null
-ti_wait_until 10 ti_no_enf_ports || ti_fail "enforcer ports left: $(ti_enf_ports | tr '\n' ' ')"
-ti_assert_eq "" "$(ti_state_files | tr '\n' ' ')" "state records left"
-ti_assert_eq "" "$(journals | tr '\n' ' ')" "journals left"
-ti_assert_eq "" "$(pm_bridge_ports | tr '\n' ' ')" "host-side veths left on $PM_BRIDGE"
-if [ "$TI_DP_BACKEND" = bpf ]; then
-	for m in pc_ports pc_ucmacs; do
-		ti_assert_eq 0 "$(ti_dp_map_count "$m")" "entries in $m"
-	done
-fi
+pm_assert_clean

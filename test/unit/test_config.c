@@ -77,6 +77,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.workers, 0);
 	ck_assert_uint_eq(cfg.max_sessions, 1000000);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert(cfg.threat_detection);
 }
 END_TEST
 
@@ -109,7 +110,8 @@ START_TEST(test_parse_all_keys)
 		" \"dp_down\": \"closed\", \"backend\": \"tc-pedit\", \"bridge_port\": \"br0\","
 		" \"dp_port\": \"dp0\", \"jumbo\": true, \"policy\": \"/etc/p.json\","
 		" \"ctl_socket\": \"/run/x.sock\", \"session_log\": \"/var/log/s.jsonl\","
-		" \"workers\": 4, \"max_sessions\": 123, \"log_level\": \"debug\"}";
+		" \"workers\": 4, \"max_sessions\": 123, \"log_level\": \"debug\","
+		" \"threat_detection\": false}";
 	struct pc_config cfg;
 
 	config_defaults(&cfg);
@@ -130,6 +132,7 @@ START_TEST(test_parse_all_keys)
 	ck_assert_uint_eq(cfg.workers, 4);
 	ck_assert_uint_eq(cfg.max_sessions, 123);
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert(!cfg.threat_detection);
 }
 END_TEST
 
@@ -171,6 +174,7 @@ START_TEST(test_wrong_types)
 	expect_invalid("{\"on_failure\": false}", "key \"on_failure\" must be a string");
 	expect_invalid("{\"jumbo\": \"true\"}", "key \"jumbo\" must be true or false");
 	expect_invalid("{\"jumbo\": 1}", "key \"jumbo\" must be true or false");
+	expect_invalid("{\"threat_detection\": \"no\"}", "key \"threat_detection\" must be true or false");
 	expect_invalid("{\"workers\": \"4\"}", "key \"workers\" must be a non-negative integer");
 	expect_invalid("{\"workers\": 1.5}", "key \"workers\" must be a non-negative integer");
 	expect_invalid("{\"workers\": 2.0}", "key \"workers\" must be a non-negative integer");
