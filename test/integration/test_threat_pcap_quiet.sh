@@ -9,8 +9,9 @@
 # threat line in any of them:
 # - an apostrophe in a query (curl /?name=O%27Brien) and an ordinary form
 #   POST, to nginx;
-# - a 20 MB download from nginx, and 1 MB by a client whose window scale
-#   is 14 (tcp_rmem up to 1 GiB), so its window field says 4 to 10;
+# - a 20 MB download from nginx, a 1 MB upload (POST), and 1 MB down to a
+#   client whose window scale is 14 (tcp_rmem up to 1 GiB), so its window
+#   field says 4 to 10;
 # - TLS 1.3 as openssl and curl do it by default, to openssl s_server;
 # - dig A, AAAA and MX over UDP, and A over TCP, to dnsmasq;
 # - ping, and ping -s 1400;
@@ -48,6 +49,11 @@ quiet
 tp_case http-download
 pc_cli "download" curl -sSf --max-time 15 -o /dev/null -w '%{size_download}\n' "http://$PC_S4/big.bin"
 grep -qx 20000000 "$T/cli.out" || ti_fail "download: curl got $(cat "$T/cli.out") bytes of 20000000"
+quiet
+
+tp_case http-upload
+pc_cli "upload" curl -sSf --max-time 15 --data-binary "@$T/www/1m.bin" "http://$PC_S4/login"
+grep -qx welcome "$T/cli.out" || ti_fail "upload: nginx did not answer: $(cat "$T/cli.out")"
 quiet
 
 # a client tuned for long fat networks: a receive buffer of up to 1 GiB
