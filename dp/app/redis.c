@@ -13,7 +13,7 @@
 #define RESP_MAX_DEPTH 4
 #define RESP_MAX_COUNT (1024 * 1024)
 #define RESP_MAX_BULK (512L * 1024 * 1024)
-#define RESP_MAX_NUM 20
+#define RESP_MAX_NUM 18 /* digits: any more would not fit a long, nor a real length */
 #define REDIS_MAX_INLINE 4096
 
 enum { RESP_BAD = -1, RESP_CUT = 0, RESP_OK = 1 };
@@ -51,7 +51,7 @@ static int resp_number(struct resp *r, long *v)
 	if (i < r->len && r->d[i] == '-')
 		neg = true, i++;
 	for (; i < r->len && r->d[i] >= '0' && r->d[i] <= '9'; i++) {
-		if (i - r->off >= RESP_MAX_NUM)
+		if (i - r->off - neg >= RESP_MAX_NUM)
 			return RESP_BAD;
 		*v = *v * 10 + (r->d[i] - '0');
 	}
