@@ -139,11 +139,16 @@ pc_cli_any() {
 # pc_capture_start [FILE]: tcpdump on c0 (Ethernet, whole frames, written
 # per packet); PC_PCAP is the file.  --immediate-mode: without it libpcap's
 # TPACKET_V3 ring hands frames over a block at a time, and tcpdump stopping
-# leaves the last second or so of traffic out of the file.
+# leaves the last second or so of traffic out of the file.  -B 32768: in
+# immediate mode every ring slot is as large as the snapshot (256 KiB),
+# and the default 2 MiB ring, 8 slots, loses frames of any burst (30
+# connections opened at once, a flood).  PC_SNAPLEN (default 0, whole
+# frames of any size) can make the slots smaller where no frame is larger.
 pc_capture_start() {
 	PC_PCAP=${1:-$TI_TMP/capture.pcap}
 	local log=$PC_PCAP.log
-	ip netns exec "$PC_CLI" tcpdump -i c0 -n -U --immediate-mode -s 0 -y EN10MB -w "$PC_PCAP" \
+	ip netns exec "$PC_CLI" tcpdump -i c0 -n -U --immediate-mode -B 32768 -s "${PC_SNAPLEN:-0}" \
+		-y EN10MB -w "$PC_PCAP" \
 		</dev/null >"$log" 2>&1 &
 	PC_TCPDUMP=$!
 	TI_PIDS+=("$PC_TCPDUMP")
@@ -266,4 +271,52 @@ import ipaddress, sys
 e = [l.split() for l in sys.stdin.read().splitlines()]
 e.sort(key=lambda x: (ipaddress.ip_address(x[1]).packed, int(x[2])))
 print(e[0][0], e[0][1], e[0][2], e[1][1], e[1][2])'
+}
+
+# ---------------------------------------------------------------- threat lines
+#
+# A detection is a line with a "threat" member, printed as detected, so
+# before the session lines that --read-pcap prints at the end of the file:
+#     {"threat":"sql_injection","severity":"high","transport":"tcp",
+#      "src":...,"sport":...,"dst":...,"dport":80,"app":"http",
+#      "action":"alert","evidence":"..."}
+
+# pc_threat_lines OUT: the threat lines of a --read-pcap output, compact.
+pc_threat_lines() { jq -c 'select(.threat != null)' "$1"; }
+
+# pc_has_threat OUT NAME TRANSPORT DST DPORT [ACTION]: status 0 when a
+# threat line names NAME, TRANSPORT and DST (and DPORT, unless it is "-":
+# ICMP and fragments need not name one), with ACTION (default alert) and
+# evidence a non-empty string.
+pc_has_threat() {
+	local out=$1 name=$2 t=$3 dst=$4 dport=$5 action=${6:-alert}
+	jq -e -s --arg n "$name" --arg t "$t" --arg d "$dst" --arg p "$dport" --arg a "$action" '
+		any(.[]; .threat == $n and .transport == $t and .dst == $d
+			and ($p == "-" or .dport == ($p | tonumber)) and .action == $a
+			and (.evidence | type == "string" and length > 0))' "$out" >/dev/null
+}
+
+# pc_threats_first OUT: no threat line after the first session line.
+pc_threats_first() {
+	jq -e -s '(map(.threat != null) | rindex(true)) as $t
+		| (map(.threat == null) | index(true)) as $s
+		| $t == null or $s == null or $t < $s' "$1" >/dev/null
+}
+
+# pc_expect_threat OUT NAME TRANSPORT DST DPORT [ACTION]: that threat line
+# is there (see pc_has_threat), before the session lines, or fail.
+pc_expect_threat() {
+	local out=$1
+	if ! pc_has_threat "$@"; then
+		pc_threat_lines "$out" | sed 's/^/    /' >&2
+		ti_fail "no threat line $2 ${3}${5:+ to $4:$5} with action ${6:-alert} and evidence"
+	fi
+	pc_threats_first "$out" || ti_fail "threat lines after session lines in $out"
+}
+
+# pc_expect_no_threat OUT: no threat line at all, or fail naming them.
+pc_expect_no_threat() {
+	local got
+	got=$(pc_threat_lines "$1")
+	[ -z "$got" ] || { printf '%s\n' "$got" | sed 's/^/    /' >&2; ti_fail "threat lines over ordinary traffic (above)"; }
 }

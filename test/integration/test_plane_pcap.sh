@@ -19,6 +19,7 @@
 #   5-tuple; verdict allow, rule 0;
 # - with a policy denying redis to the IPv4 server (rule 7) that session is
 #   deny/7 and every other one is still allow/0;
+# - no threat line: all of it is ordinary traffic;
 # - the capture cut in the middle of a record: one error line naming it,
 #   exit 1.
 # PostgreSQL and MariaDB are in test_plane_pcap_db.sh, bad files in
@@ -229,6 +230,9 @@ pc_capture_stop
 
 O=$T/out.json
 pc_read "$PC_PCAP" "$O"
+# none of this ordinary traffic (random bytes to 80 and 443 included) is a threat
+pc_expect_no_threat "$O"
+pc_covered no-threat
 
 check() {
 	local name=$1
@@ -271,6 +275,7 @@ if [ "$HAVE_REDIS" = 1 ]; then
 		"$PC_S4" >"$T/policy.json"
 	P=$T/out-policy.json
 	pc_read "$PC_PCAP" "$P" --policy "$T/policy.json"
+	pc_expect_no_threat "$P"
 	pc_expect "$P" tcp "$PC_C4" "$PC_S4" 6379 redis "" deny 7
 	pc_expect "$P" tcp "$PC_C6" "$PC_S6" 6379 redis "" allow 0
 	bad=$(jq -c --arg s "$PC_S4" 'select(.verdict != "allow" or .rule != 0)

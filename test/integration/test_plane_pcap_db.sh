@@ -8,7 +8,8 @@
 #   default sslmode, so an SSLRequest first) is "postgresql";
 # - MariaDB (mariadb-install-db, mariadbd, the mariadb client over IPv4
 #   and IPv6; the server speaks first) is "mysql";
-# - opener, server, packets and bytes as the capture has them.
+# - opener, server, packets and bytes as the capture has them;
+# - no threat line: all of it is ordinary traffic.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/plane_pcap_lib.sh"
 pc_init
@@ -76,6 +77,7 @@ pc_capture_stop
 
 O=$T/out.json
 pc_read "$PC_PCAP" "$O"
+pc_expect_no_threat "$O"
 if [ "$HAVE_PG" = 1 ]; then
 	pc_expect "$O" tcp "$PC_C4" "$PC_S4" 5432 postgresql
 	pc_expect "$O" tcp "$PC_C6" "$PC_S6" 5432 postgresql
