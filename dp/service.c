@@ -177,7 +177,14 @@ static int start_workers(struct service *s)
 	if (s->n_workers > MAX_WORKERS)
 		s->n_workers = MAX_WORKERS;
 	per = s->cfg->max_sessions / s->n_workers;
+	if ((s->cfg->ring_block_kb * 1024) % (unsigned)sysconf(_SC_PAGESIZE))
+		return err_set(-EINVAL, "ring_block_kb %u is not a multiple of the page size",
+			       s->cfg->ring_block_kb);
 	ring_params_default(&rp);
+	rp.block_size = s->cfg->ring_block_kb * 1024;
+	rp.block_count = s->cfg->ring_blocks;
+	rp.retire_ms = s->cfg->ring_retire_ms;
+	rp.quick_max = s->cfg->quick_max;
 	rp.fanout_group = (unsigned)getpid() & 0xffff;
 	rp.workers = s->n_workers;
 	s->workers = calloc(s->n_workers, sizeof(*s->workers));

@@ -20,8 +20,6 @@
 #include "fsutil.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-#define CONFIG_WORKERS_MAX 1024
-#define CONFIG_SESSIONS_MAX 4294967295UL
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -38,8 +36,7 @@ enum key_kind {
 	K_BACKEND,
 	K_LOG_LEVEL,
 	K_BOOL,
-	K_WORKERS,
-	K_SESSIONS,
+	K_UINT, /* an integer in [min, max] */
 };
 
 struct key_desc {
@@ -47,12 +44,18 @@ struct key_desc {
 	enum key_kind kind;
 	size_t off;
 	size_t size;
+	unsigned long min, max; /* K_UINT */
 };
 
 #define KEY(field, kind) \
-	{ #field, kind, offsetof(struct pc_config, field), sizeof(((struct pc_config *)0)->field) }
+	{ #field, kind, offsetof(struct pc_config, field), \
+	  sizeof(((struct pc_config *)0)->field), 0, 0 }
 #define KEY_AS(name, field, kind) \
-	{ name, kind, offsetof(struct pc_config, field), sizeof(((struct pc_config *)0)->field) }
+	{ name, kind, offsetof(struct pc_config, field), \
+	  sizeof(((struct pc_config *)0)->field), 0, 0 }
+#define KEY_UINT(field, lo, hi) \
+	{ #field, K_UINT, offsetof(struct pc_config, field), \
+	  sizeof(((struct pc_config *)0)->field), lo, hi }
 
 static const struct key_desc keys[] = {
 	KEY(enforcer_netns, K_PATH),
@@ -68,10 +71,14 @@ static const struct key_desc keys[] = {
 	KEY(policy, K_PATH),
 	KEY(ctl_socket, K_PATH),
 	KEY(session_log, K_LOGDEST),
-	KEY(workers, K_WORKERS),
-	KEY(max_sessions, K_SESSIONS),
+	KEY_UINT(workers, 0, 1024),
+	KEY_UINT(max_sessions, 1, 4294967295UL),
 	KEY(log_level, K_LOG_LEVEL),
 	KEY(threat_detection, K_BOOL),
+	KEY_UINT(ring_block_kb, 128, 8192),
+	KEY_UINT(ring_blocks, 2, 1024),
+	KEY_UINT(ring_retire_ms, 1, 1000),
+	KEY_UINT(quick_max, 0, 1500),
 };
 
 static void copy_str(char *dst, size_t size, const char *src)
@@ -99,6 +106,10 @@ void config_defaults(struct pc_config *cfg)
 	cfg->max_sessions = 1000000;
 	cfg->log_level = LOG_INFO;
 	cfg->threat_detection = true;
+	cfg->ring_block_kb = 256;
+	cfg->ring_blocks = 32;
+	cfg->ring_retire_ms = 1;
+	cfg->quick_max = 512;
 }
 
 static int name_index(const char *s, const char *const *names, size_t n)
@@ -233,20 +244,19 @@ static int set_string(struct pc_config *cfg, const struct key_desc *k, json_t *v
 static int set_number(struct pc_config *cfg, const struct key_desc *k, json_t *v,
 		      const char *origin)
 {
-	unsigned long max = k->kind == K_WORKERS ? CONFIG_WORKERS_MAX : CONFIG_SESSIONS_MAX;
-	unsigned long min = k->kind == K_WORKERS ? 0 : 1;
+	char *dst = (char *)cfg + k->off;
 	json_int_t n;
 
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return bad_type(origin, k->name, "a non-negative integer");
 	n = json_integer_value(v);
-	if ((unsigned long long)n < min || (unsigned long long)n > max)
+	if ((unsigned long long)n < k->min || (unsigned long long)n > k->max)
 		return err_set(-EINVAL, "config %s: key \"%s\" must be between %lu and %lu",
-			       origin, k->name, min, max);
-	if (k->kind == K_WORKERS)
-		cfg->workers = (unsigned)n;
+			       origin, k->name, k->min, k->max);
+	if (k->size == sizeof(unsigned))
+		*(unsigned *)dst = (unsigned)n;
 	else
-		cfg->max_sessions = (unsigned long)n;
+		*(unsigned long *)dst = (unsigned long)n;
 	return 0;
 }
 
@@ -265,7 +275,7 @@ static int config_set_key(struct pc_config *cfg, const char *key, json_t *v, con
 			*(bool *)((char *)cfg + k->off) = json_is_true(v);
 			return 0;
 		}
-		if (k->kind == K_WORKERS || k->kind == K_SESSIONS)
+		if (k->kind == K_UINT)
 			return set_number(cfg, k, v, origin);
 		return set_string(cfg, k, v, origin);
 	}

@@ -33,6 +33,11 @@ struct pc_config {
 	unsigned long max_sessions;
 	enum log_level log_level;
 	bool threat_detection; /* the data plane's threat detectors run */
+	/* the data plane's receive path (dp/ring.h) */
+	unsigned ring_block_kb;	 /* size of a ring block */
+	unsigned ring_blocks;	 /* blocks per worker */
+	unsigned ring_retire_ms; /* a block with frames is handed over after this */
+	unsigned quick_max;	 /* IP packets up to this size take the quick path; 0: none */
 };
 
 /* Fill in the documented defaults. */

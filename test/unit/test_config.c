@@ -78,6 +78,10 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_sessions, 1000000);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert(cfg.threat_detection);
+	ck_assert_uint_eq(cfg.ring_block_kb, 256);
+	ck_assert_uint_eq(cfg.ring_blocks, 32);
+	ck_assert_uint_eq(cfg.ring_retire_ms, 1);
+	ck_assert_uint_eq(cfg.quick_max, 512);
 }
 END_TEST
 
@@ -111,7 +115,8 @@ START_TEST(test_parse_all_keys)
 		" \"dp_port\": \"dp0\", \"jumbo\": true, \"policy\": \"/etc/p.json\","
 		" \"ctl_socket\": \"/run/x.sock\", \"session_log\": \"/var/log/s.jsonl\","
 		" \"workers\": 4, \"max_sessions\": 123, \"log_level\": \"debug\","
-		" \"threat_detection\": false}";
+		" \"threat_detection\": false, \"ring_block_kb\": 1024, \"ring_blocks\": 8,"
+		" \"ring_retire_ms\": 4, \"quick_max\": 0}";
 	struct pc_config cfg;
 
 	config_defaults(&cfg);
@@ -133,6 +138,10 @@ START_TEST(test_parse_all_keys)
 	ck_assert_uint_eq(cfg.max_sessions, 123);
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert(!cfg.threat_detection);
+	ck_assert_uint_eq(cfg.ring_block_kb, 1024);
+	ck_assert_uint_eq(cfg.ring_blocks, 8);
+	ck_assert_uint_eq(cfg.ring_retire_ms, 4);
+	ck_assert_uint_eq(cfg.quick_max, 0);
 }
 END_TEST
 
@@ -188,6 +197,10 @@ START_TEST(test_number_ranges)
 	struct pc_config cfg;
 
 	expect_invalid("{\"workers\": 1025}", "key \"workers\" must be between 0 and 1024");
+	expect_invalid("{\"ring_block_kb\": 64}", "key \"ring_block_kb\" must be between 128 and 8192");
+	expect_invalid("{\"ring_blocks\": 1}", "key \"ring_blocks\" must be between 2 and 1024");
+	expect_invalid("{\"ring_retire_ms\": 0}", "key \"ring_retire_ms\" must be between 1 and 1000");
+	expect_invalid("{\"quick_max\": 9000}", "key \"quick_max\" must be between 0 and 1500");
 	expect_invalid("{\"max_sessions\": 0}", "key \"max_sessions\" must be between 1 and");
 	expect_invalid("{\"max_sessions\": 4294967296}", "key \"max_sessions\" must be between");
 	expect_invalid("{\"max_sessions\": 99999999999999999999999}", "too big integer");
