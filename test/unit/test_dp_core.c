@@ -13,6 +13,7 @@
 #include <ftw.h>
 
 #include "decode.h"
+#include "frame_util.h"
 #include "naming.h"
 #include "pcap.h"
 #include "ring.h"
@@ -25,23 +26,6 @@ static const uint8_t MAC_A[6] = {0x02, 0x70, 1, 2, 3, 4};
 static const uint8_t MAC_B[6] = {0x0a, 0x58, 9, 9, 9, 9};
 
 /* ---- a tiny frame builder ---- */
-
-struct frame {
-	uint8_t b[2048];
-	size_t len;
-};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 static void eth(struct frame *f, uint16_t type)
 {

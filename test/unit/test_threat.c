@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frame_util.h"
 #include "inspect.h"
 #include "state.h"
 #include "threat.h"
@@ -35,22 +36,6 @@ static const struct ep CLI = {"10.0.0.9", 40000, MAC_EXT};
 static const struct ep SRV = {"10.0.0.2", 80, MAC_FWD};
 static const struct ep TAP_SRV = {"10.0.0.3", 80, MAC_TAP};
 
-struct frame {
-	uint8_t b[2048];
-	size_t len;
-};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* Ethernet + IPv4 from a to b, l4_len bytes after the header; the L4 start. */
 static uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uint8_t proto,
