@@ -364,6 +364,23 @@ static int release_record(const struct pc_config *cfg, struct state_rec *rec)
 	return ret;
 }
 
+/* The pulls of dead hooks, undone (gc, poststop); the caller holds the lock. */
+static int gc_journals(const struct pc_config *cfg)
+{
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	int ret;
+
+	if (!recover_pending(cfg))
+		return 0;
+	ret = enf_open(cfg, false, &e);
+	if (ret == -ENOENT)
+		ret = recover_journals(cfg, NULL, NULL);
+	else if (ret >= 0)
+		ret = recover_journals(cfg, &e.ns, e.dp);
+	enf_close(&e);
+	return ret;
+}
+
 int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
 {
 	struct state_rec rec = { 0 };
@@ -373,6 +390,9 @@ int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
 	lock = state_lock(cfg->state_dir);
 	if (lock < 0)
 		return lock;
+	/* a container whose prestart hook died stops here: undo what it left */
+	if (gc_journals(cfg) < 0)
+		pr_warn("%s", err_msg());
 	ret = state_find_ctr(cfg->state_dir, st->id, true, &rec, &idx);
 	if (ret == -ENOENT) {
 		pr_debug("container %s was not intercepted", st->id);
@@ -417,23 +437,6 @@ static bool is_garbage(const struct state_rec *rec)
 		return true;
 	nl_ns_close(&ctr);
 	return rec->n_ctrs == 0;
-}
-
-/* gc's share of recovery: the pulls of dead hooks; the caller holds the lock. */
-static int gc_journals(const struct pc_config *cfg)
-{
-	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
-	int ret;
-
-	if (!recover_pending(cfg))
-		return 0;
-	ret = enf_open(cfg, false, &e);
-	if (ret == -ENOENT)
-		ret = recover_journals(cfg, NULL, NULL);
-	else if (ret >= 0)
-		ret = recover_journals(cfg, &e.ns, e.dp);
-	enf_close(&e);
-	return ret;
 }
 
 int intercept_gc(const struct pc_config *cfg)

@@ -5,9 +5,9 @@
 # for N = 1, 2, ... until a run in which the hook is not killed): nothing
 # runs its rollback, so its journal is what is left to undo it.
 #
-# After each kill, recovery comes from `portcullis-hook gc` (odd steps) or
-# from the next pull, which deals with dead hooks' journals first (even
-# steps).  Either way the container is never left without network:
+# After each kill, recovery comes in turn from `portcullis-hook gc`, from
+# the next pull, which deals with dead hooks' journals first, or from the
+# container's own poststop (what a runtime runs after a failed prestart).  Either way the container is never left without network:
 # - killed before the pull was recorded: the container is exactly as it was
 #   before (unintercepted) and reaches its gateway; the enforcer holds
 #   nothing of it and no journal is left;
@@ -67,10 +67,15 @@ while :; do
 	[ -n "$(journals)" ] || ti_fail "killed at step $n and no journal left"
 	rec="netns-$(ti_netns_inode "$NS").json"
 	ti_state_files | grep -qx "$rec" && recorded=$((recorded + 1))
-	if [ $((n % 2)) -eq 1 ]; then
+	if [ $((n % 3)) -eq 1 ]; then
 		how="gc"
 		ti_hook gc
 		ti_expect_rc 0 "gc after the kill at step $n"
+	elif [ $((n % 3)) -eq 0 ]; then
+		# the runtime's own answer to a failed prestart: poststop
+		how="its poststop"
+		ti_poststop c1 "$ID"
+		ti_expect_rc 0 "poststop after the kill at step $n"
 	else
 		how="the next pull"
 		ti_prestart c1 "$ID"
