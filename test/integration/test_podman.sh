@@ -39,6 +39,9 @@ ti_assert_eq '["prestart","poststop"]' "$(jq -c .stages "$hd")" "hooks.d stages"
 ti_assert_eq true "$(jq -r .when.always "$hd")" "hooks.d when.always"
 grep -q "^ExecStart=$PM_DP " "$PM_PREFIX/lib/systemd/system/portcullis-dp.service" ||
 	ti_fail "the systemd unit does not start $PM_DP"
+grep -qx "ExecStart=$PM_HOOK gc" "$PM_PREFIX/lib/systemd/system/portcullis-gc.service" ||
+	ti_fail "the gc unit does not run $PM_HOOK gc"
+[ -f "$PM_PREFIX/lib/systemd/system/portcullis-gc.timer" ] || ti_fail "no gc timer installed"
 # an empty capture: the pcap file header alone (Ethernet)
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\x00\x00\x01\x00\x00\x00' >"$T/empty.pcap"
 "$PM_DP" --read-pcap "$T/empty.pcap" --policy "$PM_PREFIX/etc/portcullis/policy.json.example" \
