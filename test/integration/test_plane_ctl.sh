@@ -204,12 +204,15 @@ jq -e '.policy.rules[0].id == 10' <<<"$(tail -n 1 <<<"$R")" >/dev/null ||
 	ti_fail "the third reply: $(tail -n 1 <<<"$R")"
 
 ti_log "a client that sends nothing holds up nobody, and is dropped"
-sleep 30 | socat -u - "UNIX-CONNECT:$SOCK" >/dev/null 2>&1 &
+# each in a process group of its own, so that cleanup ends its sleep too
+# (waiting on a pipeline waits for the whole of it)
+setsid socat -u SYSTEM:'exec sleep 30' "UNIX-CONNECT:$SOCK" >/dev/null 2>&1 &
 STUCK=$!
-TI_PIDS+=("$STUCK")
-{ printf '{"cmd":'; sleep 30; } | timeout 30 socat -t 0.5 - "UNIX-CONNECT:$SOCK" >"$T/half.out" 2>&1 &
+ti_on_cleanup "kill -- -$STUCK"
+setsid timeout 30 socat -t 0.5 SYSTEM:"printf '{\"cmd\":'; exec sleep 30" "UNIX-CONNECT:$SOCK" \
+	>"$T/half.out" 2>&1 &
 HALF=$!
-TI_PIDS+=("$HALF")
+ti_on_cleanup "kill -- -$HALF"
 sleep 0.5
 t0=$(date +%s%N)
 ctl_ok status --json
@@ -220,7 +223,7 @@ ti_log "status answered in $ms ms beside two stuck clients"
 ti_wait_until 10 eval '! kill -0 $HALF 2>/dev/null' ||
 	ti_fail "a client with half a request was not dropped after 10 s"
 [ ! -s "$T/half.out" ] || ti_fail "the half request got an answer: $(cat "$T/half.out")"
-kill "$STUCK" 2>/dev/null || true
+kill -- -"$STUCK" 2>/dev/null || true
 
 ti_log "SIGTERM removes the socket"
 ti_plane_stop
