@@ -8,7 +8,9 @@
 # Nothing of the host's podman set-up is read or changed.
 #
 #     . scripts/lib/podman_env.sh
-#     pe_conf DIR NETWORK BRIDGE SUBNET24     # e.g. 10.77.3 for 10.77.3.0/24
+#     pe_conf DIR NETWORK BRIDGE SUBNET24 [SUBNET6_64]
+#                                             # e.g. 10.77.3 for 10.77.3.0/24,
+#                                             # fd77:3:: for fd77:3::/64
 #     pe_rootfs DIR/rootfs                    # busybox, a web root
 #     pe_podman DIR run ...                   # podman with that set-up
 #     pe_cleanup DIR NETWORK BRIDGE
@@ -20,9 +22,16 @@ pe_podman() {
 	CONTAINERS_CONF=$d/containers.conf podman --root "$d/root" --runroot "$d/run" "$@"
 }
 
-# pe_conf DIR NETWORK BRIDGE SUBNET24: containers.conf and the network.
+# pe_conf DIR NETWORK BRIDGE SUBNET24 [SUBNET6_64]: containers.conf and the
+# network (dual stack when SUBNET6_64 is given).
 pe_conf() {
-	local d=$1 net=$2 br=$3 sub=$4
+	local d=$1 net=$2 br=$3 sub=$4 six=${5:-} ranges routes
+	ranges="[{\"subnet\": \"$sub.0/24\", \"gateway\": \"$sub.1\"}]"
+	routes='{"dst": "0.0.0.0/0"}'
+	if [ -n "$six" ]; then
+		ranges+=", [{\"subnet\": \"${six}/64\", \"gateway\": \"${six}1\"}]"
+		routes+=', {"dst": "::/0"}'
+	fi
 	mkdir -p "$d"/{net,hooks.d,tmp,ipam}
 	cat >"$d/containers.conf" <<-EOC
 		[containers]
@@ -44,8 +53,8 @@ pe_conf() {
 		 "plugins": [{"type": "bridge", "bridge": "$br", "isGateway": true,
 		              "ipMasq": false, "hairpinMode": true,
 		              "ipam": {"type": "host-local", "dataDir": "$d/ipam",
-		                       "routes": [{"dst": "0.0.0.0/0"}],
-		                       "ranges": [[{"subnet": "$sub.0/24", "gateway": "$sub.1"}]]}}]}
+		                       "routes": [$routes],
+		                       "ranges": [$ranges]}}]}
 	EOC
 }
 

@@ -11,7 +11,8 @@
 #     pm_ip web                      # the container's address on the bridge
 #
 # Each run has a podman of its own (scripts/lib/podman_env.sh) in TI_TMP,
-# whose default network's bridge (pm-<id>) and subnet are this run's.  The image is
+# whose default network's bridge (pm-<id>) and subnets (IPv4 and IPv6) are
+# this run's.  The image is
 # busybox-static imported from a rootfs tar (no registry is needed), also
 # the pods' infra image (pm_pod_create).  The hook comes from `cmake --install` into
 # a prefix in TI_TMP: its hooks.d file is the installed one, with
@@ -59,7 +60,8 @@ pm_conf() {
 	PM_NET=pm-$TI_ID
 	PM_BRIDGE=pm-$TI_ID
 	PM_SUBNET=10.$TI_A.$((100 + h % 100))
-	pe_conf "$PM_DIR" "$PM_NET" "$PM_BRIDGE" "$PM_SUBNET"
+	PM_SUBNET6=$TI_V6:$(printf '%x' $((100 + h % 100)))::
+	pe_conf "$PM_DIR" "$PM_NET" "$PM_BRIDGE" "$PM_SUBNET" "$PM_SUBNET6"
 }
 
 # pm_hooks_d: the installed hooks.d file, told where this run's config is.
@@ -100,6 +102,9 @@ pm_pod_create() {
 
 # pm_ip NAME: the container's IPv4 address on the bridge
 pm_ip() { pm inspect "$1" --format "{{(index .NetworkSettings.Networks \"$PM_NET\").IPAddress}}"; }
+
+# pm_ip6 NAME: the container's global IPv6 address on the bridge
+pm_ip6() { pm inspect "$1" --format "{{(index .NetworkSettings.Networks \"$PM_NET\").GlobalIPv6Address}}"; }
 
 # pm_id NAME: the container's full id
 pm_id() { pm inspect "$1" --format '{{.Id}}'; }

@@ -6,9 +6,9 @@
 #
 # - install: binaries, hooks.d (schema 1.0.0, prestart and poststop, the
 #   prefix's hook), example config and policy, the systemd unit;
-# - two containers on the bridge, "db" (group db, a web server) and "web"
-#   (group web, the client), portcullis-dp in fwd mode allowing all: the
-#   page comes through, and the data plane's log has the session, app http,
+# - two containers on the bridge (IPv4 and IPv6), "db" (group db, a web
+#   server) and "web" (group web, the client), portcullis-dp in fwd mode
+#   allowing all: the page comes through over both, and the data plane's log has the session, app http,
 #   at each container's port with that container's name;
 # - a policy denying group web -> group db on tcp, reloaded with
 #   portcullisctl: the client cannot connect, a violation is logged;
@@ -65,6 +65,10 @@ ti_assert_eq "db web" "$(jq -r '[.[].containers[].name] | sort | join(" ")' <<<"
 ti_assert_eq "fwd fwd" "$(jq -r '[.[].mode] | join(" ")' <<<"$st")" "modes"
 page=$(pm_fetch web "http://$DB_IP/index.html") || ti_fail "web cannot fetch the page from db ($DB_IP)"
 ti_assert_eq "portcullis test page" "$page" "page"
+DB_IP6=$(pm_ip6 db)
+[ -n "$DB_IP6" ] || ti_fail "db has no IPv6 address on the bridge"
+page=$(pm_fetch web "http://[$DB_IP6]/index.html") || ti_fail "web cannot fetch the page over IPv6 ($DB_IP6)"
+ti_assert_eq "portcullis test page" "$page" "page over IPv6"
 "$PM_CTL" --socket "$T/dp.sock" ports | tee "$T/ports.txt" >&2
 grep -qw db "$T/ports.txt" && grep -qw web "$T/ports.txt" || ti_fail "portcullisctl ports lacks a name"
 
