@@ -103,10 +103,11 @@ awk -v n="$n" -v h="$h" -v o="$o" 'BEGIN {
 }'
 
 if command -v hyperfine >/dev/null; then
+	pe_argv "$PD"
 	echo
 	echo "the whole podman run --rm (start, workload, stop, removal), hyperfine:"
 	hyperfine -N --warmup 2 --runs "$RUNS" --style basic \
-		-n none "env CONTAINERS_CONF=$PD/containers.conf podman --root $PD/root --runroot $PD/run --hooks-dir $W/hooks-none run --rm $IMAGE true" \
-		-n hook "env CONTAINERS_CONF=$PD/containers.conf podman --root $PD/root --runroot $PD/run run --rm $IMAGE true" \
+		-n none "${PE_ARGV[*]} --hooks-dir $W/hooks-none run --rm $IMAGE true" \
+		-n hook "${PE_ARGV[*]} run --rm $IMAGE true" \
 		2>&1 | grep -E '^(Benchmark|  Time|Summary|  [0-9. ]+ ±| +none|  hook)' || true
 fi

@@ -249,7 +249,7 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 	int ret;
 
 	ret = enf_open(cfg, true, &e);
-	if (ret >= 0 && recover_pending(cfg))
+	if (ret >= 0)
 		recover_journals(cfg, &e.ns, e.dp); /* what a dead hook left comes first */
 	if (ret >= 0)
 		ret = join_existing(cfg, t, &e, &joined);
@@ -326,16 +326,9 @@ int intercept_start(const struct pc_config *cfg, const struct oci_state *st, boo
 /* The container namespace of rec if it still exists; -ENOENT when gone. */
 static int reopen(const struct state_rec *rec, struct nl_ns *ctr)
 {
-	unsigned long ino;
-	int fd = open(rec->ns_path, O_RDONLY | O_CLOEXEC);
+	int fd = netns_reopen(rec->ns_path, rec->ns_ino);
 
-	if (fd < 0)
-		return -ENOENT;
-	if (netns_ino(fd, &ino) < 0 || ino != rec->ns_ino) {
-		close(fd); /* the pid or the name now belongs to another namespace */
-		return -ENOENT;
-	}
-	return nl_ns_open(fd, ctr);
+	return fd < 0 ? fd : nl_ns_open(fd, ctr);
 }
 
 /* Give a namespace back and drop its record; the record stays if that failed. */

@@ -41,6 +41,23 @@ int netns_open_pid(pid_t pid)
 	return fd;
 }
 
+int netns_reopen(const char *path, unsigned long ino)
+{
+	unsigned long now;
+	int fd;
+
+	if (!path[0])
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	if (netns_ino(fd, &now) < 0 || now != ino) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
 int netns_open_path(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

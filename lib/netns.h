@@ -19,6 +19,12 @@ int netns_open_pid(pid_t pid);
 int netns_open_path(const char *path);
 /* Inode number identifying the namespace behind fd. */
 int netns_ino(int fd, unsigned long *ino);
+/*
+ * Open path again only if it is still namespace ino (a pid or a name can
+ * come to stand for another); -ENOENT when not, or when path is "" or gone.
+ * Records no message: a namespace that went is an answer, not an error.
+ */
+int netns_reopen(const char *path, unsigned long ino);
 
 /* Call fn(arg) with the calling thread inside namespace nsfd. */
 int netns_run(int nsfd, int (*fn)(void *arg), void *arg);

@@ -2,9 +2,7 @@
 #include "recover.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "journal.h"
@@ -16,19 +14,9 @@
 /* The container namespace of j if it is still the one journaled; -ENOENT when gone. */
 static int reopen(const struct journal *j, struct nl_ns *ctr)
 {
-	unsigned long ino;
-	int fd;
+	int fd = netns_reopen(j->ns_path, j->ns_ino);
 
-	if (!j->ns_path[0])
-		return -ENOENT;
-	fd = open(j->ns_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ENOENT;
-	if (netns_ino(fd, &ino) < 0 || ino != j->ns_ino) {
-		close(fd); /* the pid or the name now belongs to another namespace */
-		return -ENOENT;
-	}
-	return nl_ns_open(fd, ctr);
+	return fd < 0 ? fd : nl_ns_open(fd, ctr);
 }
 
 /* The pull finished and its record was saved: the hook died just after. */

@@ -13,13 +13,21 @@
 #                                             # fd77:3:: for fd77:3::/64
 #     pe_rootfs DIR/rootfs                    # busybox, a web root
 #     pe_podman DIR run ...                   # podman with that set-up
+#     pe_argv DIR; timeout 9 "${PE_ARGV[@]}" exec ...
 #     pe_cleanup DIR NETWORK BRIDGE
+
+# pe_argv DIR: the command line of that podman, in the array PE_ARGV, for
+# what runs it as a program (timeout, hyperfine) rather than a function
+pe_argv() {
+	PE_ARGV=(env "CONTAINERS_CONF=$1/containers.conf" podman --root "$1/root" --runroot "$1/run")
+}
 
 # pe_podman DIR ARGS...
 pe_podman() {
-	local d=$1
+	local PE_ARGV
+	pe_argv "$1"
 	shift
-	CONTAINERS_CONF=$d/containers.conf podman --root "$d/root" --runroot "$d/run" "$@"
+	"${PE_ARGV[@]}" "$@"
 }
 
 # pe_conf DIR NETWORK BRIDGE SUBNET24 [SUBNET6_64]: containers.conf and the

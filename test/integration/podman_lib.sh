@@ -112,8 +112,9 @@ pm_id() { pm inspect "$1" --format '{{.Id}}'; }
 # pm_fetch NAME URL: wget in the container, the page on stdout; bounded by
 # timeout (busybox 1.35 wget crashes on its own -T)
 pm_fetch() {
-	CONTAINERS_CONF=$PM_DIR/containers.conf timeout 20 podman --root "$PM_DIR/root" \
-		--runroot "$PM_DIR/run" exec "$1" wget -q -O - "$2"
+	local PE_ARGV
+	pe_argv "$PM_DIR"
+	timeout 20 "${PE_ARGV[@]}" exec "$1" wget -q -O - "$2"
 }
 
 # pm_status_has ID: the hook's status lists the container
