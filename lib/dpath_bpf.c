@@ -37,10 +37,10 @@
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
-enum { M_PORTS, M_UCMACS, M_DP, M_STATS, P_PORT, P_BRIDGE, P_BRIDGE_EGRESS, N_OBJS };
+enum { M_PORTS, M_UCMACS, M_DP, M_STATS, M_BYPASS, P_PORT, P_BRIDGE, P_BRIDGE_EGRESS, N_OBJS };
 
 static const char *const obj_names[N_OBJS] = {
-	PC_PIN_PORTS, PC_PIN_UCMACS, PC_PIN_DP, PC_PIN_STATS, PC_PIN_PROG_PORT,
+	PC_PIN_PORTS, PC_PIN_UCMACS, PC_PIN_DP, PC_PIN_STATS, PC_PIN_BYPASS, PC_PIN_PROG_PORT,
 	PC_PIN_PROG_BRIDGE, PC_PIN_PROG_BRIDGE_EGRESS,
 };
 
@@ -193,6 +193,7 @@ static int skel_take(struct bpf_dpath *b, struct pc_dpath *skel)
 		[M_UCMACS] = bpf_map__fd(skel->maps.pc_ucmacs),
 		[M_DP] = bpf_map__fd(skel->maps.pc_dp),
 		[M_STATS] = bpf_map__fd(skel->maps.pc_stats),
+		[M_BYPASS] = bpf_map__fd(skel->maps.pc_bypass),
 		[P_PORT] = bpf_program__fd(skel->progs.pc_port_ingress),
 		[P_BRIDGE] = bpf_program__fd(skel->progs.pc_bridge_ingress),
 		[P_BRIDGE_EGRESS] = bpf_program__fd(skel->progs.pc_bridge_egress),
@@ -526,6 +527,29 @@ static bool port_is_ours(struct bpf_dpath *b, const struct dpath_port *p, int if
 	return false;
 }
 
+/*
+ * Forget the bypassed sessions of p's UCMAC.  The data plane removes them as
+ * the sessions end; this is for a port released under live ones, so that
+ * nothing of it stays and a later pair with the UCMAC starts clean.
+ */
+static int bypass_purge(struct bpf_dpath *b, const struct dpath_port *p)
+{
+	struct pc_flow_key k, next;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (bpf_map_get_next_key(b->fd[M_BYPASS], prev, &next) == 0) {
+		if (memcmp(next.ucmac, p->ucmac, 6) == 0) {
+			if (bpf_map_delete_elem(b->fd[M_BYPASS], &next) < 0 && errno != ENOENT)
+				ret = err_set(-errno, "delete a bypassed session from the map");
+			continue; /* prev stays: the walk goes on after it */
+		}
+		k = next;
+		prev = &k;
+	}
+	return ret;
+}
+
 /* Delete p's entries where they are still p's; missing counts as done. */
 static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 {
@@ -534,7 +558,7 @@ static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 	struct pc_ucmac u;
 	bool present;
 	__u32 key;
-	int ret = 0;
+	int ret = 0, ret2;
 
 	for (int i = 0; i < 2; i++) {
 		key = (__u32)keys[i];
@@ -546,7 +570,8 @@ static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 	    u.in_ifindex == (__u32)p->in_ifindex && bpf_map_delete_elem(b->fd[M_UCMACS], &k) < 0 &&
 	    errno != ENOENT)
 		ret = err_set(-errno, "delete a UCMAC from the map");
-	return ret;
+	ret2 = bypass_purge(b, p);
+	return ret < 0 ? ret : ret2;
 }
 
 static int bpf_attach(struct dpath *dp, const struct dpath_port *p)

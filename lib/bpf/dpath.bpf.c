@@ -7,6 +7,7 @@
  *   pc_port_ingress    on every inPort and exPort
  *   pc_bridge_ingress  on bridge_port (vbr-neuv): what the data plane sends
  *                      back on dp_port (vth-neuv)
+ *   pc_bridge_egress   on bridge_port: copies get their UCMAC and the copy tag
  *
  * Only the Ethernet addresses are ever written, so checksum and GSO state
  * travel with the frame untouched.
@@ -14,6 +15,9 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -53,6 +57,15 @@ struct {
 	__type(value, struct pc_dp_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pc_dp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_BYPASS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pc_flow_key);
+	__type(value, struct pc_bypass);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_bypass SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -134,6 +147,55 @@ static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 
 	return 0;
 }
 
+#define IP_FRAG_MASK 0x3fff /* MF and the offset */
+#define TCP_FLAGS_OFF 13
+#define TCP_CONTROL 0x07 /* FIN, SYN, RST */
+
+/*
+ * The pc_bypass entry of an intercepted IP frame, or NULL: TCP or UDP, not a
+ * fragment, IPv6 without extension headers; TCP without SYN, FIN or RST,
+ * so that every connection's opening and end cross the data plane.
+ */
+static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
+						   const struct pc_port *port)
+{
+	struct pc_flow_key k = {};
+	__u32 l4;
+	__u8 flags;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0 || ip.ihl < 5 ||
+		    (ip.frag_off & bpf_htons(IP_FRAG_MASK)))
+			return NULL;
+		k.family = 4;
+		k.proto = ip.protocol;
+		__builtin_memcpy(k.saddr, &ip.saddr, 4);
+		__builtin_memcpy(k.daddr, &ip.daddr, 4);
+		l4 = ETH_HLEN + ip.ihl * 4;
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) < 0)
+			return NULL;
+		k.family = 6;
+		k.proto = ip6.nexthdr;
+		__builtin_memcpy(k.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
+		l4 = ETH_HLEN + sizeof(ip6);
+	}
+	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP)
+		return NULL;
+	if (bpf_skb_load_bytes(skb, l4, &k.sport, 4) < 0) /* sport, dport */
+		return NULL;
+	if (k.proto == IPPROTO_TCP &&
+	    (bpf_skb_load_bytes(skb, l4 + TCP_FLAGS_OFF, &flags, 1) < 0 || (flags & TCP_CONTROL)))
+		return NULL;
+	__builtin_memcpy(k.ucmac, port->ucmac, ETH_ALEN);
+	return bpf_map_lookup_elem(&pc_bypass, &k);
+}
+
 /*
  * Forward to the peer, and a copy to bridge_port.  The frame itself is not
  * touched: a write would first copy its headers (a TCP frame is shared
@@ -142,7 +204,7 @@ static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 
  * its UCMAC on bridge_port's egress (pc_bridge_egress).
  */
 static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port,
-				    __u32 bridge)
+				    __u32 bridge, __u32 stat)
 {
 	if (bridge) {
 		__u32 mark = skb->mark;
@@ -154,15 +216,24 @@ static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port 
 			count(PC_STAT_TAP_COPY_FAILED);
 		skb->mark = mark;
 	}
-	count(PC_STAT_PASSED);
+	count(stat);
 	return bpf_redirect(port->peer_ifindex, 0);
 }
 
-/* Only through the data plane; without one, dp_down decides. */
+/*
+ * Only through the data plane, unless it bypassed the frame's session;
+ * without a data plane, dp_down decides.
+ */
 static __always_inline int port_fwd(struct __sk_buff *skb, const struct pc_port *port, __u32 off,
 				    const struct pc_dp_state *st)
 {
 	if (st->bridge_ifindex && dp_alive(st)) {
+		struct pc_bypass *b = bypass_of(skb, port);
+
+		if (b) {
+			__sync_fetch_and_add(&b->frames, 1);
+			return port_tap(skb, port, st->bridge_ifindex, PC_STAT_BYPASSED);
+		}
 		if (set_mac(skb, off, port->ucmac) < 0)
 			return TC_ACT_SHOT;
 		count(PC_STAT_TO_DP);
@@ -201,7 +272,7 @@ int pc_port_ingress(struct __sk_buff *skb)
 	off = port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF;
 	if (port->mode == PC_MODE_FWD)
 		return port_fwd(skb, port, off, st);
-	return port_tap(skb, port, st->bridge_ifindex);
+	return port_tap(skb, port, st->bridge_ifindex, PC_STAT_PASSED);
 }
 
 static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
@@ -252,10 +323,11 @@ int pc_bridge_ingress(struct __sk_buff *skb)
 char LICENSE[] SEC("license") = "Apache-2.0";
 
 /*
- * bridge_port egress: a tap copy (PC_TAP_MARK) gets the UCMAC of the port
- * it was copied at (the copy keeps that port as its ingress ifindex): as
+ * bridge_port egress: a copy (PC_TAP_MARK) gets the UCMAC of the port it
+ * was copied at (the copy keeps that port as its ingress ifindex): as
  * source when it came from the container, as destination when it goes to
- * it.  Everything else leaves as it is.
+ * it; and the copy tag (PC_COPY_VID), out of band, so the data plane never
+ * sends it back.  Everything else leaves as it is.
  */
 SEC("tc")
 int pc_bridge_egress(struct __sk_buff *skb)
@@ -270,5 +342,9 @@ int pc_bridge_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (set_mac(skb, port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF, port->ucmac) < 0)
 		return TC_ACT_SHOT;
+	if (bpf_skb_vlan_push(skb, bpf_htons(PC_COPY_TPID), PC_COPY_VID) < 0) {
+		count(PC_STAT_REWRITE_FAILED);
+		return TC_ACT_SHOT;
+	}
 	return TC_ACT_OK;
 }

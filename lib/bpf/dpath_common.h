@@ -17,6 +17,7 @@
 #define PC_PIN_UCMACS "pc_ucmacs"
 #define PC_PIN_DP "pc_dp"
 #define PC_PIN_STATS "pc_stats"
+#define PC_PIN_BYPASS "pc_bypass"
 #define PC_PIN_PROG_PORT "pc_port_ingress"
 #define PC_PIN_PROG_BRIDGE "pc_bridge_ingress"
 #define PC_PIN_PROG_BRIDGE_EGRESS "pc_bridge_egress"
@@ -34,6 +35,16 @@
  * their first bytes instead of copying whole GSO frames into its ring.
  */
 #define PC_TAP_MARK 0x70630001
+
+/*
+ * Every copy the data plane must not send back (a tap copy, or a copy of a
+ * bypassed fwd frame) leaves bridge_port carrying this out-of-band VLAN tag
+ * (TPID 802.1ad, VID 4094): the packet socket reports it as tp_vlan_tci
+ * and TP_STATUS_VLAN_VALID, and no frame that crosses the data plane for
+ * real has one (tagged frames are never intercepted).
+ */
+#define PC_COPY_TPID 0x88a8
+#define PC_COPY_VID 4094
 
 /* fwd: the data plane counts as down after this long without a heartbeat */
 #define PC_DP_HEARTBEAT_TIMEOUT_NS 1000000000ULL
@@ -87,6 +98,31 @@ struct pc_dp_state {
 	__u64 obj_hash;       /* which build loaded the pinned programs */
 };
 
+/*
+ * pc_bypass: HASH, the fwd sessions the data plane has finished inspecting
+ * and hands to the kernel (dp/bypass.c).  A frame of one is forwarded as in
+ * tap mode (straight to the peer, a copy to bridge_port) while the data
+ * plane is alive; TCP segments with SYN, FIN or RST always cross the data
+ * plane.  Keys are in the frame's own direction, one per direction, with
+ * the port's UCMAC; addresses are IPv4 (first 4 bytes, the rest 0) or
+ * IPv6, ports in network order.  The value counts the frames that matched.
+ */
+#define PC_MAX_BYPASS 65536
+
+struct pc_flow_key {
+	__u8 ucmac[6];
+	__u8 family; /* 4 or 6 */
+	__u8 proto;  /* IPPROTO_TCP, IPPROTO_UDP */
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct pc_bypass {
+	__u64 frames;
+};
+
 /* pc_stats: PERCPU_ARRAY of __u64 packet counters, indexed by this */
 enum pc_stat {
 	PC_STAT_TO_DP,               /* fwd: frames sent to bridge_port */
@@ -102,12 +138,13 @@ enum pc_stat {
 	PC_STAT_TAP_DROPPED_RETURNS, /* bridge_port: for a port not in fwd */
 	PC_STAT_NOT_OURS,            /* bridge_port: no UCMAC, dropped */
 	PC_STAT_REWRITE_FAILED,      /* bpf_skb_store_bytes failed, dropped */
+	PC_STAT_BYPASSED,            /* fwd: a pc_bypass session's frame, forwarded as in tap */
 	PC_STAT_MAX
 };
 
 #define PC_STAT_NAMES                                                                              \
 	"to_dp", "tap_copies", "tap_copy_failed", "passed", "not_intercepted", "dp_down_passed",   \
 		"dp_down_dropped", "no_port", "from_dp_to_ctr", "from_dp_to_host",                 \
-		"tap_dropped_returns", "not_ours", "rewrite_failed"
+		"tap_dropped_returns", "not_ours", "rewrite_failed", "bypassed"
 
 #endif

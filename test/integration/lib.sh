@@ -908,7 +908,7 @@ ti_dp_map_count() {
 # formatted (BTF) or as little-endian hex bytes.
 TI_DP_STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed
 	dp_down_dropped no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours
-	rewrite_failed)
+	rewrite_failed bypassed)
 ti_dp_stat() {
 	local i
 	for i in "${!TI_DP_STATS[@]}"; do
