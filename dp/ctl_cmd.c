@@ -141,7 +141,9 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, malformed),    CTR(struct inspect_stats, truncated),
 	CTR(struct inspect_stats, frag_orphans), CTR(struct inspect_stats, no_session),
 	CTR(struct inspect_stats, unknown_port), CTR(struct inspect_stats, not_ip),
-	CTR(struct inspect_stats, other_l4),     { NULL, 0 },
+	CTR(struct inspect_stats, other_l4),     CTR(struct inspect_stats, bypassed),
+	CTR(struct inspect_stats, bypass_failed), CTR(struct inspect_stats, bypass_ended),
+	{ NULL, 0 },
 };
 
 static const struct counter worker_ctrs[] = {
@@ -149,7 +151,7 @@ static const struct counter worker_ctrs[] = {
 	CTR(struct worker_stats, truncated),    CTR(struct worker_stats, not_returned),
 	CTR(struct worker_stats, rst_sent),     CTR(struct worker_stats, blocks),
 	CTR(struct worker_stats, quick),        CTR(struct worker_stats, snapped),
-	{ NULL, 0 },
+	CTR(struct worker_stats, copies),       { NULL, 0 },
 };
 
 static const struct counter session_ctrs[] = {

@@ -23,11 +23,58 @@ static const struct slog_clock *log_clock(const struct inspector *in, struct slo
 	return c;
 }
 
+/* Take s back from the kernel: its frames cross the data plane again. */
+static void unbypass(struct inspector *in, struct session *s)
+{
+	if (!s->bypassed)
+		return;
+	bypass_del(in->bypass, &s->key, s->bypass_mac);
+	s->bypassed = false;
+	in->st.bypass_ended++;
+}
+
+/*
+ * Whether s, seen at a fwd port, is done with: allowed for good, its app
+ * known, no detector left for its payload, past the byte threshold, and an
+ * established TCP or a UDP session.
+ */
+static bool bypass_ready(const struct inspector *in, const struct session *s)
+{
+	if (s->verdict != VERDICT_ALLOW || s->provisional || !s->app.done)
+		return false;
+	if (s->key.proto == IPPROTO_TCP ? s->tcp_state != TS_ESTABLISHED
+					: s->key.proto != IPPROTO_UDP)
+		return false;
+	if (s->bytes[0] + s->bytes[1] < in->bypass->after_bytes)
+		return false;
+	return !in->threats || threat_payload_done(s);
+}
+
+static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port)
+{
+	if (s->bypassed) {
+		/* a FIN or RST crossed the data plane: the rest is its too */
+		if (s->key.proto == IPPROTO_TCP && s->tcp_state != TS_ESTABLISHED)
+			unbypass(in, s);
+		return;
+	}
+	if (!port || port->mode != MODE_FWD || !bypass_ready(in, s))
+		return;
+	if (bypass_add(in->bypass, &s->key, port->ucmac) < 0) {
+		in->st.bypass_failed++;
+		return;
+	}
+	memcpy(s->bypass_mac, port->ucmac, sizeof(s->bypass_mac));
+	s->bypassed = true;
+	in->st.bypassed++;
+}
+
 static void session_done(struct session *s, void *arg)
 {
 	struct inspector *in = arg;
 	struct slog_clock c;
 
+	unbypass(in, s);
 	if (in->threats)
 		threat_session_end(in->threats, s);
 	if (in->log)
@@ -223,6 +270,7 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 		return INSPECT_PASS;
 	}
 	in->st.denied++;
+	unbypass(in, s);
 	if (!s->logged_violation) {
 		s->logged_violation = true;
 		in->st.violations++;
@@ -285,6 +333,7 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 				       bool local_is_src, uint64_t now_ns)
 {
 	const struct pkt *p = &r->pkt;
+	enum inspect_verdict v;
 	struct session *s;
 	bool from_client, full;
 
@@ -308,7 +357,10 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 		threats(in, r, s, from_client, now_ns);
 	if (p->first_fragment)
 		frag_remember(in, p, s->verdict, now_ns);
-	return session_verdict(in, s, r);
+	v = session_verdict(in, s, r);
+	if (v == INSPECT_PASS && bypass_on(in->bypass))
+		bypass_maybe(in, s, r->port);
+	return v;
 }
 
 void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
@@ -354,11 +406,16 @@ void inspect_tick(struct inspector *in, uint64_t now_ns)
 	session_expire(in->sessions, now_ns, session_done, in);
 }
 
-/* A finished session keeps the verdict it ended under. */
+/* A finished session keeps the verdict it ended under; a denied one is taken back at once. */
 static void redecide(struct session *s, void *arg)
 {
-	if (s->tcp_state != TS_CLOSED)
-		decide(arg, s);
+	struct inspector *in = arg;
+
+	if (s->tcp_state == TS_CLOSED)
+		return;
+	decide(in, s);
+	if (s->verdict == VERDICT_DENY || s->provisional)
+		unbypass(in, s);
 }
 
 void inspect_set_policy(struct inspector *in, const struct policy *pol)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bypass.h"
 #include "decode.h"
 #include "policy.h"
 #include "session.h"
@@ -27,6 +28,9 @@ struct inspect_stats {
 	uint64_t no_session;   /* table full: the frame followed dp_down */
 	uint64_t frag_orphans; /* later fragment with no first fragment seen */
 	uint64_t allowed, denied, violations, resets;
+	uint64_t bypassed;	/* sessions handed to the kernel */
+	uint64_t bypass_failed; /* ... that the map refused (full) */
+	uint64_t bypass_ended;	/* ... taken back: ended, expired, denied */
 	uint64_t app_found[APP_MAX];
 	uint64_t threats[THREAT_MAX]; /* detections (dp/threat.h) */
 };
@@ -49,6 +53,7 @@ struct inspector {
 	bool table_full_closed; /* at max_sessions: true drop, false pass */
 	bool wall_clock;	/* stamp log lines with the time (live mode) */
 	struct threat_ctx *threats; /* NULL: no threat detection */
+	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
 	struct inspect_stats st;
 	struct frag_slot frags[INSPECT_FRAG_SLOTS];
 };

@@ -59,7 +59,8 @@ static int attach_snap_filter(int fd, unsigned snap)
  * Fanout: member 2w is worker w's ring socket, 2w+1 its quick socket.  The
  * worker is the XOR of source and destination addresses modulo the worker
  * count, the same both ways and for every fragment; the quick socket gets
- * IP packets of at most quick_max bytes.  Loads are relative to the
+ * IP packets of at most quick_max bytes, except copies (PC_TAP_MARK): only
+ * the ring tells them apart (ring_frame.copy).  Loads are relative to the
  * network header (SKF_NET_OFF), wherever the frame's data starts; the
  * length is the packet's from there.
  */
@@ -79,7 +80,7 @@ static int join_fanout(int fd, const struct ring_params *p)
 		/* 5 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
 		/* 6 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JA, 24, 0, 0), /* to 32 */
-		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 34), /* else to 43 */
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 36), /* else to 45 */
 		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
 		/* 10 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		/* 11-31 */ XOR_WORD(12), XOR_WORD(16), XOR_WORD(20), XOR_WORD(24), XOR_WORD(28),
@@ -88,20 +89,22 @@ static int join_fanout(int fd, const struct ring_params *p)
 		/* 33 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, p->workers ? p->workers : 1),
 		/* 34 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 2),
 		/* 35 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		/* 36 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-		/* 37 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, p->quick_max, 0, 2),
-		/* 38 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
-		/* 39 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 36 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+		/* 37 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PC_TAP_MARK, 2, 0), /* copy: to 40 */
+		/* 38 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		/* 39 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, p->quick_max, 0, 2),
 		/* 40 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
-		/* 41 */ BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
-		/* 42 */ BPF_STMT(BPF_RET | BPF_A, 0),
-		/* 43 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 41 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 42 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		/* 43 */ BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		/* 44 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 45 */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog fprog;
 	int arg = (int)(p->fanout_group & 0xffff) | (PACKET_FANOUT_CBPF << 16);
 	int ret;
 
-	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 44, "jump offsets assume 44 instructions");
+	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 46, "jump offsets assume 46 instructions");
 	memset(&fprog, 0, sizeof(fprog)); /* the padding too: it goes to the kernel */
 	fprog.len = sizeof(prog) / sizeof(prog[0]);
 	fprog.filter = prog;
@@ -243,6 +246,10 @@ unsigned ring_walk(const struct tpacket_block_desc *b, size_t block_size, size_t
 		f.vnet = f.data - vnet_len;
 		f.len = h->tp_snaplen;
 		f.wire_len = h->tp_len;
+		f.copy = (h->tp_status & TP_STATUS_VLAN_VALID) &&
+			 (h->hv1.tp_vlan_tci & 0x0fff) == PC_COPY_VID &&
+			 (!(h->tp_status & TP_STATUS_VLAN_TPID_VALID) ||
+			  h->hv1.tp_vlan_tpid == PC_COPY_TPID);
 		fn(&f, arg);
 		n++;
 		if (h->tp_next_offset == 0)
@@ -291,7 +298,7 @@ unsigned quick_drain(struct quick *q, void (*fn)(const struct ring_frame *f, voi
 	const size_t vlen = sizeof(struct virtio_net_hdr);
 	int n = recvmmsg(q->fd, q->msgs, QUICK_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	for (int i = 0; i < n; i++) {
-		struct ring_frame f = { .vnet = q->iov[i].iov_base };
+		struct ring_frame f = { .vnet = q->iov[i].iov_base }; /* never a copy */
 		size_t got = q->msgs[i].msg_len; /* with MSG_TRUNC: the whole length */
 
 		if (got < vlen)

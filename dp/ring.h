@@ -63,6 +63,7 @@ struct ring_frame {
 	const uint8_t *data; /* the Ethernet frame */
 	uint32_t len;	     /* bytes of it in the ring */
 	uint32_t wire_len;   /* its length; > len when it did not fit */
+	bool copy;	     /* a copy (PC_COPY_VID): never sent back */
 };
 
 /* A worker's quick-path socket and its receive buffers. */

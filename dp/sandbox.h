@@ -2,6 +2,8 @@
 #ifndef PORTCULLIS_DP_SANDBOX_H
 #define PORTCULLIS_DP_SANDBOX_H
 
+#include <stdbool.h>
+
 /*
  * After set-up the data plane needs no privilege and few system calls: its
  * packet sockets, maps and watches are open, and what is left is reading
@@ -17,7 +19,14 @@
  * cannot open sockets, exec, fork or ptrace.
  */
 
-int sandbox_drop_caps(void);
-int sandbox_filter(void);
+/*
+ * map_fd >= 0: the data plane writes that map (pc_bypass, dp/bypass.h)
+ * through the descriptor it holds.  CAP_BPF is kept only where the kernel
+ * wants it for that (before 6.5, every bpf() call while unprivileged BPF
+ * is off): a key walk on map_fd without it decides.
+ */
+int sandbox_drop_caps(int map_fd);
+/* bpf_maps: bpf() is allowed for map updates, deletes and key walks, no other command. */
+int sandbox_filter(bool bpf_maps);
 
 #endif

@@ -37,6 +37,7 @@ struct service {
 	struct intercept_enforcer enf;
 	struct dp_shared sh;
 	struct heartbeat hb;
+	struct bypass bypass;
 	struct worker *workers;
 	unsigned n_workers, inited, started;
 	bool sandbox;
@@ -198,7 +199,7 @@ static int start_workers(struct service *s)
 		s->inited++;
 	}
 	/* every socket and map is open: what follows needs no privilege */
-	if (s->sandbox && (ret = sandbox_drop_caps()) < 0)
+	if (s->sandbox && (ret = sandbox_drop_caps(s->bypass.map_fd)) < 0)
 		return ret;
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		ret = worker_start(&s->workers[i]);
@@ -206,7 +207,7 @@ static int start_workers(struct service *s)
 			return ret;
 		s->started++;
 	}
-	return s->sandbox ? sandbox_filter() : 0;
+	return s->sandbox ? sandbox_filter(bypass_on(&s->bypass)) : 0;
 }
 
 static void drain_inotify(struct service *s)
@@ -297,6 +298,7 @@ static void teardown(struct service *s)
 	report(s);
 	for (unsigned i = 0; i < s->inited; i++)
 		worker_finish(&s->workers[i]);
+	bypass_close(&s->bypass); /* after the workers took their sessions back */
 	free(s->workers);
 	heartbeat_close(&s->hb);
 	for (unsigned i = 0; i < s->n_retired; i++)
@@ -328,6 +330,9 @@ static int setup(struct service *s)
 		ret = slog_open(s->cfg->session_log, &s->sh.log);
 	if (ret >= 0)
 		ret = heartbeat_open(&s->hb, s->enf.heartbeat);
+	if (ret >= 0)
+		ret = bypass_open(&s->bypass, s->enf.heartbeat, s->cfg->bypass_after_kb);
+	s->sh.bypass = &s->bypass;
 	if (ret >= 0)
 		ret = open_fds(s);
 	if (ret >= 0)
@@ -368,6 +373,7 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	int ret;
 
 	s.hb.map_fd = -1;
+	s.bypass.map_fd = -1;
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
 	s.sh.table_full_closed = cfg->dp_down_closed;
 	s.sh.threats = cfg->threat_detection;
@@ -375,9 +381,10 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	if (ret >= 0) {
 		ctl_attach(&s);
 		heartbeat_beat(&s.hb);
-		pr_info("ready: %u workers on %s in %s, backend %s%s, control socket %s",
+		pr_info("ready: %u workers on %s in %s, backend %s%s%s, control socket %s",
 			s.n_workers, cfg->dp_port, cfg->enforcer_netns, s.enf.backend,
-			s.hb.mm ? ", heartbeat on" : "", cfg->ctl_socket);
+			s.hb.mm ? ", heartbeat on" : "",
+			bypass_on(&s.bypass) ? ", session bypass on" : "", cfg->ctl_socket);
 		if (ready_fd >= 0) {
 			(void)!write(ready_fd, "", 1);
 			close(ready_fd);

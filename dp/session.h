@@ -101,6 +101,8 @@ struct session {
 	uint64_t first_ns, last_ns;
 	uint64_t pkts[2], bytes[2]; /* [0] from the client, [1] from the server */
 	uint8_t local;		    /* which end is the port's container: 0 none, 1 a, 2 b */
+	bool bypassed;		    /* handed to the kernel (dp/bypass.h) under bypass_mac */
+	uint8_t bypass_mac[6];	    /* the port's UCMAC, while bypassed */
 	char *sni;		    /* TLS only, heap; freed with the session */
 	struct wl_ctr *ctr;	    /* the port's container, a reference put with the session */
 };

@@ -66,6 +66,12 @@ void threat_frame(struct threat_ctx *t, struct threat_pkt *tp);
 /* s ends (expired, ended, table freed): release what it holds. */
 void threat_session_end(struct threat_ctx *t, const struct session *s);
 
+/*
+ * Whether no application detector will read s's payload any more (its app
+ * has none, or they are done with it): the header detectors alone are left.
+ */
+bool threat_payload_done(const struct session *s);
+
 /* "syn_flood", ...; "low", "medium", "high". */
 const char *threat_name(enum threat_id id);
 const char *threat_severity(enum threat_id id);

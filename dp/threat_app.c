@@ -120,3 +120,18 @@ void threat_app(struct threat_ctx *t, struct threat_pkt *tp)
 		break;
 	}
 }
+
+bool threat_payload_done(const struct session *s)
+{
+	switch (s->app.app) {
+	case APP_HTTP: /* every request */
+	case APP_TLS:  /* heartbeat records, at any time */
+	case APP_DNS:  /* every query */
+		return false;
+	case APP_SSH:
+		return (s->threat.flags & (THREAT_SESS_DIR_C | THREAT_SESS_DIR_S)) ==
+		       (THREAT_SESS_DIR_C | THREAT_SESS_DIR_S);
+	default:
+		return true;
+	}
+}

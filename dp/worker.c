@@ -51,6 +51,7 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 	}
 	w->in.wall_clock = true;
 	w->in.table_full_closed = sh->table_full_closed;
+	w->in.bypass = sh->bypass;
 	/* sendmmsg only writes msg_len: each message is bound to its iovec once */
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {
 		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
@@ -142,10 +143,11 @@ static void on_frame(const struct ring_frame *f, void *arg)
 	inspect_frame(&w->in, f->data, f->len, f->wire_len, w->now, &r);
 	if (r.reset && (!r.port || r.port->mode == MODE_FWD))
 		send_resets(w, &r.pkt);
+	w->st.copies += f->copy;
 	if (r.verdict != INSPECT_PASS)
 		return;
-	/* tap ports' frames are copies: the kernel already forwarded them */
-	if (r.port && r.port->mode != MODE_FWD) {
+	/* copies, and all of a tap port: the kernel already forwarded them */
+	if (f->copy || (r.port && r.port->mode != MODE_FWD)) {
 		w->st.not_returned++;
 		w->st.snapped += f->len < f->wire_len;
 		return;

@@ -45,12 +45,14 @@ struct dp_shared {
 	struct slog *log;
 	bool table_full_closed;
 	bool threats; /* threat detection on */
+	const struct bypass *bypass; /* session bypass, may be off */
 };
 
 #define WORKER_BATCH 64
 
 struct worker_stats {
 	uint64_t blocks, quick, tx, tx_errors, truncated, not_returned, snapped, rst_sent;
+	uint64_t copies; /* copies received (tap ports, bypassed sessions): never returned */
 };
 
 struct worker_counters {

@@ -79,6 +79,7 @@ static const struct key_desc keys[] = {
 	KEY_UINT(ring_blocks, 2, 1024),
 	KEY_UINT(ring_retire_ms, 1, 1000),
 	KEY_UINT(quick_max, 0, 1500),
+	KEY_UINT(bypass_after_kb, 0, 4194304),
 };
 
 static void copy_str(char *dst, size_t size, const char *src)
@@ -110,6 +111,7 @@ void config_defaults(struct pc_config *cfg)
 	cfg->ring_blocks = 32;
 	cfg->ring_retire_ms = 1;
 	cfg->quick_max = 512;
+	cfg->bypass_after_kb = 1024;
 }
 
 static int name_index(const char *s, const char *const *names, size_t n)

@@ -38,6 +38,7 @@ struct pc_config {
 	unsigned ring_blocks;	 /* blocks per worker */
 	unsigned ring_retire_ms; /* a block with frames is handed over after this */
 	unsigned quick_max;	 /* IP packets up to this size take the quick path; 0: none */
+	unsigned bypass_after_kb; /* fwd sessions done with go to the kernel past this; 0: never */
 };
 
 /* Fill in the documented defaults. */

@@ -36,7 +36,7 @@ static int in_sandbox(void (*fn)(void))
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (sandbox_drop_caps() < 0 || sandbox_filter() < 0) {
+		if (sandbox_drop_caps(-1) < 0 || sandbox_filter(false) < 0) {
 			fprintf(stderr, "%s\n", err_msg());
 			_exit(3);
 		}

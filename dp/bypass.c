@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Session bypass: the data plane's side of the pinned pc_bypass map. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bypass.h"
+#include "err.h"
+
+static int map_path(const char *heartbeat_path, char *path, size_t len)
+{
+	const char *slash = strrchr(heartbeat_path, '/');
+	int dir = slash ? (int)(slash - heartbeat_path) : 0;
+
+	if ((size_t)snprintf(path, len, "%.*s/%s", dir, heartbeat_path, PC_PIN_BYPASS) >= len)
+		return err_set(-ENAMETOOLONG, "bypass map path beside %s", heartbeat_path);
+	return 0;
+}
+
+static void flush(const struct bypass *b)
+{
+	struct pc_flow_key k;
+
+	/* delete the first key until there is none */
+	while (bpf_map_get_next_key(b->map_fd, NULL, &k) == 0)
+		if (bpf_map_delete_elem(b->map_fd, &k) < 0 && errno != ENOENT)
+			break;
+}
+
+int bypass_open(struct bypass *b, const char *heartbeat_path, unsigned after_kb)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int ret;
+
+	b->map_fd = -1;
+	b->after_bytes = after_kb ? (uint64_t)after_kb * 1024 : 0;
+	if (!after_kb || !heartbeat_path[0])
+		return 0;
+	ret = map_path(heartbeat_path, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	b->map_fd = bpf_obj_get(path);
+	if (b->map_fd < 0)
+		return err_set(-errno, "bypass map %s", path);
+	if (bpf_obj_get_info_by_fd(b->map_fd, &info, &len) < 0 || info.type != BPF_MAP_TYPE_HASH ||
+	    info.key_size != sizeof(struct pc_flow_key) ||
+	    info.value_size != sizeof(struct pc_bypass)) {
+		close(b->map_fd);
+		b->map_fd = -1;
+		return err_set(-EINVAL, "bypass map %s: not a pc_bypass map of this build", path);
+	}
+	flush(b); /* a predecessor's sessions are not ours */
+	return 0;
+}
+
+void bypass_close(struct bypass *b)
+{
+	if (b->map_fd < 0)
+		return;
+	flush(b);
+	close(b->map_fd);
+	b->map_fd = -1;
+}
+
+static void key_half(struct pc_flow_key *out, const struct flow_key *k, const uint8_t ucmac[6],
+		     bool a_to_b)
+{
+	size_t alen = k->family == AF_INET ? 4 : 16;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->ucmac, ucmac, 6);
+	out->family = k->family == AF_INET ? 4 : 6;
+	out->proto = k->proto;
+	out->sport = htons(a_to_b ? k->port_a : k->port_b);
+	out->dport = htons(a_to_b ? k->port_b : k->port_a);
+	memcpy(out->saddr, a_to_b ? k->addr_a : k->addr_b, alen);
+	memcpy(out->daddr, a_to_b ? k->addr_b : k->addr_a, alen);
+}
+
+void bypass_keys(const struct flow_key *k, const uint8_t ucmac[6], struct pc_flow_key out[2])
+{
+	key_half(&out[0], k, ucmac, true);
+	key_half(&out[1], k, ucmac, false);
+}
+
+int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+{
+	struct pc_flow_key key[2];
+	struct pc_bypass v = {0};
+
+	bypass_keys(k, ucmac, key);
+	if (bpf_map_update_elem(b->map_fd, &key[0], &v, BPF_ANY) < 0)
+		return -errno;
+	if (bpf_map_update_elem(b->map_fd, &key[1], &v, BPF_ANY) < 0) {
+		int ret = -errno;
+
+		bpf_map_delete_elem(b->map_fd, &key[0]);
+		return ret;
+	}
+	return 0;
+}
+
+void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+{
+	struct pc_flow_key key[2];
+
+	bypass_keys(k, ucmac, key);
+	bpf_map_delete_elem(b->map_fd, &key[0]);
+	bpf_map_delete_elem(b->map_fd, &key[1]);
+}
