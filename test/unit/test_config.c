@@ -82,6 +82,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.ring_blocks, 32);
 	ck_assert_uint_eq(cfg.ring_retire_ms, 1);
 	ck_assert_uint_eq(cfg.quick_max, 512);
+	ck_assert_uint_eq(cfg.bypass_after_kb, 1024);
 }
 END_TEST
 
@@ -116,7 +117,7 @@ START_TEST(test_parse_all_keys)
 		" \"ctl_socket\": \"/run/x.sock\", \"session_log\": \"/var/log/s.jsonl\","
 		" \"workers\": 4, \"max_sessions\": 123, \"log_level\": \"debug\","
 		" \"threat_detection\": false, \"ring_block_kb\": 1024, \"ring_blocks\": 8,"
-		" \"ring_retire_ms\": 4, \"quick_max\": 0}";
+		" \"ring_retire_ms\": 4, \"quick_max\": 0, \"bypass_after_kb\": 0}";
 	struct pc_config cfg;
 
 	config_defaults(&cfg);
@@ -142,6 +143,7 @@ START_TEST(test_parse_all_keys)
 	ck_assert_uint_eq(cfg.ring_blocks, 8);
 	ck_assert_uint_eq(cfg.ring_retire_ms, 4);
 	ck_assert_uint_eq(cfg.quick_max, 0);
+	ck_assert_uint_eq(cfg.bypass_after_kb, 0);
 }
 END_TEST
 
@@ -201,6 +203,8 @@ START_TEST(test_number_ranges)
 	expect_invalid("{\"ring_blocks\": 1}", "key \"ring_blocks\" must be between 2 and 1024");
 	expect_invalid("{\"ring_retire_ms\": 0}", "key \"ring_retire_ms\" must be between 1 and 1000");
 	expect_invalid("{\"quick_max\": 9000}", "key \"quick_max\" must be between 0 and 1500");
+	expect_invalid("{\"bypass_after_kb\": 4194305}",
+		       "key \"bypass_after_kb\" must be between 0 and 4194304");
 	expect_invalid("{\"max_sessions\": 0}", "key \"max_sessions\" must be between 1 and");
 	expect_invalid("{\"max_sessions\": 4294967296}", "key \"max_sessions\" must be between");
 	expect_invalid("{\"max_sessions\": 99999999999999999999999}", "too big integer");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <ftw.h>
 
+#include "bypass.h"
 #include "decode.h"
 #include "frame_util.h"
 #include "naming.h"
@@ -368,12 +369,14 @@ END_TEST
 struct walked {
 	unsigned n;
 	uint32_t lens[8];
+	bool copy[8];
 };
 
 static void on_frame(const struct ring_frame *f, void *arg)
 {
 	struct walked *w = arg;
 
+	w->copy[w->n] = f->copy;
 	w->lens[w->n++] = f->len;
 	ck_assert_ptr_eq(f->vnet + sizeof(struct virtio_net_hdr), f->data);
 }
@@ -383,6 +386,7 @@ START_TEST(test_ring_walk)
 	static uint8_t block[8192] __attribute__((aligned(8)));
 	struct tpacket_block_desc *b = (void *)block;
 	size_t off = 64, hdr = sizeof(struct tpacket3_hdr);
+	struct tpacket3_hdr *h1, *h2;
 	struct walked w = {0};
 
 	memset(block, 0, sizeof(block));
@@ -396,9 +400,24 @@ START_TEST(test_ring_walk)
 		h->tp_next_offset = i == 2 ? 0 : 512;
 		off += 512;
 	}
+	/* frame 1 carries the copy tag, frame 2 another VLAN tag */
+	h1 = (void *)(block + 64 + 512);
+	h1->tp_status = TP_STATUS_USER | TP_STATUS_VLAN_VALID | TP_STATUS_VLAN_TPID_VALID;
+	h1->hv1.tp_vlan_tci = PC_COPY_VID;
+	h1->hv1.tp_vlan_tpid = PC_COPY_TPID;
+	h2 = (void *)(block + 64 + 1024);
+	h2->tp_status = TP_STATUS_USER | TP_STATUS_VLAN_VALID | TP_STATUS_VLAN_TPID_VALID;
+	h2->hv1.tp_vlan_tci = PC_COPY_VID;
+	h2->hv1.tp_vlan_tpid = 0x8100;
 	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w),
 			  3);
 	ck_assert_uint_eq(w.lens[2], 62);
+	ck_assert(!w.copy[0] && w.copy[1] && !w.copy[2]);
+	h2->hv1.tp_vlan_tpid = PC_COPY_TPID;
+	h2->hv1.tp_vlan_tci = 100;
+	memset(&w, 0, sizeof(w));
+	ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w);
+	ck_assert(!w.copy[2]);
 
 	/* a frame claiming to run past the block ends the walk there */
 	((struct tpacket3_hdr *)(block + 64 + 512))->tp_snaplen = 100000;
@@ -411,6 +430,48 @@ START_TEST(test_ring_walk)
 	memset(&w, 0, sizeof(w));
 	ck_assert_uint_eq(ring_walk(b, sizeof(block), sizeof(struct virtio_net_hdr), on_frame, &w),
 			  1);
+}
+END_TEST
+
+/* ---- session bypass keys ---- */
+
+START_TEST(test_bypass_keys)
+{
+	static const uint8_t uc[6] = {0x02, 0x70, 0x63, 0, 0, 7};
+	struct pc_flow_key out[2];
+	struct flow_key k;
+	struct frame f;
+	bool p_is_a;
+	struct pkt p;
+
+	/* 10.0.0.2:40000 -> 10.0.0.1:80: a is the lower address, 10.0.0.1:80 */
+	tcp4(&f, "10.0.0.2", 40000, "10.0.0.1", 80, TCPF_ACK, 1, 1, NULL);
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert(session_key(&p, 9, &k, &p_is_a));
+	ck_assert(!p_is_a);
+	bypass_keys(&k, uc, out);
+	ck_assert_mem_eq(out[0].ucmac, uc, 6);
+	ck_assert_uint_eq(out[0].family, 4);
+	ck_assert_uint_eq(out[0].proto, IPPROTO_TCP);
+	/* [1] is b -> a: the frame's own direction, ports in network order */
+	ck_assert_uint_eq(out[1].sport, htons(40000));
+	ck_assert_uint_eq(out[1].dport, htons(80));
+	ck_assert_mem_eq(out[1].saddr, p.src, 4);
+	ck_assert_mem_eq(out[1].daddr, p.dst, 4);
+	ck_assert_uint_eq(out[0].sport, htons(80));
+	ck_assert_mem_eq(out[0].saddr, p.dst, 4);
+	for (int i = 4; i < 16; i++)
+		ck_assert(out[0].saddr[i] == 0 && out[0].daddr[i] == 0 && out[1].saddr[i] == 0);
+
+	udp6(&f, "fd00::1", 5353, "fd00::2", 53, IPPROTO_UDP, NULL, 0, 4);
+	ck_assert_int_eq(decode_frame(f.b, f.len, &p), DECODE_OK);
+	ck_assert(session_key(&p, 9, &k, &p_is_a));
+	bypass_keys(&k, uc, out);
+	ck_assert_uint_eq(out[0].family, 6);
+	ck_assert_uint_eq(out[0].proto, IPPROTO_UDP);
+	ck_assert_mem_eq(out[0].saddr, p.src, 16);
+	ck_assert_mem_eq(out[0].daddr, p.dst, 16);
+	ck_assert_uint_eq(out[0].dport, htons(53));
 }
 END_TEST
 
@@ -651,6 +712,7 @@ int main(void)
 	tcase_add_test(tc, test_session_bound_and_recycle);
 	tcase_add_test(tc, test_session_many);
 	tcase_add_test(tc, test_ring_walk);
+	tcase_add_test(tc, test_bypass_keys);
 	tcase_add_test(tc, test_rst_frames);
 	tcase_add_test(tc, test_slog_line);
 	tcase_add_test(tc, test_pcap_read);

@@ -17,6 +17,7 @@
 #include "inspect.h"
 #include "state.h"
 #include "threat.h"
+#include "threat_ctx.h"
 
 #define SEC 1000000000ULL
 
@@ -976,6 +977,32 @@ START_TEST(test_dns)
 }
 END_TEST
 
+/* Which sessions still need their payload read (session bypass waits for the rest). */
+START_TEST(test_payload_done)
+{
+	struct session s;
+
+	memset(&s, 0, sizeof(s));
+	s.app.done = true;
+	s.app.app = APP_HTTP;
+	ck_assert(!threat_payload_done(&s));
+	s.app.app = APP_TLS;
+	ck_assert(!threat_payload_done(&s));
+	s.app.app = APP_DNS;
+	ck_assert(!threat_payload_done(&s));
+	s.app.app = APP_SSH;
+	ck_assert(!threat_payload_done(&s));
+	s.threat.flags = THREAT_SESS_DIR_C;
+	ck_assert(!threat_payload_done(&s));
+	s.threat.flags |= THREAT_SESS_DIR_S;
+	ck_assert(threat_payload_done(&s));
+	s.app.app = APP_UNKNOWN;
+	ck_assert(threat_payload_done(&s));
+	s.app.app = APP_MYSQL;
+	ck_assert(threat_payload_done(&s));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("threat");
@@ -1009,6 +1036,7 @@ int main(void)
 	tcase_add_test(tc, test_tls);
 	tcase_add_test(tc, test_ssh);
 	tcase_add_test(tc, test_dns);
+	tcase_add_test(tc, test_payload_done);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

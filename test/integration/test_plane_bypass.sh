@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Session bypass (dp/bypass.h): portcullis-dp in mode fwd, backend bpf,
+# dp_down closed, two workers, threat detection on, bypass_after_kb 64.
+# - start: an entry an earlier data plane left in pc_bypass is removed;
+# - a 6 MiB TCP transfer c1 -> c2 arrives intact; its session is bypassed
+#   at both containers' ports (pc_stats bypassed, the data plane's
+#   counters), the data plane still counts every byte from the copies, and
+#   once the connection is closed (its FINs cross the data plane) pc_bypass
+#   is empty again;
+# - a UDP stream is bypassed too;
+# - an HTTP download of 2 MiB is never bypassed (its detectors read every
+#   request);
+# - a policy reload that denies a bypassed live stream ends it: the entries
+#   go at once, the client is reset, the log has the violation;
+# - SIGKILL of the data plane under a bypassed stream: with dp_down closed
+#   the stream stops (a stale heartbeat outranks every entry); poststop of
+#   c1 removes c1's entries, and the next data plane the rest.
+. "$(dirname "$0")/lib.sh"
+ti_dp_init
+T=$TI_TMP
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3) || ti_skip "no python3"
+command -v curl >/dev/null || ti_skip "missing tool: curl"
+[ "$TI_DP_BACKEND" = bpf ] || ti_skip "session bypass needs backend bpf (this run: $TI_DP_BACKEND)"
+
+ti_host_create
+ti_ctr_create c1 1
+ti_ctr_create c2 2
+ti_ctr_start c1
+ti_ctr_start c2
+ID1=$(ti_cid bypass-1)
+ID2=$(ti_cid bypass-2)
+NS1=${CTR_NS[c1]}
+NS2=${CTR_NS[c2]}
+IP1=${CTR_IP4[c1]}
+IP2=${CTR_IP4[c2]}
+LOG=$T/sessions.log
+CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
+[ -x "$CTL" ] || ti_fail "portcullisctl not built: $CTL"
+
+echo '{"default": "allow", "rules": []}' >"$T/policy.json"
+ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$LOG\", \"workers\": 2, \"bypass_after_kb\": 64"
+
+ti_prestart c1 "$ID1"
+ti_dp_require_backend "prestart c1"
+ti_prestart c2 "$ID2"
+ti_expect_rc 0 "prestart c2"
+
+# entries [PORT]: pc_bypass entries (with PORT as source or destination port)
+entries() {
+	local p=${1:-0}
+	[ -e "$(ti_dp_pin)/pc_bypass" ] || ti_fail "no pc_bypass pinned in $(ti_dp_pin)"
+	bpftool map dump pinned "$(ti_dp_pin)/pc_bypass" -j | jq --arg any "${1:-yes}" \
+		--arg hi "$(printf '0x%02x' $((p >> 8)))" --arg lo "$(printf '0x%02x' $((p & 255)))" \
+		'[.[] | .key | select($any == "yes" or (.[8] == $hi and .[9] == $lo)
+			or (.[10] == $hi and .[11] == $lo))] | length'
+}
+# dp SECTION KEY: a total of portcullisctl stats
+dp() {
+	timeout 10 "$CTL" --config "$TI_CFG" stats --json | jq -r ".total.$1.$2"
+}
+
+ti_log "start: a stale entry in pc_bypass goes"
+bpftool map update pinned "$(ti_dp_pin)/pc_bypass" \
+	key hex 02 00 de ad be ef 04 06 00 50 00 51 $(printf '00 %.0s' $(seq 32)) \
+	value hex 00 00 00 00 00 00 00 00 || ti_fail "bpftool could not add an entry to pc_bypass"
+ti_assert_eq 1 "$(entries)" "pc_bypass entries before the data plane starts"
+ti_plane_start
+grep -q 'session bypass on' "$DP_LOG" || ti_fail "the ready line does not say bypass is on: $(grep ready: "$DP_LOG")"
+ti_assert_eq 0 "$(entries)" "pc_bypass entries once the data plane runs"
+
+ti_log "a 6 MiB TCP transfer: bypassed, intact, counted"
+head -c 6M /dev/urandom >"$T/data.bin"
+K0=$(ti_dp_stat bypassed)
+ip netns exec "$NS2" timeout 30 socat -u "TCP4-LISTEN:5301,bind=$IP2,reuseaddr" \
+	"OPEN:$T/recv.bin,creat,trunc" </dev/null >/dev/null 2>"$T/srv1.err" &
+SRV=$!
+TI_PIDS+=("$SRV")
+ti_wait_until 5 ti_listening "$NS2" 5301 || ti_fail "server on 5301 did not start"
+ip netns exec "$NS1" timeout 20 socat -u "OPEN:$T/data.bin" "TCP4:$IP2:5301" </dev/null ||
+	ti_fail "the transfer to c2:5301 failed"
+wait "$SRV" || ti_fail "the server on 5301 failed: $(cat "$T/srv1.err")"
+ti_assert_eq "$(sha256sum <"$T/data.bin")" "$(sha256sum <"$T/recv.bin")" "sha256 of what c2 received"
+K1=$(ti_dp_stat bypassed)
+[ "$K1" -gt "$K0" ] || ti_fail "pc_stats bypassed did not grow ($K0 -> $K1)"
+B=$(dp inspect bypassed)
+[ "$B" -ge 2 ] || ti_fail "the data plane bypassed $B sessions, expected 2 (one per port)"
+ti_wait_until 5 eval '[ "$(entries)" = 0 ]' || ti_fail "pc_bypass keeps $(entries) entries after the close"
+ti_assert_eq "$B" "$(dp inspect bypass_ended)" "sessions taken back after the close"
+ti_assert_eq 0 "$(dp inspect bypass_failed)" "bypass_failed"
+# the session at c1's port, logged once closed: every byte counted, copies included
+ti_wait_until 10 eval "grep -q '\"dport\":5301' '$LOG'" || ti_fail "no session line for port 5301"
+CB=$(jq -s --arg s "$IP1" '[.[] | select(.dport == 5301 and .src == $s)] | .[0].client_bytes' "$LOG")
+[ "$CB" -ge $((6 * 1024 * 1024)) ] ||
+	ti_fail "the session line counts $CB client bytes of the 6 MiB: $(grep 5301 "$LOG")"
+ti_log "bypassed frames in the kernel: $((K1 - K0)); client bytes logged: $CB"
+
+ti_log "a UDP stream is bypassed too"
+B0=$(dp inspect bypassed)
+ip netns exec "$NS2" timeout 20 socat -u "UDP4-RECV:5304,bind=$IP2" OPEN:/dev/null </dev/null &
+TI_PIDS+=("$!")
+ti_wait_until 5 eval "[ -n \"\$(ip netns exec $NS2 ss -Hlun 'sport = :5304')\" ]" ||
+	ti_fail "UDP receiver on 5304 did not start"
+head -c 1M /dev/urandom >"$T/udp.bin"
+for _ in 1 2 3; do
+	ip netns exec "$NS1" timeout 10 socat -u -b 1400 "OPEN:$T/udp.bin" "UDP4:$IP2:5304,sourceport=5305" </dev/null ||
+		ti_fail "the UDP sender failed"
+done
+[ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
+	ti_fail "UDP: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
+
+ti_log "HTTP: never bypassed"
+mkdir -p "$T/www"
+head -c 2M /dev/urandom >"$T/www/blob"
+chmod -R a+rX "$T/www"
+ip netns exec "$NS2" timeout 60 "$PY" -m http.server 80 --bind "$IP2" --directory "$T/www" \
+	</dev/null >"$T/web.log" 2>&1 &
+TI_PIDS+=("$!")
+ti_wait_until 10 ti_listening "$NS2" 80 || { cat "$T/web.log" >&2; ti_fail "http.server did not start in c2"; }
+B0=$(dp inspect bypassed) K0=$(ti_dp_stat bypassed)
+ip netns exec "$NS1" timeout 10 curl -sS --max-time 8 -o "$T/blob" "http://$IP2/blob" </dev/null ||
+	ti_fail "the HTTP download failed"
+cmp -s "$T/blob" "$T/www/blob" || ti_fail "the HTTP download differs"
+ti_assert_eq "$B0" "$(dp inspect bypassed)" "sessions bypassed by the HTTP download"
+ti_assert_eq "$K0" "$(ti_dp_stat bypassed)" "pc_stats bypassed by the HTTP download"
+
+# stream PORT: an endless TCP stream c1 -> c2:PORT; client pid in CLI
+stream() {
+	ip netns exec "$NS2" timeout 60 socat -u "TCP4-LISTEN:$1,bind=$IP2,reuseaddr" OPEN:/dev/null \
+		</dev/null >/dev/null 2>&1 &
+	TI_PIDS+=("$!")
+	ti_wait_until 5 ti_listening "$NS2" "$1" || ti_fail "server on $1 did not start"
+	ip netns exec "$NS1" timeout 60 socat -u /dev/zero "TCP4:$IP2:$1" </dev/null >/dev/null 2>"$T/cli.$1.err" &
+	CLI=$!
+	TI_PIDS+=("$CLI")
+	ti_wait_until 10 eval "[ \"\$(entries $1)\" = 4 ]" ||
+		ti_fail "stream to $1: pc_bypass has $(entries "$1") entries, expected 4 (two ports, two directions)"
+}
+# received PORT: bytes c2 received on the stream's connection so far
+received() {
+	ip netns exec "$NS2" ss -tinH state established "( sport = :$1 )" |
+		sed -n 's/.*bytes_received:\([0-9]*\).*/\1/p' | head -n 1
+}
+
+ti_log "a policy reload denying a bypassed stream ends it"
+stream 5302
+cat >"$T/policy.json" <<'JSON'
+{"default": "allow",
+ "rules": [{"id": 7, "from": "any", "to": "any", "ports": ["tcp/5302"], "action": "deny"}]}
+JSON
+kill -HUP "$DP_PID"
+ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"
+ti_wait_until 5 eval '[ "$(entries 5302)" = 0 ]' || ti_fail "pc_bypass keeps $(entries 5302) entries after the deny"
+ti_wait_until 10 eval "! kill -0 $CLI 2>/dev/null" || ti_fail "the denied stream's client still runs"
+wait "$CLI" && ti_fail "the denied stream's client ended well"
+grep -q 'reset\|Broken pipe' "$T/cli.5302.err" || ti_fail "client of 5302: $(cat "$T/cli.5302.err")"
+ti_dp_wait_line "$LOG" '"dport":5302.*"verdict":"deny","rule":7,"event":"violation"' 5 "the violation of the stream"
+
+ti_log "SIGKILL of the data plane under a bypassed stream"
+stream 5303
+kill -KILL "$DP_PID"
+wait "$DP_PID" 2>/dev/null || true
+sleep 1.5 # past the heartbeat's second
+R1=$(received 5303)
+sleep 1
+R2=$(received 5303)
+[ -n "$R1" ] || ti_fail "no connection on 5303 in c2"
+ti_assert_eq "$R1" "$R2" "bytes c2 received a second apart with the data plane dead (dp_down closed)"
+ti_assert_eq 4 "$(entries 5303)" "pc_bypass entries of the stream left by the killed data plane"
+ti_assert_eq 8 "$(entries)" "pc_bypass entries left by the killed data plane (the UDP stream's too)"
+ti_poststop c1 "$ID1"
+ti_expect_rc 0 "poststop c1"
+ti_assert_eq 4 "$(entries)" "pc_bypass entries once c1 is released (c2's)"
+ti_plane_start
+ti_assert_eq 0 "$(entries)" "pc_bypass entries once the next data plane runs"
+kill "$CLI" 2>/dev/null || true
+ti_plane_stop
+ti_poststop c2 "$ID2"
+ti_expect_rc 0 "poststop c2"
+ti_dp_assert_released "at the end"
+ti_assert_eq 0 "$(entries)" "pc_bypass entries at the end"
+ti_log "ok"
