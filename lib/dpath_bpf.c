@@ -534,18 +534,18 @@ static bool port_is_ours(struct bpf_dpath *b, const struct dpath_port *p, int if
  */
 static int bypass_purge(struct bpf_dpath *b, const struct dpath_port *p)
 {
-	struct pc_flow_key k, next;
-	void *prev = NULL;
+	struct pc_flow_key prev, next;
 	int ret = 0;
 
-	while (bpf_map_get_next_key(b->fd[M_BYPASS], prev, &next) == 0) {
+	/* a key that is never there (a broadcast UCMAC) starts the walk */
+	memset(&prev, 0xff, sizeof(prev));
+	while (bpf_map_get_next_key(b->fd[M_BYPASS], &prev, &next) == 0) {
 		if (memcmp(next.ucmac, p->ucmac, 6) == 0) {
 			if (bpf_map_delete_elem(b->fd[M_BYPASS], &next) < 0 && errno != ENOENT)
 				ret = err_set(-errno, "delete a bypassed session from the map");
 			continue; /* prev stays: the walk goes on after it */
 		}
-		k = next;
-		prev = &k;
+		prev = next;
 	}
 	return ret;
 }
