@@ -9,7 +9,12 @@
 #   fwd    (--fwd) mode fwd with test/tools' pc-reflector as data plane
 #   dp-tap (--dp) mode tap with portcullis-dp inspecting the copies
 #   dp-fwd (--dp) mode fwd through portcullis-dp (policy: allow all), two
-#          workers, sessions, identification and policy on every frame
+#          workers, with its defaults: the session is inspected inline for
+#          its first bypass_after_kb (1 MiB), then bypassed (dp/bypass.h):
+#          the kernel forwards it, the data plane gets header copies
+#   dp-fwd-inline (--dp) the same with bypass_after_kb 0: sessions,
+#          identification and policy on every frame, all of it through
+#          the data plane
 #   tap+x  (--pair-offloads) tap again with the offloads of vbr-neuv/
 #          vth-neuv switched the other way from how the hook made them
 #          (TSO, GSO, checksum, SG), to show what software segmentation and
@@ -147,11 +152,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		set_mode tap
 		measure dp-tap
 		set_mode fwd
-		f0=$(stat to_dp)
+		f0=$(stat to_dp) b0=$(stat bypassed)
 		measure dp-fwd
 		[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd: nothing was sent to the data plane"
+		[ "$(stat bypassed)" -gt "$b0" ] || die "dp-fwd: the session was never bypassed"
 		dp_stop
 		log "$(grep 'worker [0-9]:' "$WORK/dp.log" | tr '\n' ' ')"
+		jq '.bypass_after_kb = 0' "$CFG" >"$WORK/inline.json"
+		dp_start "$WORK/inline.json"
+		b0=$(stat bypassed) f0=$(stat to_dp)
+		measure dp-fwd-inline
+		[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd-inline: nothing was sent to the data plane"
+		[ "$(stat bypassed)" = "$b0" ] || die "dp-fwd-inline: frames were bypassed"
+		dp_stop
 	fi
 	set_mode off
 done
@@ -167,7 +180,7 @@ pratio() {
 confs="none pass tap"
 [ "$OFFL" = 1 ] && confs="$confs tap+x"
 [ "$FWD" = 1 ] && confs="$confs fwd"
-[ "$DP" = 1 ] && confs="$confs dp-tap dp-fwd"
+[ "$DP" = 1 ] && confs="$confs dp-tap dp-fwd dp-fwd-inline"
 {
 	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | retransmits (median) |"
 	echo "|---|---:|---|---:|---:|---:|"
@@ -182,7 +195,8 @@ confs="none pass tap"
 		tap+x) what="tap, vbr-neuv/vth-neuv offloads $PAIR_FLIP (hook: $PAIR_WAS)" ;;
 		fwd) what="fwd (bpf, pc-reflector)" ;;
 		dp-tap) what="tap, portcullis-dp inspecting" ;;
-		dp-fwd) what="fwd through portcullis-dp" ;;
+		dp-fwd) what="fwd through portcullis-dp (session bypass after 1 MiB, the default)" ;;
+		dp-fwd-inline) what="fwd through portcullis-dp, every frame (bypass_after_kb 0)" ;;
 		esac
 		printf '| %s | %.2f | %s | %.2f | %.2f | %.0f |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$(pratio "$c")" "$rt"
 	done

@@ -25,10 +25,11 @@ host_bridge() {
 # pc_stat MAPDIR NAME: a pc_stats counter (lib/bpf/dpath_common.h, same
 # order) of the pinned maps in MAPDIR, summed over CPUs.
 PC_STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
-	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed)
+	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed bypassed)
 pc_stat() {
 	local i
 	for i in "${!PC_STATS[@]}"; do [ "${PC_STATS[$i]}" = "$2" ] && break; done
+	[ "${PC_STATS[$i]}" = "$2" ] || die "no pc_stats counter $2"
 	bpftool map lookup pinned "$1/pc_stats" key "$i" 0 0 0 -j | jq '
 		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
 			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
@@ -111,9 +112,10 @@ pair_setup() {
 	stat() { pc_stat "$PIN/$ENF" "$1"; }
 }
 
-# dp_start: portcullis-dp (DPBIN) on the pair's enforcer, until dp_stop.
+# dp_start [CONFIG]: portcullis-dp (DPBIN) on the pair's enforcer, with
+# CONFIG (default CFG), until dp_stop.
 dp_start() {
-	"$DPBIN" --config "$CFG" --foreground >"$WORK/dp.log" 2>&1 &
+	"$DPBIN" --config "${1:-$CFG}" --foreground >"$WORK/dp.log" 2>&1 &
 	DP_PID=$!
 	PIDS+=("$DP_PID")
 	for _ in $(seq 100); do grep -q 'ready:' "$WORK/dp.log" && return; sleep 0.05; done

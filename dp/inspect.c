@@ -26,10 +26,10 @@ static const struct slog_clock *log_clock(const struct inspector *in, struct slo
 /* Take s back from the kernel: its frames cross the data plane again. */
 static void unbypass(struct inspector *in, struct session *s)
 {
-	if (!s->bypassed)
+	if (s->bypass != SB_ON)
 		return;
 	bypass_del(in->bypass, &s->key, s->bypass_mac);
-	s->bypassed = false;
+	s->bypass = SB_WAS;
 	in->st.bypass_ended++;
 }
 
@@ -52,7 +52,7 @@ static bool bypass_ready(const struct inspector *in, const struct session *s)
 
 static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port)
 {
-	if (s->bypassed) {
+	if (s->bypass == SB_ON) {
 		/* a FIN or RST crossed the data plane: the rest is its too */
 		if (s->key.proto == IPPROTO_TCP && s->tcp_state != TS_ESTABLISHED)
 			unbypass(in, s);
@@ -65,7 +65,7 @@ static void bypass_maybe(struct inspector *in, struct session *s, const struct w
 		return;
 	}
 	memcpy(s->bypass_mac, port->ucmac, sizeof(s->bypass_mac));
-	s->bypassed = true;
+	s->bypass = SB_ON;
 	in->st.bypassed++;
 }
 

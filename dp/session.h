@@ -57,6 +57,12 @@ enum session_class {
 	SC_MAX
 };
 
+enum session_bypass {
+	SB_NEVER = 0,
+	SB_ON,	/* handed to the kernel */
+	SB_WAS, /* taken back */
+};
+
 enum session_verdict {
 	VERDICT_NONE = 0, /* not decided yet */
 	VERDICT_ALLOW,
@@ -101,8 +107,8 @@ struct session {
 	uint64_t first_ns, last_ns;
 	uint64_t pkts[2], bytes[2]; /* [0] from the client, [1] from the server */
 	uint8_t local;		    /* which end is the port's container: 0 none, 1 a, 2 b */
-	bool bypassed;		    /* handed to the kernel (dp/bypass.h) under bypass_mac */
-	uint8_t bypass_mac[6];	    /* the port's UCMAC, while bypassed */
+	uint8_t bypass;		    /* enum session_bypass (dp/bypass.h) */
+	uint8_t bypass_mac[6];	    /* the port's UCMAC, while SB_ON */
 	char *sni;		    /* TLS only, heap; freed with the session */
 	struct wl_ctr *ctr;	    /* the port's container, a reference put with the session */
 };

@@ -95,6 +95,8 @@ ti_wait_until 10 eval "grep -q '\"dport\":5301' '$LOG'" || ti_fail "no session l
 CB=$(jq -s --arg s "$IP1" '[.[] | select(.dport == 5301 and .src == $s)] | .[0].client_bytes' "$LOG")
 [ "$CB" -ge $((6 * 1024 * 1024)) ] ||
 	ti_fail "the session line counts $CB client bytes of the 6 MiB: $(grep 5301 "$LOG")"
+ti_assert_eq "true true" "$(jq -r 'select(.dport == 5301) | .bypassed' "$LOG" | xargs)" \
+	"bypassed in the two session lines of port 5301"
 ti_log "bypassed frames in the kernel: $((K1 - K0)); client bytes logged: $CB"
 
 ti_log "a UDP stream is bypassed too"
@@ -125,6 +127,9 @@ ip netns exec "$NS1" timeout 10 curl -sS --max-time 8 -o "$T/blob" "http://$IP2/
 cmp -s "$T/blob" "$T/www/blob" || ti_fail "the HTTP download differs"
 ti_assert_eq "$B0" "$(dp inspect bypassed)" "sessions bypassed by the HTTP download"
 ti_assert_eq "$K0" "$(ti_dp_stat bypassed)" "pc_stats bypassed by the HTTP download"
+ti_wait_until 10 eval "grep -q '\"dport\":80,' '$LOG'" || ti_fail "no session line for the download"
+ti_assert_eq "null null" "$(jq -r 'select(.dport == 80) | .bypassed' "$LOG" | xargs)" \
+	"bypassed in the download's session lines"
 
 # stream PORT: an endless TCP stream c1 -> c2:PORT; client pid in CLI
 stream() {
