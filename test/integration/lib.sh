@@ -760,6 +760,14 @@ ti_assert_record() {
 # (ti_dp_tc_stat).
 TI_DP_BACKEND=${TI_DP_BACKEND:-bpf}
 
+# ti_need_web: a web server and client for tests that serve pages between
+# containers: PY (python3, for http.server) and curl, or the test is skipped.
+ti_need_web() {
+	PY=/usr/bin/python3
+	[ -x "$PY" ] || PY=$(command -v python3) || ti_skip "no python3"
+	command -v curl >/dev/null || ti_skip "missing tool: curl"
+}
+
 # ti_dp_init: ti_init, plus the tools the data-path tests need.
 ti_dp_init() {
 	ti_init

@@ -20,9 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
 T=$TI_TMP
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || ti_skip "no python3"
-command -v curl >/dev/null || ti_skip "missing tool: curl"
+ti_need_web
 [ "$TI_DP_BACKEND" = bpf ] || ti_skip "session bypass needs backend bpf (this run: $TI_DP_BACKEND)"
 
 ti_host_create

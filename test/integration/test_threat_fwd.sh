@@ -16,9 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
 T=$TI_TMP
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3) || ti_skip "no python3"
-command -v curl >/dev/null || ti_skip "missing tool: curl"
+ti_need_web
 
 ti_host_create
 ti_ctr_create c1 1
