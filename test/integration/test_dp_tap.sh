@@ -93,6 +93,12 @@ if [ "$(ti_dp_backend)" = bpf ]; then
 	[ "$(ti_dp_stat tap_copies)" -gt 0 ] || ti_fail "pc_stats tap_copies is 0"
 	ti_assert_eq 0 "$(ti_dp_stat tap_copy_failed)" "pc_stats tap_copy_failed"
 	ti_assert_eq 0 "$(ti_dp_stat to_dp)" "pc_stats to_dp (fwd) in tap mode"
+	# every copy carries the copy tag, so a data plane never sends one back
+	TAGGED=$(awk '$1 == "in" && $5 == "tcp" && / tag=88a8\/4094/' "$T/vth.txt" | wc -l)
+	UNTAGGED=$(awk '$1 == "in" && $5 == "tcp" && !/ tag=88a8\/4094/' "$T/vth.txt" | wc -l)
+	ti_log "TCP copies on vth-neuv: $TAGGED with the copy tag, $UNTAGGED without"
+	[ "$TAGGED" -gt 0 ] || ti_fail "no TCP copy on vth-neuv"
+	ti_assert_eq 0 "$UNTAGGED" "TCP copies on vth-neuv without the copy tag (88a8/4094)"
 else
 	# at least the TCP frames of the exchange, both ways, at both ports
 	[ "$(ti_dp_tc_stat tap_copies)" -gt 12 ] ||

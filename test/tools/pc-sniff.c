@@ -20,6 +20,8 @@
  *   type= code= (ICMP), op= (ARP: request, reply), nd=1 for IPv6 neighbour
  *              discovery (ICMPv6 types 133-137), cast=bcast|mcast for
  *              group destinations
+ *   tag=TPID/VID  an out-of-band VLAN tag (the skb's, not in the frame), as
+ *              the data plane's copies carry (88a8/4094)
  *
  * A first line "# pc-sniff: listening on IFNAME" says the socket is bound;
  * the last line is "# pc-sniff: frames=N ..." with counters (frames, bytes,
@@ -331,7 +333,7 @@ static int fail(const char *what, int err)
 static int packet_socket(const char *ifname)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int bufsz = 8 << 20;
+	int bufsz = 8 << 20, one = 1;
 	int fd;
 
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
@@ -342,6 +344,8 @@ static int packet_socket(const char *ifname)
 	if (fd < 0)
 		return fail("AF_PACKET socket", errno);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
+		return fail("PACKET_AUXDATA", errno);
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return fail("bind", errno);
 	return fd;
@@ -359,20 +363,37 @@ static long remaining_ms(const struct timespec *end)
 static bool drain(int fd, const struct opts *o, struct counters *c)
 {
 	static unsigned char buf[SNAP];
+	union {
+		char b[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+		struct cmsghdr align;
+	} ctl;
 	struct sockaddr_ll from;
-	socklen_t fl;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh;
+	const struct tpacket_auxdata *aux;
+	struct cmsghdr *cm;
 	struct frame f;
 	ssize_t n;
 
 	for (;;) {
 		if (o->count && c->frames >= o->count)
 			return true;
-		fl = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
-			     (struct sockaddr *)&from, &fl);
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof(from);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0)
 			return false;
 		bool out = from.sll_pkttype == PACKET_OUTGOING;
+
+		aux = NULL;
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA)
+				aux = (const void *)CMSG_DATA(cm);
 
 		if ((o->dir == 1 && out) || (o->dir == 2 && !out))
 			continue;
@@ -380,6 +401,11 @@ static bool drain(int fd, const struct opts *o, struct counters *c)
 		f.len = (size_t)n;
 		f.cap = f.len < SNAP ? f.len : SNAP;
 		decode(&f);
+		if (aux && (aux->tp_status & TP_STATUS_VLAN_VALID))
+			extra_add(&f, " tag=%04x/%u",
+				  (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid
+									       : ETH_P_8021Q,
+				  aux->tp_vlan_tci & 0xfff);
 		count(c, &f, out);
 		if (!o->summary_only)
 			print_frame(&f, out);
