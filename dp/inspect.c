@@ -58,9 +58,10 @@ static void bypass_maybe(struct inspector *in, struct session *s, const struct w
 			unbypass(in, s);
 		return;
 	}
-	if (!port || port->mode != MODE_FWD || !bypass_ready(in, s))
+	if (s->bypass == SB_REFUSED || !port || port->mode != MODE_FWD || !bypass_ready(in, s))
 		return;
 	if (bypass_add(in->bypass, &s->key, port->ucmac) < 0) {
+		s->bypass = SB_REFUSED; /* not a system call per frame while the map is full */
 		in->st.bypass_failed++;
 		return;
 	}

@@ -59,8 +59,9 @@ enum session_class {
 
 enum session_bypass {
 	SB_NEVER = 0,
-	SB_ON,	/* handed to the kernel */
-	SB_WAS, /* taken back */
+	SB_ON,	    /* handed to the kernel */
+	SB_WAS,	    /* taken back */
+	SB_REFUSED, /* the map refused it (full): not tried again */
 };
 
 enum session_verdict {
