@@ -346,6 +346,7 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 		return frag_verdict(in, p, now_ns);
 	}
 	s = session_of(in, r, local_is_src, &from_client, &full, now_ns);
+	r->session = s;
 	if (!s && !full)
 		return INSPECT_PASS;
 	if (!s) {
@@ -374,6 +375,7 @@ void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_
 		r->pkt.wire_len = wire_len;
 	r->verdict = INSPECT_PASS;
 	r->reset = false;
+	r->session = NULL;
 	r->port = NULL;
 	in->st.frames++;
 	in->st.bytes += r->pkt.wire_len;

@@ -67,6 +67,7 @@ struct inspect_result {
 	enum inspect_verdict verdict;
 	const struct workload *port; /* the intercepted port that saw it, or NULL */
 	bool reset;		     /* a TCP session was denied: reset both ends */
+	struct session *session;     /* the frame's session, or NULL */
 	struct pkt pkt;		     /* the decoded frame */
 };
 

@@ -287,6 +287,14 @@ void session_update(struct session_table *t, struct session *s, const struct pkt
 	list_add_tail(&t->lists[c], s);
 }
 
+void session_reset(struct session_table *t, struct session *s)
+{
+	s->tcp_state = TS_CLOSED;
+	list_del(&t->lists[s->sclass], s);
+	s->sclass = SC_TCP_CLOSED;
+	list_add_tail(&t->lists[SC_TCP_CLOSED], s);
+}
+
 static void unhash(struct session_table *t, struct session *s)
 {
 	struct session **pp = &t->buckets[key_hash(t, &s->key)];

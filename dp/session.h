@@ -159,6 +159,12 @@ size_t session_expire(struct session_table *t, uint64_t now_ns, session_done_fn 
 /* Call fn on every live session (e.g. to decide again under a new policy). */
 void session_foreach(struct session_table *t, void (*fn)(struct session *s, void *arg), void *arg);
 
+/*
+ * s was reset at both ends (by the data plane): closed from now, so it
+ * ends after the closed timeout; frames still in flight find it.
+ */
+void session_reset(struct session_table *t, struct session *s);
+
 /* End s now (e.g. denied and reset): done is called, the entry recycled. */
 void session_end(struct session_table *t, struct session *s, session_done_fn done, void *arg);
 

@@ -141,8 +141,11 @@ static void on_frame(const struct ring_frame *f, void *arg)
 	struct inspect_result r;
 
 	inspect_frame(&w->in, f->data, f->len, f->wire_len, w->now, &r);
-	if (r.reset && (!r.port || r.port->mode == MODE_FWD))
+	if (r.reset && (!r.port || r.port->mode == MODE_FWD)) {
 		send_resets(w, &r.pkt);
+		if (r.session) /* both ends are told: it ends after the closed timeout */
+			session_reset(w->in.sessions, r.session);
+	}
 	w->st.copies += f->copy;
 	if (r.verdict != INSPECT_PASS)
 		return;

@@ -151,6 +151,9 @@ ti_assert_eq 10 "$(jq -r .rule <<<"$V" | head -n 1)" "rule of the port-81 violat
 ti_assert_eq deny "$(jq -r .verdict <<<"$V" | head -n 1)" "verdict of the port-81 violation"
 grep -q "\"id\":\"$ID1\"" <<<"$V" || grep -q "\"id\":\"$ID2\"" <<<"$V" ||
 	lfail "the violation names neither container: $V"
+# the data plane reset them at both ends: closed, so they end 5 s later, not in an hour
+R=$(jq -r 'select(.event == "session" and .dport == 81 and .verdict == "deny") | .tcp_state' "$LOG" | sort | uniq -c | xargs)
+[[ $R =~ ^[0-9]+\ closed$ ]] || lfail "TCP state of the reset port-81 sessions: $R (expected all closed)"
 [ -n "$(jq -c 'select(.event == "violation" and .transport == "udp" and .dport == 5204 and .rule == 20)' "$LOG")" ] ||
 	lfail "no violation for UDP 5204"
 [ "$(jq -c 'select(.event == "violation" and .dport == 80 and .rule == 30)' "$LOG" | wc -l)" -ge 2 ] ||
