@@ -90,18 +90,20 @@ void bypass_keys(const struct flow_key *k, const uint8_t ucmac[6], struct pc_flo
 	key_half(&out[1], k, ucmac, false);
 }
 
-int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
+	       unsigned dirs)
 {
 	struct pc_flow_key key[2];
 	struct pc_bypass v = {0};
 
 	bypass_keys(k, ucmac, key);
-	if (bpf_map_update_elem(b->map_fd, &key[0], &v, BPF_ANY) < 0)
+	if ((dirs & BYPASS_A_TO_B) && bpf_map_update_elem(b->map_fd, &key[0], &v, BPF_ANY) < 0)
 		return -errno;
-	if (bpf_map_update_elem(b->map_fd, &key[1], &v, BPF_ANY) < 0) {
+	if ((dirs & BYPASS_B_TO_A) && bpf_map_update_elem(b->map_fd, &key[1], &v, BPF_ANY) < 0) {
 		int ret = -errno;
 
-		bpf_map_delete_elem(b->map_fd, &key[0]);
+		if (dirs & BYPASS_A_TO_B)
+			bpf_map_delete_elem(b->map_fd, &key[0]);
 		return ret;
 	}
 	return 0;

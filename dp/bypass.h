@@ -45,9 +45,16 @@ static inline bool bypass_on(const struct bypass *b)
 /* The two keys of session key k at the port with ucmac: [0] a -> b, [1] b -> a. */
 void bypass_keys(const struct flow_key *k, const uint8_t ucmac[6], struct pc_flow_key out[2]);
 
-/* Hand the session to the kernel; < 0 when the map refused (full). */
-int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6]);
-/* Take it back; gone counts as done. */
+#define BYPASS_A_TO_B 1u /* frames from (addr_a, port_a) */
+#define BYPASS_B_TO_A 2u
+
+/*
+ * Hand the directions dirs of the session to the kernel (the others keep
+ * crossing the data plane); < 0 when the map refused (full).
+ */
+int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
+	       unsigned dirs);
+/* Take both directions back; gone counts as done. */
 void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6]);
 
 #endif

@@ -34,33 +34,45 @@ static void unbypass(struct inspector *in, struct session *s)
 }
 
 /*
- * Whether s, seen at a fwd port, is done with: allowed for good, its app
- * known, no detector left for its payload, past the byte threshold, and an
- * established TCP or a UDP session.
+ * Which directions of s, seen at a fwd port, are done with (BYPASS_A_TO_B,
+ * BYPASS_B_TO_A; 0: none): s allowed for good, its app known, an
+ * established TCP or a UDP session past the byte threshold, and no detector
+ * left for that direction's payload.
  */
-static bool bypass_ready(const struct inspector *in, const struct session *s)
+static unsigned bypass_ready(const struct inspector *in, const struct session *s)
 {
+	unsigned from_client = s->client_is_a ? BYPASS_A_TO_B : BYPASS_B_TO_A;
+	unsigned from_server = s->client_is_a ? BYPASS_B_TO_A : BYPASS_A_TO_B;
+
 	if (s->verdict != VERDICT_ALLOW || s->provisional || !s->app.done)
-		return false;
+		return 0;
 	if (s->key.proto == IPPROTO_TCP ? s->tcp_state != TS_ESTABLISHED
 					: s->key.proto != IPPROTO_UDP)
-		return false;
+		return 0;
 	if (s->bytes[0] + s->bytes[1] < in->bypass->after_bytes)
-		return false;
-	return !in->threats || threat_payload_done(s);
+		return 0;
+	if (!in->threats)
+		return from_client | from_server;
+	return (threat_payload_done(s, true) ? from_client : 0) |
+	       (threat_payload_done(s, false) ? from_server : 0);
 }
 
 static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port)
 {
+	unsigned dirs;
+
 	if (s->bypass == SB_ON) {
 		/* a FIN or RST crossed the data plane: the rest is its too */
 		if (s->key.proto == IPPROTO_TCP && s->tcp_state != TS_ESTABLISHED)
 			unbypass(in, s);
 		return;
 	}
-	if (s->bypass == SB_REFUSED || !port || port->mode != MODE_FWD || !bypass_ready(in, s))
+	if (s->bypass == SB_REFUSED || !port || port->mode != MODE_FWD)
 		return;
-	if (bypass_add(in->bypass, &s->key, port->ucmac) < 0) {
+	dirs = bypass_ready(in, s);
+	if (!dirs)
+		return;
+	if (bypass_add(in->bypass, &s->key, port->ucmac, dirs) < 0) {
 		s->bypass = SB_REFUSED; /* not a system call per frame while the map is full */
 		in->st.bypass_failed++;
 		return;

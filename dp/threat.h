@@ -67,10 +67,11 @@ void threat_frame(struct threat_ctx *t, struct threat_pkt *tp);
 void threat_session_end(struct threat_ctx *t, const struct session *s);
 
 /*
- * Whether no application detector will read s's payload any more (its app
- * has none, or they are done with it): the header detectors alone are left.
+ * Whether no application detector will read s's payload from the client
+ * (from_client) or from the server any more (its app has none there, or
+ * they are done with it): the header detectors alone are left.
  */
-bool threat_payload_done(const struct session *s);
+bool threat_payload_done(const struct session *s, bool from_client);
 
 /* "syn_flood", ...; "low", "medium", "high". */
 const char *threat_name(enum threat_id id);

@@ -121,16 +121,16 @@ void threat_app(struct threat_ctx *t, struct threat_pkt *tp)
 	}
 }
 
-bool threat_payload_done(const struct session *s)
+bool threat_payload_done(const struct session *s, bool from_client)
 {
 	switch (s->app.app) {
-	case APP_HTTP: /* every request */
-	case APP_TLS:  /* heartbeat records, at any time */
-	case APP_DNS:  /* every query */
+	case APP_HTTP: /* every request; responses are not read */
+	case APP_DNS:  /* every query; answers are not read */
+		return !from_client;
+	case APP_TLS: /* heartbeat records, at any time, either way */
 		return false;
-	case APP_SSH:
-		return (s->threat.flags & (THREAT_SESS_DIR_C | THREAT_SESS_DIR_S)) ==
-		       (THREAT_SESS_DIR_C | THREAT_SESS_DIR_S);
+	case APP_SSH: /* the identification line of each side */
+		return s->threat.flags & (from_client ? THREAT_SESS_DIR_C : THREAT_SESS_DIR_S);
 	default:
 		return true;
 	}

@@ -10,8 +10,10 @@
 #   once the connection is closed (its FINs cross the data plane) pc_bypass
 #   is empty again;
 # - a UDP stream is bypassed too;
-# - an HTTP download of 2 MiB is never bypassed (its detectors read every
-#   request);
+# - HTTP over one keep-alive connection: the 2 MiB response is bypassed
+#   (only the server's direction: its detectors read every request), and a
+#   SQL injection in the next request on the same connection is still
+#   dropped (policy action drop) and never reaches the server;
 # - a policy reload that denies a bypassed live stream ends it: the entries
 #   go at once, the client is reset, the log has the violation;
 # - SIGKILL of the data plane under a bypassed stream: with dp_down closed
@@ -38,7 +40,8 @@ LOG=$T/sessions.log
 CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
 [ -x "$CTL" ] || ti_fail "portcullisctl not built: $CTL"
 
-echo '{"default": "allow", "rules": []}' >"$T/policy.json"
+echo '{"default": "allow", "rules": [], "threats": {"actions": {"sql_injection": "drop"}}}' \
+	>"$T/policy.json"
 ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$LOG\", \"workers\": 2, \"bypass_after_kb\": 64"
 
 ti_prestart c1 "$ID1"
@@ -111,23 +114,39 @@ done
 [ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
 	ti_fail "UDP: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
 
-ti_log "HTTP: never bypassed"
+ti_log "HTTP keep-alive: the response bypassed, the next request still inspected"
 mkdir -p "$T/www"
 head -c 2M /dev/urandom >"$T/www/blob"
+echo "item $TI_ID" >"$T/www/item"
 chmod -R a+rX "$T/www"
-ip netns exec "$NS2" timeout 60 "$PY" -m http.server 80 --bind "$IP2" --directory "$T/www" \
-	</dev/null >"$T/web.log" 2>&1 &
+# http.server speaks HTTP/1.1 (keep-alive) when the handler says so
+(cd "$T/www" && exec ip netns exec "$NS2" timeout 60 "$PY" -c '
+import sys, http.server as h
+h.SimpleHTTPRequestHandler.protocol_version = "HTTP/1.1"
+h.ThreadingHTTPServer((sys.argv[1], 80), h.SimpleHTTPRequestHandler).serve_forever()' "$IP2" \
+	</dev/null >"$T/web.log" 2>&1) &
 TI_PIDS+=("$!")
-ti_wait_until 10 ti_listening "$NS2" 80 || { cat "$T/web.log" >&2; ti_fail "http.server did not start in c2"; }
+ti_wait_until 10 ti_listening "$NS2" 80 || { cat "$T/web.log" >&2; ti_fail "the web server did not start in c2"; }
 B0=$(dp inspect bypassed) K0=$(ti_dp_stat bypassed)
-ip netns exec "$NS1" timeout 10 curl -sS --max-time 8 -o "$T/blob" "http://$IP2/blob" </dev/null ||
-	ti_fail "the HTTP download failed"
-cmp -s "$T/blob" "$T/www/blob" || ti_fail "the HTTP download differs"
-ti_assert_eq "$B0" "$(dp inspect bypassed)" "sessions bypassed by the HTTP download"
-ti_assert_eq "$K0" "$(ti_dp_stat bypassed)" "pc_stats bypassed by the HTTP download"
-ti_wait_until 10 eval "grep -q '\"dport\":80,' '$LOG'" || ti_fail "no session line for the download"
-ti_assert_eq "null null" "$(jq -r 'select(.dport == 80) | .bypassed' "$LOG" | xargs)" \
-	"bypassed in the download's session lines"
+SQLI='/item?id=1%27%20OR%201%3D1--'
+ip netns exec "$NS1" timeout 15 curl -sS --max-time 10 -o "$T/blob" "http://$IP2/blob" \
+	-o "$T/sqli.out" "http://$IP2$SQLI" </dev/null >/dev/null 2>"$T/curl.err" || true
+cmp -s "$T/blob" "$T/www/blob" || ti_fail "the HTTP download differs: $(cat "$T/curl.err")"
+[ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
+	ti_fail "HTTP: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
+[ "$(ti_dp_stat bypassed)" -gt "$K0" ] || ti_fail "HTTP: pc_stats bypassed did not grow"
+grep -q 'OR%201%3D1' "$T/web.log" && ti_fail "the SQL injection reached the server: $(cat "$T/web.log")"
+grep -q 'GET /blob' "$T/web.log" || ti_fail "the server did not log the download: $(cat "$T/web.log")"
+ti_dp_wait_line "$LOG" '"threat":"sql_injection"' 5 "the SQL injection's threat line"
+THREAT_SPORT=$(jq -r 'select(.threat == "sql_injection") | .sport' "$LOG" | head -n 1)
+# the connection's session lines at both ports (written 5 s after its close)
+conn_lines() {
+	jq -c --argjson p "$THREAT_SPORT" 'select(.dport == 80 and .sport == $p and .event == "session")' "$LOG"
+}
+ti_wait_until 15 eval '[ "$(conn_lines | wc -l)" -ge 2 ]' ||
+	ti_fail "no session lines of the connection at both ports: $(grep '"dport":80,' "$LOG")"
+ti_assert_eq "true true" "$(conn_lines | jq -r .bypassed | xargs)" \
+	"bypassed in the session lines of the connection that carried the injection"
 
 # stream PORT: an endless TCP stream c1 -> c2:PORT; client pid in CLI
 stream() {
@@ -151,7 +170,8 @@ ti_log "a policy reload denying a bypassed stream ends it"
 stream 5302
 cat >"$T/policy.json" <<'JSON'
 {"default": "allow",
- "rules": [{"id": 7, "from": "any", "to": "any", "ports": ["tcp/5302"], "action": "deny"}]}
+ "rules": [{"id": 7, "from": "any", "to": "any", "ports": ["tcp/5302"], "action": "deny"}],
+ "threats": {"actions": {"sql_injection": "drop"}}}
 JSON
 kill -HUP "$DP_PID"
 ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"

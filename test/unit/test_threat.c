@@ -977,29 +977,34 @@ START_TEST(test_dns)
 }
 END_TEST
 
-/* Which sessions still need their payload read (session bypass waits for the rest). */
+/* Which sessions still need their payload read, each way (session bypass waits for the rest). */
 START_TEST(test_payload_done)
 {
 	struct session s;
 
 	memset(&s, 0, sizeof(s));
 	s.app.done = true;
-	s.app.app = APP_HTTP;
-	ck_assert(!threat_payload_done(&s));
-	s.app.app = APP_TLS;
-	ck_assert(!threat_payload_done(&s));
+	s.app.app = APP_HTTP; /* requests are read, responses not */
+	ck_assert(!threat_payload_done(&s, true));
+	ck_assert(threat_payload_done(&s, false));
 	s.app.app = APP_DNS;
-	ck_assert(!threat_payload_done(&s));
+	ck_assert(!threat_payload_done(&s, true));
+	ck_assert(threat_payload_done(&s, false));
+	s.app.app = APP_TLS;
+	ck_assert(!threat_payload_done(&s, true));
+	ck_assert(!threat_payload_done(&s, false));
 	s.app.app = APP_SSH;
-	ck_assert(!threat_payload_done(&s));
+	ck_assert(!threat_payload_done(&s, true));
+	ck_assert(!threat_payload_done(&s, false));
 	s.threat.flags = THREAT_SESS_DIR_C;
-	ck_assert(!threat_payload_done(&s));
+	ck_assert(threat_payload_done(&s, true));
+	ck_assert(!threat_payload_done(&s, false));
 	s.threat.flags |= THREAT_SESS_DIR_S;
-	ck_assert(threat_payload_done(&s));
+	ck_assert(threat_payload_done(&s, false));
 	s.app.app = APP_UNKNOWN;
-	ck_assert(threat_payload_done(&s));
+	ck_assert(threat_payload_done(&s, true) && threat_payload_done(&s, false));
 	s.app.app = APP_MYSQL;
-	ck_assert(threat_payload_done(&s));
+	ck_assert(threat_payload_done(&s, true) && threat_payload_done(&s, false));
 }
 END_TEST
 
