@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "bypass.h"
+#include "dpath.h"
 #include "err.h"
+#include "log.h"
 
 static int map_path(const char *heartbeat_path, char *path, size_t len)
 {
@@ -20,16 +22,6 @@ static int map_path(const char *heartbeat_path, char *path, size_t len)
 	if ((size_t)snprintf(path, len, "%.*s/%s", dir, heartbeat_path, PC_PIN_BYPASS) >= len)
 		return err_set(-ENAMETOOLONG, "bypass map path beside %s", heartbeat_path);
 	return 0;
-}
-
-static void flush(const struct bypass *b)
-{
-	struct pc_flow_key k;
-
-	/* delete the first key until there is none */
-	while (bpf_map_get_next_key(b->map_fd, NULL, &k) == 0)
-		if (bpf_map_delete_elem(b->map_fd, &k) < 0 && errno != ENOENT)
-			break;
 }
 
 int bypass_open(struct bypass *b, const char *heartbeat_path, unsigned after_kb)
@@ -56,15 +48,21 @@ int bypass_open(struct bypass *b, const char *heartbeat_path, unsigned after_kb)
 		b->map_fd = -1;
 		return err_set(-EINVAL, "bypass map %s: not a pc_bypass map of this build", path);
 	}
-	flush(b); /* a predecessor's sessions are not ours */
-	return 0;
+	/* a predecessor's sessions are not ours */
+	ret = dpath_bypass_forget(b->map_fd, NULL);
+	if (ret < 0) {
+		close(b->map_fd);
+		b->map_fd = -1;
+	}
+	return ret;
 }
 
 void bypass_close(struct bypass *b)
 {
 	if (b->map_fd < 0)
 		return;
-	flush(b);
+	if (dpath_bypass_forget(b->map_fd, NULL) < 0)
+		pr_warn("%s", err_msg());
 	close(b->map_fd);
 	b->map_fd = -1;
 }

@@ -61,6 +61,13 @@ int dpath_dp_ifindex(const struct dpath *dp);
 /* Whether the backend can run mode (pass always). */
 bool dpath_supports(const struct dpath *dp, enum pc_mode mode);
 
+/*
+ * Delete the entries of pc_bypass (lib/bpf/dpath_common.h, open as map_fd)
+ * whose UCMAC is ucmac, or every entry when ucmac is NULL; gone counts as
+ * done.  The hook's release and the data plane's start and stop share it.
+ */
+int dpath_bypass_forget(int map_fd, const uint8_t ucmac[6]);
+
 /* Steer a port pair in p->mode. */
 int dpath_attach(struct dpath *dp, const struct dpath_port *p);
 /* Switch a steered pair to another mode; connections survive. */

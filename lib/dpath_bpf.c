@@ -527,22 +527,19 @@ static bool port_is_ours(struct bpf_dpath *b, const struct dpath_port *p, int if
 	return false;
 }
 
-/*
- * Forget the bypassed sessions of p's UCMAC.  The data plane removes them as
- * the sessions end; this is for a port released under live ones, so that
- * nothing of it stays and a later pair with the UCMAC starts clean.
- */
-static int bypass_purge(struct bpf_dpath *b, const struct dpath_port *p)
+int dpath_bypass_forget(int map_fd, const uint8_t ucmac[6])
 {
 	struct pc_flow_key prev, next;
 	int ret = 0;
 
 	/* a key that is never there (a broadcast UCMAC) starts the walk */
 	memset(&prev, 0xff, sizeof(prev));
-	while (bpf_map_get_next_key(b->fd[M_BYPASS], &prev, &next) == 0) {
-		if (memcmp(next.ucmac, p->ucmac, 6) == 0) {
-			if (bpf_map_delete_elem(b->fd[M_BYPASS], &next) < 0 && errno != ENOENT)
+	while (bpf_map_get_next_key(map_fd, &prev, &next) == 0) {
+		if (!ucmac || memcmp(next.ucmac, ucmac, 6) == 0) {
+			if (bpf_map_delete_elem(map_fd, &next) < 0 && errno != ENOENT) {
 				ret = err_set(-errno, "delete a bypassed session from the map");
+				break;
+			}
 			continue; /* prev stays: the walk goes on after it */
 		}
 		prev = next;
@@ -570,7 +567,8 @@ static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 	    u.in_ifindex == (__u32)p->in_ifindex && bpf_map_delete_elem(b->fd[M_UCMACS], &k) < 0 &&
 	    errno != ENOENT)
 		ret = err_set(-errno, "delete a UCMAC from the map");
-	ret2 = bypass_purge(b, p);
+	/* a port released under bypassed sessions; a later pair may reuse the UCMAC */
+	ret2 = dpath_bypass_forget(b->fd[M_BYPASS], p->ucmac);
 	return ret < 0 ? ret : ret2;
 }
 
