@@ -24,10 +24,11 @@ host_bridge() {
 
 # pc_stat MAPDIR NAME: a pc_stats counter (lib/bpf/dpath_common.h, same
 # order) of the pinned maps in MAPDIR, summed over CPUs.
-PC_STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed dp_down_dropped
-	no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours rewrite_failed bypassed)
+mapfile -t PC_STATS < <(sed -n '/^#define PC_STAT_NAMES/,/[^\\]$/p' \
+	"$(dirname "${BASH_SOURCE[0]}")/../lib/bpf/dpath_common.h" | grep -o '"[a-z_]*"' | tr -d '"')
 pc_stat() {
 	local i
+	[ ${#PC_STATS[@]} -gt 0 ] || die "no PC_STAT_NAMES in lib/bpf/dpath_common.h"
 	for i in "${!PC_STATS[@]}"; do [ "${PC_STATS[$i]}" = "$2" ] && break; done
 	[ "${PC_STATS[$i]}" = "$2" ] || die "no pc_stats counter $2"
 	bpftool map lookup pinned "$1/pc_stats" key "$i" 0 0 0 -j | jq '

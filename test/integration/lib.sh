@@ -911,19 +911,23 @@ ti_dp_map_count() {
 	bpftool map dump pinned "$p" -j | jq length
 }
 
-# ti_dp_stat NAME: a pc_stats counter summed over CPUs (names as in
-# lib/bpf/dpath_common.h, PC_STAT_NAMES); bpftool prints the values
-# formatted (BTF) or as little-endian hex bytes.
-TI_DP_STATS=(to_dp tap_copies tap_copy_failed passed not_intercepted dp_down_passed
-	dp_down_dropped no_port from_dp_to_ctr from_dp_to_host tap_dropped_returns not_ours
-	rewrite_failed bypassed)
+# ti_dp_stat_names: the pc_stats counters' names in index order, as
+# lib/bpf/dpath_common.h lists them (PC_STAT_NAMES; bpf runs only on the
+# host, where the tree is).
+ti_dp_stat_names() {
+	local h=$TI_ROOT/lib/bpf/dpath_common.h names
+	names=$(sed -n '/^#define PC_STAT_NAMES/,/[^\\]$/p' "$h" | grep -o '"[a-z_]*"' | tr -d '"')
+	[ -n "$names" ] || ti_fail "no PC_STAT_NAMES in $h"
+	printf '%s\n' "$names"
+}
+
+# ti_dp_stat NAME: a pc_stats counter summed over CPUs; bpftool prints the
+# values formatted (BTF) or as little-endian hex bytes.
 ti_dp_stat() {
 	local i
-	for i in "${!TI_DP_STATS[@]}"; do
-		[ "${TI_DP_STATS[$i]}" = "$1" ] && break
-	done
-	[ "${TI_DP_STATS[$i]}" = "$1" ] || ti_fail "no pc_stats counter $1"
-	bpftool map lookup pinned "$(ti_dp_pin)/pc_stats" key "$i" 0 0 0 -j | jq '
+	i=$(ti_dp_stat_names | grep -nx -- "$1" | cut -d: -f1)
+	[ -n "$i" ] || ti_fail "no pc_stats counter $1"
+	bpftool map lookup pinned "$(ti_dp_pin)/pc_stats" key $((i - 1)) 0 0 0 -j | jq '
 		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
 			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
 			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
@@ -933,7 +937,7 @@ ti_dp_stat() {
 # ti_dp_stats: all pc_stats counters on one line (for logs).
 ti_dp_stats() {
 	local n out=
-	for n in "${TI_DP_STATS[@]}"; do
+	for n in $(ti_dp_stat_names); do
 		out+="$n=$(ti_dp_stat "$n") "
 	done
 	printf '%s\n' "$out"
