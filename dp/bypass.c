@@ -44,9 +44,13 @@ int bypass_open(struct bypass *b, const char *heartbeat_path, unsigned after_kb)
 	if (bpf_obj_get_info_by_fd(b->map_fd, &info, &len) < 0 || info.type != BPF_MAP_TYPE_HASH ||
 	    info.key_size != sizeof(struct pc_flow_key) ||
 	    info.value_size != sizeof(struct pc_bypass)) {
+		/* pinned by another build, whose programs still serve the ports */
+		pr_warn("%s is not a pc_bypass map of this build: session bypass off until "
+			"the namespace's containers are released",
+			path);
 		close(b->map_fd);
 		b->map_fd = -1;
-		return err_set(-EINVAL, "bypass map %s: not a pc_bypass map of this build", path);
+		return 0;
 	}
 	/* a predecessor's sessions are not ours */
 	ret = dpath_bypass_forget(b->map_fd, NULL);
@@ -89,15 +93,15 @@ void bypass_keys(const struct flow_key *k, const uint8_t ucmac[6], struct pc_flo
 }
 
 int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
-	       unsigned dirs)
+	       unsigned dirs, const uint16_t watch[2])
 {
 	struct pc_flow_key key[2];
-	struct pc_bypass v = {0};
+	struct pc_bypass v[2] = {{.watch = watch[0]}, {.watch = watch[1]}};
 
 	bypass_keys(k, ucmac, key);
-	if ((dirs & BYPASS_A_TO_B) && bpf_map_update_elem(b->map_fd, &key[0], &v, BPF_ANY) < 0)
+	if ((dirs & BYPASS_A_TO_B) && bpf_map_update_elem(b->map_fd, &key[0], &v[0], BPF_ANY) < 0)
 		return -errno;
-	if ((dirs & BYPASS_B_TO_A) && bpf_map_update_elem(b->map_fd, &key[1], &v, BPF_ANY) < 0) {
+	if ((dirs & BYPASS_B_TO_A) && bpf_map_update_elem(b->map_fd, &key[1], &v[1], BPF_ANY) < 0) {
 		int ret = -errno;
 
 		if (dirs & BYPASS_A_TO_B)
@@ -107,11 +111,26 @@ int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t u
 	return 0;
 }
 
-void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
+		struct pc_bypass got[2])
 {
 	struct pc_flow_key key[2];
 
 	bypass_keys(k, ucmac, key);
-	bpf_map_delete_elem(b->map_fd, &key[0]);
-	bpf_map_delete_elem(b->map_fd, &key[1]);
+	for (int i = 0; i < 2; i++)
+		if (bpf_map_lookup_and_delete_elem(b->map_fd, &key[i], &got[i]) < 0)
+			memset(&got[i], 0, sizeof(got[i]));
+}
+
+uint64_t bypass_last_ns(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+{
+	struct pc_flow_key key[2];
+	struct pc_bypass v;
+	uint64_t last = 0;
+
+	bypass_keys(k, ucmac, key);
+	for (int i = 0; i < 2; i++)
+		if (bpf_map_lookup_elem(b->map_fd, &key[i], &v) == 0 && v.last_ns > last)
+			last = v.last_ns;
+	return last;
 }

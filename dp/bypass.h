@@ -3,18 +3,20 @@
 #define PORTCULLIS_DP_BYPASS_H
 
 /*
- * Session bypass (lib/bpf/dpath_common.h, pc_bypass): a fwd session whose
- * inspection is over - allowed for good, its application known, no
+ * Session bypass (lib/bpf/dpath_common.h, pc_bypass): a tap or fwd session
+ * whose inspection is over - allowed for good, its application known, no
  * detector left that reads its payload, and past bypass_after_kb bytes -
  * is handed to the kernel.  From then on its frames go straight to the
- * peer as in tap mode, and the data plane gets a copy of each (its
- * counters, the session's state and the header detectors keep working).
- * TCP segments with SYN, FIN or RST still cross the data plane.
+ * peer and the kernel counts them; the data plane sees none of them until
+ * it takes the session back and adds the counts to it.  TCP segments with
+ * SYN, FIN or RST still reach the data plane, so it sees every close.
  *
  * The data plane takes a session back (deletes its entries) when it ends,
  * expires, or is denied by a policy reload or a threat's drop action; the
- * frames after that cross it again and are dropped.  Start and a clean
- * stop empty the map; while no heartbeat is fresh the kernel ignores it.
+ * frames after that reach it again.  Before it expires a bypassed session
+ * as idle, it asks the kernel when its last frame passed.  Start and a
+ * clean stop empty the map; while no heartbeat is fresh the kernel ignores
+ * it.
  */
 
 #include <stdbool.h>
@@ -30,9 +32,9 @@ struct bypass {
 
 /*
  * Open the pc_bypass map pinned beside the heartbeat map at heartbeat_path
- * and empty it.  after_kb 0 (bypass off) or heartbeat_path "" (a backend
- * without maps) leave b off and return 0; a map from another build is an
- * error.
+ * and empty it.  after_kb 0 (bypass off), heartbeat_path "" (a backend
+ * without maps) and a map of another build's layout (with a warning) leave
+ * b off and return 0.
  */
 int bypass_open(struct bypass *b, const char *heartbeat_path, unsigned after_kb);
 /* Empty the map (every session back to the data plane), close it. */
@@ -50,11 +52,19 @@ void bypass_keys(const struct flow_key *k, const uint8_t ucmac[6], struct pc_flo
 
 /*
  * Hand the directions dirs of the session to the kernel (the others keep
- * crossing the data plane); < 0 when the map refused (full).
+ * reaching the data plane); watch[0] (a -> b) and watch[1] (b -> a): the
+ * raw TCP window under which a segment takes the session back (0: none).
+ * < 0 when the map refused (full).
  */
 int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
-	       unsigned dirs);
-/* Take both directions back; gone counts as done. */
-void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6]);
+	       unsigned dirs, const uint16_t watch[2]);
+/*
+ * Take both directions back; got[0] (a -> b) and got[1] (b -> a) receive
+ * what the kernel counted for them, zero for a direction that had no entry.
+ */
+void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
+		struct pc_bypass got[2]);
+/* When the kernel forwarded the session's latest frame (CLOCK_MONOTONIC, to the tick); 0: none. */
+uint64_t bypass_last_ns(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6]);
 
 #endif

@@ -143,6 +143,7 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, unknown_port), CTR(struct inspect_stats, not_ip),
 	CTR(struct inspect_stats, other_l4),     CTR(struct inspect_stats, bypassed),
 	CTR(struct inspect_stats, bypass_failed), CTR(struct inspect_stats, bypass_ended),
+	CTR(struct inspect_stats, bypass_kept),
 	{ NULL, 0 },
 };
 

@@ -23,18 +23,43 @@ static const struct slog_clock *log_clock(const struct inspector *in, struct slo
 	return c;
 }
 
-/* Take s back from the kernel: its frames cross the data plane again. */
-static void unbypass(struct inspector *in, struct session *s)
+/*
+ * Take s back from the kernel: its frames reach the data plane again.  What
+ * the kernel forwarded meanwhile is added to s; leaving: s is off its
+ * class list (being recycled), so only its last-seen time is set.
+ */
+static void unbypass(struct inspector *in, struct session *s, bool leaving)
 {
+	struct pc_bypass got[2];
+	int from_client = s->client_is_a ? 0 : 1; /* got[0] is a -> b */
+	uint64_t last;
+
 	if (s->bypass != SB_ON)
 		return;
-	bypass_del(in->bypass, &s->key, s->bypass_mac);
+	bypass_del(in->bypass, &s->key, s->bypass_mac, got);
+	s->pkts[0] += got[from_client].frames;
+	s->bytes[0] += got[from_client].bytes;
+	s->pkts[1] += got[!from_client].frames;
+	s->bytes[1] += got[!from_client].bytes;
+	last = got[0].last_ns > got[1].last_ns ? got[0].last_ns : got[1].last_ns;
+	if (leaving)
+		s->last_ns = last > s->last_ns ? last : s->last_ns;
+	else
+		session_seen(in->sessions, s, last);
 	s->bypass = SB_WAS;
 	in->st.bypass_ended++;
 }
 
+/* Before s expires as idle: when the kernel forwarded its last frame. */
+static uint64_t bypass_seen(struct session *s, void *arg)
+{
+	struct inspector *in = arg;
+
+	return s->bypass == SB_ON ? bypass_last_ns(in->bypass, &s->key, s->bypass_mac) : 0;
+}
+
 /*
- * Which directions of s, seen at a fwd port, are done with (BYPASS_A_TO_B,
+ * Which directions of s, seen at a tap or fwd port, are done with (BYPASS_A_TO_B,
  * BYPASS_B_TO_A; 0: none): s allowed for good, its app known, an
  * established TCP or a UDP session past the byte threshold, and no detector
  * left for that direction's payload.
@@ -57,22 +82,34 @@ static unsigned bypass_ready(const struct inspector *in, const struct session *s
 	       (threat_payload_done(s, false) ? from_server : 0);
 }
 
-static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port)
+static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port,
+			 const struct pkt *p, bool from_client)
 {
+	uint16_t watch[2] = {0, 0}, below;
 	unsigned dirs;
 
 	if (s->bypass == SB_ON) {
 		/* a FIN or RST crossed the data plane: the rest is its too */
-		if (s->key.proto == IPPROTO_TCP && s->tcp_state != TS_ESTABLISHED)
-			unbypass(in, s);
+		if (s->key.proto == IPPROTO_TCP && s->tcp_state != TS_ESTABLISHED) {
+			unbypass(in, s, false);
+		} else if (in->threats && from_client && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) &&
+			   p->window < threat_small_window_raw(s)) {
+			/* what the kernel takes back for tcp_small_window (watch) */
+			unbypass(in, s, false);
+			s->bypass = SB_KEPT;
+			in->st.bypass_kept++;
+		}
 		return;
 	}
-	if (s->bypass == SB_REFUSED || !port || port->mode != MODE_FWD)
+	if (s->bypass == SB_REFUSED || s->bypass == SB_KEPT || !port ||
+	    (port->mode != MODE_FWD && port->mode != MODE_TAP))
 		return;
 	dirs = bypass_ready(in, s);
 	if (!dirs)
 		return;
-	if (bypass_add(in->bypass, &s->key, port->ucmac, dirs) < 0) {
+	below = in->threats ? threat_small_window_raw(s) : 0;
+	watch[s->client_is_a ? 0 : 1] = below; /* the client's segments */
+	if (bypass_add(in->bypass, &s->key, port->ucmac, dirs, watch) < 0) {
 		s->bypass = SB_REFUSED; /* not a system call per frame while the map is full */
 		in->st.bypass_failed++;
 		return;
@@ -87,7 +124,7 @@ static void session_done(struct session *s, void *arg)
 	struct inspector *in = arg;
 	struct slog_clock c;
 
-	unbypass(in, s);
+	unbypass(in, s, true);
 	if (in->threats)
 		threat_session_end(in->threats, s);
 	if (in->log)
@@ -283,7 +320,7 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 		return INSPECT_PASS;
 	}
 	in->st.denied++;
-	unbypass(in, s);
+	unbypass(in, s, false);
 	if (!s->logged_violation) {
 		s->logged_violation = true;
 		in->st.violations++;
@@ -373,7 +410,7 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 		frag_remember(in, p, s->verdict, now_ns);
 	v = session_verdict(in, s, r);
 	if (v == INSPECT_PASS && bypass_on(in->bypass))
-		bypass_maybe(in, s, r->port);
+		bypass_maybe(in, s, r->port, p, from_client);
 	return v;
 }
 
@@ -418,7 +455,7 @@ void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_
 
 void inspect_tick(struct inspector *in, uint64_t now_ns)
 {
-	session_expire(in->sessions, now_ns, session_done, in);
+	session_expire(in->sessions, now_ns, bypass_seen, session_done, in);
 }
 
 /* A finished session keeps the verdict it ended under; a denied one is taken back at once. */
@@ -430,7 +467,7 @@ static void redecide(struct session *s, void *arg)
 		return;
 	decide(in, s);
 	if (s->verdict == VERDICT_DENY || s->provisional)
-		unbypass(in, s);
+		unbypass(in, s, false);
 }
 
 void inspect_set_policy(struct inspector *in, const struct policy *pol)

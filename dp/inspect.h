@@ -31,6 +31,7 @@ struct inspect_stats {
 	uint64_t bypassed;	/* sessions handed to the kernel */
 	uint64_t bypass_failed; /* ... that the map refused (full) */
 	uint64_t bypass_ended;	/* ... taken back: ended, expired, denied */
+	uint64_t bypass_kept;	/* ... taken back for good on a small window */
 	uint64_t app_found[APP_MAX];
 	uint64_t threats[THREAT_MAX]; /* detections (dp/threat.h) */
 };

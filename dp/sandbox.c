@@ -86,6 +86,8 @@ int sandbox_drop_caps(int map_fd)
 
 /* bpf() commands on a map descriptor already held */
 static const unsigned map_cmds[] = {
+	BPF_MAP_LOOKUP_ELEM,
+	BPF_MAP_LOOKUP_AND_DELETE_ELEM,
 	BPF_MAP_UPDATE_ELEM,
 	BPF_MAP_DELETE_ELEM,
 	BPF_MAP_GET_NEXT_KEY,

@@ -26,7 +26,7 @@
  * is off): a key walk on map_fd without it decides.
  */
 int sandbox_drop_caps(int map_fd);
-/* bpf_maps: bpf() is allowed for map updates, deletes and key walks, no other command. */
+/* bpf_maps: bpf() is allowed for map lookups, updates, deletes and key walks, no other command. */
 int sandbox_filter(bool bpf_maps);
 
 #endif

@@ -320,7 +320,17 @@ static void recycle(struct session_table *t, struct session *s, session_done_fn 
 	t->live--;
 }
 
-size_t session_expire(struct session_table *t, uint64_t now_ns, session_done_fn done, void *arg)
+void session_seen(struct session_table *t, struct session *s, uint64_t ns)
+{
+	if (ns <= s->last_ns)
+		return;
+	s->last_ns = ns;
+	list_del(&t->lists[s->sclass], s);
+	list_add_tail(&t->lists[s->sclass], s);
+}
+
+size_t session_expire(struct session_table *t, uint64_t now_ns, session_seen_fn seen,
+		      session_done_fn done, void *arg)
 {
 	size_t n = 0;
 
@@ -328,6 +338,12 @@ size_t session_expire(struct session_table *t, uint64_t now_ns, session_done_fn 
 		struct session *s;
 
 		while ((s = t->lists[c].head) && s->last_ns + t->timeout_ns[c] <= now_ns) {
+			uint64_t later = seen ? seen(s, arg) : 0;
+
+			if (later > s->last_ns && later + t->timeout_ns[c] > now_ns) {
+				session_seen(t, s, later); /* to the tail: not idle after all */
+				continue;
+			}
 			recycle(t, s, done, arg);
 			n++;
 		}

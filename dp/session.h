@@ -62,6 +62,7 @@ enum session_bypass {
 	SB_ON,	    /* handed to the kernel */
 	SB_WAS,	    /* taken back */
 	SB_REFUSED, /* the map refused it (full): not tried again */
+	SB_KEPT,    /* taken back on a small TCP window: inspected to the end */
 };
 
 enum session_verdict {
@@ -153,8 +154,21 @@ static inline bool session_from_client(const struct session *s, bool p_is_a)
 void session_update(struct session_table *t, struct session *s, const struct pkt *p,
 		    bool from_client, uint64_t now_ns);
 
-/* Hand sessions idle past their class timeout to done and recycle them. */
-size_t session_expire(struct session_table *t, uint64_t now_ns, session_done_fn done, void *arg);
+/*
+ * s was seen at ns, without a frame of it passing session_update (the
+ * kernel forwarded one): a later ns becomes its last-seen time and moves it
+ * to the tail of its class list.
+ */
+void session_seen(struct session_table *t, struct session *s, uint64_t ns);
+
+/*
+ * Hand sessions idle past their class timeout to done and recycle them.
+ * seen (may be NULL) is asked first, for a later last-seen time of a
+ * session that saw frames elsewhere (0: none); such a session stays.
+ */
+typedef uint64_t (*session_seen_fn)(struct session *s, void *arg);
+size_t session_expire(struct session_table *t, uint64_t now_ns, session_seen_fn seen,
+		      session_done_fn done, void *arg);
 
 /* Call fn on every live session (e.g. to decide again under a new policy). */
 void session_foreach(struct session_table *t, void (*fn)(struct session *s, void *arg), void *arg);

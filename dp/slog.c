@@ -201,7 +201,7 @@ size_t slog_format(const struct session *s, enum slog_event ev, const struct slo
 	    (unsigned long long)s->pkts[1], (unsigned long long)s->bytes[1]);
 	if (s->key.proto == IPPROTO_TCP)
 		put(&o, ",\"tcp_state\":\"%s\"", session_tcp_state_name(s->tcp_state));
-	if (s->bypass == SB_ON || s->bypass == SB_WAS)
+	if (s->bypass == SB_ON || s->bypass == SB_WAS || s->bypass == SB_KEPT)
 		put(&o, ",\"bypassed\":true");
 	if (clk) {
 		put_time(&o, "start", clk->wall_ns - (int64_t)(clk->session_ns - s->first_ns));

@@ -73,6 +73,13 @@ void threat_session_end(struct threat_ctx *t, const struct session *s);
  */
 bool threat_payload_done(const struct session *s, bool from_client);
 
+/*
+ * The raw TCP window under which a client segment of s counts toward
+ * tcp_small_window (its scale applied), 0 when none can: what the kernel
+ * must not bypass (lib/bpf/dpath_common.h, pc_bypass.watch).
+ */
+uint16_t threat_small_window_raw(const struct session *s);
+
 /* "syn_flood", ...; "low", "medium", "high". */
 const char *threat_name(enum threat_id id);
 const char *threat_severity(enum threat_id id);

@@ -18,6 +18,8 @@
  * its raw window of an ordinary connection is well under 64.  A session
  * picked up mid-stream has no known scale and is not judged.
  */
+#include <netinet/in.h>
+
 #include "threat_ctx.h"
 
 #define SMALL_WINDOW 64
@@ -57,6 +59,16 @@ static void syn_checks(struct threat_ctx *t, struct threat_pkt *tp)
 			    tp->from_client ? "client" : "server", p->mss, MSS_FLOOR);
 		threat_report(t, tp, &h, true);
 	}
+}
+
+uint16_t threat_small_window_raw(const struct session *s)
+{
+	unsigned shift = s->threat.win_s ? s->threat.win_s - 1u : 0u;
+
+	if (s->key.proto != IPPROTO_TCP || s->picked_up)
+		return 0;
+	/* raw << shift < SMALL_WINDOW */
+	return (uint16_t)((SMALL_WINDOW + (1u << shift) - 1) >> shift);
 }
 
 static void window_check(struct threat_ctx *t, struct threat_pkt *tp)

@@ -99,9 +99,10 @@ static __always_inline struct pc_dp_state *dp_state(void)
 static __always_inline int dp_alive(const struct pc_dp_state *st)
 {
 	__u64 hb = *(volatile const __u64 *)&st->heartbeat_ns;
-	__u64 now = bpf_ktime_get_ns();
+	/* a tick's resolution is plenty for a second's timeout, and it reads no clock source */
+	__u64 now = bpf_ktime_get_coarse_ns();
 
-	/* a heartbeat stored on another CPU may be a little ahead of now */
+	/* a heartbeat may be a little ahead of now: another CPU, a coarse clock */
 	return hb && (hb >= now || now - hb <= PC_DP_HEARTBEAT_TIMEOUT_NS);
 }
 
@@ -149,19 +150,48 @@ static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 
 
 #define IP_FRAG_MASK 0x3fff /* MF and the offset */
 #define TCP_FLAGS_OFF 13
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
 #define TCP_CONTROL 0x07 /* FIN, SYN, RST */
+
+/* A FIN or RST: both directions' entries of its session stop matching. */
+static __always_inline void bypass_closing(struct pc_flow_key *k)
+{
+	struct pc_bypass *b;
+	__u8 a[16];
+	__be16 port;
+
+	b = bpf_map_lookup_elem(&pc_bypass, k);
+	if (b)
+		b->closing = 1;
+	__builtin_memcpy(a, k->saddr, 16);
+	__builtin_memcpy(k->saddr, k->daddr, 16);
+	__builtin_memcpy(k->daddr, a, 16);
+	port = k->sport;
+	k->sport = k->dport;
+	k->dport = port;
+	b = bpf_map_lookup_elem(&pc_bypass, k);
+	if (b)
+		b->closing = 1;
+}
 
 /*
  * The pc_bypass entry of an intercepted IP frame, or NULL: TCP or UDP, not a
  * fragment, IPv6 without extension headers; TCP without SYN, FIN or RST,
- * so that every connection's opening and end cross the data plane.
+ * so that every connection's opening and end reach the data plane.  A FIN
+ * or RST, or a window under the one the entry watches for, closes the
+ * session's entries.
  */
 static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
 						   const struct pc_port *port)
 {
 	struct pc_flow_key k = {};
+	struct {
+		__u8 flags;
+		__be16 window;
+	} __attribute__((packed)) tcp = {};
+	struct pc_bypass *b;
 	__u32 l4;
-	__u8 flags;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
@@ -189,11 +219,24 @@ static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
 		return NULL;
 	if (bpf_skb_load_bytes(skb, l4, &k.sport, 4) < 0) /* sport, dport */
 		return NULL;
-	if (k.proto == IPPROTO_TCP &&
-	    (bpf_skb_load_bytes(skb, l4 + TCP_FLAGS_OFF, &flags, 1) < 0 || (flags & TCP_CONTROL)))
-		return NULL;
 	__builtin_memcpy(k.ucmac, port->ucmac, ETH_ALEN);
-	return bpf_map_lookup_elem(&pc_bypass, &k);
+	if (k.proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, l4 + TCP_FLAGS_OFF, &tcp, sizeof(tcp)) < 0)
+			return NULL;
+		if (tcp.flags & TCP_CONTROL) {
+			if (tcp.flags & (TCP_FIN | TCP_RST))
+				bypass_closing(&k);
+			return NULL;
+		}
+	}
+	b = bpf_map_lookup_elem(&pc_bypass, &k);
+	if (!b || b->closing)
+		return NULL;
+	if (k.proto == IPPROTO_TCP && bpf_ntohs(tcp.window) < b->watch) {
+		bypass_closing(&k);
+		return NULL;
+	}
+	return b;
 }
 
 /*
@@ -204,7 +247,7 @@ static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
  * its UCMAC on bridge_port's egress (pc_bridge_egress).
  */
 static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port,
-				    __u32 bridge, __u32 stat)
+				    __u32 bridge)
 {
 	if (bridge) {
 		__u32 mark = skb->mark;
@@ -216,24 +259,15 @@ static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port 
 			count(PC_STAT_TAP_COPY_FAILED);
 		skb->mark = mark;
 	}
-	count(stat);
+	count(PC_STAT_PASSED);
 	return bpf_redirect(port->peer_ifindex, 0);
 }
 
-/*
- * Only through the data plane, unless it bypassed the frame's session;
- * without a data plane, dp_down decides.
- */
+/* Only through the data plane; without one, dp_down decides. */
 static __always_inline int port_fwd(struct __sk_buff *skb, const struct pc_port *port, __u32 off,
-				    const struct pc_dp_state *st)
+				    const struct pc_dp_state *st, int alive)
 {
-	if (st->bridge_ifindex && dp_alive(st)) {
-		struct pc_bypass *b = bypass_of(skb, port);
-
-		if (b) {
-			__sync_fetch_and_add(&b->frames, 1);
-			return port_tap(skb, port, st->bridge_ifindex, PC_STAT_BYPASSED);
-		}
+	if (alive) {
 		if (set_mac(skb, off, port->ucmac) < 0)
 			return TC_ACT_SHOT;
 		count(PC_STAT_TO_DP);
@@ -254,6 +288,7 @@ int pc_port_ingress(struct __sk_buff *skb)
 	struct pc_dp_state *st;
 	struct pc_port *port;
 	__u32 off;
+	int alive;
 
 	port = bpf_map_lookup_elem(&pc_ports, &ifindex);
 	if (!port) {
@@ -269,10 +304,22 @@ int pc_port_ingress(struct __sk_buff *skb)
 		count(PC_STAT_NOT_INTERCEPTED);
 		return bpf_redirect(port->peer_ifindex, 0);
 	}
+	alive = st->bridge_ifindex && dp_alive(st);
+	if (alive) {
+		struct pc_bypass *b = bypass_of(skb, port);
+
+		if (b) { /* a session the data plane is done with */
+			__sync_fetch_and_add(&b->frames, 1);
+			__sync_fetch_and_add(&b->bytes, skb->len);
+			b->last_ns = bpf_ktime_get_coarse_ns();
+			count(PC_STAT_BYPASSED);
+			return bpf_redirect(port->peer_ifindex, 0);
+		}
+	}
 	off = port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF;
 	if (port->mode == PC_MODE_FWD)
-		return port_fwd(skb, port, off, st);
-	return port_tap(skb, port, st->bridge_ifindex, PC_STAT_PASSED);
+		return port_fwd(skb, port, off, st, alive);
+	return port_tap(skb, port, st->bridge_ifindex);
 }
 
 static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)

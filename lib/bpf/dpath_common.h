@@ -37,8 +37,8 @@
 #define PC_TAP_MARK 0x70630001
 
 /*
- * Every copy the data plane must not send back (a tap copy, or a copy of a
- * bypassed fwd frame) leaves bridge_port carrying this out-of-band VLAN tag
+ * Every copy the data plane must not send back (a tap copy) leaves
+ * bridge_port carrying this out-of-band VLAN tag
  * (TPID 802.1ad, VID 4094): the packet socket reports it as tp_vlan_tci
  * and TP_STATUS_VLAN_VALID, and no frame that crosses the data plane for
  * real has one (tagged frames are never intercepted).
@@ -99,13 +99,19 @@ struct pc_dp_state {
 };
 
 /*
- * pc_bypass: HASH, the fwd sessions the data plane has finished inspecting
- * and hands to the kernel (dp/bypass.c).  A frame of one is forwarded as in
- * tap mode (straight to the peer, a copy to bridge_port) while the data
- * plane is alive; TCP segments with SYN, FIN or RST always cross the data
- * plane.  Keys are in the frame's own direction, one per direction, with
- * the port's UCMAC; addresses are IPv4 (first 4 bytes, the rest 0) or
- * IPv6, ports in network order.  The value counts the frames that matched.
+ * pc_bypass: HASH, the tap and fwd sessions the data plane has finished
+ * inspecting and hands to the kernel (dp/bypass.c).  While the data plane
+ * is alive, a frame of one goes straight to the peer, with no copy to
+ * bridge_port, and is counted in its entry; TCP segments with SYN, FIN or
+ * RST never match, so they still reach the data plane (crossing it in fwd,
+ * copied in tap), and mark both directions' entries closing, so that the
+ * rest of the close reaches the data plane too, whenever it takes the
+ * entries back (as does a segment under the window it watches for).  Keys are in the frame's own direction, one per
+ * direction, with the port's UCMAC; addresses are IPv4 (first 4 bytes, the
+ * rest 0) or IPv6, ports in network order.  The data plane adds the counts
+ * to the session when it takes the entries back, and reads last_ns
+ * (CLOCK_MONOTONIC of the latest frame) before it would expire the
+ * session as idle.
  */
 #define PC_MAX_BYPASS 65536
 
@@ -121,6 +127,12 @@ struct pc_flow_key {
 
 struct pc_bypass {
 	__u64 frames;
+	__u64 bytes; /* skb->len: the frame from its Ethernet header */
+	__u64 last_ns; /* CLOCK_MONOTONIC, to the tick (bpf_ktime_get_coarse_ns) */
+	__u32 closing; /* set by the kernel: match no more */
+	__u32 watch;   /* set by the data plane: a TCP segment whose raw window
+			* is under watch closes the entries (its small-window
+			* detector reads such segments); 0 none */
 };
 
 /* pc_stats: PERCPU_ARRAY of __u64 packet counters, indexed by this */
@@ -138,7 +150,7 @@ enum pc_stat {
 	PC_STAT_TAP_DROPPED_RETURNS, /* bridge_port: for a port not in fwd */
 	PC_STAT_NOT_OURS,            /* bridge_port: no UCMAC, dropped */
 	PC_STAT_REWRITE_FAILED,      /* bpf_skb_store_bytes failed, dropped */
-	PC_STAT_BYPASSED,            /* fwd: a pc_bypass session's frame, forwarded as in tap */
+	PC_STAT_BYPASSED,            /* a pc_bypass session's frame, straight to the peer */
 	PC_STAT_MAX
 };
 

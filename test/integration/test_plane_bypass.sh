@@ -6,19 +6,26 @@
 # - start: an entry an earlier data plane left in pc_bypass is removed;
 # - a 6 MiB TCP transfer c1 -> c2 arrives intact; its session is bypassed
 #   at both containers' ports (pc_stats bypassed, the data plane's
-#   counters), the data plane still counts every byte from the copies, and
-#   once the connection is closed (its FINs cross the data plane) pc_bypass
-#   is empty again;
+#   counters), the session line still counts every byte (the kernel's
+#   counts, added when the data plane takes the session back), and once the
+#   connection is closed (its FINs cross the data plane) pc_bypass is empty
+#   again;
 # - a UDP stream is bypassed too;
+# - the same transfer with both ports in mode tap: bypassed, and the kernel
+#   stops copying its frames (fewer copies than bypassed frames);
 # - HTTP over one keep-alive connection: the 2 MiB response is bypassed
 #   (only the server's direction: its detectors read every request), and a
 #   SQL injection in the next request on the same connection is still
 #   dropped (policy action drop) and never reaches the server;
+# - a slow reader: its zero windows take the bypassed download back
+#   (bypass_kept) and raise no tcp_small_window;
 # - a policy reload that denies a bypassed live stream ends it: the entries
 #   go at once, the client is reset, the log has the violation;
 # - SIGKILL of the data plane under a bypassed stream: with dp_down closed
 #   the stream stops (a stale heartbeat outranks every entry); poststop of
-#   c1 removes c1's entries, and the next data plane the rest.
+#   c1 removes c1's entries, and the next data plane the rest;
+# - a pc_bypass of another build's layout: the data plane runs, bypass off,
+#   with a warning.
 . "$(dirname "$0")/lib.sh"
 ti_dp_init
 T=$TI_TMP
@@ -66,7 +73,7 @@ dp() {
 ti_log "start: a stale entry in pc_bypass goes"
 bpftool map update pinned "$(ti_dp_pin)/pc_bypass" \
 	key hex 02 00 de ad be ef 04 06 00 50 00 51 $(printf '00 %.0s' $(seq 32)) \
-	value hex 00 00 00 00 00 00 00 00 || ti_fail "bpftool could not add an entry to pc_bypass"
+	value hex $(printf '00 %.0s' $(seq 32)) || ti_fail "bpftool could not add an entry to pc_bypass"
 ti_assert_eq 1 "$(entries)" "pc_bypass entries before the data plane starts"
 ti_plane_start
 grep -q 'session bypass on' "$DP_LOG" || ti_fail "the ready line does not say bypass is on: $(grep ready: "$DP_LOG")"
@@ -91,7 +98,7 @@ B=$(dp inspect bypassed)
 ti_wait_until 5 eval '[ "$(entries)" = 0 ]' || ti_fail "pc_bypass keeps $(entries) entries after the close"
 ti_assert_eq "$B" "$(dp inspect bypass_ended)" "sessions taken back after the close"
 ti_assert_eq 0 "$(dp inspect bypass_failed)" "bypass_failed"
-# the session at c1's port, logged once closed: every byte counted, copies included
+# the session at c1's port, logged once closed: every byte counted, the kernel's included
 ti_wait_until 10 eval "grep -q '\"dport\":5301' '$LOG'" || ti_fail "no session line for port 5301"
 CB=$(jq -s --arg s "$IP1" '[.[] | select(.dport == 5301 and .src == $s)] | .[0].client_bytes' "$LOG")
 [ "$CB" -ge $((6 * 1024 * 1024)) ] ||
@@ -113,6 +120,32 @@ for _ in 1 2 3; do
 done
 [ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
 	ti_fail "UDP: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
+
+ti_log "mode tap: bypassed, and no copies of the bypassed frames"
+ti_dp_mode c1 "$ID1" tap
+ti_dp_mode c2 "$ID2" tap
+K0=$(ti_dp_stat bypassed) C0=$(ti_dp_stat tap_copies) B0=$(dp inspect bypassed)
+ip netns exec "$NS2" timeout 30 socat -u "TCP4-LISTEN:5306,bind=$IP2,reuseaddr" \
+	"OPEN:$T/recv.bin,creat,trunc" </dev/null >/dev/null 2>"$T/srv6.err" &
+SRV=$!
+TI_PIDS+=("$SRV")
+ti_wait_until 5 ti_listening "$NS2" 5306 || ti_fail "server on 5306 did not start"
+ip netns exec "$NS1" timeout 20 socat -u "OPEN:$T/data.bin" "TCP4:$IP2:5306" </dev/null ||
+	ti_fail "the transfer to c2:5306 failed"
+wait "$SRV" || ti_fail "the server on 5306 failed: $(cat "$T/srv6.err")"
+ti_assert_eq "$(sha256sum <"$T/data.bin")" "$(sha256sum <"$T/recv.bin")" "sha256 of what c2 received in tap"
+K=$(($(ti_dp_stat bypassed) - K0)) C=$(($(ti_dp_stat tap_copies) - C0))
+[ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
+	ti_fail "tap: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
+[ "$K" -gt "$C" ] || ti_fail "tap: $C copies for $K bypassed frames: the copies did not stop"
+ti_wait_until 5 eval '[ "$(entries 5306)" = 0 ]' || ti_fail "pc_bypass keeps $(entries 5306) entries after the tap close"
+ti_wait_until 10 eval "[ \"\$(grep -c '\"dport\":5306' '$LOG')\" -ge 2 ]" || ti_fail "no session lines for port 5306"
+CB=$(jq -s --arg s "$IP1" '[.[] | select(.dport == 5306 and .src == $s)] | map(.client_bytes) | min' "$LOG")
+[ "$CB" -ge $((6 * 1024 * 1024)) ] ||
+	ti_fail "tap: a session line counts $CB client bytes of the 6 MiB: $(grep 5306 "$LOG")"
+ti_log "tap: $K bypassed frames, $C copies; client bytes logged: $CB"
+ti_dp_mode c1 "$ID1" fwd
+ti_dp_mode c2 "$ID2" fwd
 
 ti_log "HTTP keep-alive: the response bypassed, the next request still inspected"
 mkdir -p "$T/www"
@@ -147,6 +180,33 @@ ti_wait_until 15 eval '[ "$(conn_lines | wc -l)" -ge 2 ]' ||
 	ti_fail "no session lines of the connection at both ports: $(grep '"dport":80,' "$LOG")"
 ti_assert_eq "true true" "$(conn_lines | jq -r .bypassed | xargs)" \
 	"bypassed in the session lines of the connection that carried the injection"
+
+ti_log "a slow reader's zero windows take its bypassed download back, with no false alarm"
+head -c 4M /dev/urandom >"$T/slow.bin"
+B0=$(dp inspect bypassed) KEPT0=$(dp inspect bypass_kept)
+ip netns exec "$NS2" timeout 30 socat -u "OPEN:$T/slow.bin" "TCP4-LISTEN:5307,bind=$IP2,reuseaddr" \
+	</dev/null >/dev/null 2>&1 &
+TI_PIDS+=("$!")
+ti_wait_until 5 ti_listening "$NS2" 5307 || ti_fail "server on 5307 did not start"
+# reads 32 KiB every 10 ms: its receive buffer fills, its window closes again and again
+ip netns exec "$NS1" timeout 30 "$PY" -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 5307))
+with open(sys.argv[2], "wb") as out:
+    while True:
+        b = s.recv(32768)
+        if not b:
+            break
+        out.write(b)
+        time.sleep(0.01)' "$IP2" "$T/slow.out" </dev/null || ti_fail "the slow reader failed"
+cmp -s "$T/slow.bin" "$T/slow.out" || ti_fail "the slow reader's download differs"
+[ "$(dp inspect bypassed)" -gt "$B0" ] || ti_fail "the slow download was never bypassed"
+[ "$(dp inspect bypass_kept)" -gt "$KEPT0" ] ||
+	ti_fail "no session was taken back on a small window (bypass_kept $KEPT0 -> $(dp inspect bypass_kept))"
+ti_wait_until 10 eval "[ \"\$(grep -c '\"dport\":5307' '$LOG')\" -ge 2 ]" || ti_fail "no session lines for port 5307"
+grep '"dport":5307' "$LOG" | grep -q '"threat"' && ti_fail "a threat line for the slow reader: $(grep '"dport":5307' "$LOG")"
+ti_assert_eq "true true" "$(jq -r 'select(.dport == 5307 and .event == "session") | .bypassed' "$LOG" | xargs)" \
+	"bypassed in the slow reader's session lines"
 
 # stream PORT: an endless TCP stream c1 -> c2:PORT; client pid in CLI
 stream() {
@@ -199,6 +259,15 @@ ti_assert_eq 4 "$(entries)" "pc_bypass entries once c1 is released (c2's)"
 ti_plane_start
 ti_assert_eq 0 "$(entries)" "pc_bypass entries once the next data plane runs"
 kill "$CLI" 2>/dev/null || true
+ti_plane_stop
+ti_log "a pc_bypass of another layout (an earlier build's pins): bypass off, a warning, the data plane runs"
+rm -f "$(ti_dp_pin)/pc_bypass"
+bpftool map create "$(ti_dp_pin)/pc_bypass" type hash key 44 value 8 entries 16 name pc_bypass ||
+	ti_fail "bpftool could not pin a map of the old layout"
+ti_plane_start
+grep -q 'session bypass on' "$DP_LOG" && ti_fail "bypass on with a map of another layout: $(grep ready: "$DP_LOG")"
+grep -q 'warn: .*pc_bypass.* not a pc_bypass map of this build: session bypass off' "$DP_LOG" ||
+	ti_fail "no warning about the old map: $(cat "$DP_LOG")"
 ti_plane_stop
 ti_poststop c2 "$ID2"
 ti_expect_rc 0 "poststop c2"

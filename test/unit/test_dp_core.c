@@ -281,9 +281,53 @@ START_TEST(test_session_tcp_lifecycle)
 	ck_assert_uint_eq(s->pkts[1], 2);
 	/* closed sessions go after 5 s, not an hour */
 	ended = 0;
-	ck_assert_uint_eq(session_expire(t, 6 + 4000000000ULL, count_done, NULL), 0);
-	ck_assert_uint_eq(session_expire(t, 6 + 5000000000ULL, count_done, NULL), 1);
+	ck_assert_uint_eq(session_expire(t, 6 + 4000000000ULL, NULL, count_done, NULL), 0);
+	ck_assert_uint_eq(session_expire(t, 6 + 5000000000ULL, NULL, count_done, NULL), 1);
 	ck_assert_int_eq(ended, 1);
+	session_table_free(t, NULL, NULL);
+}
+END_TEST
+
+/* A session the kernel forwarded for (session bypass) is asked before it expires. */
+static uint64_t seen_at;
+static struct session *seen_only;
+static uint64_t seen_elsewhere(struct session *s, void *arg)
+{
+	(void)arg;
+	return s == seen_only ? seen_at : 0;
+}
+
+START_TEST(test_session_seen_elsewhere)
+{
+	const uint64_t sec = 1000000000ULL;
+	struct session *s1, *s2;
+	struct session_timeouts to;
+	struct session_table *t;
+	struct flow_key k1;
+	struct frame f;
+	bool fc;
+
+	session_timeouts_default(&to); /* UDP: 60 s */
+	t = session_table_new(16, &to);
+	udp6(&f, "2001:db8::1", 5000, "2001:db8::2", 53, 17, NULL, 0, 8);
+	s1 = feed(t, &f, 1 * sec, &fc);
+	udp6(&f, "2001:db8::3", 5000, "2001:db8::2", 53, 17, NULL, 0, 8);
+	s2 = feed(t, &f, 2 * sec, &fc);
+	ck_assert_ptr_nonnull(s1);
+	ck_assert_ptr_nonnull(s2);
+	k1 = s1->key;
+	/* s1 idle to us, but the kernel forwarded a frame of it at 50 s: it stays */
+	seen_only = s1;
+	seen_at = 50 * sec;
+	ended = 0;
+	ck_assert_uint_eq(session_expire(t, 70 * sec, seen_elsewhere, count_done, NULL), 1);
+	ck_assert_int_eq(ended, 1); /* s2 went */
+	ck_assert_ptr_eq(session_lookup(t, &k1), s1);
+	ck_assert_uint_eq(s1->last_ns, 50 * sec);
+	/* an answer older than the timeout does not save it */
+	ck_assert_uint_eq(session_expire(t, 111 * sec, seen_elsewhere, count_done, NULL), 1);
+	ck_assert_int_eq(ended, 2);
+	ck_assert_ptr_null(session_lookup(t, &k1));
 	session_table_free(t, NULL, NULL);
 }
 END_TEST
@@ -333,7 +377,7 @@ START_TEST(test_session_bound_and_recycle)
 	ck_assert_uint_eq(st.live, 3);
 	ck_assert_uint_eq(st.table_full, 2);
 	/* opening sessions expire after 30 s; their entries come back */
-	ck_assert_uint_eq(session_expire(t, 31000000000ULL, NULL, NULL), 3);
+	ck_assert_uint_eq(session_expire(t, 31000000000ULL, NULL, NULL, NULL), 3);
 	tcp4(&f, "10.0.0.3", 2000, "10.0.0.2", 80, TCPF_SYN, 0, 0, NULL);
 	ck_assert_ptr_nonnull(feed(t, &f, 32000000000ULL, &fc));
 	session_stats(t, &st);
@@ -709,6 +753,7 @@ int main(void)
 	tcase_add_test(tc, test_decode_not_ip_and_vlan);
 	tcase_add_test(tc, test_session_tcp_lifecycle);
 	tcase_add_test(tc, test_session_pickup_and_rst);
+	tcase_add_test(tc, test_session_seen_elsewhere);
 	tcase_add_test(tc, test_session_bound_and_recycle);
 	tcase_add_test(tc, test_session_many);
 	tcase_add_test(tc, test_ring_walk);

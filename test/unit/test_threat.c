@@ -1008,6 +1008,30 @@ START_TEST(test_payload_done)
 }
 END_TEST
 
+/* The raw window the kernel must not bypass: tcp_small_window's, unscaled. */
+START_TEST(test_small_window_raw)
+{
+	struct session s;
+
+	memset(&s, 0, sizeof(s));
+	s.key.proto = IPPROTO_TCP;
+	ck_assert_uint_eq(threat_small_window_raw(&s), 64); /* no scale agreed */
+	s.threat.win_s = 1 + 1; /* shift 1 */
+	ck_assert_uint_eq(threat_small_window_raw(&s), 32);
+	s.threat.win_s = 1 + 5; /* 63 << 5 >= 64, 1 << 5 < 64 */
+	ck_assert_uint_eq(threat_small_window_raw(&s), 2);
+	s.threat.win_s = 1 + 7; /* Linux: only a zero window is small */
+	ck_assert_uint_eq(threat_small_window_raw(&s), 1);
+	s.threat.win_s = 1 + 14;
+	ck_assert_uint_eq(threat_small_window_raw(&s), 1);
+	s.picked_up = true; /* scale unknown: not judged */
+	ck_assert_uint_eq(threat_small_window_raw(&s), 0);
+	s.picked_up = false;
+	s.key.proto = IPPROTO_UDP;
+	ck_assert_uint_eq(threat_small_window_raw(&s), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("threat");
@@ -1042,6 +1066,7 @@ int main(void)
 	tcase_add_test(tc, test_ssh);
 	tcase_add_test(tc, test_dns);
 	tcase_add_test(tc, test_payload_done);
+	tcase_add_test(tc, test_small_window_raw);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
