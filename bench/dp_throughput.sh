@@ -7,14 +7,15 @@
 #   pass   both containers intercepted, backend bpf, mode pass
 #   tap    the same, switched live to mode tap (no data plane running)
 #   fwd    (--fwd) mode fwd with test/tools' pc-reflector as data plane
-#   dp-tap (--dp) mode tap with portcullis-dp inspecting the copies
-#   dp-fwd (--dp) mode fwd through portcullis-dp (policy: allow all), two
-#          workers, with its defaults: the session is inspected inline for
-#          its first bypass_after_kb (1 MiB), then bypassed (dp/bypass.h):
-#          the kernel forwards it, the data plane gets header copies
-#   dp-fwd-inline (--dp) the same with bypass_after_kb 0: sessions,
-#          identification and policy on every frame, all of it through
-#          the data plane
+#   dp-tap (--dp) mode tap with portcullis-dp (policy: allow all, two
+#          workers, its defaults): it inspects the copies of the session's
+#          first bypass_after_kb (1 MiB), then bypasses it (dp/bypass.h):
+#          the kernel forwards and counts its frames, no more copies
+#   dp-fwd (--dp) mode fwd through portcullis-dp, the same defaults: the
+#          session crosses the data plane for its first MiB, then the
+#          kernel forwards it
+#   dp-tap-all, dp-fwd-inline (--dp) the same two with bypass_after_kb 0:
+#          every frame copied to the data plane (tap) or crossing it (fwd)
 #   tap+x  (--pair-offloads) tap again with the offloads of vbr-neuv/
 #          vth-neuv switched the other way from how the hook made them
 #          (TSO, GSO, checksum, SG), to show what software segmentation and
@@ -150,7 +151,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	if [ "$DP" = 1 ]; then
 		dp_start
 		set_mode tap
+		b0=$(stat bypassed)
 		measure dp-tap
+		[ "$(stat bypassed)" -gt "$b0" ] || die "dp-tap: the session was never bypassed"
 		set_mode fwd
 		f0=$(stat to_dp) b0=$(stat bypassed)
 		measure dp-fwd
@@ -160,6 +163,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		log "$(grep 'worker [0-9]:' "$WORK/dp.log" | tr '\n' ' ')"
 		jq '.bypass_after_kb = 0' "$CFG" >"$WORK/inline.json"
 		dp_start "$WORK/inline.json"
+		set_mode tap
+		b0=$(stat bypassed) t0=$(stat tap_copies)
+		measure dp-tap-all
+		[ "$(stat tap_copies)" -gt "$t0" ] || die "dp-tap-all: no tap copies were made"
+		[ "$(stat bypassed)" = "$b0" ] || die "dp-tap-all: frames were bypassed"
+		set_mode fwd
 		b0=$(stat bypassed) f0=$(stat to_dp)
 		measure dp-fwd-inline
 		[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd-inline: nothing was sent to the data plane"
@@ -180,7 +189,7 @@ pratio() {
 confs="none pass tap"
 [ "$OFFL" = 1 ] && confs="$confs tap+x"
 [ "$FWD" = 1 ] && confs="$confs fwd"
-[ "$DP" = 1 ] && confs="$confs dp-tap dp-fwd dp-fwd-inline"
+[ "$DP" = 1 ] && confs="$confs dp-tap dp-tap-all dp-fwd dp-fwd-inline"
 {
 	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | retransmits (median) |"
 	echo "|---|---:|---|---:|---:|---:|"
@@ -194,7 +203,8 @@ confs="none pass tap"
 		tap) what="tap (bpf, no data plane${PAIR_WAS:+, pair offloads $PAIR_WAS})" ;;
 		tap+x) what="tap, vbr-neuv/vth-neuv offloads $PAIR_FLIP (hook: $PAIR_WAS)" ;;
 		fwd) what="fwd (bpf, pc-reflector)" ;;
-		dp-tap) what="tap, portcullis-dp inspecting" ;;
+		dp-tap) what="tap, portcullis-dp inspecting (session bypass after 1 MiB, the default)" ;;
+		dp-tap-all) what="tap, portcullis-dp inspecting every frame's copy (bypass_after_kb 0)" ;;
 		dp-fwd) what="fwd through portcullis-dp (session bypass after 1 MiB, the default)" ;;
 		dp-fwd-inline) what="fwd through portcullis-dp, every frame (bypass_after_kb 0)" ;;
 		esac
