@@ -151,9 +151,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	if [ "$DP" = 1 ]; then
 		dp_start
 		set_mode tap
-		b0=$(stat bypassed)
+		b0=$(stat bypassed) t0=$(stat tap_copies)
 		measure dp-tap
-		[ "$(stat bypassed)" -gt "$b0" ] || die "dp-tap: the session was never bypassed"
+		b1=$(stat bypassed) t1=$(stat tap_copies)
+		[ $((b1 - b0)) -gt $((t1 - t0)) ] ||
+			die "dp-tap: $((t1 - t0)) copies for $((b1 - b0)) bypassed frames: the session was not bypassed"
+		log "dp-tap: $((b1 - b0)) frames bypassed, $((t1 - t0)) copied"
 		set_mode fwd
 		f0=$(stat to_dp) b0=$(stat bypassed)
 		measure dp-fwd
