@@ -79,18 +79,23 @@ ti_plane_start
 grep -q 'session bypass on' "$DP_LOG" || ti_fail "the ready line does not say bypass is on: $(grep ready: "$DP_LOG")"
 ti_assert_eq 0 "$(entries)" "pc_bypass entries once the data plane runs"
 
+# transfer PORT: data.bin c1 -> c2:PORT, received whole
+transfer() {
+	ip netns exec "$NS2" timeout 30 socat -u "TCP4-LISTEN:$1,bind=$IP2,reuseaddr" \
+		"OPEN:$T/recv.bin,creat,trunc" </dev/null >/dev/null 2>"$T/srv.$1.err" &
+	local srv=$!
+	TI_PIDS+=("$srv")
+	ti_wait_until 5 ti_listening "$NS2" "$1" || ti_fail "server on $1 did not start"
+	ip netns exec "$NS1" timeout 20 socat -u "OPEN:$T/data.bin" "TCP4:$IP2:$1" </dev/null ||
+		ti_fail "the transfer to c2:$1 failed"
+	wait "$srv" || ti_fail "the server on $1 failed: $(cat "$T/srv.$1.err")"
+	ti_assert_eq "$(sha256sum <"$T/data.bin")" "$(sha256sum <"$T/recv.bin")" "sha256 of what c2 received on $1"
+}
+
 ti_log "a 6 MiB TCP transfer: bypassed, intact, counted"
 head -c 6M /dev/urandom >"$T/data.bin"
 K0=$(ti_dp_stat bypassed)
-ip netns exec "$NS2" timeout 30 socat -u "TCP4-LISTEN:5301,bind=$IP2,reuseaddr" \
-	"OPEN:$T/recv.bin,creat,trunc" </dev/null >/dev/null 2>"$T/srv1.err" &
-SRV=$!
-TI_PIDS+=("$SRV")
-ti_wait_until 5 ti_listening "$NS2" 5301 || ti_fail "server on 5301 did not start"
-ip netns exec "$NS1" timeout 20 socat -u "OPEN:$T/data.bin" "TCP4:$IP2:5301" </dev/null ||
-	ti_fail "the transfer to c2:5301 failed"
-wait "$SRV" || ti_fail "the server on 5301 failed: $(cat "$T/srv1.err")"
-ti_assert_eq "$(sha256sum <"$T/data.bin")" "$(sha256sum <"$T/recv.bin")" "sha256 of what c2 received"
+transfer 5301
 K1=$(ti_dp_stat bypassed)
 [ "$K1" -gt "$K0" ] || ti_fail "pc_stats bypassed did not grow ($K0 -> $K1)"
 B=$(dp inspect bypassed)
@@ -125,15 +130,7 @@ ti_log "mode tap: bypassed, and no copies of the bypassed frames"
 ti_dp_mode c1 "$ID1" tap
 ti_dp_mode c2 "$ID2" tap
 K0=$(ti_dp_stat bypassed) C0=$(ti_dp_stat tap_copies) B0=$(dp inspect bypassed)
-ip netns exec "$NS2" timeout 30 socat -u "TCP4-LISTEN:5306,bind=$IP2,reuseaddr" \
-	"OPEN:$T/recv.bin,creat,trunc" </dev/null >/dev/null 2>"$T/srv6.err" &
-SRV=$!
-TI_PIDS+=("$SRV")
-ti_wait_until 5 ti_listening "$NS2" 5306 || ti_fail "server on 5306 did not start"
-ip netns exec "$NS1" timeout 20 socat -u "OPEN:$T/data.bin" "TCP4:$IP2:5306" </dev/null ||
-	ti_fail "the transfer to c2:5306 failed"
-wait "$SRV" || ti_fail "the server on 5306 failed: $(cat "$T/srv6.err")"
-ti_assert_eq "$(sha256sum <"$T/data.bin")" "$(sha256sum <"$T/recv.bin")" "sha256 of what c2 received in tap"
+transfer 5306
 K=$(($(ti_dp_stat bypassed) - K0)) C=$(($(ti_dp_stat tap_copies) - C0))
 [ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
 	ti_fail "tap: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
