@@ -12,8 +12,10 @@
 # ldd lists.  The guest runs test/qemu/guest_run.sh: the tc-pedit checks of
 # test/qemu/guest_test.sh, then the data-path integration tests
 # test/integration/test_dp_*.sh with TI_DP_BACKEND=tc-pedit, the same
-# scripts the host runs with the bpf backend.  The guest has no network
-# device: nothing here touches the host's network.
+# scripts the host runs with the bpf backend; then a few of them with
+# TI_DP_BACKEND=bpf, so that Debian 12's kernel verifies and runs the BPF
+# programs too (bpftool comes along for their assertions).  The guest has
+# no network device: nothing here touches the host's network.
 #
 #     test/qemu/run.sh [HOOK]
 #
@@ -26,7 +28,8 @@
 # it, and no guest_test.sh checks; default all), PC_QEMU_CHURN (containers
 # of test_dp_churn.sh in the guest, default 30: the host runs 200),
 # PC_QEMU_TEST_TIMEOUT (seconds per integration test in the guest, default
-# 300).
+# 300), PC_QEMU_BPF_TESTS (the tests run again with backend bpf, default
+# "test_dp_tap test_dp_fwd_down test_dp_fwd_reflector"; empty: none).
 #
 # Prints the guest's console, then "qemu: P passed, F failed".  Exit status
 # 0 only when the guest ran every test and none failed; 1 on a failure or
@@ -43,18 +46,18 @@ tools=$(dirname "$(dirname "$hook")")/test/tools
 # the modules the test loads at boot (their dependencies come along), and
 # those left to the kernel to load on first use: act_pedit is loaded by the
 # hook's probe for it, as on a fresh host
-modules=(veth bridge sch_ingress cls_u32 act_mirred)
+modules=(veth bridge sch_ingress cls_u32 act_mirred cls_bpf)
 autoload=(act_pedit)
 # host packages: emulator, initramfs archiver, static busybox and libc,
 # iproute2 (ip/tc for the guest), binutils (readelf: module dependencies),
 # and what the integration tests run in the guest
 packages=(qemu-system-x86 cpio busybox-static libc6-dev gcc binutils iproute2
 	bash coreutils jq socat util-linux iputils-ping ethtool mawk sed grep
-	findutils diffutils procps)
+	findutils diffutils procps bpftool)
 # the host files of those packages the guest gets (coreutils: all of it)
 guest_bins=(/usr/bin/bash /usr/bin/jq /usr/bin/socat /usr/bin/nsenter /usr/bin/ping
 	/usr/sbin/ethtool /usr/bin/mawk /usr/bin/sed /usr/bin/grep /usr/bin/find
-	/usr/bin/diff /usr/bin/cmp /usr/sbin/sysctl /usr/bin/ss /usr/sbin/bridge)
+	/usr/bin/diff /usr/bin/cmp /usr/sbin/sysctl /usr/bin/ss /usr/sbin/bridge /usr/sbin/bpftool)
 
 work=
 vm_pid=
@@ -209,8 +212,11 @@ build_initramfs() {
 	mkdir -p "$rootfs/test/integration"
 	install -m 0755 "$root"/test/integration/lib.sh "$root"/test/integration/test_dp_*.sh \
 		"$rootfs/test/integration/"
+	# the bpf runs read pc_stats' counter names from it, where lib.sh looks
+	install -D -m 0644 "$root/lib/bpf/dpath_common.h" "$rootfs/lib/bpf/dpath_common.h"
 	{
 		printf 'PC_QEMU_TESTS=%q\n' "${PC_QEMU_TESTS:-}"
+		printf 'PC_QEMU_BPF_TESTS=%q\n' "${PC_QEMU_BPF_TESTS-test_dp_tap test_dp_fwd_down test_dp_fwd_reflector}"
 		printf 'TI_DP_CHURN=%q\n' "${PC_QEMU_CHURN:-30}"
 		printf 'PC_QEMU_TEST_TIMEOUT=%q\n' "${PC_QEMU_TEST_TIMEOUT:-300}"
 		printf 'PC_QEMU_VERBOSE=%q\n' "${PC_QEMU_VERBOSE:-}"
