@@ -319,7 +319,6 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 		in->st.allowed++;
 		return INSPECT_PASS;
 	}
-	in->st.denied++;
 	unbypass(in, s, false);
 	if (!s->logged_violation) {
 		s->logged_violation = true;
@@ -331,6 +330,17 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
 			in->st.resets++;
 		}
 	}
+	/*
+	 * A bare reset only ends the connection, and it may be the one the
+	 * data plane sent at the other end's port (both ends intercepted):
+	 * dropped here, it would never reach its receiver, and this port,
+	 * having seen a reset first, sends none of its own.
+	 */
+	if (s->key.proto == IPPROTO_TCP && (r->pkt.tcp_flags & TCPF_RST) && !r->pkt.payload_len) {
+		in->st.allowed++;
+		return INSPECT_PASS;
+	}
+	in->st.denied++;
 	return INSPECT_DROP;
 }
 
