@@ -23,7 +23,7 @@
 # the test tools are taken from build/test/tools beside it.
 # Environment: PC_QEMU_CACHE (default: qemu-cache beside HOOK's bin/, i.e.
 # build/qemu-cache), PC_QEMU_TIMEOUT (seconds for the whole VM, default
-# 900), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
+# 1200), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
 # default 2), PC_QEMU_TESTS (only the integration tests whose name contains
 # it, and no guest_test.sh checks; default all), PC_QEMU_CHURN (containers
 # of test_dp_churn.sh in the guest, default 30: the host runs 200),
@@ -40,7 +40,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 hook=$(realpath "${1:-$root/build/bin/portcullis-hook}")
 cache=${PC_QEMU_CACHE:-$(dirname "$(dirname "$hook")")/qemu-cache}
-vm_timeout=${PC_QEMU_TIMEOUT:-900}
+vm_timeout=${PC_QEMU_TIMEOUT:-1200}
 smp=${PC_QEMU_SMP:-2}
 tools=$(dirname "$(dirname "$hook")")/test/tools
 # the modules the test loads at boot (their dependencies come along), and
