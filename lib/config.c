@@ -68,6 +68,7 @@ static const struct key_desc keys[] = {
 	KEY(bridge_port, K_IFNAME),
 	KEY(dp_port, K_IFNAME),
 	KEY(jumbo, K_BOOL),
+	KEY(peer_redirect, K_BOOL),
 	KEY(policy, K_PATH),
 	KEY(ctl_socket, K_PATH),
 	KEY(session_log, K_LOGDEST),
@@ -100,6 +101,7 @@ void config_defaults(struct pc_config *cfg)
 	copy_str(cfg->bridge_port, sizeof(cfg->bridge_port), "vbr-neuv");
 	copy_str(cfg->dp_port, sizeof(cfg->dp_port), "vth-neuv");
 	cfg->jumbo = false;
+	cfg->peer_redirect = true;
 	copy_str(cfg->policy, sizeof(cfg->policy), "/etc/portcullis/policy.json");
 	copy_str(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/portcullis/dp.sock");
 	copy_str(cfg->session_log, sizeof(cfg->session_log), "-");

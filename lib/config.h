@@ -26,6 +26,7 @@ struct pc_config {
 	char bridge_port[IFNAMSIZ];
 	char dp_port[IFNAMSIZ];
 	bool jumbo;
+	bool peer_redirect; /* forward straight into a veth's far end where the kernel allows */
 	char policy[PATH_MAX];
 	char ctl_socket[PATH_MAX];
 	char session_log[PATH_MAX];

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -34,6 +35,7 @@
 #include "naming.h"
 #include "log.h"
 #include "netns.h"
+#include "nl.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
@@ -476,11 +478,61 @@ static int ucmac_free_for(struct bpf_dpath *b, const struct dpath_port *p)
 	return err_set(-EEXIST, "UCMAC %s is in use by inPort %u", mac, u.in_ifindex);
 }
 
-/* Write the three entries of p with mode (flags: BPF_ANY or BPF_EXIST). */
-static int entries_put(struct bpf_dpath *b, const struct dpath_port *p, __u32 mode, __u64 flags)
+/*
+ * bpf_redirect_peer keeps the far end's receive counters from 6.8 on and
+ * sets its packet type (the far end's MAC may differ from the port's) from
+ * 6.15 on; before, a container's counters would miss what it receives and
+ * a host end that routes would drop frames as not its own.
+ */
+static bool kernel_redirects_peer_well(void)
 {
-	struct pc_port in = { .peer_ifindex = p->ex_ifindex, .side = PC_SIDE_IN, .mode = mode };
-	struct pc_port ex = { .peer_ifindex = p->in_ifindex, .side = PC_SIDE_EX, .mode = mode };
+	static int known = -1;
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (known < 0) {
+		known = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+			(major > 6 || (major == 6 && minor >= 15));
+		pr_debug("kernel %s: %s", known ? "forwards into a veth's far end" :
+			 "forwards through the port's transmit", u.release);
+	}
+	return known;
+}
+
+/*
+ * PC_PORT_PEER_DIRECT when frames for ifindex may skip its transmit: a veth
+ * whose far end is in another namespace (bpf_redirect_peer refuses one in
+ * the same), on a kernel that handles it well, unless peer_redirect is off.
+ * Anything else, or a lookup that fails, keeps the plain redirect.
+ */
+static __u8 port_flags(struct dpath *dp, int ifindex)
+{
+	struct rtnl_link *l = NULL;
+	const char *kind;
+	int32_t nsid;
+	__u8 flags = 0;
+
+	if (!dp->cfg->peer_redirect || !kernel_redirects_peer_well())
+		return 0;
+	if (nl_link_get(dp->enf->nl, ifindex, NULL, &l) < 0) {
+		err_clear();
+		return 0;
+	}
+	kind = rtnl_link_get_type(l);
+	if (kind && strcmp(kind, "veth") == 0 && rtnl_link_get_link_netnsid(l, &nsid) == 0)
+		flags = PC_PORT_PEER_DIRECT;
+	rtnl_link_put(l);
+	return flags;
+}
+
+/* Write the three entries of p with mode (flags: BPF_ANY or BPF_EXIST). */
+static int entries_put(struct dpath *dp, const struct dpath_port *p, __u32 mode, __u64 flags)
+{
+	struct bpf_dpath *b = dp->priv;
+	struct pc_port in = { .peer_ifindex = p->ex_ifindex, .side = PC_SIDE_IN, .mode = mode,
+			      .flags = port_flags(dp, p->ex_ifindex) };
+	struct pc_port ex = { .peer_ifindex = p->in_ifindex, .side = PC_SIDE_EX, .mode = mode,
+			      .flags = port_flags(dp, p->in_ifindex) };
 	struct pc_ucmac u = { .in_ifindex = p->in_ifindex, .ex_ifindex = p->ex_ifindex,
 			      .mode = mode };
 	struct pc_mac_key k = mac_key(p->ucmac);
@@ -584,7 +636,7 @@ static int bpf_attach(struct dpath *dp, const struct dpath_port *p)
 	ret = ucmac_free_for(b, p);
 	if (ret < 0)
 		return ret;
-	ret = entries_put(b, p, (__u32)mode, BPF_ANY);
+	ret = entries_put(dp, p, (__u32)mode, BPF_ANY);
 	if (ret < 0)
 		goto err_entries;
 	tc.prog_fd = b->fd[P_PORT];
@@ -605,7 +657,7 @@ static int bpf_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mo
 {
 	int m = port_mode(mode);
 
-	return m < 0 ? m : entries_put(dp->priv, p, (__u32)m, BPF_EXIST);
+	return m < 0 ? m : entries_put(dp, p, (__u32)m, BPF_EXIST);
 }
 
 static int bpf_detach(struct dpath *dp, const struct dpath_port *p)

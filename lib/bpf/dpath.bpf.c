@@ -139,6 +139,14 @@ static __always_inline int intercepted(struct __sk_buff *skb, const struct pc_po
 	return proto == bpf_htons(ETH_P_IPV6) ? !is_nd(skb) : 1;
 }
 
+/* Forward a frame that entered port to the other port of its pair. */
+static __always_inline int to_peer(const struct pc_port *port)
+{
+	if (port->flags & PC_PORT_PEER_DIRECT)
+		return bpf_redirect_peer(port->peer_ifindex, 0);
+	return bpf_redirect(port->peer_ifindex, 0);
+}
+
 static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 *mac)
 {
 	if (bpf_skb_store_bytes(skb, off, mac, ETH_ALEN, 0) < 0) {
@@ -260,7 +268,7 @@ static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port 
 		skb->mark = mark;
 	}
 	count(PC_STAT_PASSED);
-	return bpf_redirect(port->peer_ifindex, 0);
+	return to_peer(port);
 }
 
 /* Only through the data plane; without one, dp_down decides. */
@@ -278,7 +286,7 @@ static __always_inline int port_fwd(struct __sk_buff *skb, const struct pc_port 
 		return TC_ACT_SHOT;
 	}
 	count(PC_STAT_DP_DOWN_PASSED);
-	return bpf_redirect(port->peer_ifindex, 0);
+	return to_peer(port);
 }
 
 SEC("tc")
@@ -298,11 +306,11 @@ int pc_port_ingress(struct __sk_buff *skb)
 	st = dp_state();
 	if (!st || (port->mode != PC_MODE_TAP && port->mode != PC_MODE_FWD)) {
 		count(PC_STAT_PASSED);
-		return bpf_redirect(port->peer_ifindex, 0);
+		return to_peer(port);
 	}
 	if (!intercepted(skb, port)) {
 		count(PC_STAT_NOT_INTERCEPTED);
-		return bpf_redirect(port->peer_ifindex, 0);
+		return to_peer(port);
 	}
 	alive = st->bridge_ifindex && dp_alive(st);
 	if (alive) {
@@ -313,7 +321,7 @@ int pc_port_ingress(struct __sk_buff *skb)
 			__sync_fetch_and_add(&b->bytes, skb->len);
 			b->last_ns = bpf_ktime_get_coarse_ns();
 			count(PC_STAT_BYPASSED);
-			return bpf_redirect(port->peer_ifindex, 0);
+			return to_peer(port);
 		}
 	}
 	off = port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF;

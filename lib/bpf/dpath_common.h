@@ -60,10 +60,19 @@ enum pc_port_mode {
 	PC_MODE_FWD = 3,
 };
 
+/*
+ * pc_port.flags: PC_PORT_PEER_DIRECT when peer_ifindex is a veth whose
+ * other end is in another namespace: what goes to the peer enters that end
+ * at once (bpf_redirect_peer), without a transmit and a backlog round.
+ */
+#define PC_PORT_PEER_DIRECT 0x01
+
 /* pc_ports: HASH, key __u32 ifindex of an inPort or exPort */
 struct pc_port {
 	__u32 peer_ifindex; /* the other port of the pair */
-	__u32 side;         /* enum pc_side */
+	__u8 side;          /* enum pc_side */
+	__u8 flags;         /* PC_PORT_* */
+	__u8 pad[2];
 	__u32 mode;         /* enum pc_port_mode */
 	__u8 ctr_mac[6];
 	__u8 ucmac[6];

@@ -71,9 +71,10 @@ static int cmd_ports(void)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v) < 0)
 			continue;
-		printf("port %u side %s peer %u mode %s ctr_mac %s ucmac %s\n", key,
+		printf("port %u side %s peer %u mode %s ctr_mac %s ucmac %s to_peer %s\n", key,
 		       v.side == PC_SIDE_IN ? "in" : "ex", v.peer_ifindex, mode_name(v.mode),
-		       mac(v.ctr_mac), mac(v.ucmac));
+		       mac(v.ctr_mac), mac(v.ucmac),
+		       v.flags & PC_PORT_PEER_DIRECT ? "direct" : "xmit");
 	}
 	return 0;
 }

@@ -71,6 +71,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.bridge_port, "vbr-neuv");
 	ck_assert_str_eq(cfg.dp_port, "vth-neuv");
 	ck_assert(!cfg.jumbo);
+	ck_assert(cfg.peer_redirect);
 	ck_assert_str_eq(cfg.policy, "/etc/portcullis/policy.json");
 	ck_assert_str_eq(cfg.ctl_socket, "/run/portcullis/dp.sock");
 	ck_assert_str_eq(cfg.session_log, "-");
@@ -113,7 +114,7 @@ START_TEST(test_parse_all_keys)
 		"{\"enforcer_netns\": \"/run/netns/enf\", \"state_dir\": \"/var/lib/pc\","
 		" \"bpf_pin_dir\": \"/sys/fs/bpf/pc2\", \"mode\": \"tap\", \"on_failure\": \"closed\","
 		" \"dp_down\": \"closed\", \"backend\": \"tc-pedit\", \"bridge_port\": \"br0\","
-		" \"dp_port\": \"dp0\", \"jumbo\": true, \"policy\": \"/etc/p.json\","
+		" \"dp_port\": \"dp0\", \"jumbo\": true, \"peer_redirect\": false, \"policy\": \"/etc/p.json\","
 		" \"ctl_socket\": \"/run/x.sock\", \"session_log\": \"/var/log/s.jsonl\","
 		" \"workers\": 4, \"max_sessions\": 123, \"log_level\": \"debug\","
 		" \"threat_detection\": false, \"ring_block_kb\": 1024, \"ring_blocks\": 8,"
@@ -132,6 +133,7 @@ START_TEST(test_parse_all_keys)
 	ck_assert_str_eq(cfg.bridge_port, "br0");
 	ck_assert_str_eq(cfg.dp_port, "dp0");
 	ck_assert(cfg.jumbo);
+	ck_assert(!cfg.peer_redirect);
 	ck_assert_str_eq(cfg.policy, "/etc/p.json");
 	ck_assert_str_eq(cfg.ctl_socket, "/run/x.sock");
 	ck_assert_str_eq(cfg.session_log, "/var/log/s.jsonl");
