@@ -666,13 +666,33 @@ ti_assert_tc_redirect() {
 		ti_fail "no ingress redirect $1 -> $2 in the enforcer; tc filter show: $out"
 }
 
-# ti_bpf_port_peer DEV: the peer ifindex in DEV's pc_ports entry (bpftool).
-ti_bpf_port_peer() {
+# ti_bpf_port_entry DEV: DEV's pc_ports entry as bpftool prints it (JSON).
+ti_bpf_port_entry() {
 	local idx key
 	idx=$(ip -n "$TI_ENF_NAME" -j link show dev "$1" | jq -r '.[0].ifindex')
 	key=$(printf '%08x' "$idx" | sed -E 's/(..)(..)(..)(..)/0x\4 0x\3 0x\2 0x\1/')
-	bpftool -j map lookup pinned "$TI_BPF_DIR/$TI_ENF_NAME/pc_ports" key $key 2>/dev/null |
-		jq -r '.formatted.value.peer_ifindex // empty'
+	bpftool -j map lookup pinned "$TI_BPF_DIR/$TI_ENF_NAME/pc_ports" key $key 2>/dev/null
+}
+
+# ti_bpf_port_peer DEV: the peer ifindex in DEV's pc_ports entry (bpftool).
+ti_bpf_port_peer() {
+	ti_bpf_port_entry "$1" | jq -r '.formatted.value.peer_ifindex // empty'
+}
+
+# ti_bpf_port_to_peer DEV: how DEV's pc_ports entry forwards to its peer:
+# direct (PC_PORT_PEER_DIRECT: into the peer's far end) or xmit.  Reads
+# the flags byte (the 6th) when bpftool prints no BTF-formatted value.
+ti_bpf_port_to_peer() {
+	ti_bpf_port_entry "$1" | jq -r '(.formatted.value.flags // (.value[5] | ltrimstr("0x") | tonumber))
+		| if . % 2 == 1 then "direct" else "xmit" end'
+}
+
+# ti_kernel_redirects_peer_well: whether this kernel is one on which the
+# hook forwards into a veth's far end (6.15 and later, lib/dpath_bpf.c).
+ti_kernel_redirects_peer_well() {
+	local v
+	v=$(uname -r | cut -d. -f1-2)
+	[ "${v%%.*}" -gt 6 ] || { [ "${v%%.*}" -eq 6 ] && [ "${v#*.}" -ge 15 ]; }
 }
 
 # ti_assert_port_pulled NS DEV HOSTDEV HOSTIDX MAC EX IN [KIND]

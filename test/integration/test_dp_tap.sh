@@ -67,6 +67,20 @@ ti_dp_neigh_is "${CTR_NS[c1]}" "${CTR_IP6[c2]}" "$M2"
 ti_dp_neigh_is "${CTR_NS[c2]}" "${CTR_IP4[c1]}" "$M1"
 ti_dp_neigh_is "${CTR_NS[c2]}" "${CTR_IP6[c1]}" "$M1"
 
+if [ "$(ti_dp_backend)" = bpf ]; then
+	# every port here is a veth with its far end in another namespace
+	WANT=xmit
+	ti_kernel_redirects_peer_well && WANT=direct
+	ti_log "forwarding to the peer port: $WANT ($(uname -r))"
+	for c in c1 c2; do
+		P=${CTR_PIDS[$c]##* }
+		ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vin$P-0")" "$c's inPort forwards to its exPort"
+		ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vex$P-0")" "$c's exPort forwards to its inPort"
+	done
+fi
+rx_bytes() { ip -n "${CTR_NS[$1]}" -s -j link show dev eth0 | jq '.[0].stats64.rx.bytes'; }
+RX1=$(rx_bytes c1) RX2=$(rx_bytes c2)
+
 ti_log "TCP exchange c1 -> c2:$PORT, $BYTES bytes each way"
 head -c "$BYTES" /dev/urandom >"$T/tcp.in"
 ip netns exec "${CTR_NS[c2]}" timeout 20 socat -T 10 \
@@ -82,6 +96,11 @@ ip netns exec "${CTR_NS[c1]}" timeout 20 socat -T 10 - "TCP4:${CTR_IP4[c2]}:$POR
 wait "$SRV" 2>/dev/null || true
 cmp -s "$T/tcp.in" "$T/tcp.out" || ti_fail "TCP exchange: $(stat -c %s "$T/tcp.out") of $BYTES bytes came back"
 sleep 0.3 # the last ACKs
+# however the ports forward, the containers' own counters see what they got
+RX1=$(($(rx_bytes c1) - RX1)) RX2=$(($(rx_bytes c2) - RX2))
+ti_log "received on eth0 during the exchange: c1 $RX1, c2 $RX2 bytes"
+[ "$RX1" -ge "$BYTES" ] && [ "$RX2" -ge "$BYTES" ] ||
+	ti_fail "eth0 receive counters missed the exchange: c1 $RX1, c2 $RX2 bytes < $BYTES"
 
 ti_dp_sniff_stop "$SNIFF_C1" "$T/c1.txt"
 ti_dp_sniff_stop "$SNIFF_C2" "$T/c2.txt"

@@ -77,6 +77,13 @@ ti_assert_eq macvlan "$(ip -n "$TI_ENF_NAME" -d -j link show dev "vex$P-0" | jq 
 ST=$(ti_status_json)
 ti_assert_record "$ST" mv "$P" "$ID"
 ti_assert_eq macvlan "$(jq -r '.[0].ports[0].kind' <<<"$ST")" "port kind in the record"
+if [ "$(jq -r '.[0].backend' <<<"$ST")" = bpf ]; then
+	# bpf_redirect_peer works only into a veth's far end
+	ti_assert_eq xmit "$(ti_bpf_port_to_peer "vin$P-0")" "inPort -> macvlan exPort forwarding"
+	WANT=xmit
+	ti_kernel_redirects_peer_well && WANT=direct
+	ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vex$P-0")" "macvlan exPort -> inPort forwarding"
+fi
 ti_log "pulled: traffic"
 ti_ping "$NS" "$TI_GW4M"
 ti_ping "$NS" "$TI_GW6M"
