@@ -29,7 +29,7 @@
 # of test_dp_churn.sh in the guest, default 30: the host runs 200),
 # PC_QEMU_TEST_TIMEOUT (seconds per integration test in the guest, default
 # 300), PC_QEMU_BPF_TESTS (the tests run again with backend bpf, default
-# "test_dp_tap test_dp_fwd_down test_dp_fwd_reflector"; empty: none).
+# "test_dp_tap test_dp_fwd_down test_dp_fwd_reflector test_dp_routed"; empty: none).
 #
 # Prints the guest's console, then "qemu: P passed, F failed".  Exit status
 # 0 only when the guest ran every test and none failed; 1 on a failure or
@@ -216,7 +216,7 @@ build_initramfs() {
 	install -D -m 0644 "$root/lib/bpf/dpath_common.h" "$rootfs/lib/bpf/dpath_common.h"
 	{
 		printf 'PC_QEMU_TESTS=%q\n' "${PC_QEMU_TESTS:-}"
-		printf 'PC_QEMU_BPF_TESTS=%q\n' "${PC_QEMU_BPF_TESTS-test_dp_tap test_dp_fwd_down test_dp_fwd_reflector}"
+		printf 'PC_QEMU_BPF_TESTS=%q\n' "${PC_QEMU_BPF_TESTS-test_dp_tap test_dp_fwd_down test_dp_fwd_reflector test_dp_routed}"
 		printf 'TI_DP_CHURN=%q\n' "${PC_QEMU_CHURN:-30}"
 		printf 'PC_QEMU_TEST_TIMEOUT=%q\n' "${PC_QEMU_TEST_TIMEOUT:-300}"
 		printf 'PC_QEMU_VERBOSE=%q\n' "${PC_QEMU_VERBOSE:-}"
