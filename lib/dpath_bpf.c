@@ -525,14 +525,31 @@ static __u8 port_flags(struct dpath *dp, int ifindex)
 	return flags;
 }
 
+/*
+ * The flags of ifindex's entry: decided when the port is attached (by
+ * port_flags, for the program attached with it) and kept by mode changes,
+ * so that a port attached by an earlier build, whose program reads the
+ * flags' byte as part of side, keeps its zero.
+ */
+static __u8 entry_flags(struct dpath *dp, int ifindex, int peer, __u64 update)
+{
+	struct bpf_dpath *b = dp->priv;
+	__u32 key = (__u32)ifindex;
+	struct pc_port v;
+
+	if (update == BPF_EXIST)
+		return bpf_map_lookup_elem(b->fd[M_PORTS], &key, &v) == 0 ? v.flags : 0;
+	return port_flags(dp, peer);
+}
+
 /* Write the three entries of p with mode (flags: BPF_ANY or BPF_EXIST). */
 static int entries_put(struct dpath *dp, const struct dpath_port *p, __u32 mode, __u64 flags)
 {
 	struct bpf_dpath *b = dp->priv;
 	struct pc_port in = { .peer_ifindex = p->ex_ifindex, .side = PC_SIDE_IN, .mode = mode,
-			      .flags = port_flags(dp, p->ex_ifindex) };
+			      .flags = entry_flags(dp, p->in_ifindex, p->ex_ifindex, flags) };
 	struct pc_port ex = { .peer_ifindex = p->in_ifindex, .side = PC_SIDE_EX, .mode = mode,
-			      .flags = port_flags(dp, p->in_ifindex) };
+			      .flags = entry_flags(dp, p->ex_ifindex, p->in_ifindex, flags) };
 	struct pc_ucmac u = { .in_ifindex = p->in_ifindex, .ex_ifindex = p->ex_ifindex,
 			      .mode = mode };
 	struct pc_mac_key k = mac_key(p->ucmac);

@@ -13,7 +13,9 @@
 # and, with bpf, fwd (dp_down open, no data plane; tc-pedit cannot see a
 # data plane's heartbeat and drops fwd traffic without one), backend
 # TI_DP_BACKEND:
-# - the ports forward the way this kernel calls for (bpf: direct from 6.15);
+# - the ports forward the way this kernel calls for (bpf: direct from 6.15),
+#   and keep it across mode changes; an entry written without the flag (as
+#   by an earlier build) keeps none;
 # - ping both ways, IPv4 and IPv6, and a TCP exchange each way;
 # - the container's and the host end's receive counters see the traffic;
 # and after poststop nothing is left in the enforcer.
@@ -93,6 +95,24 @@ for mode in $MODES; do
 	[ "$RXC" -ge 2000000 ] && [ "$RXH" -ge 2000000 ] ||
 		ti_fail "mode $mode: receive counters missed traffic: container $RXC, host end $RXH bytes"
 done
+
+if [ "$(ti_dp_backend)" = bpf ]; then
+	ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vin$P-0")" "inPort forwarding after mode changes"
+	ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vex$P-0")" "exPort forwarding after mode changes"
+	# a port attached by an earlier build: its program reads the flags'
+	# byte as part of side, so a mode change must leave it zero
+	for d in "vin$P-0" "vex$P-0"; do
+		E=$(ti_bpf_port_entry "$d")
+		bpftool map update pinned "$(ti_dp_pin)/pc_ports" key $(jq -r '.key | join(" ")' <<<"$E") \
+			value $(jq -r '.value | .[5] = "0x00" | join(" ")' <<<"$E") ||
+			ti_fail "could not rewrite $d's pc_ports entry"
+	done
+	ti_dp_mode r "$ID" tap
+	ti_assert_eq xmit "$(ti_bpf_port_to_peer "vin$P-0")" "inPort of an earlier build after a mode change"
+	ti_assert_eq xmit "$(ti_bpf_port_to_peer "vex$P-0")" "exPort of an earlier build after a mode change"
+	ti_ping "$NS" "$HOST4"
+	ti_ping "$H" "$CTR6"
+fi
 
 ti_log "poststop"
 ti_kill "$P"
