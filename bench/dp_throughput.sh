@@ -24,7 +24,7 @@
 # the rounds and its ratio to "none".  Target: pass and tap >= 0.90.
 #
 #   bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-#                          [--dp] [--pair-offloads] [--out FILE]
+#                          [--dp [--fwd-first]] [--pair-offloads] [--out FILE]
 #
 # Root only.  Everything lives in namespaces named pcdt<random>-*, a state
 # folder under /run and a pin folder under /sys/fs/bpf, all removed on exit.
@@ -32,7 +32,7 @@ set -euo pipefail
 
 SELF=$(readlink -f "$0")
 REPO=$(dirname "$(dirname "$SELF")")
-SECS=10 ROUNDS=3 BUILD=$REPO/build OUT= FWD=0 OFFL=0 DP=0
+SECS=10 ROUNDS=3 BUILD=$REPO/build OUT= FWD=0 OFFL=0 DP=0 FWD_FIRST=0
 
 die() { echo "dp_throughput.sh: $*" >&2; exit 1; }
 log() { echo "dp_throughput.sh: $*" >&2; }
@@ -40,13 +40,14 @@ log() { echo "dp_throughput.sh: $*" >&2; }
 usage() {
 	cat >&2 <<EOF
 usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-                              [--pair-offloads] [--out FILE]
+                              [--dp [--fwd-first]] [--pair-offloads] [--out FILE]
   --seconds N   length of each iperf3 run (default 10)
   --rounds N    measure every configuration N times, interleaved (default 3)
   --build DIR   build folder with bin/portcullis-hook (and test/tools/pc-reflector
                 for --fwd); default build/
   --fwd         also measure mode fwd through pc-reflector (informational)
   --dp          also measure tap and fwd with portcullis-dp running
+  --fwd-first   with --dp: measure dp-fwd before dp-tap after the data plane starts
   --pair-offloads  also measure tap with the pair's offloads flipped (informational)
   --out FILE    also write the table to FILE
 EOF
@@ -60,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--build) BUILD=$(readlink -f "${2:?}"); shift 2 ;;
 	--fwd) FWD=1; shift ;;
 	--dp) DP=1; shift ;;
+	--fwd-first) FWD_FIRST=1; shift ;;
 	--pair-offloads) OFFL=1; shift ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	*) usage ;;
@@ -111,6 +113,24 @@ measure() {
 }
 
 # ---------------------------------------------------------------- rounds
+dp_tap() {
+	set_mode tap
+	b0=$(stat bypassed) t0=$(stat tap_copies)
+	measure dp-tap
+	b1=$(stat bypassed) t1=$(stat tap_copies)
+	[ $((b1 - b0)) -gt $((t1 - t0)) ] ||
+		die "dp-tap: $((t1 - t0)) copies for $((b1 - b0)) bypassed frames: the session was not bypassed"
+	log "dp-tap: $((b1 - b0)) frames bypassed, $((t1 - t0)) copied"
+}
+
+dp_fwd() {
+	set_mode fwd
+	f0=$(stat to_dp) b0=$(stat bypassed)
+	measure dp-fwd
+	[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd: nothing was sent to the data plane"
+	[ "$(stat bypassed)" -gt "$b0" ] || die "dp-fwd: the session was never bypassed"
+}
+
 log "warm-up (2 s, not counted)"
 SECS_SAVED=$SECS SECS=2
 measure warmup
@@ -150,18 +170,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	fi
 	if [ "$DP" = 1 ]; then
 		dp_start
-		set_mode tap
-		b0=$(stat bypassed) t0=$(stat tap_copies)
-		measure dp-tap
-		b1=$(stat bypassed) t1=$(stat tap_copies)
-		[ $((b1 - b0)) -gt $((t1 - t0)) ] ||
-			die "dp-tap: $((t1 - t0)) copies for $((b1 - b0)) bypassed frames: the session was not bypassed"
-		log "dp-tap: $((b1 - b0)) frames bypassed, $((t1 - t0)) copied"
-		set_mode fwd
-		f0=$(stat to_dp) b0=$(stat bypassed)
-		measure dp-fwd
-		[ "$(stat to_dp)" -gt "$f0" ] || die "dp-fwd: nothing was sent to the data plane"
-		[ "$(stat bypassed)" -gt "$b0" ] || die "dp-fwd: the session was never bypassed"
+		if [ "$FWD_FIRST" = 1 ]; then dp_fwd; dp_tap; else dp_tap; dp_fwd; fi
 		dp_stop
 		log "$(grep 'worker [0-9]:' "$WORK/dp.log" | tr '\n' ' ')"
 		jq '.bypass_after_kb = 0' "$CFG" >"$WORK/inline.json"
