@@ -122,15 +122,21 @@ void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t 
 			memset(&got[i], 0, sizeof(got[i]));
 }
 
-uint64_t bypass_last_ns(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+void bypass_peek(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
+		 struct pc_bypass got[2])
 {
 	struct pc_flow_key key[2];
-	struct pc_bypass v;
-	uint64_t last = 0;
 
 	bypass_keys(k, ucmac, key);
 	for (int i = 0; i < 2; i++)
-		if (bpf_map_lookup_elem(b->map_fd, &key[i], &v) == 0 && v.last_ns > last)
-			last = v.last_ns;
-	return last;
+		if (bpf_map_lookup_elem(b->map_fd, &key[i], &got[i]) < 0)
+			memset(&got[i], 0, sizeof(got[i]));
+}
+
+uint64_t bypass_last_ns(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6])
+{
+	struct pc_bypass got[2];
+
+	bypass_peek(b, k, ucmac, got);
+	return got[0].last_ns > got[1].last_ns ? got[0].last_ns : got[1].last_ns;
 }

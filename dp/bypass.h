@@ -64,6 +64,9 @@ int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t u
  */
 void bypass_del(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
 		struct pc_bypass got[2]);
+/* What the kernel counted so far, entries left in place; zero for a direction without one. */
+void bypass_peek(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6],
+		 struct pc_bypass got[2]);
 /* When the kernel forwarded the session's latest frame (CLOCK_MONOTONIC, to the tick); 0: none. */
 uint64_t bypass_last_ns(const struct bypass *b, const struct flow_key *k, const uint8_t ucmac[6]);
 

@@ -28,26 +28,49 @@ static const struct slog_clock *log_clock(const struct inspector *in, struct slo
  * the kernel forwarded meanwhile is added to s; leaving: s is off its
  * class list (being recycled), so only its last-seen time is set.
  */
+/* Add the kernel's counts (a -> b, b -> a) to s; returns its latest frame's time. */
+static uint64_t add_kernel_counts(struct session *s, struct pc_bypass ab, struct pc_bypass ba)
+{
+	const struct pc_bypass *c = s->client_is_a ? &ab : &ba, *v = s->client_is_a ? &ba : &ab;
+
+	s->pkts[0] += c->frames;
+	s->bytes[0] += c->bytes;
+	s->pkts[1] += v->frames;
+	s->bytes[1] += v->bytes;
+	return ab.last_ns > ba.last_ns ? ab.last_ns : ba.last_ns;
+}
+
 static void unbypass(struct inspector *in, struct session *s, bool leaving)
 {
 	struct pc_bypass got[2];
-	int from_client = s->client_is_a ? 0 : 1; /* got[0] is a -> b */
 	uint64_t last;
 
 	if (s->bypass != SB_ON)
 		return;
 	bypass_del(in->bypass, &s->key, s->bypass_mac, got);
-	s->pkts[0] += got[from_client].frames;
-	s->bytes[0] += got[from_client].bytes;
-	s->pkts[1] += got[!from_client].frames;
-	s->bytes[1] += got[!from_client].bytes;
-	last = got[0].last_ns > got[1].last_ns ? got[0].last_ns : got[1].last_ns;
+	last = add_kernel_counts(s, got[0], got[1]);
 	if (leaving)
 		s->last_ns = last > s->last_ns ? last : s->last_ns;
 	else
 		session_seen(in->sessions, s, last);
 	s->bypass = SB_WAS;
 	in->st.bypass_ended++;
+}
+
+const struct session *inspect_live_view(const struct inspector *in, const struct session *s,
+				       struct session *tmp)
+{
+	struct pc_bypass got[2];
+	uint64_t last;
+
+	if (s->bypass != SB_ON || !bypass_on(in->bypass))
+		return s;
+	*tmp = *s;
+	bypass_peek(in->bypass, &s->key, s->bypass_mac, got);
+	last = add_kernel_counts(tmp, got[0], got[1]);
+	if (last > tmp->last_ns)
+		tmp->last_ns = last;
+	return tmp;
 }
 
 /* Before s expires as idle: when the kernel forwarded its last frame. */

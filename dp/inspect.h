@@ -98,6 +98,14 @@ void inspect_tick(struct inspector *in, uint64_t now_ns);
 void inspect_set_policy(struct inspector *in, const struct policy *pol);
 void inspect_set_workloads(struct inspector *in, const struct workloads *wl);
 
+/*
+ * s as an operator should see it now: a bypassed session with what the
+ * kernel counted so far added, in tmp (s itself otherwise).  Only for
+ * showing: tmp shares s's pointers.
+ */
+const struct session *inspect_live_view(const struct inspector *in, const struct session *s,
+				       struct session *tmp);
+
 /* Every live session, oldest first, to fn (for --read-pcap's output). */
 void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),
 			     void *arg);

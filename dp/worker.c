@@ -185,6 +185,7 @@ void worker_counters(const struct worker *w, struct worker_counters *out)
 }
 
 struct dump_ctx {
+	const struct inspector *in;
 	struct worker_dump d;
 	size_t cap, limit;
 	struct slog_clock clk;
@@ -195,11 +196,13 @@ static void dump_one(struct session *s, void *arg)
 {
 	struct dump_ctx *c = arg;
 	char line[SLOG_LINE_MAX];
+	struct session tmp;
 	size_t n;
 
 	if (c->d.count >= c->limit || c->failed)
 		return;
-	n = slog_format(s, SLOG_SESSION, &c->clk, line, sizeof(line));
+	n = slog_format(inspect_live_view(c->in, s, &tmp), SLOG_SESSION, &c->clk, line,
+			sizeof(line));
 	if (c->d.len + n + 1 > c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
 		char *b = realloc(c->d.buf, cap);
@@ -218,7 +221,7 @@ static void dump_one(struct session *s, void *arg)
 
 static void dump_sessions(struct worker *w, size_t limit, struct worker_dump *out)
 {
-	struct dump_ctx c = {.limit = limit};
+	struct dump_ctx c = {.in = &w->in, .limit = limit};
 	struct session_stats ss;
 
 	c.clk.wall_ns = clock_wall_ns();
