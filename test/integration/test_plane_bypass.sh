@@ -10,6 +10,9 @@
 #   counts, added when the data plane takes the session back), and once the
 #   connection is closed (its FINs cross the data plane) pc_bypass is empty
 #   again;
+# - with pc_bypass full (filled with entries of no port), the same transfer
+#   arrives intact through the data plane: bypass_failed counts both
+#   sessions, the kernel bypasses nothing, the log lines say not bypassed;
 # - a UDP stream is bypassed too;
 # - the same transfer with both ports in mode tap: bypassed, and the kernel
 #   stops copying its frames (fewer copies than bypassed frames);
@@ -19,6 +22,8 @@
 #   dropped (policy action drop) and never reaches the server;
 # - a slow reader: its zero windows take the bypassed download back
 #   (bypass_kept) and raise no tcp_small_window;
+# - portcullisctl sessions shows a live bypassed stream with the kernel's
+#   counts: at least the bytes the receiver has got;
 # - a policy reload that denies a bypassed live stream ends it: the entries
 #   go at once, the client is reset, the log has the violation;
 # - SIGKILL of the data plane under a bypassed stream: with dp_down closed
@@ -111,6 +116,33 @@ CB=$(jq -s --arg s "$IP1" '[.[] | select(.dport == 5301 and .src == $s)] | .[0].
 ti_assert_eq "true true" "$(jq -r 'select(.dport == 5301) | .bypassed' "$LOG" | xargs)" \
 	"bypassed in the two session lines of port 5301"
 ti_log "bypassed frames in the kernel: $((K1 - K0)); client bytes logged: $CB"
+
+ti_log "a full pc_bypass: sessions stay with the data plane, counted as bypass_failed"
+# fill OP: a bpftool batch of OP (update, delete) for PC_MAX_BYPASS entries
+# under a UCMAC no port has
+fill() {
+	awk -v op="$1" -v pin="$(ti_dp_pin)/pc_bypass" 'BEGIN {
+		z = "00"; for (i = 1; i < 28; i++) z = z " 00"
+		v = z " 00 00 00 00"
+		for (i = 0; i < 65536; i++) {
+			k = sprintf("02 00 de ad be ef 04 06 00 50 00 51 0a %02x %02x 01 %s", int(i / 256), i % 256, z)
+			if (op == "update") printf "map update pinned %s key hex %s value hex %s\n", pin, k, v
+			else printf "map delete pinned %s key hex %s\n", pin, k
+		}
+	}' >"$T/fill.$1"
+	bpftool batch file "$T/fill.$1" >/dev/null || ti_fail "bpftool batch ($1) on pc_bypass failed"
+}
+fill update
+ti_assert_eq 65536 "$(entries)" "pc_bypass entries, filled"
+F0=$(dp inspect bypass_failed) K0=$(ti_dp_stat bypassed)
+transfer 5308
+ti_assert_eq 2 "$(($(dp inspect bypass_failed) - F0))" "sessions the full map refused (one per port)"
+ti_assert_eq "$K0" "$(ti_dp_stat bypassed)" "pc_stats bypassed with the map full"
+ti_wait_until 10 eval "[ \"\$(grep -c '\"dport\":5308' '$LOG')\" = 2 ]" || ti_fail "no two session lines for port 5308"
+ti_assert_eq "false false" "$(jq -r 'select(.dport == 5308) | .bypassed // false' "$LOG" | xargs)" \
+	"bypassed in the two session lines of port 5308"
+fill delete
+ti_assert_eq 0 "$(entries)" "pc_bypass entries, emptied again"
 
 ti_log "a UDP stream is bypassed too"
 B0=$(dp inspect bypassed)
@@ -223,8 +255,18 @@ received() {
 		sed -n 's/.*bytes_received:\([0-9]*\).*/\1/p' | head -n 1
 }
 
-ti_log "a policy reload denying a bypassed stream ends it"
+ti_log "portcullisctl sessions counts what the kernel forwarded of a live bypassed stream"
 stream 5302
+sleep 0.5
+R=$(received 5302)
+[ -n "$R" ] && [ "$R" -gt $((4 * 1024 * 1024)) ] || ti_fail "c2 received only ${R:-nothing} of the stream on 5302"
+CB=$(timeout 10 "$CTL" --config "$TI_CFG" sessions --json |
+	jq --arg s "$IP1" '[.sessions[] | select(.dport == 5302 and .src == $s)] | .[0].client_bytes')
+ti_log "stream 5302: c2 had received $R bytes; the session then showed $CB client bytes"
+[ "$CB" != null ] && [ "$CB" -ge "$R" ] ||
+	ti_fail "portcullisctl sessions shows $CB client bytes for the stream, c2 had received $R"
+
+ti_log "a policy reload denying a bypassed stream ends it"
 cat >"$T/policy.json" <<'JSON'
 {"default": "allow",
  "rules": [{"id": 7, "from": "any", "to": "any", "ports": ["tcp/5302"], "action": "deny"}],
