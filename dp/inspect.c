@@ -23,11 +23,6 @@ static const struct slog_clock *log_clock(const struct inspector *in, struct slo
 	return c;
 }
 
-/*
- * Take s back from the kernel: its frames reach the data plane again.  What
- * the kernel forwarded meanwhile is added to s; leaving: s is off its
- * class list (being recycled), so only its last-seen time is set.
- */
 /* Add the kernel's counts (a -> b, b -> a) to s; returns its latest frame's time. */
 static uint64_t add_kernel_counts(struct session *s, struct pc_bypass ab, struct pc_bypass ba)
 {
@@ -40,6 +35,11 @@ static uint64_t add_kernel_counts(struct session *s, struct pc_bypass ab, struct
 	return ab.last_ns > ba.last_ns ? ab.last_ns : ba.last_ns;
 }
 
+/*
+ * Take s back from the kernel: its frames reach the data plane again.  What
+ * the kernel forwarded meanwhile is added to s; leaving: s is off its
+ * class list (being recycled), so only its last-seen time is set.
+ */
 static void unbypass(struct inspector *in, struct session *s, bool leaving)
 {
 	struct pc_bypass got[2];

@@ -487,7 +487,7 @@ static int ucmac_free_for(struct bpf_dpath *b, const struct dpath_port *p)
 static bool kernel_redirects_peer_well(void)
 {
 	static int known = -1;
-	struct utsname u;
+	struct utsname u = {0};
 	unsigned major = 0, minor = 0;
 
 	if (known < 0) {
