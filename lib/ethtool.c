@@ -10,14 +10,17 @@
 
 #include "err.h"
 
-struct gfeatures {
+/* The requests with room for ETHTOOL_FEATURE_WORDS blocks in hdr.features[] */
+union gfeatures {
 	struct ethtool_gfeatures hdr;
-	struct ethtool_get_features_block blocks[ETHTOOL_FEATURE_WORDS];
+	char room[sizeof(struct ethtool_gfeatures) +
+		  ETHTOOL_FEATURE_WORDS * sizeof(struct ethtool_get_features_block)];
 };
 
-struct sfeatures {
+union sfeatures {
 	struct ethtool_sfeatures hdr;
-	struct ethtool_set_features_block blocks[ETHTOOL_FEATURE_WORDS];
+	char room[sizeof(struct ethtool_sfeatures) +
+		  ETHTOOL_FEATURE_WORDS * sizeof(struct ethtool_set_features_block)];
 };
 
 static int ethtool_ioctl(int sock, const char *ifname, void *data, const char *what)
@@ -31,7 +34,7 @@ static int ethtool_ioctl(int sock, const char *ifname, void *data, const char *w
 	return 0;
 }
 
-static int get_blocks(int sock, const char *ifname, struct gfeatures *g)
+static int get_blocks(int sock, const char *ifname, union gfeatures *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->hdr.cmd = ETHTOOL_GFEATURES;
@@ -41,34 +44,35 @@ static int get_blocks(int sock, const char *ifname, struct gfeatures *g)
 
 int ethtool_features_get(int sock, const char *ifname, struct ethtool_snapshot *snap)
 {
-	struct gfeatures g;
+	union gfeatures g;
 	int ret = get_blocks(sock, ifname, &g);
 
 	if (ret < 0)
 		return ret;
 	snap->words = g.hdr.size < ETHTOOL_FEATURE_WORDS ? g.hdr.size : ETHTOOL_FEATURE_WORDS;
 	for (uint32_t i = 0; i < snap->words; i++)
-		snap->requested[i] = g.blocks[i].requested;
+		snap->requested[i] = g.hdr.features[i].requested;
 	return 0;
 }
 
 /* Set requested[] on every changeable feature of ifname, if anything differs. */
 static int set_requested(int sock, const char *ifname, const uint32_t *requested, uint32_t words)
 {
-	struct sfeatures s = { 0 };
-	struct gfeatures g;
+	union sfeatures s;
+	union gfeatures g;
 	int ret = get_blocks(sock, ifname, &g), differs = 0;
 
 	if (ret < 0)
 		return ret;
+	memset(&s, 0, sizeof(s));
 	s.hdr.cmd = ETHTOOL_SFEATURES;
 	s.hdr.size = g.hdr.size < words ? g.hdr.size : words;
 	for (uint32_t i = 0; i < s.hdr.size; i++) {
-		uint32_t can = g.blocks[i].available & ~g.blocks[i].never_changed;
+		uint32_t can = g.hdr.features[i].available & ~g.hdr.features[i].never_changed;
 
-		s.blocks[i].valid = can;
-		s.blocks[i].requested = requested[i] & can;
-		differs |= (g.blocks[i].requested & can) != s.blocks[i].requested;
+		s.hdr.features[i].valid = can;
+		s.hdr.features[i].requested = requested[i] & can;
+		differs |= (g.hdr.features[i].requested & can) != s.hdr.features[i].requested;
 	}
 	if (!differs)
 		return 0;
