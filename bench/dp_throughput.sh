@@ -22,9 +22,12 @@
 #          checksumming of the copies costs
 # Rounds interleave the configurations; the table has the median Gbit/s of
 # the rounds and its ratio to "none".  Target: pass and tap >= 0.90.
+# iperf3's client runs on CPU 0 and its server on CPU 1 (iperf3 -A), so
+# that the scheduler does not move them between runs (--no-pin: anywhere).
 #
 #   bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-#                          [--dp [--fwd-first]] [--pair-offloads] [--out FILE]
+#                          [--dp [--fwd-first]] [--pair-offloads] [--no-pin]
+#                          [--out FILE]
 #
 # Root only.  Everything lives in namespaces named pcdt<random>-*, a state
 # folder under /run and a pin folder under /sys/fs/bpf, all removed on exit.
@@ -32,7 +35,7 @@ set -euo pipefail
 
 SELF=$(readlink -f "$0")
 REPO=$(dirname "$(dirname "$SELF")")
-SECS=10 ROUNDS=3 BUILD=$REPO/build OUT= FWD=0 OFFL=0 DP=0 FWD_FIRST=0
+SECS=10 ROUNDS=3 BUILD=$REPO/build OUT='' FWD=0 OFFL=0 DP=0 FWD_FIRST=0 PIN_CPUS=1
 
 die() { echo "dp_throughput.sh: $*" >&2; exit 1; }
 log() { echo "dp_throughput.sh: $*" >&2; }
@@ -40,7 +43,8 @@ log() { echo "dp_throughput.sh: $*" >&2; }
 usage() {
 	cat >&2 <<EOF
 usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-                              [--dp [--fwd-first]] [--pair-offloads] [--out FILE]
+                              [--dp [--fwd-first]] [--pair-offloads] [--no-pin]
+                              [--out FILE]
   --seconds N   length of each iperf3 run (default 10)
   --rounds N    measure every configuration N times, interleaved (default 3)
   --build DIR   build folder with bin/portcullis-hook (and test/tools/pc-reflector
@@ -49,6 +53,8 @@ usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
   --dp          also measure tap and fwd with portcullis-dp running
   --fwd-first   with --dp: measure dp-fwd before dp-tap after the data plane starts
   --pair-offloads  also measure tap with the pair's offloads flipped (informational)
+  --no-pin      let iperf3's client and server run on any CPU (default: client
+                on CPU 0, server on CPU 1)
   --out FILE    also write the table to FILE
 EOF
 	exit 2
@@ -63,11 +69,15 @@ while [ $# -gt 0 ]; do
 	--dp) DP=1; shift ;;
 	--fwd-first) FWD_FIRST=1; shift ;;
 	--pair-offloads) OFFL=1; shift ;;
+	--no-pin) PIN_CPUS=0; shift ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	*) usage ;;
 	esac
 done
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
+[ "$(nproc)" -ge 2 ] || PIN_CPUS=0
+SRV_CPU='' CLI_CPU='' PINNED="any CPU"
+[ "$PIN_CPUS" = 0 ] || SRV_CPU="-A 1" CLI_CPU="-A 0" PINNED="client on CPU 0, server on CPU 1"
 for c in iperf3 jq ip bpftool ethtool; do
 	command -v "$c" >/dev/null || die "missing $c (apt-get install iperf3 jq iproute2 bpftool)"
 done
@@ -98,13 +108,16 @@ pair_offloads() {
 # measure NAME: one iperf3 run c1 -> c2; appends "NAME gbps retransmits" to results.
 measure() {
 	local name=$1 j gbps rtx
-	ip netns exec "$C2" iperf3 -s -1 -B 10.79.0.12 >/dev/null 2>&1 &
+	# shellcheck disable=SC2086 # -A N or nothing
+	ip netns exec "$C2" iperf3 -s -1 -B 10.79.0.12 $SRV_CPU >/dev/null 2>&1 &
 	local srv=$!
 	for _ in $(seq 50); do
 		ip netns exec "$C2" ss -Hltn 'sport = :5201' | grep -q . && break
 		sleep 0.05
 	done
-	j=$(ip netns exec "$C1" iperf3 -c 10.79.0.12 -t "$SECS" -J) || die "iperf3 ($name) failed: $j"
+	# shellcheck disable=SC2086
+	j=$(ip netns exec "$C1" iperf3 -c 10.79.0.12 -t "$SECS" $CLI_CPU -J) ||
+		die "iperf3 ($name) failed: $j"
 	wait "$srv" 2>/dev/null || true
 	gbps=$(jq '.end.sum_received.bits_per_second / 1e9' <<<"$j")
 	rtx=$(jq '.end.sum_sent.retransmits // 0' <<<"$j")
@@ -226,5 +239,5 @@ confs="none pass tap"
 		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
 		echo "$m $base $c $(pratio "$c")" | awk '{r = $1 / $2; printf "%s: %.2f of no interception (median of the rounds: %.2f), target >= 0.90: %s\n", $3, r, $4, (r >= 0.9 && $4 >= 0.9 ? "met" : "NOT met")}'
 	done
-	echo "($(uname -r), $(nproc) CPUs, iperf3 one TCP stream, ${SECS} s per run, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d))"
+	echo "($(uname -r), $(nproc) CPUs, iperf3 one TCP stream ($PINNED), ${SECS} s per run, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d))"
 } | tee "${OUT:-/dev/null}"
