@@ -3,7 +3,8 @@
 #
 # Two containers on a bridge are pulled by prestart and createRuntime: the container sees the
 # same picture as before (addresses, routes of all tables, rules, permanent
-# neighbours, link attributes, sysctls, features), the enforcer holds
+# neighbours, link attributes, sysctls, features - c2's eth0 with TSO off
+# and GRO on, unlike a new veth), the enforcer holds
 # vex/vin and vbr-neuv/vth-neuv, traffic flows v4/v6 (ICMP and TCP) to the
 # gateway and between the containers.  poststop with the netns alive puts
 # the exact original picture back: c1 after its process exited (netns kept by
@@ -26,6 +27,9 @@ ti_log "before: connectivity"
 ti_reach c1 c2
 ti_reach c2 c1
 
+# features the new port must copy, not the veth defaults it is created with
+ip netns exec "${CTR_NS[c2]}" ethtool -K eth0 tso off gro on || ti_fail "ethtool -K eth0 in c2"
+
 T=$TI_TMP
 for c in c1 c2; do
 	ti_dump_to "$T/$c.strict" "${CTR_NS[$c]}" strict
@@ -44,6 +48,11 @@ ti_log "after: container pictures"
 for c in c1 c2; do
 	ti_dump_to "$T/$c.after" "${CTR_NS[$c]}" pulled
 	ti_assert_same "$T/$c.pulled" "$T/$c.after" "$c after prestart"
+done
+for f in tcp-segmentation-offload generic-receive-offload; do
+	ti_assert_eq "$([ $f = generic-receive-offload ] && echo on || echo off)" \
+		"$(ip netns exec "${CTR_NS[c2]}" ethtool -k eth0 | awk -v f="$f:" '$1 == f {print $2}')" \
+		"c2's new eth0: $f as on the original"
 done
 
 ti_log "after: enforcer picture"
