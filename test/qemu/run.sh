@@ -112,8 +112,8 @@ fetch_kernel() {
 	mkdir -p "$cache"
 	rm -rf "${cache:?}/$pkg" "$cache/$pkg.part"
 	dl=$(mktemp -d "$cache/dl.XXXXXX")
-	# (apt warns that it downloads unsandboxed: _apt cannot write here)
-	if ! (cd "$dl" && apt-get download -q "$pkg" >&2) ||
+	# as root: the cache is root's, and apt's _apt user cannot write there
+	if ! (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
 	   ! dpkg-deb -x "$dl"/*.deb "$cache/$pkg.part"; then
 		rm -rf "$dl" "$cache/$pkg.part"
 		return 1
