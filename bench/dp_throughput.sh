@@ -16,6 +16,9 @@
 #          kernel forwards it
 #   dp-tap-all, dp-fwd-inline (--dp) the same two with bypass_after_kb 0:
 #          every frame copied to the data plane (tap) or crossing it (fwd)
+#   tap-1  (--one-end) tap on c1 only, c2 in pass: every packet copied once
+#          instead of twice (once where it leaves c1, once where it reaches
+#          c2), to show what each copy costs
 #   tap+x  (--pair-offloads) tap again with the offloads of vbr-neuv/
 #          vth-neuv switched the other way from how the hook made them
 #          (TSO, GSO, checksum, SG), to show what software segmentation and
@@ -26,8 +29,8 @@
 # that the scheduler does not move them between runs (--no-pin: anywhere).
 #
 #   bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-#                          [--dp [--fwd-first]] [--pair-offloads] [--no-pin]
-#                          [--out FILE]
+#                          [--dp [--fwd-first]] [--one-end] [--pair-offloads]
+#                          [--no-pin] [--out FILE]
 #
 # Root only.  Everything lives in namespaces named pcdt<random>-*, a state
 # folder under /run and a pin folder under /sys/fs/bpf, all removed on exit.
@@ -35,7 +38,7 @@ set -euo pipefail
 
 SELF=$(readlink -f "$0")
 REPO=$(dirname "$(dirname "$SELF")")
-SECS=10 ROUNDS=3 BUILD=$REPO/build OUT='' FWD=0 OFFL=0 DP=0 FWD_FIRST=0 PIN_CPUS=1
+SECS=10 ROUNDS=3 BUILD=$REPO/build OUT='' FWD=0 OFFL=0 DP=0 FWD_FIRST=0 PIN_CPUS=1 ONE=0
 
 die() { echo "dp_throughput.sh: $*" >&2; exit 1; }
 log() { echo "dp_throughput.sh: $*" >&2; }
@@ -43,8 +46,8 @@ log() { echo "dp_throughput.sh: $*" >&2; }
 usage() {
 	cat >&2 <<EOF
 usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
-                              [--dp [--fwd-first]] [--pair-offloads] [--no-pin]
-                              [--out FILE]
+                              [--dp [--fwd-first]] [--one-end] [--pair-offloads]
+                              [--no-pin] [--out FILE]
   --seconds N   length of each iperf3 run (default 10)
   --rounds N    measure every configuration N times, interleaved (default 3)
   --build DIR   build folder with bin/portcullis-hook (and test/tools/pc-reflector
@@ -52,6 +55,7 @@ usage: bench/dp_throughput.sh [--seconds N] [--rounds N] [--build DIR] [--fwd]
   --fwd         also measure mode fwd through pc-reflector (informational)
   --dp          also measure tap and fwd with portcullis-dp running
   --fwd-first   with --dp: measure dp-fwd before dp-tap after the data plane starts
+  --one-end     also measure tap on the sending container only (informational)
   --pair-offloads  also measure tap with the pair's offloads flipped (informational)
   --no-pin      let iperf3's client and server run on any CPU (default: client
                 on CPU 0, server on CPU 1)
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
 	--fwd) FWD=1; shift ;;
 	--dp) DP=1; shift ;;
 	--fwd-first) FWD_FIRST=1; shift ;;
+	--one-end) ONE=1; shift ;;
 	--pair-offloads) OFFL=1; shift ;;
 	--no-pin) PIN_CPUS=0; shift ;;
 	--out) OUT=${2:?}; shift 2 ;;
@@ -161,6 +166,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	t0=$(stat tap_copies)
 	measure tap
 	[ "$(stat tap_copies)" -gt "$t0" ] || die "tap: no tap copies were made"
+	if [ "$ONE" = 1 ]; then
+		hook mode "$ID2" pass >/dev/null || die "mode pass for c2 failed"
+		[ "$(hook status --json | jq -r '[.[].mode] | sort | join(",")')" = pass,tap ] ||
+			die "tap-1: status does not show c1 in tap and c2 in pass"
+		t0=$(stat tap_copies)
+		measure tap-1
+		[ "$(stat tap_copies)" -gt "$t0" ] || die "tap-1: no tap copies were made"
+		set_mode tap
+	fi
 	if [ "$OFFL" = 1 ]; then
 		PAIR_WAS=$(ip netns exec "$ENF" ethtool -k vbr-neuv | awk '$1 == "tcp-segmentation-offload:" {print $2}')
 		PAIR_FLIP=$([ "$PAIR_WAS" = on ] && echo off || echo on)
@@ -206,18 +220,49 @@ done
 # ---------------------------------------------------------------- table
 median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 base=$(awk '$1 == "none" {print $2}' "$WORK/results" | median)
-# pratio CONF: median over rounds of that round's CONF / none
-pratio() {
+# rratios CONF: each round's CONF / none
+rratios() {
 	awk -v c="$1" '$1 == "none" {b[$4] = $2} $1 == c {x[$4] = $2}
-		END {for (r in x) if (r in b) printf "%.4f\n", x[r] / b[r]}' "$WORK/results" | median
+		END {for (r in x) if (r in b) printf "%.4f\n", x[r] / b[r]}' "$WORK/results"
+}
+# pratio CONF: median over rounds of that round's CONF / none
+pratio() { rratios "$1" | median; }
+# ci95: the rounds' values (stdin) at the two order statistics that bracket
+# their median with at least 95% confidence, whatever their distribution
+# (binomial, p = 1/2), as "lo hi"; "- -" for fewer than 6 rounds
+ci95() {
+	sort -n | awk '{v[NR] = $1}
+		END {n = NR; k = 0; p = 0.5 ^ n; t = 0
+			for (j = 0; j < n; j++) {
+				if (j > 0) p = p * (n - j + 1) / j
+				t += p
+				if (2 * t > 0.05) break
+				k = j + 1
+			}
+			if (k < 1) print "- -"; else print v[k], v[n - k + 1]}'
+}
+# verdict CONF TARGET: whether the rounds' ratios show CONF >= TARGET
+verdict() {
+	local m
+	m=$(awk -v c="$1" '$1 == c {print $2}' "$WORK/results" | median)
+	echo "$m $base $1 $(pratio "$1") $(rratios "$1" | ci95) $2" | awk '
+		{r = $1 / $2; lo = $5; hi = $6; t = $7
+		printf "%s: %.2f of no interception (median of the rounds: %.2f", $3, r, $4
+		if (lo == "-") {
+			printf "), target >= %.2f: %s\n", t, (r >= t && $4 >= t ? "met" : "NOT met")
+			next
+		}
+		printf ", 95%% interval %.2f-%.2f), target >= %.2f: %s\n", lo, hi, t,
+			(lo >= t ? "met" : hi < t ? "NOT met" : "not settled at this noise: the interval spans it")}'
 }
 confs="none pass tap"
+[ "$ONE" = 1 ] && confs="$confs tap-1"
 [ "$OFFL" = 1 ] && confs="$confs tap+x"
 [ "$FWD" = 1 ] && confs="$confs fwd"
 [ "$DP" = 1 ] && confs="$confs dp-tap dp-tap-all dp-fwd dp-fwd-inline"
 {
-	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | retransmits (median) |"
-	echo "|---|---:|---|---:|---:|---:|"
+	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | 95% interval of that median | retransmits (median) |"
+	echo "|---|---:|---|---:|---:|---:|---:|"
 	for c in $confs; do
 		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
 		all=$(awk -v c="$c" '$1 == c {printf "%s%s", sep, $2; sep = ", "}' "$WORK/results")
@@ -226,6 +271,7 @@ confs="none pass tap"
 		none) what="no interception" ;;
 		pass) what="pass (bpf)" ;;
 		tap) what="tap (bpf, no data plane${PAIR_WAS:+, pair offloads $PAIR_WAS})" ;;
+		tap-1) what="tap on the sending container only, the other in pass (no data plane)" ;;
 		tap+x) what="tap, vbr-neuv/vth-neuv offloads $PAIR_FLIP (hook: $PAIR_WAS)" ;;
 		fwd) what="fwd (bpf, pc-reflector)" ;;
 		dp-tap) what="tap, portcullis-dp inspecting (session bypass after 1 MiB, the default)" ;;
@@ -233,11 +279,14 @@ confs="none pass tap"
 		dp-fwd) what="fwd through portcullis-dp (session bypass after 1 MiB, the default)" ;;
 		dp-fwd-inline) what="fwd through portcullis-dp, every frame (bypass_after_kb 0)" ;;
 		esac
-		printf '| %s | %.2f | %s | %.2f | %.2f | %.0f |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$(pratio "$c")" "$rt"
+		ci=$(rratios "$c" | ci95 | awk '$1 == "-" {print "-"; next} {printf "%.2f-%.2f\n", $1, $2}')
+		printf '| %s | %.2f | %s | %.2f | %.2f | %s | %.0f |\n' "$what" "$m" "$all" "$(echo "$m $base" | awk '{print $1 / $2}')" "$(pratio "$c")" "$ci" "$rt"
 	done
-	for c in pass tap; do
-		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
-		echo "$m $base $c $(pratio "$c")" | awk '{r = $1 / $2; printf "%s: %.2f of no interception (median of the rounds: %.2f), target >= 0.90: %s\n", $3, r, $4, (r >= 0.9 && $4 >= 0.9 ? "met" : "NOT met")}'
-	done
+	verdict pass 0.90
+	verdict tap 0.90
+	if [ "$DP" = 1 ]; then
+		verdict dp-tap 0.90
+		verdict dp-fwd 0.50
+	fi
 	echo "($(uname -r), $(nproc) CPUs, iperf3 one TCP stream ($PINNED), ${SECS} s per run, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d))"
 } | tee "${OUT:-/dev/null}"
