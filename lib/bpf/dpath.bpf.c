@@ -249,10 +249,11 @@ static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
 
 /*
  * Forward to the peer, and a copy to bridge_port.  The frame itself is not
- * touched: the copy shares its headers, so a write to either first copies
- * them; writing the UCMAC into the frame before copying and the container
- * MAC back after would cost that same copy and one more write.  The copy
- * leaves with PC_TAP_MARK and gets its UCMAC on bridge_port's egress
+ * touched.  Once it has made the copy, bpf_clone_redirect gives the frame
+ * headers of its own (this program may still write them): one head copy
+ * per tapped frame, whatever either of them writes after.  The copy then
+ * holds the old headers alone and takes its UCMAC without another; it
+ * leaves with PC_TAP_MARK and gets the UCMAC on bridge_port's egress
  * (pc_bridge_egress).
  */
 static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port,
