@@ -219,7 +219,9 @@ done
 
 # ---------------------------------------------------------------- table
 median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-base=$(awk '$1 == "none" {print $2}' "$WORK/results" | median)
+# vals CONF [FIELD]: CONF's Gbit/s (or FIELD: 3 retransmits) of every round
+vals() { awk -v c="$1" -v f="${2:-2}" '$1 == c {print $f}' "$WORK/results"; }
+base=$(vals none | median)
 # rratios CONF: each round's CONF / none
 rratios() {
 	awk -v c="$1" '$1 == "none" {b[$4] = $2} $1 == c {x[$4] = $2}
@@ -244,7 +246,7 @@ ci95() {
 # verdict CONF TARGET: whether the rounds' ratios show CONF >= TARGET
 verdict() {
 	local m
-	m=$(awk -v c="$1" '$1 == c {print $2}' "$WORK/results" | median)
+	m=$(vals "$1" | median)
 	echo "$m $base $1 $(pratio "$1") $(rratios "$1" | ci95) $2" | awk '
 		{r = $1 / $2; lo = $5; hi = $6; t = $7
 		printf "%s: %.2f of no interception (median of the rounds: %.2f", $3, r, $4
@@ -252,7 +254,7 @@ verdict() {
 			printf "), target >= %.2f: %s\n", t, (r >= t && $4 >= t ? "met" : "NOT met")
 			next
 		}
-		printf ", 95%% interval %.2f-%.2f), target >= %.2f: %s\n", lo, hi, t,
+		printf ", 95%% interval %.3f-%.3f), target >= %.2f: %s\n", lo, hi, t,
 			(lo >= t ? "met" : hi < t ? "NOT met" : "not settled at this noise: the interval spans it")}'
 }
 confs="none pass tap"
@@ -264,9 +266,9 @@ confs="none pass tap"
 	echo "| configuration | Gbit/s (median of $ROUNDS) | per round | ratio to none (medians) | ratio to none (median of the rounds' ratios) | 95% interval of that median | retransmits (median) |"
 	echo "|---|---:|---|---:|---:|---:|---:|"
 	for c in $confs; do
-		m=$(awk -v c="$c" '$1 == c {print $2}' "$WORK/results" | median)
+		m=$(vals "$c" | median)
 		all=$(awk -v c="$c" '$1 == c {printf "%s%s", sep, $2; sep = ", "}' "$WORK/results")
-		rt=$(awk -v c="$c" '$1 == c {print $3}' "$WORK/results" | median)
+		rt=$(vals "$c" 3 | median)
 		case $c in
 		none) what="no interception" ;;
 		pass) what="pass (bpf)" ;;
