@@ -48,12 +48,10 @@ tools=$(dirname "$(dirname "$hook")")/test/tools
 # hook's probe for it, as on a fresh host
 modules=(veth bridge sch_ingress cls_u32 act_mirred cls_bpf)
 autoload=(act_pedit)
-# host packages: emulator, initramfs archiver, static busybox and libc,
-# iproute2 (ip/tc for the guest), binutils (readelf: module dependencies),
-# and what the integration tests run in the guest
-packages=(qemu-system-x86 cpio busybox-static libc6-dev gcc binutils iproute2
-	bash coreutils jq socat util-linux iputils-ping ethtool mawk sed grep
-	findutils diffutils procps bpftool)
+# host packages (packaging/deps, group qemu): emulator, initramfs
+# archiver, static busybox and libc, iproute2 (ip/tc for the guest),
+# binutils (readelf: module dependencies), and what the integration tests
+# run in the guest
 # the host files of those packages the guest gets (coreutils: all of it)
 guest_bins=(/usr/bin/bash /usr/bin/jq /usr/bin/socat /usr/bin/nsenter /usr/bin/ping
 	/usr/sbin/ethtool /usr/bin/mawk /usr/bin/sed /usr/bin/grep /usr/bin/find
@@ -79,18 +77,7 @@ trap 'exit 143' TERM
 [ -x "$hook" ] || setup_fail "hook binary not found: $hook (build first)"
 
 ensure_packages() {
-	local p missing=()
-	for p in "${packages[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-			missing+=("$p")
-	done
-	[ "${#missing[@]}" -eq 0 ] && return 0
-	[ "$(id -u)" -eq 0 ] || setup_fail "missing packages (${missing[*]}); run as root to install them"
-	say "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
-		setup_fail "apt-get install ${missing[*]}"
+	"$root/scripts/deps" --install qemu >&2 || setup_fail "installing the packages of group qemu (as root)"
 }
 
 # The newest linux-image-6.1.0-N-cloud-amd64-unsigned apt knows of.
