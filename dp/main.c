@@ -24,7 +24,8 @@ static void usage(FILE *f)
 		   "Once set up it drops every capability and confines its system calls\n"
 		   "(seccomp); --no-sandbox keeps them, for debuggers and tracers.\n"
 		   "--no-threats: no threat detection over the capture (the config key\n"
-		   "threat_detection: false turns it off for the service too).\n");
+		   "threat_detection: false turns it off for the service too).\n"
+		   "--version prints the version.\n");
 }
 
 /*
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 	    {"no-sandbox", no_argument, NULL, 'S'},
 	    {"no-threats", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
@@ -108,6 +110,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("portcullis-dp %s\n", PORTCULLIS_VERSION);
 			return 0;
 		case ':':
 			return bad_usage("missing argument to", argv[optind - 1]);

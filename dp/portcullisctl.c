@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  policy show              the policy in force\n"
 		"  policy reload            read the policy file again\n"
 		"--json prints the reply as it came. The socket is --socket, else\n"
-		"ctl_socket of the configuration, else /run/portcullis/dp.sock.\n",
+		"ctl_socket of the configuration, else /run/portcullis/dp.sock.\n"
+		"--version prints the version.\n",
 		CTL_SESSIONS_DEFAULT);
 }
 
@@ -241,7 +242,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 	    {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},	      {"limit", required_argument, NULL, 'l'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},	      {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool limit = false;
 	int c;
@@ -266,6 +268,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("portcullisctl %s\n", PORTCULLIS_VERSION);
 			exit(0);
 		case ':':
 			return bad_usage("missing argument to", argv[optind - 1]);

@@ -38,6 +38,24 @@ int cmd_gc(const struct hook_opts *o)
 	return EXIT_OK;
 }
 
+int cmd_purge(const struct hook_opts *o)
+{
+	int n;
+
+	if (o->argc != 1) {
+		pr_err("usage: purge");
+		return EXIT_USAGE;
+	}
+	n = intercept_purge(o->cfg);
+	if (n < 0) {
+		pr_err("purge: %s", err_msg());
+		return EXIT_FAIL;
+	}
+	printf("purge: released %d network namespace(s); enforcer %s removed\n", n,
+	       o->cfg->enforcer_netns);
+	return EXIT_OK;
+}
+
 int cmd_mode(const struct hook_opts *o)
 {
 	enum pc_mode m;

@@ -23,5 +23,6 @@ int cmd_status(const struct hook_opts *o);
 int cmd_mode(const struct hook_opts *o);
 int cmd_restore(const struct hook_opts *o);
 int cmd_gc(const struct hook_opts *o);
+int cmd_purge(const struct hook_opts *o);
 
 #endif

@@ -17,7 +17,7 @@ static const struct {
 	{ "prestart", cmd_stage },   { "createRuntime", cmd_stage }, { "poststop", cmd_stage },
 	{ "createContainer", cmd_stage }, { "startContainer", cmd_stage },
 	{ "poststart", cmd_stage },  { "auto", cmd_stage },        { "status", cmd_status },       { "mode", cmd_mode },
-	{ "restore", cmd_restore },  { "gc", cmd_gc },
+	{ "restore", cmd_restore },  { "gc", cmd_gc },             { "purge", cmd_purge },
 };
 
 static void usage(FILE *f)
@@ -27,8 +27,10 @@ static void usage(FILE *f)
 		   "       portcullis-hook [--config FILE] mode ID off|pass|tap|fwd\n"
 		   "       portcullis-hook [--config FILE] restore ID\n"
 		   "       portcullis-hook [--config FILE] gc\n"
+		   "       portcullis-hook [--config FILE] purge    (restore all, remove the enforcer)\n"
 		   "STAGE: prestart or createRuntime (pull the container's ports), poststop (release),\n"
-		   "       auto (either, from the state's status: for hooks.d)\n");
+		   "       auto (either, from the state's status: for hooks.d)\n"
+		   "       portcullis-hook --version\n");
 }
 
 /*
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hook_opts o = { 0 };
@@ -76,6 +79,7 @@ int main(int argc, char **argv)
 		case 'n': o.dry_run = true; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("portcullis-hook %s\n", PORTCULLIS_VERSION); return EXIT_OK;
 		case ':': return bad_usage("missing argument to", argv[optind - 1]);
 		default: return bad_usage("unknown option", argv[optind - 1]);
 		}

@@ -54,6 +54,15 @@ void dpath_close(struct dpath *dp)
 	free(dp);
 }
 
+int dpath_unpin(const struct pc_config *cfg)
+{
+#ifdef PORTCULLIS_HAVE_BPF
+	return dpath_bpf_unpin(cfg);
+#else
+	return 0;
+#endif
+}
+
 int dpath_heartbeat_path(const struct dpath *dp, char *path, size_t len)
 {
 	if (!dp->ops->heartbeat_path)

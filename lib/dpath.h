@@ -68,6 +68,13 @@ bool dpath_supports(const struct dpath *dp, enum pc_mode mode);
  */
 int dpath_bypass_forget(int map_fd, const uint8_t ucmac[6]);
 
+/*
+ * Delete what the data path of cfg's enforcer namespace keeps outside it
+ * (the bpf backend's pins), for an enforcer that goes for good; gone
+ * counts as done.
+ */
+int dpath_unpin(const struct pc_config *cfg);
+
 /* Steer a port pair in p->mode. */
 int dpath_attach(struct dpath *dp, const struct dpath_port *p);
 /* Switch a steered pair to another mode; connections survive. */

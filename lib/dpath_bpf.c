@@ -693,6 +693,25 @@ static int bpf_detach(struct dpath *dp, const struct dpath_port *p)
 	return ret < 0 ? ret : ret2;
 }
 
+int dpath_bpf_unpin(const struct pc_config *cfg)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int ret = pin_dir(cfg, dir, sizeof(dir));
+
+	for (int i = 0; ret >= 0 && i < N_OBJS; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, obj_names[i]) >= sizeof(path))
+			return err_set(-ENAMETOOLONG, "pin path in %s", dir);
+		if (unlink(path) < 0 && errno != ENOENT)
+			ret = err_set(-errno, "remove %s", path);
+	}
+	if (ret >= 0 && rmdir(dir) < 0 && errno != ENOENT)
+		ret = err_set(-errno, "remove %s", dir);
+	/* the folder of every enforcer's pins goes with the last of them */
+	if (ret >= 0 && rmdir(cfg->bpf_pin_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		ret = err_set(-errno, "remove %s", cfg->bpf_pin_dir);
+	return ret;
+}
+
 static int bpf_heartbeat_path(const struct dpath *dp, char *path, size_t len)
 {
 	char dir[PATH_MAX];

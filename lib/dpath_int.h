@@ -34,6 +34,7 @@ struct dpath {
 };
 
 extern const struct dpath_ops dpath_bpf_ops;
+int dpath_bpf_unpin(const struct pc_config *cfg);
 extern const struct dpath_ops dpath_tc_ops;
 
 #endif

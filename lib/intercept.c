@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ctrname.h"
@@ -459,6 +462,70 @@ int intercept_gc(const struct pc_config *cfg)
 	if (ret < 0)
 		return ret;
 	return first < 0 ? first : released;
+}
+
+/* Whether a data plane answers on the control socket (it would keep the enforcer alive). */
+static bool dp_answers(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return ret == 0;
+}
+
+/* Every record released; the first error, or how many. */
+static int release_all(const struct pc_config *cfg)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+	int ret, released, first;
+
+	ret = gc_journals(cfg);
+	first = ret < 0 ? ret : 0;
+	released = ret > 0 ? ret : 0;
+	ret = state_list(cfg->state_dir, &recs, &n);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		ret = release_record(cfg, &recs[i]);
+		if (ret < 0 && !first)
+			first = ret;
+		released += ret >= 0;
+	}
+	state_list_free(recs, n);
+	return first < 0 ? first : released;
+}
+
+int intercept_purge(const struct pc_config *cfg)
+{
+	struct stat sb;
+	int lock, ret, released;
+
+	if (dp_answers(cfg->ctl_socket))
+		return err_set(-EBUSY, "portcullis-dp answers on %s: stop it first", cfg->ctl_socket);
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	released = ret = release_all(cfg);
+	if (ret >= 0)
+		ret = dpath_unpin(cfg);
+	if (ret >= 0)
+		ret = netns_remove(cfg->enforcer_netns);
+	if (ret >= 0 && lstat(cfg->ctl_socket, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
+	    unlink(cfg->ctl_socket) < 0)
+		ret = err_set(-errno, "remove %s", cfg->ctl_socket);
+	if (ret >= 0)
+		ret = state_dir_remove(cfg->state_dir);
+	state_unlock(lock);
+	return ret < 0 ? ret : released;
 }
 
 /* Switch every port of rec to mode; on a failure, back to the old one. */

@@ -45,6 +45,16 @@ int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode
 /* Release what belongs to namespaces that are gone; returns how many. */
 int intercept_gc(const struct pc_config *cfg);
 
+/*
+ * Take everything away, as a package removal does: every intercepted
+ * namespace gets its ports back (journals of dead hooks are undone too),
+ * then the enforcer namespace, the data path's pins and the state
+ * directory go.  Refused while a data plane answers on ctl_socket (stop it
+ * first); when a namespace cannot be given back, nothing else is removed.
+ * Returns how many namespaces were released.
+ */
+int intercept_purge(const struct pc_config *cfg);
+
 /* What the data plane needs of the enforcer namespace. */
 struct intercept_enforcer {
 	struct nl_ns ns;            /* the namespace, sockets inside it; close with nl_ns_close */

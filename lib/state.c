@@ -56,6 +56,29 @@ void state_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
+int state_dir_remove(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e = NULL;
+	DIR *d;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
+		return err_set(-ENAMETOOLONG, "state dir %s", dir);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_set(-errno, "remove %s", path);
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return err_set(-errno, "remove %s", dir);
+	d = opendir(dir);
+	while (d && (e = readdir(d)) && (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")))
+		;
+	snprintf(path, sizeof(path), "%s", d && e ? e->d_name : "?");
+	if (d)
+		closedir(d);
+	return err_set(-ENOTEMPTY, "state dir %s still holds %s", dir, path);
+}
+
 void state_file_name(unsigned long ns_ino, char *out, size_t len)
 {
 	snprintf(out, len, "netns-%lu.json", ns_ino);

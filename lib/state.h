@@ -64,6 +64,13 @@ struct state_rec {
 int state_lock(const char *dir);
 void state_unlock(int fd);
 
+/*
+ * Remove the state directory dir, which holds no record any more: its lock
+ * (held by the caller, who closes it after) and the folder.  -ENOTEMPTY,
+ * naming an entry, when anything else is left in it; gone counts as done.
+ */
+int state_dir_remove(const char *dir);
+
 /* The file name of a record: "netns-<ino>.json". */
 void state_file_name(unsigned long ns_ino, char *out, size_t len);
 
