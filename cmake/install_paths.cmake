@@ -1,9 +1,16 @@
-# pc_install_with_paths(SRC DESTINATION DIR [RENAME NAME]): install the text
-# file SRC into DIR with the paths it names (/usr/local/bin, /usr/local/share)
-# replaced by those of the install prefix, resolved when installing, so
-# `cmake --install build --prefix P` gives files that point into P.
+# pc_install_with_paths(SRC DESTINATION DIR [RENAME NAME] [SYSCONF]):
+# install the text file SRC into DIR with the paths it names
+# (/usr/local/bin, /usr/local/share) replaced by those of the install
+# prefix, resolved when installing, so `cmake --install build --prefix P`
+# gives files that point into P and the Debian package (prefix /usr) files
+# that point into /usr.
+#
+# A relative DIR is under the prefix; with SYSCONF it is under the system
+# configuration directory instead: /etc when the prefix is /usr (as
+# GNUInstallDirs has it), PREFIX/etc otherwise.  Both are decided when
+# installing, since CPack installs the same build with the prefix /usr.
 function(pc_install_with_paths src)
-  cmake_parse_arguments(A "" "DESTINATION;RENAME" "" ${ARGN})
+  cmake_parse_arguments(A "SYSCONF" "DESTINATION;RENAME" "" ${ARGN})
   get_filename_component(src "${src}" ABSOLUTE)
   if(NOT A_RENAME)
     get_filename_component(A_RENAME "${src}" NAME)
@@ -18,7 +25,14 @@ function(pc_install_with_paths src)
       set(_datadir \"\${CMAKE_INSTALL_PREFIX}/\${_datadir}\")
     endif()
     set(_dir \"${A_DESTINATION}\")
-    if(NOT IS_ABSOLUTE \"\${_dir}\")
+    set(_sysconf ${A_SYSCONF})
+    if(_sysconf AND NOT IS_ABSOLUTE \"\${_dir}\")
+      if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+        set(_dir \"/etc/\${_dir}\")
+      else()
+        set(_dir \"\${CMAKE_INSTALL_PREFIX}/etc/\${_dir}\")
+      endif()
+    elseif(NOT IS_ABSOLUTE \"\${_dir}\")
       set(_dir \"\${CMAKE_INSTALL_PREFIX}/\${_dir}\")
     endif()
     file(READ \"${src}\" _text)

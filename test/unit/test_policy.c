@@ -672,7 +672,7 @@ START_TEST(test_dump)
 }
 END_TEST
 
-/* etc/policy.json, the example shipped with the sources, stays valid and meant */
+/* packaging/examples/policy.json, the example shipped with the sources, stays valid and meant */
 START_TEST(test_example_file)
 {
 	struct policy_peer web = ctr("10.0.0.3", "aa11", "web1", "web");
