@@ -5,7 +5,7 @@
 # them out and the installed hooks.d file:
 #
 # - install: binaries, hooks.d (schema 1.0.0, prestart and poststop, the
-#   prefix's hook), example config and policy, the systemd unit;
+#   prefix's hook), config, policy and the example policy, the systemd unit;
 # - two containers on the bridge (IPv4 and IPv6), "db" (group db, a web
 #   server) and "web" (group web, the client), portcullis-dp in fwd mode
 #   allowing all: the page comes through over both, and the data plane's log has the session, app http,
@@ -28,7 +28,7 @@ T=$TI_TMP
 ti_log "install layout under $PM_PREFIX"
 for f in bin/portcullis-hook bin/portcullis-dp bin/portcullisctl \
 	share/containers/oci/hooks.d/portcullis.json lib/systemd/system/portcullis-dp.service \
-	etc/portcullis/portcullis.json.example etc/portcullis/policy.json.example; do
+	etc/portcullis/portcullis.json etc/portcullis/policy.json share/doc/portcullis/examples/policy.json; do
 	[ -f "$PM_PREFIX/$f" ] || ti_fail "cmake --install did not install $f"
 done
 hd=$PM_HOOKS_D/portcullis.json
