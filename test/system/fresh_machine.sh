@@ -85,10 +85,10 @@ t0=$SECONDS
 mkdir -p "$CACHE" "$APT_CACHE/partial"
 if [ ! -s "$TARBALL" ]; then
 	say "making the Debian 12 root ($SUITE, $VARIANT) with mmdebstrap: $TARBALL"
-	rm -f "$CACHE"/debian12-"$VARIANT"-"$ARCH"-*.tar "$TARBALL.tmp"
-	mmdebstrap --quiet --variant="$VARIANT" --architectures="$ARCH" "$SUITE" "$TARBALL.tmp" "$SOURCES" ||
-		fail "mmdebstrap failed"
-	mv "$TARBALL.tmp" "$TARBALL"
+	rm -rf "$CACHE"/debian12-"$VARIANT"-"$ARCH"-*.tar "$CACHE/making.tar"
+	mmdebstrap --quiet --format=tar --variant="$VARIANT" --architectures="$ARCH" "$SUITE" \
+		"$CACHE/making.tar" "$SOURCES" || fail "mmdebstrap failed"
+	mv "$CACHE/making.tar" "$TARBALL"
 else
 	say "the Debian 12 root from the cache: $TARBALL"
 fi
