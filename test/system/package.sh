@@ -34,12 +34,14 @@ skip() {
 }
 
 [ "$(id -u)" -eq 0 ] || fail "must be run as root"
-# the paths the package owns and uses by default
-OWNED=(/usr/bin/portcullis-hook /usr/bin/portcullis-dp /usr/bin/portcullisctl
+# the paths the package installs, and those it uses by default
+FILES=(/usr/bin/portcullis-hook /usr/bin/portcullis-dp /usr/bin/portcullisctl
 	/usr/share/containers/oci/hooks.d/portcullis.json
 	/usr/lib/systemd/system/portcullis-dp.service /usr/lib/systemd/system/portcullis-gc.service
 	/usr/lib/systemd/system/portcullis-gc.timer /etc/portcullis /usr/share/doc/portcullis
-	/run/portcullis /run/netns/portcullis /sys/fs/bpf/portcullis)
+	/usr/share/man/man8/portcullis-hook.8.gz)
+STATE=(/run/portcullis /run/netns/portcullis /sys/fs/bpf/portcullis)
+OWNED=("${FILES[@]}" "${STATE[@]}")
 if dpkg-query -W -f='${Status}' portcullis 2>/dev/null | grep -q 'installed'; then
 	skip "the portcullis package is installed on this host"
 fi
@@ -95,7 +97,7 @@ sed 's/^/    /' "$TMP/lintian.log"
 INSTALLED=1
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$DEB" >"$TMP/install.log" 2>&1 ||
 	{ cat "$TMP/install.log"; fail "apt-get install $DEB"; }
-for p in "${OWNED[@]:0:10}"; do
+for p in "${FILES[@]}"; do
 	[ -e "$p" ] || fail "$p not installed"
 done
 for b in portcullis-hook portcullis-dp portcullisctl; do
@@ -173,8 +175,8 @@ done
 # its peer was the exPort in the enforcer's)
 for c in web cli; do
 	ns=$(basename "$(pm inspect "$c" --format '{{.NetworkSettings.SandboxKey}}')")
-	ip -o link show master "$BR" | grep -q "link-netns $ns\b" ||
-		fail "$c: no port on $BR has its peer in $ns: $(ip -o link show master "$BR")"
+	ports=$(ip -o link show master "$BR")
+	grep -q "link-netns $ns\b" <<<"$ports" || fail "$c: no port on $BR has its peer in $ns: $ports"
 done
 INSTALLED=0
 say "purged: nothing of portcullis left, the containers on their own ports; passed in $((SECONDS - t0)) s"
