@@ -9,7 +9,7 @@
 #   fwd    (--fwd) mode fwd with test/tools' pc-reflector as data plane
 #   dp-tap (--dp) mode tap with portcullis-dp (policy: allow all, two
 #          workers, its defaults): it inspects the copies of the session's
-#          first bypass_after_kb (1 MiB), then bypasses it (dp/bypass.h):
+#          first bypass_after_kb (1 MiB), then bypasses it (dp/flow/bypass.h):
 #          the kernel forwards and counts its frames, no more copies
 #   dp-fwd (--dp) mode fwd through portcullis-dp, the same defaults: the
 #          session crosses the data plane for its first MiB, then the

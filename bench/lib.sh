@@ -22,13 +22,13 @@ host_bridge() {
 	ip -n "$1" addr add "$2" dev br0
 }
 
-# pc_stat MAPDIR NAME: a pc_stats counter (lib/bpf/dpath_common.h, same
+# pc_stat MAPDIR NAME: a pc_stats counter (lib/dpath/bpf/dpath_common.h, same
 # order) of the pinned maps in MAPDIR, summed over CPUs.
 mapfile -t PC_STATS < <(sed -n '/^#define PC_STAT_NAMES/,/[^\\]$/p' \
-	"$(dirname "${BASH_SOURCE[0]}")/../lib/bpf/dpath_common.h" | grep -o '"[a-z_]*"' | tr -d '"')
+	"$(dirname "${BASH_SOURCE[0]}")/../lib/dpath/bpf/dpath_common.h" | grep -o '"[a-z_]*"' | tr -d '"')
 pc_stat() {
 	local i
-	[ ${#PC_STATS[@]} -gt 0 ] || die "no PC_STAT_NAMES in lib/bpf/dpath_common.h"
+	[ ${#PC_STATS[@]} -gt 0 ] || die "no PC_STAT_NAMES in lib/dpath/bpf/dpath_common.h"
 	for i in "${!PC_STATS[@]}"; do [ "${PC_STATS[$i]}" = "$2" ] && break; done
 	[ "${PC_STATS[$i]}" = "$2" ] || die "no pc_stats counter $2"
 	bpftool map lookup pinned "$1/pc_stats" key "$i" 0 0 0 -j | jq '

@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "err.h"
-#include "log.h"
-#include "service.h"
+#include "lib/core/config.h"
+#include "lib/core/err.h"
+#include "lib/core/log.h"
+#include "dp/svc/service.h"
 
 static void usage(FILE *f)
 {

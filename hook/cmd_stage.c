@@ -3,11 +3,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "lib/core/err.h"
 #include "hook.h"
-#include "intercept.h"
-#include "log.h"
-#include "oci.h"
+#include "lib/pull/intercept.h"
+#include "lib/core/log.h"
+#include "lib/pull/oci.h"
 
 static int do_pull(const struct hook_opts *o, const struct oci_state *st)
 {

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "lib/core/err.h"
 #include "hook.h"
-#include "log.h"
-#include "state.h"
+#include "lib/core/log.h"
+#include "lib/core/state.h"
 
 static void print_json(const struct state_rec *recs, size_t n)
 {

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "lib/core/config.h"
 
 /* Exit codes of portcullis-hook. */
 #define EXIT_OK 0

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "err.h"
+#include "lib/core/config.h"
+#include "lib/core/err.h"
 #include "hook.h"
-#include "log.h"
+#include "lib/core/log.h"
 
 static const struct {
 	const char *name;

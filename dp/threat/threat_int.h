@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "detect.h"
+#include "dp/threat/app/detect.h"
 
 static inline uint16_t threat_be16(const uint8_t *p)
 {

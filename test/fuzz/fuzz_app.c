@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "app/app_int.h"
+#include "dp/app/app.h"
+#include "dp/app/app_int.h"
 
 static const app_probe_fn probes[] = {
     app_http_probe,  app_http2_probe,	   app_tls_probe,   app_ssh_probe,	 app_dns_probe,

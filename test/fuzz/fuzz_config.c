@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
+#include "lib/core/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

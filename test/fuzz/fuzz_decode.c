@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect.h"
-#include "rst.h"
+#include "dp/flow/inspect.h"
+#include "dp/io/rst.h"
 
 static struct policy *policy;
 static struct workloads *wl;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "oci.h"
+#include "lib/pull/oci.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "policy.h"
+#include "lib/core/err.h"
+#include "dp/policy/policy.h"
 
 #define check(cond)                                                                                \
 	do {                                                                                       \

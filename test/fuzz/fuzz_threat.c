@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect.h"
+#include "dp/threat/app/detect.h"
 
 #define MAX_HITS 4
 

@@ -688,7 +688,7 @@ ti_bpf_port_to_peer() {
 }
 
 # ti_kernel_redirects_peer_well: whether this kernel is one on which the
-# hook forwards into a veth's far end (6.15 and later, lib/dpath_bpf.c).
+# hook forwards into a veth's far end (6.15 and later, lib/dpath/dpath_bpf.c).
 ti_kernel_redirects_peer_well() {
 	local v
 	v=$(uname -r | cut -d. -f1-2)
@@ -820,7 +820,7 @@ ti_dp_tools() {
 	done
 	command -v cc >/dev/null || ti_skip "pc-sniff/pc-reflector not built and no cc"
 	for t in pc-sniff pc-reflector; do
-		cc -O2 -Wall -D_GNU_SOURCE -I"$TI_ROOT/lib/bpf" -o "$TI_TMP/$t" "$src/$t.c" -lbpf \
+		cc -O2 -Wall -D_GNU_SOURCE -I"$TI_ROOT" -o "$TI_TMP/$t" "$src/$t.c" -lbpf \
 			2>"$TI_TMP/$t.cc" || { cat "$TI_TMP/$t.cc" >&2; ti_fail "cannot build $t"; }
 	done
 	PC_SNIFF=$TI_TMP/pc-sniff
@@ -932,10 +932,10 @@ ti_dp_map_count() {
 }
 
 # ti_dp_stat_names: the pc_stats counters' names in index order, as
-# lib/bpf/dpath_common.h lists them (PC_STAT_NAMES; bpf runs only on the
+# lib/dpath/bpf/dpath_common.h lists them (PC_STAT_NAMES; bpf runs only on the
 # host, where the tree is).
 ti_dp_stat_names() {
-	local h=$TI_ROOT/lib/bpf/dpath_common.h names
+	local h=$TI_ROOT/lib/dpath/bpf/dpath_common.h names
 	names=$(sed -n '/^#define PC_STAT_NAMES/,/[^\\]$/p' "$h" | grep -o '"[a-z_]*"' | tr -d '"')
 	[ -n "$names" ] || ti_fail "no PC_STAT_NAMES in $h"
 	printf '%s\n' "$names"

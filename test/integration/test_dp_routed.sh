@@ -9,7 +9,7 @@
 # link-local address.  Frames from the container are for the host end's
 # MAC, not for the container's, so the host end must take them as its own:
 # this is where forwarding straight into the far end of the exPort
-# (bpf_redirect_peer, see lib/dpath_bpf.c) could lose them.  In pass, tap
+# (bpf_redirect_peer, see lib/dpath/dpath_bpf.c) could lose them.  In pass, tap
 # and, with bpf, fwd (dp_down open, no data plane; tc-pedit cannot see a
 # data plane's heartbeat and drops fwd traffic without one), backend
 # TI_DP_BACKEND:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Session bypass (dp/bypass.h): portcullis-dp in mode fwd, backend bpf,
+# Session bypass (dp/flow/bypass.h): portcullis-dp in mode fwd, backend bpf,
 # dp_down closed, two workers, threat detection on, bypass_after_kb 64.
 # - start: an entry an earlier data plane left in pc_bypass is removed;
 # - a 6 MiB TCP transfer c1 -> c2 arrives intact; its session is bypassed

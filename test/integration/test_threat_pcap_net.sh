@@ -119,8 +119,8 @@ ip -n "$PC_CLI" route del "$PC_S4/32" dev c0
 grep -qx 65536 "$T/cli.out" || ti_fail "small mss: curl got $(cat "$T/cli.out") bytes of 65536"
 tp_expect "tcp_small_mss tcp $PC_S4 80"
 # What matters is an MSS under the detector's floor, not the exact value.
-floor=$(sed -nE 's/^#define MSS_FLOOR ([0-9]+).*/\1/p' "$TI_ROOT/dp/threat_tcp.c")
-[ -n "$floor" ] || ti_fail "small mss: no MSS_FLOOR in dp/threat_tcp.c"
+floor=$(sed -nE 's/^#define MSS_FLOOR ([0-9]+).*/\1/p' "$TI_ROOT/dp/threat/net/tcp.c")
+[ -n "$floor" ] || ti_fail "small mss: no MSS_FLOOR in dp/threat/net/tcp.c"
 mss=$(tcpdump -nr "$PC_PCAP" "tcp[13] == 2 and src host $PC_C4" 2>/dev/null |
 	sed -nE 's/.*[[,]mss ([0-9]+)[],].*/\1/p' | head -n 1)
 [ -n "$mss" ] || ti_fail "small mss: no client SYN with an MSS option in the capture"

@@ -200,7 +200,7 @@ build_initramfs() {
 	install -m 0755 "$root"/test/integration/lib.sh "$root"/test/integration/test_dp_*.sh \
 		"$rootfs/test/integration/"
 	# the bpf runs read pc_stats' counter names from it, where lib.sh looks
-	install -D -m 0644 "$root/lib/bpf/dpath_common.h" "$rootfs/lib/bpf/dpath_common.h"
+	install -D -m 0644 "$root/lib/dpath/bpf/dpath_common.h" "$rootfs/lib/dpath/bpf/dpath_common.h"
 	{
 		printf 'PC_QEMU_TESTS=%q\n' "${PC_QEMU_TESTS:-}"
 		printf 'PC_QEMU_BPF_TESTS=%q\n' "${PC_QEMU_BPF_TESTS-test_dp_tap test_dp_fwd_down test_dp_fwd_reflector test_dp_routed}"

@@ -25,7 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dpath_common.h"
+#include "lib/dpath/bpf/dpath_common.h"
 
 static const char *dir;
 static volatile sig_atomic_t stop;

@@ -15,7 +15,7 @@
  * PIN is the pinned pc_dp map (or the pin folder holding it): every
  * PC_DP_HEARTBEAT_INTERVAL_MS its heartbeat_ns gets CLOCK_MONOTONIC in ns.
  * The map is written through mmap when it is BPF_F_MMAPABLE (one aligned
- * 64-bit store, as lib/bpf/dpath_common.h asks of a data plane), else with
+ * 64-bit store, as lib/dpath/bpf/dpath_common.h asks of a data plane), else with
  * bpf_map_lookup_elem + bpf_map_update_elem keeping the other fields;
  * --heartbeat-syscall forces the latter.  Without -p there is no heartbeat.
  *
@@ -52,7 +52,7 @@
 
 #include <bpf/bpf.h>
 
-#include "dpath_common.h"
+#include "lib/dpath/bpf/dpath_common.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "app/app_int.h"
+#include "dp/app/app.h"
+#include "dp/app/app_int.h"
 #include "app_samples.h"
 
 #define T IPPROTO_TCP

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "err.h"
+#include "lib/core/config.h"
+#include "lib/core/err.h"
 
 static int parse(struct pc_config *cfg, const char *json)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_proto.h"
-#include "err.h"
+#include "dp/ctl/ctl_proto.h"
+#include "lib/core/err.h"
 
 static int parse(const char *line, struct ctl_request *req)
 {

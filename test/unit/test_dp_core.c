@@ -12,16 +12,16 @@
 #include <unistd.h>
 #include <ftw.h>
 
-#include "bypass.h"
-#include "decode.h"
+#include "dp/flow/bypass.h"
+#include "dp/flow/decode.h"
 #include "frame_util.h"
-#include "naming.h"
-#include "pcap.h"
-#include "ring.h"
-#include "rst.h"
-#include "session.h"
-#include "slog.h"
-#include "workload.h"
+#include "lib/core/naming.h"
+#include "dp/io/pcap.h"
+#include "dp/io/ring.h"
+#include "dp/io/rst.h"
+#include "dp/flow/session.h"
+#include "dp/flow/slog.h"
+#include "dp/flow/workload.h"
 
 static const uint8_t MAC_A[6] = {0x02, 0x70, 1, 2, 3, 4};
 static const uint8_t MAC_B[6] = {0x0a, 0x58, 9, 9, 9, 9};

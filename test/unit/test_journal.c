@@ -12,8 +12,8 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
-#include "err.h"
-#include "journal.h"
+#include "lib/core/err.h"
+#include "lib/pull/journal.h"
 
 static char dir[64];
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "naming.h"
+#include "lib/core/err.h"
+#include "lib/core/naming.h"
 
 static const unsigned sample_pids[] = {
 	1,     2,      9,      10,      11,      35,      36,      99,      100,    101,

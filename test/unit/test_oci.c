@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctrname.h"
-#include "err.h"
-#include "oci.h"
+#include "lib/pull/ctrname.h"
+#include "lib/core/err.h"
+#include "lib/pull/oci.h"
 
 static struct oci_state st;
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "policy.h"
+#include "lib/core/err.h"
+#include "dp/policy/policy.h"
 
 /* err_set() ends a message with the strerror() of its code */
 #define INVAL(msg) msg ": Invalid argument"

@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "sandbox.h"
+#include "lib/core/err.h"
+#include "dp/svc/sandbox.h"
 
 /* The value of a /proc/self/status line, e.g. "CapEff". */
 static void status_field(const char *key, char *out, size_t len)

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "state.h"
+#include "lib/core/err.h"
+#include "lib/core/state.h"
 
 static char dir[64];
 

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "frame_util.h"
-#include "inspect.h"
-#include "state.h"
-#include "threat.h"
-#include "threat_ctx.h"
+#include "dp/flow/inspect.h"
+#include "lib/core/state.h"
+#include "dp/threat/threat.h"
+#include "dp/threat/threat_ctx.h"
 
 #define SEC 1000000000ULL
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect.h"
+#include "dp/threat/app/detect.h"
 #include "app_samples.h"
 #include "threat_samples.h"
 

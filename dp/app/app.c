@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The engine of application identification: a table of parsers in priority
+ * order and the loop that feeds each payload segment to those still in the
+ * running.  A parser leaves the running on its first APP_NO; the first
+ * APP_YES in table order wins, so the more specific protocols come first.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "app.h"
+#include "app_int.h"
+
+static const struct app_parser app_parsers[] = {
+    /* fixed magic or long fixed prefixes first */
+    {APP_HTTP2, APP_T_TCP, app_http2_probe},
+    {APP_TLS, APP_T_TCP, app_tls_probe},
+    {APP_SSH, APP_T_TCP, app_ssh_probe},
+    {APP_DHCP, APP_T_UDP, app_dhcp_probe},
+    {APP_NTP, APP_T_UDP, app_ntp_probe},
+    {APP_DNS, APP_T_TCP | APP_T_UDP, app_dns_probe},
+    /* binary headers with length fields */
+    {APP_POSTGRESQL, APP_T_TCP, app_postgresql_probe},
+    {APP_MYSQL, APP_T_TCP, app_mysql_probe},
+    {APP_MONGODB, APP_T_TCP, app_mongodb_probe},
+    {APP_KAFKA, APP_T_TCP, app_kafka_probe},
+    /* text protocols last: memcached's lowercase "get k" before Redis
+     * inline commands, and HTTP after Redis, which refuses HTTP lines */
+    {APP_MEMCACHED, APP_T_TCP, app_memcached_probe},
+    {APP_REDIS, APP_T_TCP, app_redis_probe},
+    {APP_HTTP, APP_T_TCP, app_http_probe},
+};
+
+#define APP_N_PARSERS (sizeof(app_parsers) / sizeof(app_parsers[0]))
+
+_Static_assert(APP_MAX <= 16, "app_state.candidates has 16 bits");
+
+static unsigned app_transport_bit(uint8_t transport)
+{
+	if (transport == IPPROTO_TCP)
+		return APP_T_TCP;
+	if (transport == IPPROTO_UDP)
+		return APP_T_UDP;
+	return 0;
+}
+
+void app_state_init(struct app_state *st, uint8_t transport)
+{
+	unsigned t = app_transport_bit(transport);
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < APP_N_PARSERS; i++)
+		if (app_parsers[i].transports & t)
+			st->candidates |= (uint16_t)(1u << app_parsers[i].proto);
+	st->app = APP_UNKNOWN;
+	st->done = st->candidates == 0;
+}
+
+static bool app_finish(struct app_state *st, enum app_proto app)
+{
+	st->app = app;
+	st->candidates = 0;
+	st->done = true;
+	return true;
+}
+
+/* Offer the segment to every candidate; the winner's number or APP_UNKNOWN. */
+static enum app_proto app_probe_all(struct app_state *st, const struct app_segment *seg,
+				    struct app_info *info)
+{
+	for (size_t i = 0; i < APP_N_PARSERS; i++) {
+		const struct app_parser *p = &app_parsers[i];
+		uint16_t bit = (uint16_t)(1u << p->proto);
+
+		if (!(st->candidates & bit))
+			continue;
+		switch (p->probe(seg, info)) {
+		case APP_YES:
+			return p->proto;
+		case APP_NO:
+			st->candidates &= (uint16_t)~bit;
+			break;
+		case APP_MAYBE:
+			break;
+		}
+	}
+	return APP_UNKNOWN;
+}
+
+/*
+ * Segments past APP_MAX_SEGMENTS in one direction are not probed but still
+ * counted (saturating), so that a one-way flow ends after twice the limit
+ * instead of waiting forever for the other direction.
+ */
+bool app_feed(struct app_state *st, const struct app_segment *seg, struct app_info *info)
+{
+	struct app_info scratch;
+	struct app_segment s;
+	enum app_proto app;
+	unsigned dir;
+
+	if (st->done)
+		return true;
+	if (!seg || !seg->data || seg->len == 0)
+		return false;
+	if (!info)
+		info = &scratch;
+	dir = seg->from_client ? 0 : 1;
+	s = *seg;
+	s.index = st->seen[dir];
+	if (st->seen[dir] < UINT8_MAX)
+		st->seen[dir]++;
+	if (s.index < APP_MAX_SEGMENTS) {
+		info->sni[0] = '\0';
+		app = app_probe_all(st, &s, info);
+		if (app != APP_UNKNOWN)
+			return app_finish(st, app);
+	}
+	if (!st->candidates || st->seen[0] + st->seen[1] >= 2 * APP_MAX_SEGMENTS) {
+		info->sni[0] = '\0';
+		return app_finish(st, APP_UNKNOWN);
+	}
+	return false;
+}

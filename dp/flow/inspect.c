@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Per-frame inspection: decode, port, session, application, policy, verdict. */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "clock.h"
+#include "lib/core/err.h"
+#include "inspect.h"
+#include "dp/threat/threat.h"
+
+#define FRAG_TTL_NS (30ULL * 1000000000ULL)
+
+/* Now, for a log line: NULL when sessions run on capture time. */
+static const struct slog_clock *log_clock(const struct inspector *in, struct slog_clock *c)
+{
+	if (!in->wall_clock)
+		return NULL;
+	c->wall_ns = clock_wall_ns();
+	c->session_ns = clock_mono_ns();
+	return c;
+}
+
+/* Add the kernel's counts (a -> b, b -> a) to s; returns its latest frame's time. */
+static uint64_t add_kernel_counts(struct session *s, struct pc_bypass ab, struct pc_bypass ba)
+{
+	const struct pc_bypass *c = s->client_is_a ? &ab : &ba, *v = s->client_is_a ? &ba : &ab;
+
+	s->pkts[0] += c->frames;
+	s->bytes[0] += c->bytes;
+	s->pkts[1] += v->frames;
+	s->bytes[1] += v->bytes;
+	return ab.last_ns > ba.last_ns ? ab.last_ns : ba.last_ns;
+}
+
+/*
+ * Take s back from the kernel: its frames reach the data plane again.  What
+ * the kernel forwarded meanwhile is added to s; leaving: s is off its
+ * class list (being recycled), so only its last-seen time is set.
+ */
+static void unbypass(struct inspector *in, struct session *s, bool leaving)
+{
+	struct pc_bypass got[2];
+	uint64_t last;
+
+	if (s->bypass != SB_ON)
+		return;
+	bypass_del(in->bypass, &s->key, s->bypass_mac, got);
+	last = add_kernel_counts(s, got[0], got[1]);
+	if (leaving)
+		s->last_ns = last > s->last_ns ? last : s->last_ns;
+	else
+		session_seen(in->sessions, s, last);
+	s->bypass = SB_WAS;
+	in->st.bypass_ended++;
+}
+
+const struct session *inspect_live_view(const struct inspector *in, const struct session *s,
+				       struct session *tmp)
+{
+	struct pc_bypass got[2];
+	uint64_t last;
+
+	if (s->bypass != SB_ON || !bypass_on(in->bypass))
+		return s;
+	*tmp = *s;
+	bypass_peek(in->bypass, &s->key, s->bypass_mac, got);
+	last = add_kernel_counts(tmp, got[0], got[1]);
+	if (last > tmp->last_ns)
+		tmp->last_ns = last;
+	return tmp;
+}
+
+/* Before s expires as idle: when the kernel forwarded its last frame. */
+static uint64_t bypass_seen(struct session *s, void *arg)
+{
+	struct inspector *in = arg;
+
+	return s->bypass == SB_ON ? bypass_last_ns(in->bypass, &s->key, s->bypass_mac) : 0;
+}
+
+/*
+ * Which directions of s, seen at a tap or fwd port, are done with (BYPASS_A_TO_B,
+ * BYPASS_B_TO_A; 0: none): s allowed for good, its app known, an
+ * established TCP or a UDP session past the byte threshold, and no detector
+ * left for that direction's payload.
+ */
+static unsigned bypass_ready(const struct inspector *in, const struct session *s)
+{
+	unsigned from_client = s->client_is_a ? BYPASS_A_TO_B : BYPASS_B_TO_A;
+	unsigned from_server = s->client_is_a ? BYPASS_B_TO_A : BYPASS_A_TO_B;
+
+	if (s->verdict != VERDICT_ALLOW || s->provisional || !s->app.done)
+		return 0;
+	if (s->key.proto == IPPROTO_TCP ? s->tcp_state != TS_ESTABLISHED
+					: s->key.proto != IPPROTO_UDP)
+		return 0;
+	if (s->bytes[0] + s->bytes[1] < in->bypass->after_bytes)
+		return 0;
+	if (!in->threats)
+		return from_client | from_server;
+	return (threat_payload_done(s, true) ? from_client : 0) |
+	       (threat_payload_done(s, false) ? from_server : 0);
+}
+
+static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port,
+			 const struct pkt *p, bool from_client)
+{
+	uint16_t watch[2] = {0, 0}, below;
+	unsigned dirs;
+
+	if (s->bypass == SB_ON) {
+		/* a FIN or RST crossed the data plane: the rest is its too */
+		if (s->key.proto == IPPROTO_TCP && s->tcp_state != TS_ESTABLISHED) {
+			unbypass(in, s, false);
+		} else if (in->threats && from_client && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) &&
+			   p->window < threat_small_window_raw(s)) {
+			/* what the kernel takes back for tcp_small_window (watch) */
+			unbypass(in, s, false);
+			s->bypass = SB_KEPT;
+			in->st.bypass_kept++;
+		}
+		return;
+	}
+	if (s->bypass == SB_REFUSED || s->bypass == SB_KEPT || !port ||
+	    (port->mode != MODE_FWD && port->mode != MODE_TAP))
+		return;
+	dirs = bypass_ready(in, s);
+	if (!dirs)
+		return;
+	below = in->threats ? threat_small_window_raw(s) : 0;
+	watch[s->client_is_a ? 0 : 1] = below; /* the client's segments */
+	if (bypass_add(in->bypass, &s->key, port->ucmac, dirs, watch) < 0) {
+		s->bypass = SB_REFUSED; /* not a system call per frame while the map is full */
+		in->st.bypass_failed++;
+		return;
+	}
+	memcpy(s->bypass_mac, port->ucmac, sizeof(s->bypass_mac));
+	s->bypass = SB_ON;
+	in->st.bypassed++;
+}
+
+static void session_done(struct session *s, void *arg)
+{
+	struct inspector *in = arg;
+	struct slog_clock c;
+
+	unbypass(in, s, true);
+	if (in->threats)
+		threat_session_end(in->threats, s);
+	if (in->log)
+		slog_write(in->log, s, SLOG_SESSION, log_clock(in, &c));
+}
+
+int inspector_init(struct inspector *in, size_t max_sessions, const struct policy *pol,
+		   const struct workloads *wl, struct slog *log)
+{
+	struct session_timeouts to;
+
+	memset(in, 0, sizeof(*in));
+	session_timeouts_default(&to);
+	in->sessions = session_table_new(max_sessions, &to);
+	if (!in->sessions)
+		return err_set(-ENOMEM, "session table of %zu", max_sessions);
+	in->policy = pol;
+	in->wl = wl;
+	in->log = log;
+	return 0;
+}
+
+void inspector_fini(struct inspector *in)
+{
+	session_table_free(in->sessions, session_done, in);
+	in->sessions = NULL;
+	threat_free(in->threats);
+	in->threats = NULL;
+}
+
+int inspect_threats_on(struct inspector *in, struct slog *log)
+{
+	if (in->threats)
+		return 0;
+	in->threats = threat_new(log, in->wall_clock, in->st.threats);
+	return in->threats ? 0 : err_set(-ENOMEM, "threat detection");
+}
+
+/* The intercepted port of a frame: its UCMAC is the source (from the
+ * container) or the destination (to it). */
+static const struct workload *port_of(const struct inspector *in, const struct pkt *p,
+				      bool *local_is_src)
+{
+	const struct workload *w = workloads_by_ucmac(in->wl, p->eth_src);
+
+	*local_is_src = w != NULL;
+	if (!w)
+		w = workloads_by_ucmac(in->wl, p->eth_dst);
+	return w;
+}
+
+static void peer_fill(const struct inspector *in, const struct session *s, bool side_a,
+		      struct policy_peer *pp)
+{
+	const struct workload *w;
+	const struct wl_ctr *c = NULL;
+
+	memset(pp, 0, sizeof(*pp));
+	pp->family = s->key.family;
+	memcpy(pp->addr, side_a ? s->key.addr_a : s->key.addr_b, 16);
+	if (s->local == (side_a ? 1 : 2))
+		c = s->ctr;
+	else if ((w = workloads_by_addr(in->wl, s->key.family, pp->addr)))
+		c = w->ctr;
+	if (!c)
+		return;
+	pp->internal = true;
+	pp->id = c->id;
+	pp->group = c->group[0] ? c->group : NULL;
+}
+
+static void decide(struct inspector *in, struct session *s)
+{
+	struct policy_flow f = {.proto = s->key.proto};
+	struct policy_decision d;
+
+	if (s->threat.flags & THREAT_SESS_CUT)
+		return; /* cut by a threat's drop action: stays denied */
+	peer_fill(in, s, s->client_is_a, &f.from);
+	peer_fill(in, s, !s->client_is_a, &f.to);
+	if (s->key.proto == IPPROTO_TCP || s->key.proto == IPPROTO_UDP)
+		f.port = s->client_is_a ? s->key.port_b : s->key.port_a;
+	f.app = (enum app_proto)s->app.app;
+	f.app_final = s->app.done;
+	policy_decide(in->policy, &f, &d);
+	s->verdict = d.action == POLICY_DENY ? VERDICT_DENY : VERDICT_ALLOW;
+	s->rule = d.rule;
+	s->provisional = d.provisional;
+}
+
+static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
+{
+	struct app_segment seg = {
+	    .data = p->payload,
+	    .len = p->payload_len,
+	    .transport = p->proto,
+	    .from_client = from_client,
+	    .client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
+	    .server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
+	};
+	struct app_info info = {.sni = ""};
+
+	if (!app_feed(&s->app, &seg, &info))
+		return;
+	in->st.app_found[s->app.app < APP_MAX ? s->app.app : 0]++;
+	if (info.sni[0])
+		s->sni = strdup(info.sni);
+	decide(in, s);
+}
+
+static struct frag_slot *frag_slot(struct inspector *in, const struct pkt *p)
+{
+	uint32_t h = p->frag_id * 2654435761u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ p->src[i] ^ (uint32_t)p->dst[i] << 8) * 16777619u;
+	return &in->frags[h % INSPECT_FRAG_SLOTS];
+}
+
+static bool frag_match(const struct frag_slot *f, const struct pkt *p)
+{
+	return f->family == p->family && f->proto == p->proto && f->id == p->frag_id &&
+	       memcmp(f->src, p->src, 16) == 0 && memcmp(f->dst, p->dst, 16) == 0;
+}
+
+static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t verdict,
+			  uint64_t now_ns)
+{
+	struct frag_slot *f = frag_slot(in, p);
+
+	f->family = p->family;
+	f->proto = p->proto;
+	f->id = p->frag_id;
+	memcpy(f->src, p->src, 16);
+	memcpy(f->dst, p->dst, 16);
+	f->verdict = verdict;
+	f->seen_ns = now_ns;
+}
+
+/* A later fragment has no ports: it follows its first fragment's verdict. */
+static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p, uint64_t now_ns)
+{
+	struct frag_slot *f = frag_slot(in, p);
+
+	if (!frag_match(f, p) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+		in->st.frag_orphans++;
+		return INSPECT_DROP;
+	}
+	return f->verdict == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
+}
+
+/*
+ * The session of r's frame, created when it opens one.  NULL with *full
+ * when the table is full, NULL alone for a reset without a session: a
+ * reset opens nothing (it goes on, unaccounted).
+ */
+static struct session *session_of(struct inspector *in, const struct inspect_result *r,
+				  bool local_is_src, bool *from_client, bool *full, uint64_t now_ns)
+{
+	const struct pkt *p = &r->pkt;
+	struct flow_key k;
+	struct session *s;
+	bool p_is_a;
+
+	*full = false;
+	session_key(p, r->port ? r->port->port_id : 0, &k, &p_is_a);
+	s = session_lookup(in->sessions, &k);
+	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST))
+		return NULL;
+	if (!s) {
+		s = session_create(in->sessions, &k, p_is_a, p, now_ns);
+		*full = !s;
+		if (!s)
+			return NULL;
+		if (r->port) {
+			s->ctr = wl_ctr_get(r->port->ctr);
+			s->local = (local_is_src == p_is_a) ? 1 : 2;
+		}
+		decide(in, s);
+	}
+	*from_client = session_from_client(s, p_is_a);
+	session_update(in->sessions, s, p, *from_client, now_ns);
+	return s;
+}
+
+static enum inspect_verdict session_verdict(struct inspector *in, struct session *s,
+					    struct inspect_result *r)
+{
+	struct slog_clock c;
+
+	if (s->verdict != VERDICT_DENY) {
+		in->st.allowed++;
+		return INSPECT_PASS;
+	}
+	unbypass(in, s, false);
+	if (!s->logged_violation) {
+		s->logged_violation = true;
+		in->st.violations++;
+		if (in->log)
+			slog_write(in->log, s, SLOG_VIOLATION, log_clock(in, &c));
+		if (s->key.proto == IPPROTO_TCP && !(r->pkt.tcp_flags & TCPF_RST)) {
+			r->reset = true;
+			in->st.resets++;
+		}
+	}
+	/*
+	 * A bare reset only ends the connection, and it may be the one the
+	 * data plane sent at the other end's port (both ends intercepted):
+	 * dropped here, it would never reach its receiver, and this port,
+	 * having seen a reset first, sends none of its own.
+	 */
+	if (s->key.proto == IPPROTO_TCP && (r->pkt.tcp_flags & TCPF_RST) && !r->pkt.payload_len) {
+		in->st.allowed++;
+		return INSPECT_PASS;
+	}
+	in->st.denied++;
+	return INSPECT_DROP;
+}
+
+/*
+ * The threat detectors on r's frame (s NULL for a later fragment); true
+ * when a drop action holds.  The session is then cut as a denied one is
+ * (deny verdict, resets), the detection's line standing for the
+ * violation line.
+ */
+static bool threats(struct inspector *in, struct inspect_result *r, struct session *s,
+		    bool from_client, uint64_t now_ns)
+{
+	struct threat_pkt tp = {
+	    .p = &r->pkt,
+	    .s = s,
+	    .from_client = from_client,
+	    .port = r->port,
+	    .pol = in->policy,
+	    .now_ns = now_ns,
+	};
+
+	threat_frame(in->threats, &tp);
+	if (!tp.drop || !s || s->verdict == VERDICT_DENY)
+		return tp.drop;
+	s->verdict = VERDICT_DENY;
+	s->rule = 0;
+	s->provisional = false;
+	s->logged_violation = true;
+	s->threat.flags |= THREAT_SESS_CUT;
+	if (s->key.proto == IPPROTO_TCP && !tp.no_reset && !(r->pkt.tcp_flags & TCPF_RST)) {
+		r->reset = true;
+		in->st.resets++;
+	}
+	return true;
+}
+
+static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
+{
+	struct policy_flow f = {.proto = p->proto, .app_final = true};
+	struct policy_decision d;
+
+	f.from.family = f.to.family = p->family;
+	memcpy(f.from.addr, p->src, 16);
+	memcpy(f.to.addr, p->dst, 16);
+	policy_decide(in->policy, &f, &d);
+	return d.action == POLICY_DENY ? INSPECT_DROP : INSPECT_PASS;
+}
+
+static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_result *r,
+				       bool local_is_src, uint64_t now_ns)
+{
+	const struct pkt *p = &r->pkt;
+	enum inspect_verdict v;
+	struct session *s;
+	bool from_client, full;
+
+	if (p->fragment && !p->first_fragment) {
+		if (in->threats && threats(in, r, NULL, false, now_ns)) {
+			in->st.denied++;
+			return INSPECT_DROP;
+		}
+		return frag_verdict(in, p, now_ns);
+	}
+	s = session_of(in, r, local_is_src, &from_client, &full, now_ns);
+	r->session = s;
+	if (!s && !full)
+		return INSPECT_PASS;
+	if (!s) {
+		in->st.no_session++;
+		return in->table_full_closed ? INSPECT_DROP : INSPECT_PASS;
+	}
+	if (!s->app.done && p->payload_len)
+		identify(in, s, p, from_client);
+	if (in->threats)
+		threats(in, r, s, from_client, now_ns);
+	if (p->first_fragment)
+		frag_remember(in, p, s->verdict, now_ns);
+	v = session_verdict(in, s, r);
+	if (v == INSPECT_PASS && bypass_on(in->bypass))
+		bypass_maybe(in, s, r->port, p, from_client);
+	return v;
+}
+
+void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
+		   uint64_t now_ns, struct inspect_result *r)
+{
+	enum decode_status ds = decode_frame(frame, len, &r->pkt);
+	bool local_is_src = false;
+
+	if (wire_len > len)
+		r->pkt.wire_len = wire_len;
+	r->verdict = INSPECT_PASS;
+	r->reset = false;
+	r->session = NULL;
+	r->port = NULL;
+	in->st.frames++;
+	in->st.bytes += r->pkt.wire_len;
+	switch (ds) {
+	case DECODE_NOT_IP:
+		in->st.not_ip++;
+		return;
+	case DECODE_TRUNCATED:
+		in->st.truncated++;
+		r->verdict = INSPECT_DROP;
+		return;
+	case DECODE_MALFORMED:
+		in->st.malformed++;
+		r->verdict = INSPECT_DROP;
+		return;
+	case DECODE_OTHER_L4:
+		in->st.other_l4++;
+		r->verdict = other_l4(in, &r->pkt);
+		return;
+	case DECODE_OK:
+		break;
+	}
+	r->port = port_of(in, &r->pkt, &local_is_src);
+	if (!r->port)
+		in->st.unknown_port++;
+	r->verdict = inspect_ip(in, r, local_is_src, now_ns);
+}
+
+void inspect_tick(struct inspector *in, uint64_t now_ns)
+{
+	session_expire(in->sessions, now_ns, bypass_seen, session_done, in);
+}
+
+/* A finished session keeps the verdict it ended under; a denied one is taken back at once. */
+static void redecide(struct session *s, void *arg)
+{
+	struct inspector *in = arg;
+
+	if (s->tcp_state == TS_CLOSED)
+		return;
+	decide(in, s);
+	if (s->verdict == VERDICT_DENY || s->provisional)
+		unbypass(in, s, false);
+}
+
+void inspect_set_policy(struct inspector *in, const struct policy *pol)
+{
+	in->policy = pol;
+	session_foreach(in->sessions, redecide, in);
+}
+
+void inspect_set_workloads(struct inspector *in, const struct workloads *wl)
+{
+	in->wl = wl;
+}
+
+struct collect {
+	const struct session **v;
+	size_t n, cap;
+};
+
+static void collect_one(struct session *s, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		const struct session **v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = s;
+}
+
+static int by_first_seen(const void *a, const void *b)
+{
+	const struct session *x = *(const struct session *const *)a;
+	const struct session *y = *(const struct session *const *)b;
+
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key)); /* the same order every run */
+}
+
+void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),
+			     void *arg)
+{
+	struct collect c = {0};
+
+	session_foreach(in->sessions, collect_one, &c);
+	if (c.n) /* qsort's array must not be NULL, even when empty */
+		qsort(c.v, c.n, sizeof(*c.v), by_first_seen);
+	for (size_t i = 0; i < c.n; i++)
+		fn(c.v[i], arg);
+	free(c.v);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_DP_INSPECT_H
+#define PORTCULLIS_DP_INSPECT_H
+
+/*
+ * One worker's inspection of frames: decode, find the port (by UCMAC), the
+ * session, feed the application parsers, decide by policy, and say whether
+ * the frame may go on.  The live data plane and --read-pcap run exactly
+ * this code; only where frames come from and go to differs.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bypass.h"
+#include "decode.h"
+#include "dp/policy/policy.h"
+#include "session.h"
+#include "slog.h"
+#include "dp/threat/threat_id.h"
+#include "workload.h"
+
+struct inspect_stats {
+	uint64_t frames, bytes;
+	uint64_t not_ip, truncated, malformed, other_l4;
+	uint64_t unknown_port; /* IP frame with no known UCMAC on either end */
+	uint64_t no_session;   /* table full: the frame followed dp_down */
+	uint64_t frag_orphans; /* later fragment with no first fragment seen */
+	uint64_t allowed, denied, violations, resets;
+	uint64_t bypassed;	/* sessions handed to the kernel */
+	uint64_t bypass_failed; /* ... that the map refused (full) */
+	uint64_t bypass_ended;	/* ... taken back: ended, expired, denied */
+	uint64_t bypass_kept;	/* ... taken back for good on a small window */
+	uint64_t app_found[APP_MAX];
+	uint64_t threats[THREAT_MAX]; /* detections (dp/threat/threat.h) */
+};
+
+#define INSPECT_FRAG_SLOTS 1024
+
+struct frag_slot {
+	uint8_t family, proto;
+	uint32_t id;
+	uint8_t src[16], dst[16];
+	uint8_t verdict; /* enum session_verdict */
+	uint64_t seen_ns;
+};
+
+struct inspector {
+	struct session_table *sessions;
+	const struct policy *policy;
+	const struct workloads *wl;
+	struct slog *log;	/* NULL: sessions are not logged as they end */
+	bool table_full_closed; /* at max_sessions: true drop, false pass */
+	bool wall_clock;	/* stamp log lines with the time (live mode) */
+	struct threat_ctx *threats; /* NULL: no threat detection */
+	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
+	struct inspect_stats st;
+	struct frag_slot frags[INSPECT_FRAG_SLOTS];
+};
+
+enum inspect_verdict {
+	INSPECT_PASS,
+	INSPECT_DROP,
+};
+
+struct inspect_result {
+	enum inspect_verdict verdict;
+	const struct workload *port; /* the intercepted port that saw it, or NULL */
+	bool reset;		     /* a TCP session was denied: reset both ends */
+	struct session *session;     /* the frame's session, or NULL */
+	struct pkt pkt;		     /* the decoded frame */
+};
+
+int inspector_init(struct inspector *in, size_t max_sessions, const struct policy *pol,
+		   const struct workloads *wl, struct slog *log);
+/* Ends every session (logged when a log is set). */
+void inspector_fini(struct inspector *in);
+
+/*
+ * Threat detection on from now (after wall_clock is set): detections are
+ * written to log (may be NULL: only counted).  Without this call no
+ * detector runs.
+ */
+int inspect_threats_on(struct inspector *in, struct slog *log);
+
+/*
+ * Inspect a frame of wire_len bytes of which len are at frame (a snapped
+ * tap copy has fewer): decoding sees len, sessions count wire_len.
+ */
+void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
+		   uint64_t now_ns, struct inspect_result *r);
+
+/* Expire idle sessions (logged). */
+void inspect_tick(struct inspector *in, uint64_t now_ns);
+
+/* A new policy: every live session is decided again (a closed one keeps its verdict). */
+void inspect_set_policy(struct inspector *in, const struct policy *pol);
+void inspect_set_workloads(struct inspector *in, const struct workloads *wl);
+
+/*
+ * s as an operator should see it now: a bypassed session with what the
+ * kernel counted so far added, in tmp (s itself otherwise).  Only for
+ * showing: tmp shares s's pointers.
+ */
+const struct session *inspect_live_view(const struct inspector *in, const struct session *s,
+				       struct session *tmp);
+
+/* Every live session, oldest first, to fn (for --read-pcap's output). */
+void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),
+			     void *arg);
+
+#endif

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Malformed fragments: ping_of_death (an ICMP datagram whose fragments
+ * reach past 65535 bytes: offset + length of one fragment's data) and
+ * ip_teardrop (two fragments of one datagram covering the same bytes).
+ *
+ * Per datagram (addresses, protocol, id) the covered byte ranges are kept,
+ * merged where they touch, at most FRAG_RANGES of them: a datagram cut
+ * into more holes than that is no longer checked.  The table is
+ * direct-mapped and bounded; a new datagram takes its slot over, and a
+ * slot older than FRAG_TTL_NS is stale.  Each datagram is reported once.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp/threat/threat_ctx.h"
+
+#define FRAG_SLOTS 1024
+#define FRAG_RANGES 6
+#define FRAG_TTL_NS (30 * NS_PER_SEC)
+#define IP_DATAGRAM_MAX 65535
+
+struct frag_range {
+	uint32_t lo, hi; /* bytes [lo, hi) of the datagram's data */
+};
+
+struct frag_track {
+	uint8_t family, proto, n;
+	uint8_t reported; /* bit 1 << (id - THREAT_PING_OF_DEATH) */
+	uint32_t id;
+	uint8_t src[16], dst[16];
+	uint64_t seen_ns;
+	struct frag_range r[FRAG_RANGES];
+};
+
+struct frag_table {
+	struct frag_track slot[FRAG_SLOTS];
+};
+
+struct frag_table *threat_frag_new(void)
+{
+	return calloc(1, sizeof(struct frag_table));
+}
+
+void threat_frag_free(struct frag_table *ft)
+{
+	free(ft);
+}
+
+static bool same_datagram(const struct frag_track *f, const struct pkt *p)
+{
+	return f->family == p->family && f->proto == p->proto && f->id == p->frag_id &&
+	       memcmp(f->src, p->src, 16) == 0 && memcmp(f->dst, p->dst, 16) == 0;
+}
+
+static struct frag_track *frag_track(struct frag_table *ft, const struct pkt *p, uint64_t now_ns)
+{
+	uint32_t h = p->frag_id * 2654435761u;
+	struct frag_track *f;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ p->src[i] ^ (uint32_t)p->dst[i] << 8) * 16777619u;
+	f = &ft->slot[h % FRAG_SLOTS];
+	if (!same_datagram(f, p) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+		memset(f, 0, sizeof(*f));
+		f->family = p->family;
+		f->proto = p->proto;
+		f->id = p->frag_id;
+		memcpy(f->src, p->src, 16);
+		memcpy(f->dst, p->dst, 16);
+	}
+	f->seen_ns = now_ns;
+	return f;
+}
+
+/* The first range [lo, hi) overlaps, or NULL. */
+static const struct frag_range *overlap(const struct frag_track *f, uint32_t lo, uint32_t hi)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		if (lo < f->r[i].hi && f->r[i].lo < hi)
+			return &f->r[i];
+	return NULL;
+}
+
+/* Add [lo, hi) (overlapping nothing), merged with the ranges it touches. */
+static void cover(struct frag_track *f, uint32_t lo, uint32_t hi)
+{
+	unsigned i = 0;
+
+	while (i < f->n) {
+		if (f->r[i].hi == lo || f->r[i].lo == hi) {
+			lo = f->r[i].lo < lo ? f->r[i].lo : lo;
+			hi = f->r[i].hi > hi ? f->r[i].hi : hi;
+			f->r[i] = f->r[--f->n];
+			continue;
+		}
+		i++;
+	}
+	if (f->n < FRAG_RANGES)
+		f->r[f->n++] = (struct frag_range){lo, hi};
+	else
+		f->n = FRAG_RANGES + 1; /* too many holes: stop checking */
+}
+
+static void report(struct threat_ctx *t, struct threat_pkt *tp, struct frag_track *f,
+		   const struct threat_hit *h)
+{
+	uint8_t bit = (uint8_t)(1u << (h->id - THREAT_PING_OF_DEATH));
+
+	threat_report(t, tp, h, !(f->reported & bit));
+	f->reported |= bit;
+}
+
+void threat_frag(struct threat_ctx *t, struct threat_pkt *tp)
+{
+	const struct pkt *p = tp->p;
+	uint32_t lo = p->frag_offset;
+	uint32_t hi = lo + (uint32_t)(p->payload + p->payload_len - (p->frame + p->l4_off));
+	struct frag_track *f = frag_track(t->frags, p, tp->now_ns);
+	const struct frag_range *o;
+	struct threat_hit h;
+
+	if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) && hi > IP_DATAGRAM_MAX) {
+		threat_hitf(&h, THREAT_PING_OF_DEATH,
+			    "ICMP fragment id %u at offset %u with %u bytes ends past 65535",
+			    p->frag_id, lo, hi - lo);
+		report(t, tp, f, &h);
+	}
+	if (f->n > FRAG_RANGES || hi == lo)
+		return;
+	o = overlap(f, lo, hi);
+	if (!o) {
+		cover(f, lo, hi);
+		return;
+	}
+	threat_hitf(&h, THREAT_IP_TEARDROP, "fragment id %u bytes %u-%u overlap bytes %u-%u",
+		    p->frag_id, lo, hi - 1, o->lo, o->hi - 1);
+	report(t, tp, f, &h);
+}

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The "bpf" data path of the enforcer namespace (see lib/dpath/dpath.h), two
+ * direct-action cls_bpf programs on clsact ingress, loaded once per enforcer
+ * namespace and pinned; each port's configuration is a map entry.
+ *
+ *   pc_port_ingress    on every inPort and exPort
+ *   pc_bridge_ingress  on bridge_port (vbr-neuv): what the data plane sends
+ *                      back on dp_port (vth-neuv)
+ *   pc_bridge_egress   on bridge_port: copies get their UCMAC and the copy tag
+ *
+ * Only the Ethernet addresses are ever written, so checksum and GSO state
+ * travel with the frame untouched.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "dpath_common.h"
+
+#define ETH_DST_OFF 0
+#define ETH_SRC_OFF ETH_ALEN
+#define IP6_NEXTHDR_OFF (ETH_HLEN + 6)
+#define ICMP6_TYPE_OFF (ETH_HLEN + 40)
+#define NEXTHDR_ICMPV6 58
+#define ND_FIRST 133 /* router solicitation */
+#define ND_LAST 137  /* redirect */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * PC_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct pc_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pc_mac_key);
+	__type(value, struct pc_ucmac);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_ucmacs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pc_dp_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_dp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_BYPASS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pc_flow_key);
+	__type(value, struct pc_bypass);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_bypass SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PC_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_stats SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&pc_stats, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
+	       a[5] == b[5];
+}
+
+static __always_inline struct pc_dp_state *dp_state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pc_dp, &zero);
+}
+
+static __always_inline int dp_alive(const struct pc_dp_state *st)
+{
+	__u64 hb = *(volatile const __u64 *)&st->heartbeat_ns;
+	/* a tick's resolution is plenty for a second's timeout, and it reads no clock source */
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	/* a heartbeat may be a little ahead of now: another CPU, a coarse clock */
+	return hb && (hb >= now || now - hb <= PC_DP_HEARTBEAT_TIMEOUT_NS);
+}
+
+/* IPv6 neighbour discovery crosses like ARP: it is the link's, not a flow's. */
+static __always_inline int is_nd(struct __sk_buff *skb)
+{
+	__u8 nexthdr, type;
+
+	if (bpf_skb_load_bytes(skb, IP6_NEXTHDR_OFF, &nexthdr, 1) < 0 || nexthdr != NEXTHDR_ICMPV6)
+		return 0;
+	if (bpf_skb_load_bytes(skb, ICMP6_TYPE_OFF, &type, 1) < 0)
+		return 0;
+	return type >= ND_FIRST && type <= ND_LAST;
+}
+
+/* Whether a frame entering port is one the data plane should see. */
+static __always_inline int intercepted(struct __sk_buff *skb, const struct pc_port *port)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end || skb->vlan_present) /* tagged: like non-IP */
+		return 0;
+	proto = eth->h_proto;
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		return 0;
+	if (eth->h_dest[0] & 1) /* broadcast, multicast */
+		return 0;
+	if (port->side == PC_SIDE_IN ? !mac_eq(eth->h_source, port->ctr_mac)
+				     : !mac_eq(eth->h_dest, port->ctr_mac))
+		return 0;
+	return proto == bpf_htons(ETH_P_IPV6) ? !is_nd(skb) : 1;
+}
+
+/* Forward a frame that entered port to the other port of its pair. */
+static __always_inline int to_peer(const struct pc_port *port)
+{
+	if (port->flags & PC_PORT_PEER_DIRECT)
+		return bpf_redirect_peer(port->peer_ifindex, 0);
+	return bpf_redirect(port->peer_ifindex, 0);
+}
+
+static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 *mac)
+{
+	if (bpf_skb_store_bytes(skb, off, mac, ETH_ALEN, 0) < 0) {
+		count(PC_STAT_REWRITE_FAILED);
+		return -1;
+	}
+	return 0;
+}
+
+#define IP_FRAG_MASK 0x3fff /* MF and the offset */
+#define TCP_FLAGS_OFF 13
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+#define TCP_CONTROL 0x07 /* FIN, SYN, RST */
+
+/* A FIN or RST: both directions' entries of its session stop matching. */
+static __always_inline void bypass_closing(struct pc_flow_key *k)
+{
+	struct pc_bypass *b;
+	__u8 a[16];
+	__be16 port;
+
+	b = bpf_map_lookup_elem(&pc_bypass, k);
+	if (b)
+		b->closing = 1;
+	__builtin_memcpy(a, k->saddr, 16);
+	__builtin_memcpy(k->saddr, k->daddr, 16);
+	__builtin_memcpy(k->daddr, a, 16);
+	port = k->sport;
+	k->sport = k->dport;
+	k->dport = port;
+	b = bpf_map_lookup_elem(&pc_bypass, k);
+	if (b)
+		b->closing = 1;
+}
+
+/*
+ * The pc_bypass entry of an intercepted IP frame, or NULL: TCP or UDP, not a
+ * fragment, IPv6 without extension headers; TCP without SYN, FIN or RST,
+ * so that every connection's opening and end reach the data plane.  A FIN
+ * or RST, or a window under the one the entry watches for, closes the
+ * session's entries.
+ */
+static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
+						   const struct pc_port *port)
+{
+	struct pc_flow_key k = {};
+	struct {
+		__u8 flags;
+		__be16 window;
+	} __attribute__((packed)) tcp = {};
+	struct pc_bypass *b;
+	__u32 l4;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0 || ip.ihl < 5 ||
+		    (ip.frag_off & bpf_htons(IP_FRAG_MASK)))
+			return NULL;
+		k.family = 4;
+		k.proto = ip.protocol;
+		__builtin_memcpy(k.saddr, &ip.saddr, 4);
+		__builtin_memcpy(k.daddr, &ip.daddr, 4);
+		l4 = ETH_HLEN + ip.ihl * 4;
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) < 0)
+			return NULL;
+		k.family = 6;
+		k.proto = ip6.nexthdr;
+		__builtin_memcpy(k.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
+		l4 = ETH_HLEN + sizeof(ip6);
+	}
+	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP)
+		return NULL;
+	if (bpf_skb_load_bytes(skb, l4, &k.sport, 4) < 0) /* sport, dport */
+		return NULL;
+	__builtin_memcpy(k.ucmac, port->ucmac, ETH_ALEN);
+	if (k.proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, l4 + TCP_FLAGS_OFF, &tcp, sizeof(tcp)) < 0)
+			return NULL;
+		if (tcp.flags & TCP_CONTROL) {
+			if (tcp.flags & (TCP_FIN | TCP_RST))
+				bypass_closing(&k);
+			return NULL;
+		}
+	}
+	b = bpf_map_lookup_elem(&pc_bypass, &k);
+	if (!b || b->closing)
+		return NULL;
+	if (k.proto == IPPROTO_TCP && bpf_ntohs(tcp.window) < b->watch) {
+		bypass_closing(&k);
+		return NULL;
+	}
+	return b;
+}
+
+/*
+ * Forward to the peer, and a copy to bridge_port.  The frame itself is not
+ * touched.  Once it has made the copy, bpf_clone_redirect gives the frame
+ * headers of its own (this program may still write them): one head copy
+ * per tapped frame, whatever either of them writes after.  The copy then
+ * holds the old headers alone and takes its UCMAC without another; it
+ * leaves with PC_TAP_MARK and gets the UCMAC on bridge_port's egress
+ * (pc_bridge_egress).
+ */
+static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port,
+				    __u32 bridge)
+{
+	if (bridge) {
+		__u32 mark = skb->mark;
+
+		skb->mark = PC_TAP_MARK;
+		if (bpf_clone_redirect(skb, bridge, 0) == 0)
+			count(PC_STAT_TAP_COPIES);
+		else
+			count(PC_STAT_TAP_COPY_FAILED);
+		skb->mark = mark;
+	}
+	count(PC_STAT_PASSED);
+	return to_peer(port);
+}
+
+/* Only through the data plane; without one, dp_down decides. */
+static __always_inline int port_fwd(struct __sk_buff *skb, const struct pc_port *port, __u32 off,
+				    const struct pc_dp_state *st, int alive)
+{
+	if (alive) {
+		if (set_mac(skb, off, port->ucmac) < 0)
+			return TC_ACT_SHOT;
+		count(PC_STAT_TO_DP);
+		return bpf_redirect(st->bridge_ifindex, 0);
+	}
+	if (st->dp_down_closed) {
+		count(PC_STAT_DP_DOWN_DROPPED);
+		return TC_ACT_SHOT;
+	}
+	count(PC_STAT_DP_DOWN_PASSED);
+	return to_peer(port);
+}
+
+SEC("tc")
+int pc_port_ingress(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	struct pc_dp_state *st;
+	struct pc_port *port;
+	__u32 off;
+	int alive;
+
+	port = bpf_map_lookup_elem(&pc_ports, &ifindex);
+	if (!port) {
+		count(PC_STAT_NO_PORT);
+		return TC_ACT_OK;
+	}
+	st = dp_state();
+	if (!st || (port->mode != PC_MODE_TAP && port->mode != PC_MODE_FWD)) {
+		count(PC_STAT_PASSED);
+		return to_peer(port);
+	}
+	if (!intercepted(skb, port)) {
+		count(PC_STAT_NOT_INTERCEPTED);
+		return to_peer(port);
+	}
+	alive = st->bridge_ifindex && dp_alive(st);
+	if (alive) {
+		struct pc_bypass *b = bypass_of(skb, port);
+
+		if (b) { /* a session the data plane is done with */
+			__sync_fetch_and_add(&b->frames, 1);
+			__sync_fetch_and_add(&b->bytes, skb->len);
+			b->last_ns = bpf_ktime_get_coarse_ns();
+			count(PC_STAT_BYPASSED);
+			return to_peer(port);
+		}
+	}
+	off = port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF;
+	if (port->mode == PC_MODE_FWD)
+		return port_fwd(skb, port, off, st, alive);
+	return port_tap(skb, port, st->bridge_ifindex);
+}
+
+static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
+{
+	struct pc_mac_key key = {};
+
+	__builtin_memcpy(key.mac, mac, ETH_ALEN);
+	return bpf_map_lookup_elem(&pc_ucmacs, &key);
+}
+
+/* A frame back from the data plane for u: restore the container MAC at off, send it out to. */
+static __always_inline int bridge_return(struct __sk_buff *skb, const struct pc_ucmac *u,
+					 __u32 off, __u32 to, __u32 stat)
+{
+	if (u->mode != PC_MODE_FWD) {
+		count(PC_STAT_TAP_DROPPED_RETURNS);
+		return TC_ACT_SHOT;
+	}
+	if (set_mac(skb, off, u->ctr_mac) < 0)
+		return TC_ACT_SHOT;
+	count(stat);
+	return bpf_redirect(to, 0);
+}
+
+SEC("tc")
+int pc_bridge_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct pc_ucmac *u;
+
+	if ((void *)(eth + 1) > data_end) {
+		count(PC_STAT_NOT_OURS);
+		return TC_ACT_SHOT;
+	}
+	u = ucmac_lookup(eth->h_dest);
+	if (u)
+		return bridge_return(skb, u, ETH_DST_OFF, u->in_ifindex, PC_STAT_FROM_DP_TO_CTR);
+	u = ucmac_lookup(eth->h_source);
+	if (u)
+		return bridge_return(skb, u, ETH_SRC_OFF, u->ex_ifindex, PC_STAT_FROM_DP_TO_HOST);
+	count(PC_STAT_NOT_OURS);
+	return TC_ACT_SHOT;
+}
+
+/* No GPL-only helper is used. */
+char LICENSE[] SEC("license") = "Apache-2.0";
+
+/*
+ * bridge_port egress: a copy (PC_TAP_MARK) gets the UCMAC of the port it
+ * was copied at (the copy keeps that port as its ingress ifindex): as
+ * source when it came from the container, as destination when it goes to
+ * it; and the copy tag (PC_COPY_VID), out of band, so the data plane never
+ * sends it back.  Everything else leaves as it is.
+ */
+SEC("tc")
+int pc_bridge_egress(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ingress_ifindex;
+	struct pc_port *port;
+
+	if (skb->mark != PC_TAP_MARK)
+		return TC_ACT_OK;
+	port = bpf_map_lookup_elem(&pc_ports, &ifindex);
+	if (!port)
+		return TC_ACT_OK;
+	if (set_mac(skb, port->side == PC_SIDE_IN ? ETH_SRC_OFF : ETH_DST_OFF, port->ucmac) < 0)
+		return TC_ACT_SHOT;
+	if (bpf_skb_vlan_push(skb, bpf_htons(PC_COPY_TPID), PC_COPY_VID) < 0) {
+		count(PC_STAT_REWRITE_FAILED);
+		return TC_ACT_SHOT;
+	}
+	return TC_ACT_OK;
+}

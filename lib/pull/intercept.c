@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "intercept.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctrname.h"
+#include "lib/dpath/dpath.h"
+#include "lib/dpath/enforcer.h"
+#include "lib/core/err.h"
+#include "lib/core/fault.h"
+#include "journal.h"
+#include "lib/core/log.h"
+#include "lib/core/naming.h"
+#include "lib/net/netns.h"
+#include "lib/net/nl.h"
+#include "pull.h"
+#include "recover.h"
+#include "lib/core/state.h"
+
+/* The enforcer namespace and its data path, open for one hook run. */
+struct enforcer {
+	struct nl_ns ns;
+	struct dpath *dp;
+};
+
+static int enf_open(const struct pc_config *cfg, bool create, struct enforcer *e)
+{
+	int ret;
+
+	e->dp = NULL;
+	ret = enforcer_open(cfg, create, &e->ns);
+	if (ret < 0)
+		return ret;
+	ret = dpath_open(cfg, &e->ns, &e->dp);
+	if (ret < 0)
+		nl_ns_close(&e->ns);
+	return ret;
+}
+
+static void enf_close(struct enforcer *e)
+{
+	dpath_close(e->dp);
+	e->dp = NULL;
+	nl_ns_close(&e->ns);
+}
+
+struct target {
+	struct oci_state st;    /* with the bundle's annotations merged in */
+	char ns_path[PATH_MAX]; /* how to find the namespace again at poststop */
+	int fd;
+	unsigned long ino;
+};
+
+static int ns_ino_of(const char *path, unsigned long *ino)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = netns_ino(fd, ino);
+	close(fd);
+	return ret;
+}
+
+/* Step 1: the container's namespace, from its pid or else from its bundle. */
+static int resolve(const struct oci_state *st, struct target *t)
+{
+	char bundle_ns[PATH_MAX] = "";
+	unsigned long bino = 0;
+	int ret;
+
+	t->st = *st;
+	t->fd = -1;
+	if (st->bundle[0]) {
+		ret = oci_bundle_read(st->bundle, bundle_ns, sizeof(bundle_ns), &t->st);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+	}
+	if (st->pid > 0)
+		ctrname_resolve(&t->st);
+	if (st->pid > 0) {
+		t->fd = netns_open_pid(st->pid);
+		if (t->fd == -ESRCH)
+			return err_set(-ESRCH, "pid %d has exited", (int)st->pid);
+		snprintf(t->ns_path, sizeof(t->ns_path), "/proc/%d/ns/net", (int)st->pid);
+	} else if (bundle_ns[0]) {
+		t->fd = netns_open_path(bundle_ns);
+	} else {
+		return err_set(-EINVAL, "state has no pid and the bundle names no network namespace");
+	}
+	if (t->fd < 0)
+		return t->fd;
+	ret = netns_ino(t->fd, &t->ino);
+	if (ret < 0)
+		return ret;
+	/* a named namespace outlives the pid: prefer it for poststop */
+	if (bundle_ns[0] && ns_ino_of(bundle_ns, &bino) == 0 && bino == t->ino)
+		snprintf(t->ns_path, sizeof(t->ns_path), "%s", bundle_ns);
+	return 0;
+}
+
+/* Step 2: namespaces that must never be touched. */
+static const char *refusal(const struct pc_config *cfg, unsigned long ino)
+{
+	unsigned long other;
+
+	if (ns_ino_of("/proc/self/ns/net", &other) == 0 && other == ino)
+		return "it is the hook's own (host) network namespace";
+	if (ns_ino_of("/proc/1/ns/net", &other) == 0 && other == ino)
+		return "it is the host network namespace of pid 1";
+	if (ns_ino_of(cfg->enforcer_netns, &other) == 0 && other == ino)
+		return "it is the enforcer network namespace";
+	return NULL;
+}
+
+static enum pc_mode wanted_mode(const struct pc_config *cfg, const struct oci_state *st)
+{
+	enum pc_mode m = cfg->mode;
+
+	if (st->mode[0] && config_parse_mode(st->mode, &m) < 0)
+		m = cfg->mode; /* oci.c validated it already */
+	return m;
+}
+
+static void ctr_from_state(const struct target *t, struct state_ctr *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", t->st.id);
+	snprintf(c->name, sizeof(c->name), "%s", t->st.name);
+	c->pid = t->st.pid;
+	snprintf(c->group, sizeof(c->group), "%s", t->st.group);
+	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", t->st.k8s_pod);
+	snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s", t->st.k8s_namespace);
+	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", t->st.k8s_container);
+}
+
+/* A record already covers this namespace (a pod): join it, or clear it if stale. */
+static int join_existing(const struct pc_config *cfg, const struct target *t, struct enforcer *e,
+			 bool *joined)
+{
+	struct state_rec rec = { 0 };
+	struct state_ctr c;
+	int ret;
+
+	*joined = false;
+	ret = state_load(cfg->state_dir, t->ino, &rec);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (pull_is_live(&e->ns, &rec)) {
+		ctr_from_state(t, &c);
+		ret = state_add_ctr(&rec, &c);
+		if (ret >= 0 || ret == -EEXIST)
+			ret = state_save(cfg->state_dir, &rec);
+		*joined = ret >= 0;
+		pr_info("container %s joins intercepted network namespace %lu", t->st.id, t->ino);
+	} else {
+		pr_warn("network namespace %lu: dropping a stale record", t->ino);
+		pull_release(NULL, &e->ns, e->dp, &rec);
+		ret = state_remove(cfg->state_dir, t->ino);
+	}
+	state_rec_free(&rec);
+	return ret;
+}
+
+/* The pull's record; when it cannot be written, the pull is undone. */
+static int record_pull(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
+		       struct enforcer *e, struct state_rec *rec)
+{
+	struct state_ctr c;
+	int ret;
+
+	snprintf(rec->ns_path, sizeof(rec->ns_path), "%s", t->ns_path);
+	rec->pid = t->st.pid;
+	snprintf(rec->backend, sizeof(rec->backend), "%s", dpath_backend(e->dp));
+	rec->created = time(NULL);
+	ctr_from_state(t, &c);
+	ret = state_add_ctr(rec, &c);
+	if (ret >= 0)
+		ret = fault_point("save state");
+	if (ret >= 0)
+		ret = state_save(cfg->state_dir, rec);
+	if (ret < 0) {
+		char why[PC_ERRMSG_MAX];
+
+		fault_disarm();
+		snprintf(why, sizeof(why), "%s", err_msg());
+		if (pull_release(ctr, &e->ns, e->dp, rec) >= 0)
+			journal_remove(cfg->state_dir, ctr->ino);
+		err_set(0, "%s", why);
+	}
+	return ret;
+}
+
+/* The UCMACs of every recorded port; the caller holds the state lock. */
+static int live_ucmacs(const struct pc_config *cfg, unsigned char (**out)[6], size_t *n)
+{
+	struct state_rec *recs = NULL;
+	size_t nrec = 0, cap = 0;
+	int ret = state_list(cfg->state_dir, &recs, &nrec);
+
+	*n = 0;
+	*out = NULL;
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	for (size_t i = 0; i < nrec; i++)
+		cap += recs[i].n_ports;
+	*out = calloc(cap + 1, 6);
+	for (size_t i = 0; *out && i < nrec; i++)
+		for (size_t p = 0; p < recs[i].n_ports; p++)
+			if (naming_mac_parse(recs[i].ports[p].ucmac, (*out)[*n]) == 0)
+				(*n)++;
+	state_list_free(recs, nrec);
+	return *out ? 0 : err_set(-ENOMEM, "UCMACs");
+}
+
+/* The pull itself, its record, and the rollback if the record cannot be written. */
+static int pull_and_record(const struct pc_config *cfg, const struct target *t,
+			   struct nl_ns *ctr, struct enforcer *e, struct pull_args *a,
+			   struct state_rec *rec)
+{
+	int ret;
+
+	fault_arm();
+	ret = pull_netns(ctr, &e->ns, e->dp, a, rec);
+	if (ret == 0)
+		ret = record_pull(cfg, t, ctr, e, rec);
+	if (ret == 0)
+		fault_pass("drop journal"); /* recorded: the journal has done its job */
+	fault_disarm();
+	if (ret == 0 && journal_remove(cfg->state_dir, ctr->ino) < 0)
+		pr_warn("%s", err_msg());
+	return ret;
+}
+
+static int pull_locked(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
+		       enum pc_mode mode)
+{
+	struct pull_args a = { .mode = mode };
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	struct state_rec rec = { 0 };
+	unsigned char (*taken)[6] = NULL;
+	bool joined = false;
+	int ret;
+
+	ret = enf_open(cfg, true, &e);
+	if (ret >= 0)
+		recover_journals(cfg, &e.ns, e.dp); /* what a dead hook left comes first */
+	if (ret >= 0)
+		ret = join_existing(cfg, t, &e, &joined);
+	if (ret >= 0 && !joined)
+		ret = live_ucmacs(cfg, &taken, &a.n_taken);
+	if (ret < 0 || joined)
+		goto out;
+	if (!dpath_supports(e.dp, mode)) {
+		pr_warn("mode %s is not available with backend %s; using pass",
+			config_mode_name(mode), dpath_backend(e.dp));
+		a.mode = MODE_PASS;
+	}
+	a.pid = t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1);
+	a.taken = (const unsigned char(*)[6])taken;
+	a.journal_dir = cfg->state_dir;
+	a.ns_path = t->ns_path;
+	ret = pull_and_record(cfg, t, ctr, &e, &a, &rec);
+	if (ret == 0)
+		pr_info("container %s: %zu port(s) intercepted, mode %s, backend %s", t->st.id,
+			rec.n_ports, config_mode_name(a.mode), dpath_backend(e.dp));
+	ret = ret == PULL_NOTHING ? SKIPPED : ret;
+out:
+	free(taken);
+	state_rec_free(&rec);
+	enf_close(&e);
+	return ret;
+}
+
+int intercept_start(const struct pc_config *cfg, const struct oci_state *st, bool dry_run,
+		    bool *bad_input)
+{
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
+	char names[STATE_MAX_PORTS][IFNAMSIZ];
+	enum pc_mode mode;
+	struct target t;
+	const char *why;
+	int ret, lock;
+
+	ret = resolve(st, &t);
+	*bad_input = ret < 0;
+	if (ret < 0) {
+		if (t.fd >= 0)
+			close(t.fd);
+		return ret;
+	}
+	mode = wanted_mode(cfg, &t.st);
+	why = mode == MODE_OFF ? "its mode is off" : refusal(cfg, t.ino);
+	if (why) {
+		pr_info("container %s: left alone: %s", t.st.id, why);
+		close(t.fd);
+		return SKIPPED;
+	}
+	ret = nl_ns_open(t.fd, &ctr);
+	if (ret >= 0)
+		ret = pull_candidates(&ctr, names, STATE_MAX_PORTS);
+	if (ret == 0)
+		pr_info("container %s: left alone: no port has a global address", t.st.id);
+	if (ret > 0 && dry_run) {
+		for (int i = 0; i < ret && i < STATE_MAX_PORTS; i++)
+			pr_info("container %s: would pull %s (dry run)", t.st.id, names[i]);
+		ret = 0;
+	}
+	if (ret > 0) {
+		lock = state_lock(cfg->state_dir);
+		ret = lock < 0 ? lock : pull_locked(cfg, &t, &ctr, mode);
+		state_unlock(lock);
+	} else if (ret == 0) {
+		ret = SKIPPED;
+	}
+	nl_ns_close(&ctr);
+	return ret;
+}
+
+/* The container namespace of rec if it still exists; -ENOENT when gone. */
+static int reopen(const struct state_rec *rec, struct nl_ns *ctr)
+{
+	int fd = netns_reopen(rec->ns_path, rec->ns_ino);
+
+	return fd < 0 ? fd : nl_ns_open(fd, ctr);
+}
+
+/* Give a namespace back and drop its record; the record stays if that failed. */
+static int release_record(const struct pc_config *cfg, struct state_rec *rec)
+{
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	int have_ctr, ret;
+
+	have_ctr = reopen(rec, &ctr) == 0;
+	ret = enf_open(cfg, false, &e);
+	if (ret == -ENOENT)
+		ret = 0; /* no enforcer namespace: nothing of ours is left anywhere */
+	else if (ret >= 0)
+		ret = pull_release(have_ctr ? &ctr : NULL, &e.ns, e.dp, rec);
+	if (ret >= 0) {
+		pr_info("network namespace %lu released (%s)", rec->ns_ino,
+			have_ctr ? "ports given back" : "namespace gone, enforcer ports deleted");
+		ret = state_remove(cfg->state_dir, rec->ns_ino);
+	} else {
+		rec->n_ctrs = 0;
+		state_save(cfg->state_dir, rec); /* keep it for gc or restore */
+	}
+	enf_close(&e);
+	nl_ns_close(&ctr);
+	return ret;
+}
+
+/* The pulls of dead hooks, undone (gc, poststop); the caller holds the lock. */
+static int gc_journals(const struct pc_config *cfg)
+{
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	int ret;
+
+	if (!recover_pending(cfg))
+		return 0;
+	ret = enf_open(cfg, false, &e);
+	if (ret == -ENOENT)
+		ret = recover_journals(cfg, NULL, NULL);
+	else if (ret >= 0)
+		ret = recover_journals(cfg, &e.ns, e.dp);
+	enf_close(&e);
+	return ret;
+}
+
+int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
+{
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int lock, ret;
+
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	/* a container whose prestart hook died stops here: undo what it left */
+	if (gc_journals(cfg) < 0)
+		pr_warn("%s", err_msg());
+	ret = state_find_ctr(cfg->state_dir, st->id, true, &rec, &idx);
+	if (ret == -ENOENT) {
+		pr_debug("container %s was not intercepted", st->id);
+		ret = SKIPPED;
+	} else if (ret >= 0) {
+		state_del_ctr(&rec, idx);
+		if (rec.n_ctrs > 0)
+			ret = state_save(cfg->state_dir, &rec); /* others still use it */
+		else
+			ret = release_record(cfg, &rec);
+	}
+	state_rec_free(&rec);
+	state_unlock(lock);
+	return ret;
+}
+
+int intercept_restore(const struct pc_config *cfg, const char *id)
+{
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int lock, ret;
+
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
+	if (ret == -ENOENT)
+		ret = err_set(-ENOENT, "no intercepted container %s", id);
+	else if (ret >= 0)
+		ret = release_record(cfg, &rec);
+	state_rec_free(&rec);
+	state_unlock(lock);
+	return ret;
+}
+
+/* Whether gc should release rec: its namespace is gone, or nobody uses it. */
+static bool is_garbage(const struct state_rec *rec)
+{
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
+
+	if (reopen(rec, &ctr) < 0)
+		return true;
+	nl_ns_close(&ctr);
+	return rec->n_ctrs == 0;
+}
+
+int intercept_gc(const struct pc_config *cfg)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+	int lock, ret, released = 0, first = 0;
+
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = gc_journals(cfg);
+	released = ret > 0 ? ret : 0;
+	first = ret < 0 ? ret : 0;
+	ret = state_list(cfg->state_dir, &recs, &n);
+	for (size_t i = 0; ret >= 0 && i < n; i++) {
+		if (!is_garbage(&recs[i]))
+			continue;
+		ret = release_record(cfg, &recs[i]);
+		if (ret < 0 && !first)
+			first = ret;
+		released += ret >= 0;
+		ret = 0;
+	}
+	state_list_free(recs, n);
+	state_unlock(lock);
+	if (ret < 0)
+		return ret;
+	return first < 0 ? first : released;
+}
+
+/* Whether a data plane answers on the control socket (it would keep the enforcer alive). */
+static bool dp_answers(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return ret == 0;
+}
+
+/* Every record released; the first error, or how many. */
+static int release_all(const struct pc_config *cfg)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+	int ret, released, first;
+
+	ret = gc_journals(cfg);
+	first = ret < 0 ? ret : 0;
+	released = ret > 0 ? ret : 0;
+	ret = state_list(cfg->state_dir, &recs, &n);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		ret = release_record(cfg, &recs[i]);
+		if (ret < 0 && !first)
+			first = ret;
+		released += ret >= 0;
+	}
+	state_list_free(recs, n);
+	return first < 0 ? first : released;
+}
+
+int intercept_purge(const struct pc_config *cfg)
+{
+	struct stat sb;
+	int lock, ret, released;
+
+	if (dp_answers(cfg->ctl_socket))
+		return err_set(-EBUSY, "portcullis-dp answers on %s: stop it first", cfg->ctl_socket);
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	released = ret = release_all(cfg);
+	if (ret >= 0)
+		ret = dpath_unpin(cfg);
+	if (ret >= 0)
+		ret = netns_remove(cfg->enforcer_netns);
+	if (ret >= 0 && lstat(cfg->ctl_socket, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
+	    unlink(cfg->ctl_socket) < 0)
+		ret = err_set(-errno, "remove %s", cfg->ctl_socket);
+	if (ret >= 0)
+		ret = state_dir_remove(cfg->state_dir);
+	state_unlock(lock);
+	return ret < 0 ? ret : released;
+}
+
+/* Switch every port of rec to mode; on a failure, back to the old one. */
+static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode mode)
+{
+	struct dpath_port d[STATE_MAX_PORTS];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < rec->n_ports && ret >= 0; i++) {
+		const struct state_port *sp = &rec->ports[i];
+
+		d[i] = (struct dpath_port){ .in_ifindex = sp->in_ifindex,
+					    .ex_ifindex = sp->ex_ifindex, .mode = rec->mode };
+		ret = naming_mac_parse(sp->mac, d[i].ctr_mac);
+		if (ret >= 0)
+			ret = naming_mac_parse(sp->ucmac, d[i].ucmac);
+		if (ret >= 0)
+			ret = dpath_set_mode(e->dp, &d[i], mode);
+	}
+	if (ret >= 0)
+		return 0;
+	while (i-- > 0)
+		dpath_set_mode(e->dp, &d[i], rec->mode);
+	return ret;
+}
+
+int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode mode)
+{
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	struct state_rec rec = { 0 };
+	size_t idx;
+	int lock, ret;
+
+	if (mode == MODE_OFF)
+		return intercept_restore(cfg, id);
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
+	if (ret == -ENOENT)
+		ret = err_set(-ENOENT, "no intercepted container %s", id);
+	if (ret >= 0)
+		ret = enf_open(cfg, false, &e);
+	if (ret >= 0 && rec.mode != mode)
+		ret = switch_mode(&e, &rec, mode);
+	if (ret >= 0) {
+		rec.mode = mode;
+		ret = state_save(cfg->state_dir, &rec);
+	}
+	enf_close(&e);
+	state_rec_free(&rec);
+	state_unlock(lock);
+	return ret;
+}
+
+int intercept_enforcer_ready(const struct pc_config *cfg, struct intercept_enforcer *out)
+{
+	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
+	int lock, ret;
+
+	memset(out, 0, sizeof(*out));
+	out->ns = (struct nl_ns){ .fd = -1, .ioc = -1 };
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = enf_open(cfg, true, &e);
+	if (ret >= 0) {
+		snprintf(out->backend, sizeof(out->backend), "%s", dpath_backend(e.dp));
+		out->dp_ifindex = dpath_dp_ifindex(e.dp);
+		if (dpath_heartbeat_path(e.dp, out->heartbeat, sizeof(out->heartbeat)) < 0)
+			out->heartbeat[0] = '\0';
+		dpath_close(e.dp);
+		out->ns = e.ns; /* the caller's now */
+	}
+	state_unlock(lock);
+	return ret;
+}
