@@ -16,7 +16,7 @@
 #include "lib/dpath/bpf/dpath_common.h"
 #include "lib/core/err.h"
 #include "heartbeat.h"
-#include "lib/pull/intercept.h"
+#include "lib/dpath/enforcer.h"
 #include "lib/core/log.h"
 #include "dp/io/pcap.h"
 #include "sandbox.h"
@@ -34,7 +34,7 @@ struct retired {
 
 struct service {
 	const struct pc_config *cfg;
-	struct intercept_enforcer enf;
+	struct enforcer_info enf;
 	struct dp_shared sh;
 	struct heartbeat hb;
 	struct bypass bypass;
@@ -318,7 +318,7 @@ static int setup(struct service *s)
 	struct workloads *wl = NULL;
 	int ret;
 
-	ret = intercept_enforcer_ready(s->cfg, &s->enf);
+	ret = enforcer_ready(s->cfg, &s->enf);
 	if (ret < 0)
 		return err_wrap(ret, "enforcer %s", s->cfg->enforcer_netns);
 	ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);

@@ -5,9 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <stdio.h>
+
+#include "dpath.h"
 #include "lib/core/err.h"
-#include "lib/net/devconf.h"
 #include "lib/core/log.h"
+#include "lib/core/state.h"
+#include "lib/net/devconf.h"
 #include "lib/net/netns.h"
 
 static int create_pair(const struct pc_config *cfg, struct nl_ns *ens)
@@ -87,4 +92,30 @@ int enforcer_open(const struct pc_config *cfg, bool create, struct nl_ns *ens)
 		}
 	}
 	return 0;
+}
+
+int enforcer_ready(const struct pc_config *cfg, struct enforcer_info *out)
+{
+	struct dpath *dpath = NULL;
+	int lock, ret;
+
+	memset(out, 0, sizeof(*out));
+	out->ns = (struct nl_ns){ .fd = -1, .ioc = -1 };
+	lock = state_lock(cfg->state_dir);
+	if (lock < 0)
+		return lock;
+	ret = enforcer_open(cfg, true, &out->ns);
+	if (ret >= 0)
+		ret = dpath_open(cfg, &out->ns, &dpath);
+	if (ret >= 0) {
+		snprintf(out->backend, sizeof(out->backend), "%s", dpath_backend(dpath));
+		out->dp_ifindex = dpath_dp_ifindex(dpath);
+		if (dpath_heartbeat_path(dpath, out->heartbeat, sizeof(out->heartbeat)) < 0)
+			out->heartbeat[0] = '\0';
+		dpath_close(dpath);
+	} else {
+		nl_ns_close(&out->ns);
+	}
+	state_unlock(lock);
+	return ret;
 }

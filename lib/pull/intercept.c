@@ -581,26 +581,3 @@ int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode
 	state_unlock(lock);
 	return ret;
 }
-
-int intercept_enforcer_ready(const struct pc_config *cfg, struct intercept_enforcer *out)
-{
-	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
-	int lock, ret;
-
-	memset(out, 0, sizeof(*out));
-	out->ns = (struct nl_ns){ .fd = -1, .ioc = -1 };
-	lock = state_lock(cfg->state_dir);
-	if (lock < 0)
-		return lock;
-	ret = enf_open(cfg, true, &e);
-	if (ret >= 0) {
-		snprintf(out->backend, sizeof(out->backend), "%s", dpath_backend(e.dp));
-		out->dp_ifindex = dpath_dp_ifindex(e.dp);
-		if (dpath_heartbeat_path(e.dp, out->heartbeat, sizeof(out->heartbeat)) < 0)
-			out->heartbeat[0] = '\0';
-		dpath_close(e.dp);
-		out->ns = e.ns; /* the caller's now */
-	}
-	state_unlock(lock);
-	return ret;
-}

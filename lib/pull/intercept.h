@@ -10,8 +10,6 @@
 
 #include <stdbool.h>
 
-#include <limits.h>
-
 #include "lib/core/config.h"
 #include "lib/net/nl.h"
 #include "oci.h"
@@ -55,19 +53,5 @@ int intercept_gc(const struct pc_config *cfg);
  */
 int intercept_purge(const struct pc_config *cfg);
 
-/* What the data plane needs of the enforcer namespace. */
-struct intercept_enforcer {
-	struct nl_ns ns;            /* the namespace, sockets inside it; close with nl_ns_close */
-	int dp_ifindex;             /* dp_port (vth-neuv) */
-	char backend[16];           /* the data path in use: bpf or tc-pedit */
-	char heartbeat[PATH_MAX];   /* the pinned heartbeat map, "" when the backend has none */
-};
-
-/*
- * Make the enforcer namespace, its pair and its data path ready (created
- * when missing, under the state lock, by the same code the hook runs) and
- * describe it for the data plane.
- */
-int intercept_enforcer_ready(const struct pc_config *cfg, struct intercept_enforcer *out);
 
 #endif
