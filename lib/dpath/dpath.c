@@ -7,12 +7,12 @@
 #include "lib/core/err.h"
 #include "lib/core/log.h"
 
-static const struct dpath_ops *backend_for(struct dpath *dp)
+static const struct dpath_ops *backend_for(struct dpath *dpath)
 {
-	enum pc_backend want = dp->cfg->backend;
+	enum pc_backend want = dpath->cfg->backend;
 
 #ifdef PORTCULLIS_HAVE_BPF
-	if (want != BACKEND_TC_PEDIT && dpath_bpf_ops.available(dp))
+	if (want != BACKEND_TC_PEDIT && dpath_bpf_ops.available(dpath))
 		return &dpath_bpf_ops;
 #endif
 	if (want == BACKEND_BPF) {
@@ -24,34 +24,34 @@ static const struct dpath_ops *backend_for(struct dpath *dp)
 
 int dpath_open(const struct pc_config *cfg, struct nl_ns *enf, struct dpath **out)
 {
-	struct dpath *dp = calloc(1, sizeof(*dp));
+	struct dpath *dpath = calloc(1, sizeof(*dpath));
 	int ret;
 
-	if (!dp)
+	if (!dpath)
 		return err_set(-ENOMEM, "data path");
-	dp->cfg = cfg;
-	dp->enf = enf;
-	dp->bridge_ifindex = nl_link_index(enf->nl, cfg->bridge_port);
-	dp->dp_ifindex = nl_link_index(enf->nl, cfg->dp_port);
-	ret = dp->bridge_ifindex < 0 ? dp->bridge_ifindex : dp->dp_ifindex;
+	dpath->cfg = cfg;
+	dpath->enf = enf;
+	dpath->bridge_ifindex = nl_link_index(enf->nl, cfg->bridge_port);
+	dpath->dp_ifindex = nl_link_index(enf->nl, cfg->dp_port);
+	ret = dpath->bridge_ifindex < 0 ? dpath->bridge_ifindex : dpath->dp_ifindex;
 	if (ret >= 0) {
-		dp->ops = backend_for(dp);
-		ret = dp->ops ? dp->ops->open(dp) : -EOPNOTSUPP;
+		dpath->ops = backend_for(dpath);
+		ret = dpath->ops ? dpath->ops->open(dpath) : -EOPNOTSUPP;
 	}
 	if (ret < 0) {
-		free(dp);
+		free(dpath);
 		return err_wrap(ret, "data path");
 	}
-	*out = dp;
+	*out = dpath;
 	return 0;
 }
 
-void dpath_close(struct dpath *dp)
+void dpath_close(struct dpath *dpath)
 {
-	if (!dp)
+	if (!dpath)
 		return;
-	dp->ops->close(dp);
-	free(dp);
+	dpath->ops->close(dpath);
+	free(dpath);
 }
 
 int dpath_unpin(const struct pc_config *cfg)
@@ -63,42 +63,42 @@ int dpath_unpin(const struct pc_config *cfg)
 #endif
 }
 
-int dpath_heartbeat_path(const struct dpath *dp, char *path, size_t len)
+int dpath_heartbeat_path(const struct dpath *dpath, char *path, size_t len)
 {
-	if (!dp->ops->heartbeat_path)
-		return err_set(-EOPNOTSUPP, "backend %s has no data-plane heartbeat", dp->ops->name);
-	return dp->ops->heartbeat_path(dp, path, len);
+	if (!dpath->ops->heartbeat_path)
+		return err_set(-EOPNOTSUPP, "backend %s has no data-plane heartbeat", dpath->ops->name);
+	return dpath->ops->heartbeat_path(dpath, path, len);
 }
 
-int dpath_dp_ifindex(const struct dpath *dp)
+int dpath_dp_ifindex(const struct dpath *dpath)
 {
-	return dp->dp_ifindex;
+	return dpath->dp_ifindex;
 }
 
-const char *dpath_backend(const struct dpath *dp)
+const char *dpath_backend(const struct dpath *dpath)
 {
-	return dp->ops->name;
+	return dpath->ops->name;
 }
 
-bool dpath_supports(const struct dpath *dp, enum pc_mode mode)
+bool dpath_supports(const struct dpath *dpath, enum pc_mode mode)
 {
-	return dp->ops->supports(dp, mode);
+	return dpath->ops->supports(dpath, mode);
 }
 
-int dpath_attach(struct dpath *dp, const struct dpath_port *p)
+int dpath_attach(struct dpath *dpath, const struct dpath_port *p)
 {
-	return dp->ops->attach(dp, p);
+	return dpath->ops->attach(dpath, p);
 }
 
-int dpath_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode)
+int dpath_set_mode(struct dpath *dpath, const struct dpath_port *p, enum pc_mode mode)
 {
-	if (mode == MODE_OFF || !dp->ops->supports(dp, mode))
+	if (mode == MODE_OFF || !dpath->ops->supports(dpath, mode))
 		return err_set(-EOPNOTSUPP, "mode %s: not available with backend %s",
-			       config_mode_name(mode), dp->ops->name);
-	return dp->ops->set_mode(dp, p, mode);
+			       config_mode_name(mode), dpath->ops->name);
+	return dpath->ops->set_mode(dpath, p, mode);
 }
 
-int dpath_detach(struct dpath *dp, const struct dpath_port *p)
+int dpath_detach(struct dpath *dpath, const struct dpath_port *p)
 {
-	return dp->ops->detach(dp, p);
+	return dpath->ops->detach(dpath, p);
 }

@@ -47,19 +47,19 @@ struct dpath_port {
  * prepares bridge_port once per namespace.  enf must outlive *out.
  */
 int dpath_open(const struct pc_config *cfg, struct nl_ns *enf, struct dpath **out);
-void dpath_close(struct dpath *dp);
-const char *dpath_backend(const struct dpath *dp);
+void dpath_close(struct dpath *dpath);
+const char *dpath_backend(const struct dpath *dpath);
 /*
  * The pinned map (struct pc_dp_state, lib/dpath/bpf/dpath_common.h) in which a
  * data plane keeps its heartbeat; -EOPNOTSUPP for a backend without one
  * (tc-pedit: its filters cannot read one; fwd traffic stops while no data
  * plane returns it).
  */
-int dpath_heartbeat_path(const struct dpath *dp, char *path, size_t len);
+int dpath_heartbeat_path(const struct dpath *dpath, char *path, size_t len);
 /* dp_port (vth-neuv) in the enforcer namespace. */
-int dpath_dp_ifindex(const struct dpath *dp);
+int dpath_dp_ifindex(const struct dpath *dpath);
 /* Whether the backend can run mode (pass always). */
-bool dpath_supports(const struct dpath *dp, enum pc_mode mode);
+bool dpath_supports(const struct dpath *dpath, enum pc_mode mode);
 
 /*
  * Delete the entries of pc_bypass (lib/dpath/bpf/dpath_common.h, open as map_fd)
@@ -76,10 +76,10 @@ int dpath_bypass_forget(int map_fd, const uint8_t ucmac[6]);
 int dpath_unpin(const struct pc_config *cfg);
 
 /* Steer a port pair in p->mode. */
-int dpath_attach(struct dpath *dp, const struct dpath_port *p);
+int dpath_attach(struct dpath *dpath, const struct dpath_port *p);
 /* Switch a steered pair to another mode; connections survive. */
-int dpath_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode);
+int dpath_set_mode(struct dpath *dpath, const struct dpath_port *p, enum pc_mode mode);
 /* Remove all of p; what is already gone counts as done. */
-int dpath_detach(struct dpath *dp, const struct dpath_port *p);
+int dpath_detach(struct dpath *dpath, const struct dpath_port *p);
 
 #endif

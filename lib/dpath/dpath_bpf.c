@@ -275,7 +275,7 @@ out:
 }
 
 /* Write the hook's fields of pc_dp[0]; the data plane writes heartbeat_ns alongside. */
-static int dp_state_set(struct bpf_dpath *b, const struct dpath *dp, bool loaded)
+static int dp_state_set(struct bpf_dpath *b, const struct dpath *dpath, bool loaded)
 {
 	size_t len = (size_t)sysconf(_SC_PAGESIZE);
 	volatile struct pc_dp_state *st;
@@ -283,8 +283,8 @@ static int dp_state_set(struct bpf_dpath *b, const struct dpath *dp, bool loaded
 	st = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd[M_DP], 0);
 	if (st == MAP_FAILED)
 		return err_set(-errno, "mmap %s/%s", b->dir, PC_PIN_DP);
-	st->bridge_ifindex = (__u32)dp->bridge_ifindex;
-	st->dp_down_closed = dp->cfg->dp_down_closed;
+	st->bridge_ifindex = (__u32)dpath->bridge_ifindex;
+	st->dp_down_closed = dpath->cfg->dp_down_closed;
 	if (loaded)
 		st->obj_hash = obj_hash(); /* last: the pins are complete */
 	munmap((void *)st, len);
@@ -361,21 +361,21 @@ static int tc_in_ns(void *arg)
 	return first;
 }
 
-static int tc_run(struct dpath *dp, struct tc_req *r)
+static int tc_run(struct dpath *dpath, struct tc_req *r)
 {
-	return netns_run(dp->enf->fd, tc_in_ns, r);
+	return netns_run(dpath->enf->fd, tc_in_ns, r);
 }
 
 /* ---- ops ---- */
 
-static bool bpf_available(struct dpath *dp)
+static bool bpf_available(struct dpath *dpath)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	int fd;
 
 	libbpf_set_print(libbpf_log);
 	/* our pinned programs prove it, without a probe load on every hook run */
-	if (pin_dir(dp->cfg, dir, sizeof(dir)) == 0) {
+	if (pin_dir(dpath->cfg, dir, sizeof(dir)) == 0) {
 		snprintf(path, sizeof(path), "%s/%s", dir, PC_PIN_PROG_PORT);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
@@ -386,39 +386,39 @@ static bool bpf_available(struct dpath *dp)
 	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) == 1;
 }
 
-static bool bpf_supports(const struct dpath *dp, enum pc_mode mode)
+static bool bpf_supports(const struct dpath *dpath, enum pc_mode mode)
 {
 	return mode == MODE_PASS || mode == MODE_TAP || mode == MODE_FWD;
 }
 
-static void bpf_close(struct dpath *dp)
+static void bpf_close(struct dpath *dpath)
 {
-	struct bpf_dpath *b = dp->priv;
+	struct bpf_dpath *b = dpath->priv;
 
 	if (!b)
 		return;
 	fds_close(b);
 	free(b);
-	dp->priv = NULL;
+	dpath->priv = NULL;
 }
 
-static int bpf_open(struct dpath *dp)
+static int bpf_open(struct dpath *dpath)
 {
-	struct tc_req bridge = { .ifindex = { dp->bridge_ifindex }, .n = 1, .have_hook = true };
+	struct tc_req bridge = { .ifindex = { dpath->bridge_ifindex }, .n = 1, .have_hook = true };
 	struct bpf_dpath *b;
 	bool loaded = false;
 	int ret;
 
 	libbpf_set_print(libbpf_log);
-	if (dp->bridge_ifindex <= 0)
-		return err_set(-EINVAL, "bpf: no index for %s", dp->cfg->bridge_port);
+	if (dpath->bridge_ifindex <= 0)
+		return err_set(-EINVAL, "bpf: no index for %s", dpath->cfg->bridge_port);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return err_set(-ENOMEM, "bpf");
 	for (int i = 0; i < N_OBJS; i++)
 		b->fd[i] = -1;
-	dp->priv = b;
-	ret = pin_dir(dp->cfg, b->dir, sizeof(b->dir));
+	dpath->priv = b;
+	ret = pin_dir(dpath->cfg, b->dir, sizeof(b->dir));
 	if (ret >= 0)
 		ret = bpffs_ensure(b->dir);
 	if (ret >= 0 && !pins_get(b)) {
@@ -427,13 +427,13 @@ static int bpf_open(struct dpath *dp)
 		loaded = true;
 	}
 	if (ret >= 0)
-		ret = dp_state_set(b, dp, loaded);
+		ret = dp_state_set(b, dpath, loaded);
 	bridge.prog_fd = b->fd[P_BRIDGE];
 	bridge.egress_fd = b->fd[P_BRIDGE_EGRESS];
 	if (ret >= 0)
-		ret = tc_run(dp, &bridge);
+		ret = tc_run(dpath, &bridge);
 	if (ret < 0) {
-		bpf_close(dp);
+		bpf_close(dpath);
 		return err_wrap(ret, "bpf");
 	}
 	return 0;
@@ -505,16 +505,16 @@ static bool kernel_redirects_peer_well(void)
  * the same), on a kernel that handles it well, unless peer_redirect is off.
  * Anything else, or a lookup that fails, keeps the plain redirect.
  */
-static __u8 port_flags(struct dpath *dp, int ifindex)
+static __u8 port_flags(struct dpath *dpath, int ifindex)
 {
 	struct rtnl_link *l = NULL;
 	const char *kind;
 	int32_t nsid;
 	__u8 flags = 0;
 
-	if (!dp->cfg->peer_redirect || !kernel_redirects_peer_well())
+	if (!dpath->cfg->peer_redirect || !kernel_redirects_peer_well())
 		return 0;
-	if (nl_link_get(dp->enf->nl, ifindex, NULL, &l) < 0) {
+	if (nl_link_get(dpath->enf->nl, ifindex, NULL, &l) < 0) {
 		err_clear();
 		return 0;
 	}
@@ -531,25 +531,25 @@ static __u8 port_flags(struct dpath *dp, int ifindex)
  * so that a port attached by an earlier build, whose program reads the
  * flags' byte as part of side, keeps its zero.
  */
-static __u8 entry_flags(struct dpath *dp, int ifindex, int peer, __u64 update)
+static __u8 entry_flags(struct dpath *dpath, int ifindex, int peer, __u64 update)
 {
-	struct bpf_dpath *b = dp->priv;
+	struct bpf_dpath *b = dpath->priv;
 	__u32 key = (__u32)ifindex;
 	struct pc_port v;
 
 	if (update == BPF_EXIST)
 		return bpf_map_lookup_elem(b->fd[M_PORTS], &key, &v) == 0 ? v.flags : 0;
-	return port_flags(dp, peer);
+	return port_flags(dpath, peer);
 }
 
 /* Write the three entries of p with mode (flags: BPF_ANY or BPF_EXIST). */
-static int entries_put(struct dpath *dp, const struct dpath_port *p, __u32 mode, __u64 flags)
+static int entries_put(struct dpath *dpath, const struct dpath_port *p, __u32 mode, __u64 flags)
 {
-	struct bpf_dpath *b = dp->priv;
+	struct bpf_dpath *b = dpath->priv;
 	struct pc_port in = { .peer_ifindex = p->ex_ifindex, .side = PC_SIDE_IN, .mode = mode,
-			      .flags = entry_flags(dp, p->in_ifindex, p->ex_ifindex, flags) };
+			      .flags = entry_flags(dpath, p->in_ifindex, p->ex_ifindex, flags) };
 	struct pc_port ex = { .peer_ifindex = p->in_ifindex, .side = PC_SIDE_EX, .mode = mode,
-			      .flags = entry_flags(dp, p->ex_ifindex, p->in_ifindex, flags) };
+			      .flags = entry_flags(dpath, p->ex_ifindex, p->in_ifindex, flags) };
 	struct pc_ucmac u = { .in_ifindex = p->in_ifindex, .ex_ifindex = p->ex_ifindex,
 			      .mode = mode };
 	struct pc_mac_key k = mac_key(p->ucmac);
@@ -641,9 +641,9 @@ static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 	return ret < 0 ? ret : ret2;
 }
 
-static int bpf_attach(struct dpath *dp, const struct dpath_port *p)
+static int bpf_attach(struct dpath *dpath, const struct dpath_port *p)
 {
-	struct bpf_dpath *b = dp->priv;
+	struct bpf_dpath *b = dpath->priv;
 	struct tc_req tc = { .ifindex = { p->in_ifindex, p->ex_ifindex }, .n = 2, .egress_fd = -1 };
 	int mode, ret;
 
@@ -653,43 +653,43 @@ static int bpf_attach(struct dpath *dp, const struct dpath_port *p)
 	ret = ucmac_free_for(b, p);
 	if (ret < 0)
 		return ret;
-	ret = entries_put(dp, p, (__u32)mode, BPF_ANY);
+	ret = entries_put(dpath, p, (__u32)mode, BPF_ANY);
 	if (ret < 0)
 		goto err_entries;
 	tc.prog_fd = b->fd[P_PORT];
-	ret = tc_run(dp, &tc);
+	ret = tc_run(dpath, &tc);
 	if (ret < 0)
 		goto err_tc;
 	return 0;
 
 err_tc:
 	tc.prog_fd = -1;
-	tc_run(dp, &tc);
+	tc_run(dpath, &tc);
 err_entries:
 	entries_del(b, p);
 	return ret;
 }
 
-static int bpf_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode)
+static int bpf_set_mode(struct dpath *dpath, const struct dpath_port *p, enum pc_mode mode)
 {
 	int m = port_mode(mode);
 
-	return m < 0 ? m : entries_put(dp, p, (__u32)m, BPF_EXIST);
+	return m < 0 ? m : entries_put(dpath, p, (__u32)m, BPF_EXIST);
 }
 
-static int bpf_detach(struct dpath *dp, const struct dpath_port *p)
+static int bpf_detach(struct dpath *dpath, const struct dpath_port *p)
 {
 	struct tc_req tc = { .prog_fd = -1, .egress_fd = -1 };
 	bool present;
 	int ret, ret2;
 
 	/* clsact goes with our filter: only from ports that are still p's */
-	if (port_is_ours(dp->priv, p, p->in_ifindex, p->ex_ifindex, &present))
+	if (port_is_ours(dpath->priv, p, p->in_ifindex, p->ex_ifindex, &present))
 		tc.ifindex[tc.n++] = p->in_ifindex;
-	if (port_is_ours(dp->priv, p, p->ex_ifindex, p->in_ifindex, &present))
+	if (port_is_ours(dpath->priv, p, p->ex_ifindex, p->in_ifindex, &present))
 		tc.ifindex[tc.n++] = p->ex_ifindex;
-	ret = tc.n ? tc_run(dp, &tc) : 0;
-	ret2 = entries_del(dp->priv, p);
+	ret = tc.n ? tc_run(dpath, &tc) : 0;
+	ret2 = entries_del(dpath->priv, p);
 	return ret < 0 ? ret : ret2;
 }
 
@@ -712,10 +712,10 @@ int dpath_bpf_unpin(const struct pc_config *cfg)
 	return ret;
 }
 
-static int bpf_heartbeat_path(const struct dpath *dp, char *path, size_t len)
+static int bpf_heartbeat_path(const struct dpath *dpath, char *path, size_t len)
 {
 	char dir[PATH_MAX];
-	int ret = pin_dir(dp->cfg, dir, sizeof(dir));
+	int ret = pin_dir(dpath->cfg, dir, sizeof(dir));
 
 	if (ret < 0)
 		return ret;

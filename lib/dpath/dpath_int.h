@@ -12,16 +12,16 @@
 struct dpath_ops {
 	const char *name;
 	/* whether this kernel can run the backend (probe, no change) */
-	bool (*available)(struct dpath *dp);
-	bool (*supports)(const struct dpath *dp, enum pc_mode mode);
+	bool (*available)(struct dpath *dpath);
+	bool (*supports)(const struct dpath *dpath, enum pc_mode mode);
 	/* once per hook run: load or reuse what the namespace needs */
-	int (*open)(struct dpath *dp);
-	void (*close)(struct dpath *dp);
-	int (*attach)(struct dpath *dp, const struct dpath_port *p);
-	int (*set_mode)(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode);
-	int (*detach)(struct dpath *dp, const struct dpath_port *p);
+	int (*open)(struct dpath *dpath);
+	void (*close)(struct dpath *dpath);
+	int (*attach)(struct dpath *dpath, const struct dpath_port *p);
+	int (*set_mode)(struct dpath *dpath, const struct dpath_port *p, enum pc_mode mode);
+	int (*detach)(struct dpath *dpath, const struct dpath_port *p);
 	/* the data plane's heartbeat map; NULL when the backend has none */
-	int (*heartbeat_path)(const struct dpath *dp, char *path, size_t len);
+	int (*heartbeat_path)(const struct dpath *dpath, char *path, size_t len);
 };
 
 struct dpath {

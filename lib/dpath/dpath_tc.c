@@ -134,9 +134,9 @@ struct act {
 	const uint8_t *mac;      /* pedit */
 };
 
-static struct tc_dpath *priv_of(const struct dpath *dp)
+static struct tc_dpath *priv_of(const struct dpath *dpath)
 {
-	return dp->priv;
+	return dpath->priv;
 }
 
 static void sides_of(const struct dpath_port *p, struct side s[2])
@@ -448,13 +448,13 @@ static int dump_once(struct nl_sock *sk, int ifindex, struct bridge_scan *s)
 }
 
 /* The knodes of ucmac on bridge_port. */
-static int bridge_scan(struct dpath *dp, const uint8_t *ucmac, struct bridge_scan *s)
+static int bridge_scan(struct dpath *dpath, const uint8_t *ucmac, struct bridge_scan *s)
 {
 	int ret;
 
 	s->ucmac = ucmac;
 	for (int tries = 0; tries < 3; tries++) {
-		ret = dump_once(dp->enf->nl, dp->bridge_ifindex, s);
+		ret = dump_once(dpath->enf->nl, dpath->bridge_ifindex, s);
 		if (ret != -NLE_DUMP_INTR)
 			break;
 	}
@@ -464,7 +464,7 @@ static int bridge_scan(struct dpath *dp, const uint8_t *ucmac, struct bridge_sca
 }
 
 /* The bridge_port knode that sends frames of p back through one side. */
-static int bridge_knode(struct dpath *dp, const struct dpath_port *p, enum tc_eth_field field,
+static int bridge_knode(struct dpath *dpath, const struct dpath_port *p, enum tc_eth_field field,
 			uint32_t handle)
 {
 	const struct act a[2] = {
@@ -474,34 +474,34 @@ static int bridge_knode(struct dpath *dp, const struct dpath_port *p, enum tc_et
 	struct keys ks;
 
 	mac_keys(&ks, field, p->ucmac, 0);
-	return knode_request(dp->enf->nl, dp->bridge_ifindex, handle,
+	return knode_request(dpath->enf->nl, dpath->bridge_ifindex, handle,
 			     handle ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL, &ks, a, 2);
 }
 
 /* p's way back, whatever an earlier run left there (replaced, not added twice). */
-static int bridge_ensure(struct dpath *dp, const struct dpath_port *p)
+static int bridge_ensure(struct dpath *dpath, const struct dpath_port *p)
 {
 	struct bridge_scan s;
-	int ret = bridge_scan(dp, p->ucmac, &s);
+	int ret = bridge_scan(dpath, p->ucmac, &s);
 
 	for (int f = TC_ETH_DST; f <= TC_ETH_SRC && ret >= 0; f++) {
 		ret = fault_point("bridge_port filter");
 		if (ret >= 0)
-			ret = bridge_knode(dp, p, f, s.n[f] ? s.found[f][0] : 0);
+			ret = bridge_knode(dpath, p, f, s.n[f] ? s.found[f][0] : 0);
 		for (int i = 1; i < s.n[f] && ret >= 0; i++) /* duplicates */
-			ret = knode_delete(dp->enf->nl, dp->bridge_ifindex, s.found[f][i]);
+			ret = knode_delete(dpath->enf->nl, dpath->bridge_ifindex, s.found[f][i]);
 	}
 	return ret < 0 ? err_wrap(ret, "bridge_port") : 0;
 }
 
-static int bridge_remove(struct dpath *dp, const struct dpath_port *p)
+static int bridge_remove(struct dpath *dpath, const struct dpath_port *p)
 {
 	struct bridge_scan s;
-	int ret = bridge_scan(dp, p->ucmac, &s);
+	int ret = bridge_scan(dpath, p->ucmac, &s);
 
 	for (int f = TC_ETH_DST; f <= TC_ETH_SRC && ret >= 0; f++)
 		for (int i = 0; i < s.n[f] && ret >= 0; i++)
-			ret = knode_delete(dp->enf->nl, dp->bridge_ifindex, s.found[f][i]);
+			ret = knode_delete(dpath->enf->nl, dpath->bridge_ifindex, s.found[f][i]);
 	return ret < 0 ? err_wrap(ret, "bridge_port") : 0;
 }
 
@@ -513,7 +513,7 @@ static bool mode_needs_pedit(enum pc_mode mode)
 }
 
 /* The actions of knodes K_IP4 and K_IP6 of side s in mode. */
-static int mode_acts(const struct dpath *dp, const struct dpath_port *p, const struct side *s,
+static int mode_acts(const struct dpath *dpath, const struct dpath_port *p, const struct side *s,
 		     enum pc_mode mode, struct act a[MAX_ACTS])
 {
 	int n = 0;
@@ -525,12 +525,12 @@ static int mode_acts(const struct dpath *dp, const struct dpath_port *p, const s
 	if (mode == MODE_TAP)
 		a[n++] = (struct act){ .kind = ACT_MIRROR, .ifindex = s->peer };
 	a[n++] = (struct act){ .kind = ACT_PEDIT, .field = s->field, .mac = p->ucmac };
-	a[n++] = (struct act){ .kind = ACT_REDIRECT, .ifindex = dp->bridge_ifindex };
+	a[n++] = (struct act){ .kind = ACT_REDIRECT, .ifindex = dpath->bridge_ifindex };
 	return n;
 }
 
 /* Knodes K_IP4 and K_IP6 of side s: add them, or give them mode's actions. */
-static int ip_knodes(struct dpath *dp, const struct dpath_port *p, const struct side *s,
+static int ip_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s,
 		     enum pc_mode mode, bool replace)
 {
 	static const struct { int knode; uint16_t type; } ip[2] = {
@@ -538,7 +538,7 @@ static int ip_knodes(struct dpath *dp, const struct dpath_port *p, const struct 
 	};
 	int flags = replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL;
 	struct act a[MAX_ACTS];
-	int n = mode_acts(dp, p, s, mode, a), ret = 0;
+	int n = mode_acts(dpath, p, s, mode, a), ret = 0;
 	struct keys ks;
 
 	for (int i = 0; i < 2 && ret >= 0; i++) {
@@ -546,13 +546,13 @@ static int ip_knodes(struct dpath *dp, const struct dpath_port *p, const struct 
 		if (!replace)
 			ret = fault_point("port filter");
 		if (ret >= 0)
-			ret = knode_request(dp->enf->nl, s->ifindex, KNODE(ip[i].knode), flags, &ks, a, n);
+			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(ip[i].knode), flags, &ks, a, n);
 	}
 	return ret;
 }
 
 /* All knodes of side s, the mode's and the fixed ones. */
-static int port_knodes(struct dpath *dp, const struct dpath_port *p, const struct side *s)
+static int port_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s)
 {
 	static const struct { int knode; uint8_t type, mask; } nd[3] = {
 		{ K_ND_RS, ND_RS, 0xff }, { K_ND_NS, ND_RS + 1, 0xfe }, { K_ND_NA, ND_RS + 3, 0xfe },
@@ -565,28 +565,28 @@ static int port_knodes(struct dpath *dp, const struct dpath_port *p, const struc
 		nd_keys(&ks, nd[i].type, nd[i].mask);
 		ret = fault_point("port filter");
 		if (ret >= 0)
-			ret = knode_request(dp->enf->nl, s->ifindex, KNODE(nd[i].knode),
+			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(nd[i].knode),
 					    NLM_F_CREATE | NLM_F_EXCL, &ks, &across, 1);
 	}
 	if (ret >= 0)
-		ret = ip_knodes(dp, p, s, p->mode, false);
+		ret = ip_knodes(dpath, p, s, p->mode, false);
 	if (ret >= 0)
 		ret = fault_point("port filter");
-	return ret < 0 ? ret : redirect_all(dp->enf->nl, s->ifindex, s->peer);
+	return ret < 0 ? ret : redirect_all(dpath->enf->nl, s->ifindex, s->peer);
 }
 
 /* ---- the backend ---- */
 
 /* Once per run: fwd cannot honour dp_down=open here (see the top). */
-static void warn_dp_down(struct dpath *dp, enum pc_mode mode)
+static void warn_dp_down(struct dpath *dpath, enum pc_mode mode)
 {
-	struct tc_dpath *t = priv_of(dp);
+	struct tc_dpath *t = priv_of(dpath);
 
-	if (mode != MODE_FWD || dp->cfg->dp_down_closed || t->warned_dp_down)
+	if (mode != MODE_FWD || dpath->cfg->dp_down_closed || t->warned_dp_down)
 		return;
 	t->warned_dp_down = true;
 	pr_warn("backend tc-pedit: fwd traffic stops while no data plane reads %s (dp_down=open needs the bpf backend)",
-		dp->cfg->dp_port);
+		dpath->cfg->dp_port);
 }
 
 static bool mac_is_zero(const uint8_t m[6])
@@ -597,11 +597,11 @@ static bool mac_is_zero(const uint8_t m[6])
 }
 
 /* Whether p can be steered in mode: the kernel can, and p has a UCMAC. */
-static int check_mode(const struct dpath *dp, const struct dpath_port *p, enum pc_mode mode)
+static int check_mode(const struct dpath *dpath, const struct dpath_port *p, enum pc_mode mode)
 {
 	if (mode != MODE_PASS && !mode_needs_pedit(mode))
 		return err_set(-EINVAL, "mode %s is not a data-path mode", config_mode_name(mode));
-	if (mode_needs_pedit(mode) && !priv_of(dp)->pedit)
+	if (mode_needs_pedit(mode) && !priv_of(dpath)->pedit)
 		return err_set(-EOPNOTSUPP, "mode %s: this kernel has no pedit action",
 			       config_mode_name(mode));
 	if (mode_needs_pedit(mode) && mac_is_zero(p->ucmac))
@@ -609,24 +609,24 @@ static int check_mode(const struct dpath *dp, const struct dpath_port *p, enum p
 	return 0;
 }
 
-static bool tc_supports(const struct dpath *dp, enum pc_mode mode)
+static bool tc_supports(const struct dpath *dpath, enum pc_mode mode)
 {
-	return mode == MODE_PASS || (mode_needs_pedit(mode) && priv_of(dp)->pedit);
+	return mode == MODE_PASS || (mode_needs_pedit(mode) && priv_of(dpath)->pedit);
 }
 
-static bool tc_available(struct dpath *dp)
+static bool tc_available(struct dpath *dpath)
 {
 	return true; /* u32 and mirred are in every kernel this runs on */
 }
 
-static int tc_open(struct dpath *dp)
+static int tc_open(struct dpath *dpath)
 {
 	struct tc_dpath *t = calloc(1, sizeof(*t));
 	int ret;
 
 	if (!t)
 		return err_set(-ENOMEM, "tc-pedit backend");
-	ret = tc_pedit_probe(dp->enf->nl);
+	ret = tc_pedit_probe(dpath->enf->nl);
 	if (ret < 0)
 		pr_warn("%s; running pass mode only", err_msg());
 	t->pedit = ret > 0;
@@ -635,38 +635,38 @@ static int tc_open(struct dpath *dp)
 	ret = 0;
 	/* bridge_port's ingress, for the way back in fwd mode */
 	if (t->pedit)
-		ret = qdisc_request(dp->enf->nl, dp->bridge_ifindex, true);
+		ret = qdisc_request(dpath->enf->nl, dpath->bridge_ifindex, true);
 	if (ret == -EEXIST)
 		ret = 0;
 	if (ret < 0) {
 		free(t);
 		return ret;
 	}
-	dp->priv = t;
+	dpath->priv = t;
 	return 0;
 }
 
-static void tc_close(struct dpath *dp)
+static void tc_close(struct dpath *dpath)
 {
-	free(dp->priv);
-	dp->priv = NULL;
+	free(dpath->priv);
+	dpath->priv = NULL;
 }
 
 /*
  * Our ingress qdisc on a port.  Both arrive bare: the inPort is new, and
  * moving the exPort into the enforcer namespace destroyed its qdiscs.
  */
-static int attach_qdisc(struct dpath *dp, int ifindex)
+static int attach_qdisc(struct dpath *dpath, int ifindex)
 {
 	int ret = fault_point("attach qdisc");
 
-	return ret < 0 ? ret : qdisc_request(dp->enf->nl, ifindex, true);
+	return ret < 0 ? ret : qdisc_request(dpath->enf->nl, ifindex, true);
 }
 
 /* Remove the qdisc (and with it the filters) of one port; nothing there is success. */
-static int detach_side(struct dpath *dp, int ifindex)
+static int detach_side(struct dpath *dpath, int ifindex)
 {
-	int ret = qdisc_request(dp->enf->nl, ifindex, false);
+	int ret = qdisc_request(dpath->enf->nl, ifindex, false);
 
 	/* no qdisc there, or no such link any more: nothing to detach */
 	if (ret == -EINVAL || ret == -ENOENT || ret == -ENODEV)
@@ -674,66 +674,66 @@ static int detach_side(struct dpath *dp, int ifindex)
 	return ret;
 }
 
-static int tc_detach(struct dpath *dp, const struct dpath_port *p)
+static int tc_detach(struct dpath *dpath, const struct dpath_port *p)
 {
-	int ret = detach_side(dp, p->in_ifindex);
-	int r2 = detach_side(dp, p->ex_ifindex);
+	int ret = detach_side(dpath, p->in_ifindex);
+	int r2 = detach_side(dpath, p->ex_ifindex);
 
 	ret = ret < 0 ? ret : r2;
-	if (priv_of(dp)->pedit && !mac_is_zero(p->ucmac)) {
-		r2 = bridge_remove(dp, p);
+	if (priv_of(dpath)->pedit && !mac_is_zero(p->ucmac)) {
+		r2 = bridge_remove(dpath, p);
 		ret = ret < 0 ? ret : r2;
 	}
 	return ret;
 }
 
-static int attach_steps(struct dpath *dp, const struct dpath_port *p)
+static int attach_steps(struct dpath *dpath, const struct dpath_port *p)
 {
 	struct side s[2];
 	int ret = 0;
 
 	sides_of(p, s);
 	for (int i = 0; i < 2 && ret >= 0; i++)
-		ret = attach_qdisc(dp, s[i].ifindex);
+		ret = attach_qdisc(dpath, s[i].ifindex);
 	if (ret >= 0 && p->mode == MODE_FWD)
-		ret = bridge_ensure(dp, p);
+		ret = bridge_ensure(dpath, p);
 	for (int i = 0; i < 2 && ret >= 0; i++)
-		ret = port_knodes(dp, p, &s[i]);
+		ret = port_knodes(dpath, p, &s[i]);
 	return ret;
 }
 
-static int tc_attach(struct dpath *dp, const struct dpath_port *p)
+static int tc_attach(struct dpath *dpath, const struct dpath_port *p)
 {
 	char why[PC_ERRMSG_MAX];
-	int ret = check_mode(dp, p, p->mode);
+	int ret = check_mode(dpath, p, p->mode);
 
 	if (ret < 0)
 		return ret;
-	warn_dp_down(dp, p->mode);
-	ret = attach_steps(dp, p);
+	warn_dp_down(dpath, p->mode);
+	ret = attach_steps(dpath, p);
 	if (ret >= 0)
 		return 0;
 	/* undo what was done; the cause is what gets reported */
 	snprintf(why, sizeof(why), "%s", err_msg());
-	tc_detach(dp, p);
+	tc_detach(dpath, p);
 	return err_set(ret, "%s", why);
 }
 
-static int tc_set_mode(struct dpath *dp, const struct dpath_port *p, enum pc_mode mode)
+static int tc_set_mode(struct dpath *dpath, const struct dpath_port *p, enum pc_mode mode)
 {
 	struct side s[2];
-	int ret = check_mode(dp, p, mode);
+	int ret = check_mode(dpath, p, mode);
 
 	if (ret < 0)
 		return ret;
-	warn_dp_down(dp, mode);
+	warn_dp_down(dpath, mode);
 	sides_of(p, s);
 	if (mode == MODE_FWD)
-		ret = bridge_ensure(dp, p); /* the way back before the way there */
+		ret = bridge_ensure(dpath, p); /* the way back before the way there */
 	for (int i = 0; i < 2 && ret >= 0; i++)
-		ret = ip_knodes(dp, p, &s[i], mode, true);
-	if (ret >= 0 && mode != MODE_FWD && priv_of(dp)->pedit)
-		ret = bridge_remove(dp, p);
+		ret = ip_knodes(dpath, p, &s[i], mode, true);
+	if (ret >= 0 && mode != MODE_FWD && priv_of(dpath)->pedit)
+		ret = bridge_remove(dpath, p);
 	return ret;
 }
 

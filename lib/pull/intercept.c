@@ -27,18 +27,18 @@
 /* The enforcer namespace and its data path, open for one hook run. */
 struct enforcer {
 	struct nl_ns ns;
-	struct dpath *dp;
+	struct dpath *dpath;
 };
 
 static int enf_open(const struct pc_config *cfg, bool create, struct enforcer *e)
 {
 	int ret;
 
-	e->dp = NULL;
+	e->dpath = NULL;
 	ret = enforcer_open(cfg, create, &e->ns);
 	if (ret < 0)
 		return ret;
-	ret = dpath_open(cfg, &e->ns, &e->dp);
+	ret = dpath_open(cfg, &e->ns, &e->dpath);
 	if (ret < 0)
 		nl_ns_close(&e->ns);
 	return ret;
@@ -46,8 +46,8 @@ static int enf_open(const struct pc_config *cfg, bool create, struct enforcer *e
 
 static void enf_close(struct enforcer *e)
 {
-	dpath_close(e->dp);
-	e->dp = NULL;
+	dpath_close(e->dpath);
+	e->dpath = NULL;
 	nl_ns_close(&e->ns);
 }
 
@@ -164,7 +164,7 @@ static int join_existing(const struct pc_config *cfg, const struct target *t, st
 		pr_info("container %s joins intercepted network namespace %lu", t->st.id, t->ino);
 	} else {
 		pr_warn("network namespace %lu: dropping a stale record", t->ino);
-		pull_release(NULL, &e->ns, e->dp, &rec);
+		pull_release(NULL, &e->ns, e->dpath, &rec);
 		ret = state_remove(cfg->state_dir, t->ino);
 	}
 	state_rec_free(&rec);
@@ -180,7 +180,7 @@ static int record_pull(const struct pc_config *cfg, const struct target *t, stru
 
 	snprintf(rec->ns_path, sizeof(rec->ns_path), "%s", t->ns_path);
 	rec->pid = t->st.pid;
-	snprintf(rec->backend, sizeof(rec->backend), "%s", dpath_backend(e->dp));
+	snprintf(rec->backend, sizeof(rec->backend), "%s", dpath_backend(e->dpath));
 	rec->created = time(NULL);
 	ctr_from_state(t, &c);
 	ret = state_add_ctr(rec, &c);
@@ -193,7 +193,7 @@ static int record_pull(const struct pc_config *cfg, const struct target *t, stru
 
 		fault_disarm();
 		snprintf(why, sizeof(why), "%s", err_msg());
-		if (pull_release(ctr, &e->ns, e->dp, rec) >= 0)
+		if (pull_release(ctr, &e->ns, e->dpath, rec) >= 0)
 			journal_remove(cfg->state_dir, ctr->ino);
 		err_set(0, "%s", why);
 	}
@@ -230,7 +230,7 @@ static int pull_and_record(const struct pc_config *cfg, const struct target *t,
 	int ret;
 
 	fault_arm();
-	ret = pull_netns(ctr, &e->ns, e->dp, a, rec);
+	ret = pull_netns(ctr, &e->ns, e->dpath, a, rec);
 	if (ret == 0)
 		ret = record_pull(cfg, t, ctr, e, rec);
 	if (ret == 0)
@@ -253,16 +253,16 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 
 	ret = enf_open(cfg, true, &e);
 	if (ret >= 0)
-		recover_journals(cfg, &e.ns, e.dp); /* what a dead hook left comes first */
+		recover_journals(cfg, &e.ns, e.dpath); /* what a dead hook left comes first */
 	if (ret >= 0)
 		ret = join_existing(cfg, t, &e, &joined);
 	if (ret >= 0 && !joined)
 		ret = live_ucmacs(cfg, &taken, &a.n_taken);
 	if (ret < 0 || joined)
 		goto out;
-	if (!dpath_supports(e.dp, mode)) {
+	if (!dpath_supports(e.dpath, mode)) {
 		pr_warn("mode %s is not available with backend %s; using pass",
-			config_mode_name(mode), dpath_backend(e.dp));
+			config_mode_name(mode), dpath_backend(e.dpath));
 		a.mode = MODE_PASS;
 	}
 	a.pid = t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1);
@@ -272,7 +272,7 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 	ret = pull_and_record(cfg, t, ctr, &e, &a, &rec);
 	if (ret == 0)
 		pr_info("container %s: %zu port(s) intercepted, mode %s, backend %s", t->st.id,
-			rec.n_ports, config_mode_name(a.mode), dpath_backend(e.dp));
+			rec.n_ports, config_mode_name(a.mode), dpath_backend(e.dpath));
 	ret = ret == PULL_NOTHING ? SKIPPED : ret;
 out:
 	free(taken);
@@ -346,7 +346,7 @@ static int release_record(const struct pc_config *cfg, struct state_rec *rec)
 	if (ret == -ENOENT)
 		ret = 0; /* no enforcer namespace: nothing of ours is left anywhere */
 	else if (ret >= 0)
-		ret = pull_release(have_ctr ? &ctr : NULL, &e.ns, e.dp, rec);
+		ret = pull_release(have_ctr ? &ctr : NULL, &e.ns, e.dpath, rec);
 	if (ret >= 0) {
 		pr_info("network namespace %lu released (%s)", rec->ns_ino,
 			have_ctr ? "ports given back" : "namespace gone, enforcer ports deleted");
@@ -372,7 +372,7 @@ static int gc_journals(const struct pc_config *cfg)
 	if (ret == -ENOENT)
 		ret = recover_journals(cfg, NULL, NULL);
 	else if (ret >= 0)
-		ret = recover_journals(cfg, &e.ns, e.dp);
+		ret = recover_journals(cfg, &e.ns, e.dpath);
 	enf_close(&e);
 	return ret;
 }
@@ -544,12 +544,12 @@ static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode m
 		if (ret >= 0)
 			ret = naming_mac_parse(sp->ucmac, d[i].ucmac);
 		if (ret >= 0)
-			ret = dpath_set_mode(e->dp, &d[i], mode);
+			ret = dpath_set_mode(e->dpath, &d[i], mode);
 	}
 	if (ret >= 0)
 		return 0;
 	while (i-- > 0)
-		dpath_set_mode(e->dp, &d[i], rec->mode);
+		dpath_set_mode(e->dpath, &d[i], rec->mode);
 	return ret;
 }
 

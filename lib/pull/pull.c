@@ -29,7 +29,7 @@ struct pulled {
 /* What every step of one namespace's pull works with. */
 struct pull_ctx {
 	struct nl_ns *ctr, *enf;
-	struct dpath *dp;
+	struct dpath *dpath;
 	struct nl_cache *enf_links; /* the enforcer's links before the pull */
 	enum pc_mode mode;
 	const struct pull_args *args; /* NULL when releasing */
@@ -189,7 +189,7 @@ static int pull_port(struct pull_ctx *c, struct pulled *p)
 		return ret;
 	p->done = P_APPLIED;
 	dport_of(p, c->mode, &d);
-	ret = dpath_attach(c->dp, &d);
+	ret = dpath_attach(c->dpath, &d);
 	if (ret < 0)
 		return ret;
 	p->done = P_ATTACHED;
@@ -217,7 +217,7 @@ static int put_back(struct pull_ctx *c, struct pulled *p, const struct port_snap
 
 	if (p->done >= P_APPLIED) {
 		dport_of(p, c->mode, &d);
-		keep_first(&first, dpath_detach(c->dp, &d));
+		keep_first(&first, dpath_detach(c->dpath, &d));
 	}
 	if (p->done >= P_CREATED) {
 		ret = nl_link_delete(ctr->nl, p->new_ifindex); /* takes the inPort along */
@@ -391,10 +391,10 @@ static int pull_all(struct pull_ctx *c, struct pulled *ports, size_t n)
 	return ret;
 }
 
-int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct pull_args *a,
+int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct pull_args *a,
 	       struct state_rec *rec)
 {
-	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dp = dp, .mode = a->mode };
+	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dpath = dpath, .mode = a->mode };
 	struct pulled *ports = NULL;
 	struct ns_view v;
 	size_t n = 0;
@@ -468,7 +468,7 @@ static int delete_enf_side(struct pull_ctx *c, struct pulled *p, bool detach)
 
 	if (detach) {
 		dport_of(p, c->mode, &d);
-		keep_first(&first, dpath_detach(c->dp, &d));
+		keep_first(&first, dpath_detach(c->dpath, &d));
 	}
 	for (int i = 0; i < 2; i++) {
 		int idx = nl_link_index(c->enf->nl, names[i]), ret = idx;
@@ -520,9 +520,9 @@ static int release_port(struct pull_ctx *c, const struct ns_view *v, const struc
 	return ret;
 }
 
-int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct state_rec *rec)
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct state_rec *rec)
 {
-	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dp = dp, .mode = rec->mode };
+	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dpath = dpath, .mode = rec->mode };
 	struct ns_view v = { 0 };
 	int first = 0, ret;
 
@@ -583,9 +583,9 @@ static int recover_port(struct pull_ctx *c, struct pulled *p)
 	return put_back(c, p, &p->snap);
 }
 
-int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct journal *j)
+int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct journal *j)
 {
-	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dp = dp, .mode = (enum pc_mode)j->mode };
+	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dpath = dpath, .mode = (enum pc_mode)j->mode };
 	int first = 0;
 
 	for (size_t i = 0; i < j->n; i++) {

@@ -42,11 +42,11 @@ struct pull_args {
 
 /*
  * Pull every eligible port of namespace ctr and attach it to the data path
- * dp of enforcer namespace enf.  On success fills rec->ports, rec->n_ports,
+ * dpath of enforcer namespace enf.  On success fills rec->ports, rec->n_ports,
  * rec->ns_ino and rec->mode (containers and paths are the caller's).
  * Returns 0, PULL_NOTHING, or a negative errno after a complete rollback.
  */
-int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct pull_args *a,
+int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct pull_args *a,
 	       struct state_rec *rec);
 
 /*
@@ -56,7 +56,7 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const str
  * caller removes the journal when this returns 0.
  */
 struct journal;
-int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct journal *j);
+int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct journal *j);
 
 /*
  * The ports of ctr that a pull would take, without changing anything: their
@@ -72,7 +72,7 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max);
  * settings of its replacement.  Idempotent: what is already gone counts as
  * done.  Returns 0 or the first error after doing all it could.
  */
-int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dp, const struct state_rec *rec);
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct state_rec *rec);
 
 /* True when rec's interception is still in place (its inPorts exist in enf). */
 bool pull_is_live(struct nl_ns *enf, const struct state_rec *rec);

@@ -32,7 +32,7 @@ static bool recorded(const struct pc_config *cfg, struct nl_ns *enf, unsigned lo
 	return live;
 }
 
-static int recover_one(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dp,
+static int recover_one(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dpath,
 		       const struct journal *j)
 {
 	struct nl_ns ctr = {.fd = -1, .ioc = -1};
@@ -46,7 +46,7 @@ static int recover_one(const struct pc_config *cfg, struct nl_ns *enf, struct dp
 	if (!enf)
 		return 0; /* no enforcer: nothing was moved anywhere we could find */
 	have_ctr = reopen(j, &ctr) == 0;
-	ret = pull_recover(have_ctr ? &ctr : NULL, enf, dp, j);
+	ret = pull_recover(have_ctr ? &ctr : NULL, enf, dpath, j);
 	if (ret >= 0)
 		pr_warn("network namespace %lu: undid the pull of a hook that died (%s)", j->ns_ino,
 			have_ctr ? "ports given back" : "namespace gone, enforcer ports deleted");
@@ -54,7 +54,7 @@ static int recover_one(const struct pc_config *cfg, struct nl_ns *enf, struct dp
 	return ret;
 }
 
-int recover_journals(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dp)
+int recover_journals(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dpath)
 {
 	char **paths = NULL;
 	size_t n = 0;
@@ -66,7 +66,7 @@ int recover_journals(const struct pc_config *cfg, struct nl_ns *enf, struct dpat
 
 		ret = journal_read(paths[i], &j);
 		if (ret >= 0) {
-			ret = recover_one(cfg, enf, dp, &j);
+			ret = recover_one(cfg, enf, dpath, &j);
 			if (ret >= 0)
 				ret = journal_remove(cfg->state_dir, j.ns_ino);
 			journal_free(&j);

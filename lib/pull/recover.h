@@ -21,7 +21,7 @@
  * Returns how many journals were dealt with, or a negative errno for the
  * first that could not be (it stays, for the next try).
  */
-int recover_journals(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dp);
+int recover_journals(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dpath);
 
 /* Whether state_dir holds any journal (cheap: one directory scan). */
 bool recover_pending(const struct pc_config *cfg);
