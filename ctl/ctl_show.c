@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl_show.h"
+#include "lib/core/util.h"
 
 #define MAX_COLS 72
 
@@ -201,7 +202,7 @@ static void session_row(struct table *t, json_t *s)
 					   "verdict",	"rule", "tcp_state"};
 
 	ctr_cell(t, 0, json_object_get(s, "container"));
-	for (unsigned c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+	for (unsigned c = 0; c < ARRAY_SIZE(cols); c++) {
 		json_t *v = json_object_get(s, cols[c]);
 
 		if (json_is_integer(v))

@@ -16,6 +16,7 @@
 #include "dp/ctl/ctl_proto.h"
 #include "ctl_show.h"
 #include "lib/core/err.h"
+#include "lib/core/util.h"
 
 #define REPLY_MAX (256u << 20)
 #define REPLY_TIMEOUT_S 15
@@ -221,7 +222,7 @@ static int parse_command(int argc, char **argv, struct opts *o)
 
 	if (argc < 1)
 		return bad_usage("no command", NULL);
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
 		int n = words[i].w2 ? 2 : 1;
 
 		if (strcmp(argv[0], words[i].w1) != 0 ||

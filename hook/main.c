@@ -9,6 +9,7 @@
 #include "lib/core/err.h"
 #include "hook.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 
 static const struct {
 	const char *name;
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 	o.argc = argc - optind;
 	o.argv = argv + optind;
 	block_signals();
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(o.argv[0], commands[i].name) == 0)
 			return commands[i].run(&o);
 	pr_err("unknown stage or command \"%s\" (see --help)", o.argv[0]);

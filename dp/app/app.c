@@ -31,7 +31,7 @@ static const struct app_parser app_parsers[] = {
     {APP_HTTP, APP_T_TCP, app_http_probe},
 };
 
-#define APP_N_PARSERS (sizeof(app_parsers) / sizeof(app_parsers[0]))
+#define APP_N_PARSERS ARRAY_SIZE(app_parsers)
 
 _Static_assert(APP_MAX <= 16, "app_state.candidates has 16 bits");
 

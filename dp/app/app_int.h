@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "lib/core/util.h"
 
 #define APP_T_TCP 0x1
 #define APP_T_UDP 0x2
@@ -42,27 +43,6 @@ enum app_answer app_mongodb_probe(const struct app_segment *seg, struct app_info
 enum app_answer app_kafka_probe(const struct app_segment *seg, struct app_info *info);
 enum app_answer app_ntp_probe(const struct app_segment *seg, struct app_info *info);
 enum app_answer app_dhcp_probe(const struct app_segment *seg, struct app_info *info);
-
-/* Big- and little-endian readers; the caller has checked the bounds. */
-static inline uint16_t app_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t app_be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static inline uint32_t app_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint32_t app_le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
 
 /*
  * Compare the segment with a fixed prefix: APP_YES when it starts with all

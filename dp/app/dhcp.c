@@ -49,7 +49,7 @@ static enum app_answer dhcp4(const uint8_t *d, size_t len)
 	if (len < BOOTP_MIN || (d[0] != 1 && d[0] != 2) || d[1] != 1 || d[2] != 6 ||
 	    d[3] > BOOTP_MAX_HOPS)
 		return APP_NO;
-	if (app_be32(d + BOOTP_COOKIE_OFF) != DHCP_MAGIC)
+	if (be32_at(d + BOOTP_COOKIE_OFF) != DHCP_MAGIC)
 		return APP_NO;
 	return dhcp4_options(d, len) ? APP_YES : APP_NO;
 }
@@ -63,10 +63,10 @@ static bool dhcp6_options(const uint8_t *d, size_t len, size_t off, unsigned wan
 	while (off < len) {
 		if (off + 4 > len)
 			return false;
-		n = app_be16(d + off + 2);
+		n = be16_at(d + off + 2);
 		if (off + 4 + n > len)
 			return false;
-		seen |= app_be16(d + off) == want;
+		seen |= be16_at(d + off) == want;
 		off += 4 + n;
 	}
 	return seen;

@@ -39,20 +39,20 @@ static int dns_header(const uint8_t *d, size_t avail)
 
 	if (avail < 4)
 		return DNS_CUT;
-	flags = app_be16(d + 2);
+	flags = be16_at(d + 2);
 	if (!dns_opcode_ok(flags >> 11 & 0xf) || (flags & DNS_Z))
 		return DNS_BAD;
 	if (!(flags & DNS_QR) && (flags & 0xf) != 0)
 		return DNS_BAD; /* a query carries no rcode */
 	if (avail < 6)
 		return DNS_CUT;
-	qd = app_be16(d + 4);
+	qd = be16_at(d + 4);
 	if (qd < 1 || qd > DNS_MAX_QD)
 		return DNS_BAD;
 	for (size_t off = 6; off < DNS_HDR; off += 2) {
 		if (avail < off + 2)
 			return DNS_CUT;
-		if (app_be16(d + off) > DNS_MAX_COUNT)
+		if (be16_at(d + off) > DNS_MAX_COUNT)
 			return DNS_BAD;
 	}
 	return DNS_OK;
@@ -79,15 +79,15 @@ static size_t dns_skip_name(const uint8_t *d, size_t off, size_t end)
 /* the other questions and every record, ending exactly at the message end */
 static bool dns_walk(const uint8_t *d, size_t off, size_t end)
 {
-	size_t qd = app_be16(d + 4) - 1u;
-	size_t rr = (size_t)app_be16(d + 6) + app_be16(d + 8) + app_be16(d + 10);
+	size_t qd = be16_at(d + 4) - 1u;
+	size_t rr = (size_t)be16_at(d + 6) + be16_at(d + 8) + be16_at(d + 10);
 
 	for (size_t i = 0; i < qd + rr; i++) {
 		off = dns_skip_name(d, off, end);
 		if (!off || off + (i < qd ? 4 : 10) > end)
 			return false;
 		if (i >= qd)
-			off += 10 + (size_t)app_be16(d + off + 8);
+			off += 10 + (size_t)be16_at(d + off + 8);
 		else
 			off += 4;
 		if (off > end)
@@ -99,11 +99,11 @@ static bool dns_walk(const uint8_t *d, size_t off, size_t end)
 /* after the first question: room for the other questions and the records */
 static bool dns_room(const uint8_t *d, size_t off, size_t msg_len, size_t avail)
 {
-	size_t rr = (size_t)app_be16(d + 6) + app_be16(d + 8) + app_be16(d + 10);
+	size_t rr = (size_t)be16_at(d + 6) + be16_at(d + 8) + be16_at(d + 10);
 
 	if (avail >= msg_len)
 		return dns_walk(d, off, msg_len);
-	return off + 5 * (app_be16(d + 4) - 1u) + DNS_MIN_RR * rr <= msg_len;
+	return off + 5 * (be16_at(d + 4) - 1u) + DNS_MIN_RR * rr <= msg_len;
 }
 
 /*
@@ -135,7 +135,7 @@ static int dns_question(const uint8_t *d, size_t msg_len, size_t avail)
 		return DNS_BAD;
 	if (off + 5 > avail)
 		return DNS_CUT;
-	if (app_be16(d + off + 1) == 0 || !dns_class_ok(app_be16(d + off + 3)))
+	if (be16_at(d + off + 1) == 0 || !dns_class_ok(be16_at(d + off + 3)))
 		return DNS_BAD;
 	return dns_room(d, off + 5, msg_len, avail) ? DNS_OK : DNS_BAD;
 }
@@ -172,7 +172,7 @@ static enum app_answer dns_tcp(const struct app_segment *seg)
 		return seg->index == 0 ? APP_MAYBE : APP_NO;
 	if (len > 2 && len < 2 + DNS_HDR)
 		return APP_NO; /* neither the prefix alone nor a header with it */
-	msg_len = app_be16(d);
+	msg_len = be16_at(d);
 	a = dns_answer(dns_message(d + 2, msg_len, len - 2));
 	if (a == APP_NO && seg->index > 0 && len >= DNS_MIN_MSG)
 		return dns_message(d, len, len) == DNS_OK ? APP_YES : APP_NO;

@@ -34,7 +34,7 @@ static long http_method(const uint8_t *d, size_t len)
 {
 	bool cut = false;
 
-	for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(http_methods); i++) {
 		enum app_answer a = app_prefix(d, len, http_methods[i]);
 
 		if (a == APP_YES)
@@ -128,7 +128,7 @@ static enum app_answer http_request_rest(const uint8_t *d, size_t len)
 		return http_version(sp + 1, n - (size_t)(sp + 1 - d)) == APP_NO ? APP_NO
 										: APP_MAYBE;
 	}
-	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tails); i++) {
 		if (n < t ? memcmp(d, tails[i] + t - n, n) != 0
 			  : memcmp(d + n - t, tails[i], t) != 0)
 			continue;

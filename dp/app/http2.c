@@ -17,8 +17,8 @@ static enum app_answer h2_server_settings(const uint8_t *d, size_t len)
 
 	if (len < H2_FRAME_HDR)
 		return APP_NO;
-	flen = app_be24(d);
-	if (d[3] != H2_SETTINGS || d[4] != 0 || app_be32(d + 5) != 0)
+	flen = be24_at(d);
+	if (d[3] != H2_SETTINGS || d[4] != 0 || be32_at(d + 5) != 0)
 		return APP_NO;
 	return flen % 6 == 0 && flen <= H2_DEFAULT_MAX_FRAME ? APP_YES : APP_NO;
 }

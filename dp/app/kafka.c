@@ -30,15 +30,15 @@ enum app_answer app_kafka_probe(const struct app_segment *seg, struct app_info *
 		return APP_NO;
 	if (seg->len < KAFKA_HDR)
 		return seg->index == 0 && seg->len < 4 ? APP_MAYBE : APP_NO;
-	size = app_be32(d);
-	key = (int16_t)app_be16(d + 4);
-	version = (int16_t)app_be16(d + 6);
-	id_len = (int16_t)app_be16(d + 12);
+	size = be32_at(d);
+	key = (int16_t)be16_at(d + 4);
+	version = (int16_t)be16_at(d + 6);
+	id_len = (int16_t)be16_at(d + 12);
 	if (size < KAFKA_HDR - 4 || size > KAFKA_MAX_REQUEST)
 		return APP_NO;
 	if (key < 0 || key > KAFKA_MAX_API_KEY || version < 0 || version > KAFKA_MAX_API_VERSION)
 		return APP_NO;
-	if ((int32_t)app_be32(d + 8) < 0 || id_len < -1 || (uint32_t)(id_len + 10) > size)
+	if ((int32_t)be32_at(d + 8) < 0 || id_len < -1 || (uint32_t)(id_len + 10) > size)
 		return APP_NO;
 	return id_len > 0 ? kafka_client_id(d, seg->len, (size_t)id_len) : APP_YES;
 }

@@ -102,7 +102,7 @@ static enum app_answer mc_command(const struct mc_tok *t, int n, const uint8_t *
 				return APP_NO;
 		return n >= 2 ? APP_YES : APP_NO;
 	}
-	for (size_t i = 0; i < sizeof(storage) / sizeof(storage[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(storage); i++)
 		if (mc_is(&t[0], storage[i]))
 			return mc_storage(t, n, false, d, len, data);
 	if (mc_is(&t[0], "cas"))
@@ -134,7 +134,7 @@ static enum app_answer mc_reply(const struct mc_tok *t, int n)
 					   "DELETED", "TOUCHED",    "END"};
 	unsigned long long v;
 
-	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bare); i++)
 		if (mc_is(&t[0], bare[i]))
 			return n == 1 ? APP_YES : APP_NO;
 	if (mc_is(&t[0], "VALUE"))
@@ -160,7 +160,7 @@ static bool mc_word_start(const uint8_t *d, size_t len)
 	};
 	size_t n;
 
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
 		n = strlen(words[i]);
 		if (memcmp(d, words[i], len < n ? len : n) == 0)
 			return true;
@@ -201,13 +201,13 @@ static enum app_answer mc_binary(const struct app_segment *seg)
 
 	if (seg->len < MC_BIN_HDR)
 		return seg->index == 0 && seg->len < 2 ? APP_MAYBE : APP_NO;
-	key = app_be16(d + 2);
+	key = be16_at(d + 2);
 	extras = d[4];
-	body = app_be32(d + 8);
+	body = be32_at(d + 8);
 	if (d[1] > MC_BIN_MAX_OPCODE || d[5] != 0 || extras > MC_BIN_MAX_EXTRAS ||
 	    key > MC_MAX_KEY || body < key + extras || body > MC_BIN_MAX_BODY)
 		return APP_NO;
-	if (d[0] == MC_BIN_RES && !mc_bin_status(app_be16(d + 6)))
+	if (d[0] == MC_BIN_RES && !mc_bin_status(be16_at(d + 6)))
 		return APP_NO;
 	return APP_YES;
 }

@@ -53,7 +53,7 @@ static int mongo_bson(const struct mongo_msg *m, size_t off)
 
 	if (r != MONGO_OK)
 		return r;
-	n = app_le32(m->d + off);
+	n = le32_at(m->d + off);
 	if (n < MONGO_BSON_MIN || n > m->mlen - off)
 		return MONGO_BAD;
 	if (mongo_need(m, off, 5) != MONGO_OK)
@@ -71,14 +71,14 @@ static int mongo_op_msg(const struct mongo_msg *m)
 
 	if (r != MONGO_OK)
 		return r;
-	if (app_le32(m->d + MONGO_HDR) & ~MSG_FLAGS_KNOWN)
+	if (le32_at(m->d + MONGO_HDR) & ~MSG_FLAGS_KNOWN)
 		return MONGO_BAD;
 	if (m->d[MONGO_HDR + 4] == 0)
 		return mongo_bson(m, MONGO_HDR + 5);
 	if (m->d[MONGO_HDR + 4] != 1)
 		return MONGO_BAD;
 	r = mongo_need(m, MONGO_HDR + 5, 4); /* kind 1: a document sequence */
-	if (r == MONGO_OK && app_le32(m->d + MONGO_HDR + 5) > m->mlen - MONGO_HDR - 5)
+	if (r == MONGO_OK && le32_at(m->d + MONGO_HDR + 5) > m->mlen - MONGO_HDR - 5)
 		return MONGO_BAD;
 	return r;
 }
@@ -92,7 +92,7 @@ static int mongo_op_query(const struct mongo_msg *m)
 
 	if (r != MONGO_OK)
 		return r;
-	if (app_le32(m->d + MONGO_HDR) & ~0xfeu)
+	if (le32_at(m->d + MONGO_HDR) & ~0xfeu)
 		return MONGO_BAD;
 	for (;; off++) {
 		r = mongo_need(m, off, 1);
@@ -115,9 +115,9 @@ static int mongo_op_reply(const struct mongo_msg *m)
 
 	if (r != MONGO_OK)
 		return r;
-	if ((app_le32(m->d + MONGO_HDR) & ~0xfu) || app_le32(m->d + MONGO_HDR + 16) > 0x7fffffff)
+	if ((le32_at(m->d + MONGO_HDR) & ~0xfu) || le32_at(m->d + MONGO_HDR + 16) > 0x7fffffff)
 		return MONGO_BAD;
-	if (app_le32(m->d + MONGO_HDR + 16) == 0)
+	if (le32_at(m->d + MONGO_HDR + 16) == 0)
 		return m->mlen == MONGO_HDR + 20 ? MONGO_OK : MONGO_BAD;
 	return mongo_bson(m, MONGO_HDR + 20);
 }
@@ -135,8 +135,8 @@ static int mongo_op_compressed(const struct mongo_msg *m)
 
 	if (r != MONGO_OK)
 		return r;
-	op = app_le32(m->d + MONGO_HDR);
-	size = app_le32(m->d + MONGO_HDR + 4);
+	op = le32_at(m->d + MONGO_HDR);
+	size = le32_at(m->d + MONGO_HDR + 4);
 	if (!mongo_opcode(op) || op == OP_COMPRESSED || size == 0 || size > MONGO_MAX_MSG ||
 	    m->d[MONGO_HDR + 8] > 3)
 		return MONGO_BAD;
@@ -151,8 +151,8 @@ static int mongo_op_legacy(const struct mongo_msg *m, uint32_t op)
 	if (r != MONGO_OK || op == OP_COMMAND || op == OP_COMMANDREPLY)
 		return r;
 	if (op == OP_INSERT)
-		return app_le32(m->d + MONGO_HDR) & ~1u ? MONGO_BAD : MONGO_OK;
-	return app_le32(m->d + MONGO_HDR) == 0 ? MONGO_OK : MONGO_BAD;
+		return le32_at(m->d + MONGO_HDR) & ~1u ? MONGO_BAD : MONGO_OK;
+	return le32_at(m->d + MONGO_HDR) == 0 ? MONGO_OK : MONGO_BAD;
 }
 
 static int mongo_body(const struct mongo_msg *m, uint32_t op)
@@ -180,13 +180,13 @@ enum app_answer app_mongodb_probe(const struct app_segment *seg, struct app_info
 
 	if (seg->len < MONGO_HDR)
 		return seg->index == 0 && seg->len < 4 ? APP_MAYBE : APP_NO;
-	m.mlen = app_le32(d);
+	m.mlen = le32_at(d);
 	m.avail = seg->len < m.mlen ? seg->len : m.mlen;
-	op = app_le32(d + 12);
+	op = le32_at(d + 12);
 	if (m.mlen < MONGO_HDR + 4 || m.mlen > MONGO_MAX_MSG || !mongo_opcode(op) || op == 2003)
 		return APP_NO;
 	if (seg->from_client
-		? op == OP_REPLY || op == OP_COMMANDREPLY || app_le32(d + 8) != 0
+		? op == OP_REPLY || op == OP_COMMANDREPLY || le32_at(d + 8) != 0
 		: op != OP_REPLY && op != OP_COMMANDREPLY && op != OP_MSG && op != OP_COMPRESSED)
 		return APP_NO;
 	r = mongo_body(&m, op);

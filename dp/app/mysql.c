@@ -48,7 +48,7 @@ static enum app_answer mysql_response(const uint8_t *p, size_t plen, size_t avai
 		return APP_NO;
 	if (avail < MYSQL_RESPONSE_MIN)
 		return APP_MAYBE;
-	if (!(app_le32(p) & MYSQL_CLIENT_PROTOCOL_41))
+	if (!(le32_at(p) & MYSQL_CLIENT_PROTOCOL_41))
 		return APP_NO;
 	for (size_t i = 9; i < MYSQL_RESPONSE_MIN - 4; i++)
 		if (p[i] != 0)

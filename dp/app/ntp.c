@@ -37,7 +37,7 @@ static bool ntp_trailer(const uint8_t *d, size_t len)
 			return true;
 		if (n < NTP_EXT_MIN)
 			return false;
-		n = app_be16(d + off + 2);
+		n = be16_at(d + off + 2);
 		if (n < NTP_EXT_MIN || n % 4 || n > len - off)
 			return false;
 		off += n;

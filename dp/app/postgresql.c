@@ -41,9 +41,9 @@ static enum app_answer pg_client(const uint8_t *d, size_t len)
 	uint32_t mlen, code;
 
 	if (len < 8)
-		return len >= 2 && app_be16(d) != 0 ? APP_NO : APP_MAYBE;
-	mlen = app_be32(d);
-	code = app_be32(d + 4);
+		return len >= 2 && be16_at(d) != 0 ? APP_NO : APP_MAYBE;
+	mlen = be32_at(d);
+	code = be32_at(d + 4);
 	if (code == PG_SSL || code == PG_GSSENC)
 		return mlen == 8 ? APP_YES : APP_NO;
 	if (code == PG_CANCEL)
@@ -79,9 +79,9 @@ static enum app_answer pg_server(const uint8_t *d, size_t len)
 	if (len < 9)
 		return len >= 2 && d[1] != 0 ? APP_NO : APP_MAYBE;
 	if (d[0] == 'R')
-		return pg_auth(app_be32(d + 1), app_be32(d + 5));
+		return pg_auth(be32_at(d + 1), be32_at(d + 5));
 	/* ErrorResponse: its first field is the severity */
-	if (app_be32(d + 1) > PG_MAX_STARTUP || d[5] != 'S')
+	if (be32_at(d + 1) > PG_MAX_STARTUP || d[5] != 'S')
 		return APP_NO;
 	return app_prefix(d + 6, len - 6, "FATAL") != APP_NO ||
 		       app_prefix(d + 6, len - 6, "ERROR") != APP_NO

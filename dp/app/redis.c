@@ -211,7 +211,7 @@ static const char *redis_verb(const uint8_t *d, size_t len, bool cut)
 {
 	size_t v;
 
-	for (size_t i = 0; i < sizeof(redis_verbs) / sizeof(redis_verbs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(redis_verbs); i++) {
 		v = strlen(redis_verbs[i]);
 		if (cut && len <= v && strncasecmp((const char *)d, redis_verbs[i], len) == 0)
 			return redis_verbs[i];
@@ -240,7 +240,7 @@ static bool redis_set_args(const uint8_t *d, size_t len)
 		if (++words <= 3)
 			continue; /* SET, key, value */
 		ok = false;
-		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++)
+		for (size_t o = 0; o < ARRAY_SIZE(opts); o++)
 			ok |= i - start == strlen(opts[o]) &&
 			      strncasecmp((const char *)d + start, opts[o], i - start) == 0;
 		/* an EX/PX argument is a number */
@@ -277,10 +277,10 @@ static bool redis_known_line(const uint8_t *d, size_t len)
 {
 	static const char *const ok[] = {"+OK\r\n", "+PONG\r\n", "+QUEUED\r\n"};
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		if (len >= strlen(ok[i]) && memcmp(d, ok[i], strlen(ok[i])) == 0)
 			return true;
-	for (size_t i = 0; d[0] == '-' && i < sizeof(redis_errors) / sizeof(redis_errors[0]); i++)
+	for (size_t i = 0; d[0] == '-' && i < ARRAY_SIZE(redis_errors); i++)
 		if (app_prefix(d + 1, len - 1, redis_errors[i]) == APP_YES)
 			return true;
 	return false;

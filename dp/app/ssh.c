@@ -18,7 +18,7 @@ static enum app_answer ssh_protoversion(const uint8_t *d, size_t len, size_t *en
 {
 	static const char *const versions[] = {"2.0-", "1.99-", "1.5-", "1.3-"};
 
-	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
 		enum app_answer a = app_prefix(d, len, versions[i]);
 
 		if (a == APP_YES)

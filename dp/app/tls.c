@@ -46,7 +46,7 @@ static int tls_skip_vec(struct tls_cur *c, unsigned lenlen, size_t min, size_t m
 
 	if (r != TLS_OK)
 		return r;
-	n = lenlen == 1 ? c->d[c->off] : app_be16(c->d + c->off);
+	n = lenlen == 1 ? c->d[c->off] : be16_at(c->d + c->off);
 	if (n < min || n > max)
 		return TLS_BAD;
 	c->off += lenlen;
@@ -69,10 +69,10 @@ static void tls_sni(const uint8_t *d, size_t n, struct app_info *info)
 
 	if (n < 5)
 		return;
-	list = app_be16(d);
+	list = be16_at(d);
 	if (list + 2 > n || list < 3 || d[2] != TLS_SNI_HOST_NAME)
 		return;
-	name = app_be16(d + 3);
+	name = be16_at(d + 3);
 	if (name == 0 || name + 3 > list || name >= sizeof(info->sni))
 		return;
 	for (size_t i = 0; i < name; i++)
@@ -90,16 +90,16 @@ static int tls_extensions(struct tls_cur *c, struct app_info *info)
 
 	if (r != TLS_OK)
 		return r;
-	if (c->off + 2 + app_be16(c->d + c->off) > c->end)
+	if (c->off + 2 + be16_at(c->d + c->off) > c->end)
 		return TLS_BAD;
-	c->end = c->off + 2 + app_be16(c->d + c->off);
+	c->end = c->off + 2 + be16_at(c->d + c->off);
 	c->off += 2;
 	while (c->off < c->end) {
 		r = tls_need(c, 4);
 		if (r != TLS_OK)
 			return r;
-		type = app_be16(c->d + c->off);
-		n = app_be16(c->d + c->off + 2);
+		type = be16_at(c->d + c->off);
+		n = be16_at(c->d + c->off + 2);
 		c->off += 4;
 		r = tls_need(c, n);
 		if (r != TLS_OK)
@@ -154,12 +154,12 @@ static enum app_answer tls_headers(const struct app_segment *seg, struct tls_cur
 		return APP_NO;
 	if (len < TLS_REC_HDR + 1)
 		return APP_MAYBE;
-	rec = app_be16(d + 3);
+	rec = be16_at(d + 3);
 	if (rec < TLS_HS_HDR + 2 || rec > TLS_MAX_RECORD || d[5] != want)
 		return APP_NO;
 	if (len < TLS_REC_HDR + TLS_HS_HDR + 2)
 		return APP_MAYBE;
-	hs = app_be24(d + 6);
+	hs = be24_at(d + 6);
 	if (hs < 2 + TLS_RANDOM + 1 + 3 || hs > TLS_MAX_HELLO || d[9] != 3 || d[10] > 3)
 		return APP_NO;
 	c->d = d;

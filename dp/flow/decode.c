@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "decode.h"
+#include "lib/core/util.h"
 
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
@@ -14,16 +15,6 @@
 #define ETH_P_8021AD 0x88a8
 #define IPV6_HLEN 40
 #define MAX_VLAN_TAGS 2
-
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* The payload of an IP packet ends where its header says, or at the frame's end. */
 static const uint8_t *ip_end(const struct pkt *p, size_t l3_len_claimed)
@@ -50,7 +41,7 @@ static void tcp_options(struct pkt *p, const uint8_t *opt, const uint8_t *end)
 		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
 			return;
 		if (kind == 2 && opt[1] == 4)
-			p->mss = rd16(opt + 2);
+			p->mss = be16_at(opt + 2);
 		if (kind == 3 && opt[1] == 3) /* RFC 7323: shifts above 14 count as 14 */
 			p->wscale = (uint8_t)((opt[2] > 14 ? 14 : opt[2]) + 1);
 		opt += opt[1];
@@ -68,12 +59,12 @@ static enum decode_status decode_tcp(struct pkt *p, const uint8_t *l4, const uin
 		return DECODE_MALFORMED;
 	if ((size_t)(end - l4) < hlen)
 		return DECODE_TRUNCATED;
-	p->sport = rd16(l4);
-	p->dport = rd16(l4 + 2);
-	p->seq = rd32(l4 + 4);
-	p->ack = rd32(l4 + 8);
+	p->sport = be16_at(l4);
+	p->dport = be16_at(l4 + 2);
+	p->seq = be32_at(l4 + 4);
+	p->ack = be32_at(l4 + 8);
 	p->tcp_flags = l4[13];
-	p->window = rd16(l4 + 14);
+	p->window = be16_at(l4 + 14);
 	if (p->tcp_flags & TCPF_SYN)
 		tcp_options(p, l4 + 20, l4 + hlen);
 	p->payload = l4 + hlen;
@@ -87,9 +78,9 @@ static enum decode_status decode_udp(struct pkt *p, const uint8_t *l4, const uin
 
 	if (end - l4 < 8)
 		return DECODE_TRUNCATED;
-	p->sport = rd16(l4);
-	p->dport = rd16(l4 + 2);
-	ulen = rd16(l4 + 4);
+	p->sport = be16_at(l4);
+	p->dport = be16_at(l4 + 2);
+	ulen = be16_at(l4 + 4);
 	p->payload = l4 + 8;
 	/* UDP GSO keeps the first segment's length; 0 is a jumbogram's */
 	if (ulen >= 8 && ulen <= (size_t)(end - l4) && p->ip_len != 0)
@@ -114,7 +105,7 @@ static enum decode_status decode_icmp(struct pkt *p, const uint8_t *l4, const ui
 		echo = p->icmp_type == 128 || p->icmp_type == 129;
 	/* echo request and reply of one ping share the identifier */
 	if (echo)
-		p->sport = p->dport = rd16(l4 + 4);
+		p->sport = p->dport = be16_at(l4 + 4);
 	p->payload = l4 + 8;
 	p->payload_len = (size_t)(end - p->payload);
 	return DECODE_OK;
@@ -159,19 +150,19 @@ static enum decode_status decode_ipv4(struct pkt *p)
 	if (left < hlen)
 		return DECODE_TRUNCATED;
 	p->family = AF_INET;
-	p->ip_len = rd16(ip + 2);
+	p->ip_len = be16_at(ip + 2);
 	if (p->ip_len != 0 && p->ip_len < hlen)
 		return DECODE_MALFORMED;
 	p->ttl = ip[8];
 	p->proto = ip[9];
 	memcpy(p->src, ip + 12, 4);
 	memcpy(p->dst, ip + 16, 4);
-	frag = rd16(ip + 6);
+	frag = be16_at(ip + 6);
 	p->more_fragments = frag & 0x2000;
 	p->frag_offset = (uint32_t)(frag & 0x1fff) * 8;
 	p->fragment = p->more_fragments || p->frag_offset;
 	p->first_fragment = p->fragment && p->frag_offset == 0;
-	p->frag_id = rd16(ip + 4);
+	p->frag_id = be16_at(ip + 4);
 	end = ip_end(p, p->ip_len);
 	if (end < ip + hlen)
 		return DECODE_MALFORMED;
@@ -198,14 +189,14 @@ static enum decode_status ipv6_walk(struct pkt *p, uint8_t nh, const uint8_t **l
 		if (end - h < 8)
 			return DECODE_TRUNCATED;
 		if (nh == IPPROTO_FRAGMENT) {
-			uint16_t off = rd16(h + 2);
+			uint16_t off = be16_at(h + 2);
 
 			hlen = 8;
 			p->fragment = true;
 			p->frag_offset = off & 0xfff8;
 			p->more_fragments = off & 1;
 			p->first_fragment = p->frag_offset == 0;
-			p->frag_id = rd32(h + 4);
+			p->frag_id = be32_at(h + 4);
 		} else if (nh == IPPROTO_AH) {
 			hlen = ((size_t)h[1] + 2) * 4;
 		} else {
@@ -234,7 +225,7 @@ static enum decode_status decode_ipv6(struct pkt *p)
 	if (ip[0] >> 4 != 6)
 		return DECODE_MALFORMED;
 	p->family = AF_INET6;
-	plen = rd16(ip + 4);
+	plen = be16_at(ip + 4);
 	p->ip_len = plen ? (uint32_t)plen + IPV6_HLEN : 0;
 	p->ttl = ip[7];
 	memcpy(p->src, ip + 8, 16);
@@ -259,13 +250,13 @@ enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p)
 		return DECODE_TRUNCATED;
 	p->eth_dst = frame;
 	p->eth_src = frame + 6;
-	p->ethertype = rd16(frame + 12);
+	p->ethertype = be16_at(frame + 12);
 	for (int i = 0;
 	     i < MAX_VLAN_TAGS && (p->ethertype == ETH_P_8021Q || p->ethertype == ETH_P_8021AD);
 	     i++) {
 		if (len < off + 4)
 			return DECODE_TRUNCATED;
-		p->ethertype = rd16(frame + off + 2);
+		p->ethertype = be16_at(frame + off + 2);
 		off += 4;
 	}
 	p->l3_off = (uint16_t)off;
@@ -289,5 +280,5 @@ const char *decode_status_name(enum decode_status s)
 	    [DECODE_OTHER_L4] = "other_l4",
 	};
 
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }

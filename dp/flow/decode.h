@@ -16,6 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "lib/core/util.h"
 
 enum decode_status {
 	DECODE_OK = 0,	  /* IP with a transport header we read (or a fragment) */
@@ -69,5 +72,33 @@ struct pkt {
 
 enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p);
 const char *decode_status_name(enum decode_status s);
+
+/* What names one IP datagram among the fragments: addresses, protocol, id. */
+struct frag_key {
+	uint8_t src[16], dst[16];
+	uint32_t id;
+	uint8_t family, proto;
+	uint8_t pad[2]; /* zero: keys compare and hash as bytes */
+};
+
+static inline void frag_key_of(const struct pkt *p, struct frag_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, p->src, sizeof(k->src));
+	memcpy(k->dst, p->dst, sizeof(k->dst));
+	k->id = p->frag_id;
+	k->family = p->family;
+	k->proto = p->proto;
+}
+
+static inline bool frag_key_eq(const struct frag_key *a, const struct frag_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static inline uint32_t frag_key_hash(const struct frag_key *k)
+{
+	return fnv32(FNV32_INIT, k, sizeof(*k));
+}
 
 #endif

@@ -258,31 +258,20 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 	decide(in, s);
 }
 
-static struct frag_slot *frag_slot(struct inspector *in, const struct pkt *p)
+static struct frag_slot *frag_slot(struct inspector *in, const struct frag_key *k)
 {
-	uint32_t h = p->frag_id * 2654435761u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ p->src[i] ^ (uint32_t)p->dst[i] << 8) * 16777619u;
-	return &in->frags[h % INSPECT_FRAG_SLOTS];
-}
-
-static bool frag_match(const struct frag_slot *f, const struct pkt *p)
-{
-	return f->family == p->family && f->proto == p->proto && f->id == p->frag_id &&
-	       memcmp(f->src, p->src, 16) == 0 && memcmp(f->dst, p->dst, 16) == 0;
+	return &in->frags[frag_key_hash(k) % INSPECT_FRAG_SLOTS];
 }
 
 static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t verdict,
 			  uint64_t now_ns)
 {
-	struct frag_slot *f = frag_slot(in, p);
+	struct frag_key k;
+	struct frag_slot *f;
 
-	f->family = p->family;
-	f->proto = p->proto;
-	f->id = p->frag_id;
-	memcpy(f->src, p->src, 16);
-	memcpy(f->dst, p->dst, 16);
+	frag_key_of(p, &k);
+	f = frag_slot(in, &k);
+	f->key = k;
 	f->verdict = verdict;
 	f->seen_ns = now_ns;
 }
@@ -290,9 +279,12 @@ static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t ver
 /* A later fragment has no ports: it follows its first fragment's verdict. */
 static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p, uint64_t now_ns)
 {
-	struct frag_slot *f = frag_slot(in, p);
+	struct frag_key k;
+	struct frag_slot *f;
 
-	if (!frag_match(f, p) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+	frag_key_of(p, &k);
+	f = frag_slot(in, &k);
+	if (!frag_key_eq(&f->key, &k) || f->seen_ns + FRAG_TTL_NS < now_ns) {
 		in->st.frag_orphans++;
 		return INSPECT_DROP;
 	}

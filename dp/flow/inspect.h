@@ -39,9 +39,7 @@ struct inspect_stats {
 #define INSPECT_FRAG_SLOTS 1024
 
 struct frag_slot {
-	uint8_t family, proto;
-	uint32_t id;
-	uint8_t src[16], dst[16];
+	struct frag_key key;
 	uint8_t verdict; /* enum session_verdict */
 	uint64_t seen_ns;
 };

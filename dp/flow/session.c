@@ -8,6 +8,7 @@
 
 #include "session.h"
 #include "workload.h"
+#include "lib/core/util.h"
 
 #define SLAB_ENTRIES 1024
 #define NS_PER_SEC 1000000000ULL
@@ -402,5 +403,5 @@ const char *session_tcp_state_name(enum tcp_state st)
 	    [TS_CLOSED] = "closed",
 	};
 
-	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+	return (unsigned)st < ARRAY_SIZE(names) ? names[st] : "?";
 }

@@ -14,6 +14,7 @@
 #include "lib/core/err.h"
 #include "lib/net/netns.h"
 #include "ring.h"
+#include "lib/core/util.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -49,7 +50,7 @@ static int attach_snap_filter(int fd, unsigned snap)
 	struct sock_fprog fprog;
 
 	memset(&fprog, 0, sizeof(fprog));
-	fprog.len = sizeof(prog) / sizeof(prog[0]);
+	fprog.len = ARRAY_SIZE(prog);
 	fprog.filter = prog;
 	return sockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog), "SO_ATTACH_FILTER");
 }
@@ -104,9 +105,9 @@ static int join_fanout(int fd, const struct ring_params *p)
 	int arg = (int)(p->fanout_group & 0xffff) | (PACKET_FANOUT_CBPF << 16);
 	int ret;
 
-	_Static_assert(sizeof(prog) / sizeof(prog[0]) == 46, "jump offsets assume 46 instructions");
+	_Static_assert(ARRAY_SIZE(prog) == 46, "jump offsets assume 46 instructions");
 	memset(&fprog, 0, sizeof(fprog)); /* the padding too: it goes to the kernel */
-	fprog.len = sizeof(prog) / sizeof(prog[0]);
+	fprog.len = ARRAY_SIZE(prog);
 	fprog.filter = prog;
 	ret = sockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg), "PACKET_FANOUT");
 	if (ret == 0)

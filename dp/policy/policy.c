@@ -31,12 +31,11 @@
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
 #include "policy_int.h"
+#include "lib/core/util.h"
 
 #define POLICY_FILE_MAX (4 * 1024 * 1024)
 #define POLICY_RULES_MAX 65536
 #define WHERE_MAX 32
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* clang-format off */
 const char *const policy_threat_names[POLICY_THREAT_COUNT] = {

@@ -11,6 +11,7 @@
 
 #include "lib/core/err.h"
 #include "sandbox.h"
+#include "lib/core/util.h"
 
 /* What a running data plane calls: I/O on descriptors it holds, files it
  * reads (policy, state records), its log, threads' futexes and time. */
@@ -100,10 +101,10 @@ int sandbox_filter(bool bpf_maps)
 
 	if (!ctx)
 		return err_set(-ENOMEM, "seccomp_init");
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && ret == 0; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(allowed) && ret == 0; i++)
 		if (allowed[i] >= 0) /* a call this architecture lacks */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	for (size_t i = 0; bpf_maps && i < sizeof(map_cmds) / sizeof(map_cmds[0]) && ret == 0; i++)
+	for (size_t i = 0; bpf_maps && i < ARRAY_SIZE(map_cmds) && ret == 0; i++)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1,
 				       SCMP_A0(SCMP_CMP_EQ, map_cmds[i]));
 	if (ret == 0)

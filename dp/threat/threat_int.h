@@ -12,16 +12,7 @@
 #include <stdint.h>
 
 #include "dp/threat/app/detect.h"
-
-static inline uint16_t threat_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t threat_be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
+#include "lib/core/util.h"
 
 static inline uint8_t threat_lower(uint8_t c)
 {

@@ -18,10 +18,9 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const mode_names[] = { "off", "pass", "tap", "fwd" };
 static const char *const backend_names[] = { "auto", "bpf", "tc-pedit" };

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "util.h"
 
 static const char *log_prog = "portcullis";
 static enum log_level log_level = LOG_INFO;
@@ -22,7 +23,7 @@ void log_set_level(enum log_level level)
 
 int log_parse_level(const char *s, enum log_level *out)
 {
-	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(level_names); i++) {
 		if (strcmp(s, level_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;

@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "naming.h"
 #include "log.h"
+#include "util.h"
 
 #define STATE_FILE_MAX (16 * 1024 * 1024)
 #define STATE_PID_MAX 4194304
@@ -225,8 +226,6 @@ static const struct field port_fields[] = {
 	INT_FIELD(struct state_port, "ex_ifindex", ex_ifindex, 0, INT_MAX),
 	INT_FIELD(struct state_port, "in_ifindex", in_ifindex, 0, INT_MAX),
 };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* where: "state", "state: containers[2]", ... for messages. */
 static int get_str(const json_t *v, const struct field *f, char *dst, const char *where)

@@ -33,6 +33,7 @@
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
 #include "lib/core/naming.h"
+#include "lib/core/util.h"
 #include "lib/core/log.h"
 #include "lib/net/netns.h"
 #include "lib/net/nl.h"
@@ -68,12 +69,9 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static __u64 obj_hash(void)
 {
 	size_t len;
-	const unsigned char *p = pc_dpath__elf_bytes(&len);
-	__u64 h = 0xcbf29ce484222325ULL;
+	const void *p = pc_dpath__elf_bytes(&len);
 
-	while (len--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
+	return fnv64(FNV64_INIT, p, len);
 }
 
 /* ---- pins ---- */

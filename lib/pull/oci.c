@@ -17,11 +17,11 @@
 #include "lib/core/config.h"
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
+#include "lib/core/util.h"
 
 #define OCI_BUNDLE_CONFIG_MAX (4 * 1024 * 1024)
 #define OCI_PID_MAX 4194304 /* PID_MAX_LIMIT */
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELD(f) offsetof(struct oci_state, f), sizeof(((struct oci_state *)0)->f)
 
 struct ann_field {

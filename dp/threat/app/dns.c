@@ -130,19 +130,19 @@ size_t threat_dns_message(const uint8_t *d, size_t len, bool tcp, struct threat_
 	if (tcp) {
 		if (len < 2)
 			return 0;
-		if (threat_be16(d) < len - 2)
-			len = threat_be16(d) + 2u;
+		if (be16_at(d) < len - 2)
+			len = be16_at(d) + 2u;
 		d += 2;
 		len -= 2;
 	}
 	if (len < DNS_HDR + 5)
 		return 0;
-	flags = threat_be16(d + 2);
-	if ((flags & DNS_QR) || (flags >> 11 & 0xf) != 0 || threat_be16(d + 4) == 0)
+	flags = be16_at(d + 2);
+	if ((flags & DNS_QR) || (flags >> 11 & 0xf) != 0 || be16_at(d + 4) == 0)
 		return 0;
 	if (!dns_name_parse(&nm, d, len, DNS_HDR) || nm.end + 4 > len)
 		return 0;
-	qtype = threat_be16(d + nm.end);
+	qtype = be16_at(d + nm.end);
 	dns_facts(&nm, qtype, q);
 	return dns_type_hits(&nm, qtype, q->domain, hits, max);
 }

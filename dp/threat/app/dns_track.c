@@ -74,11 +74,7 @@ static bool track_suspect(const struct threat_dns_query *q)
 
 static uint32_t track_hash(const char *s)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return fnv32(FNV32_INIT, s, strlen(s));
 }
 
 /* the slot of the domain, or the one it takes over */

@@ -27,7 +27,7 @@ static bool tls_heartbeat(const uint8_t *body, size_t avail, size_t rlen, bool e
 	size_t plen;
 
 	if (!encrypted && avail >= 3 && (rlen < TLS_HB_MIN || body[0] == 1 || body[0] == 2)) {
-		plen = threat_be16(body + 1);
+		plen = be16_at(body + 1);
 		if (plen + TLS_HB_MIN <= rlen)
 			return false;
 		threat_hit_set(hit, THREAT_TLS_HEARTBLEED,
@@ -67,7 +67,7 @@ static bool tls_handshake(const uint8_t *body, size_t avail, bool from_client,
 static bool tls_record_hdr(const uint8_t *r)
 {
 	return r[0] >= TLS_CCS && r[0] <= TLS_HEARTBEAT && r[1] == 3 && r[2] <= 4 &&
-	       threat_be16(r + 3) <= TLS_MAX_RECORD;
+	       be16_at(r + 3) <= TLS_MAX_RECORD;
 }
 
 size_t threat_tls_segment(const uint8_t *d, size_t len, bool from_client, bool encrypted,
@@ -80,7 +80,7 @@ size_t threat_tls_segment(const uint8_t *d, size_t len, bool from_client, bool e
 		return 1;
 	while (n < max && off + TLS_REC_HDR <= len && tls_record_hdr(d + off)) {
 		const uint8_t *body = d + off + TLS_REC_HDR;
-		size_t rlen = threat_be16(d + off + 3), left = len - off - TLS_REC_HDR;
+		size_t rlen = be16_at(d + off + 3), left = len - off - TLS_REC_HDR;
 		size_t avail = rlen < left ? rlen : left;
 
 		if (d[off] == TLS_CCS) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "tls_int.h"
+#include "lib/core/util.h"
 
 #define TLS_RANDOM 32
 #define TLS_EXT_SUPPORTED_VERSIONS 43
@@ -25,7 +26,7 @@ static bool tls_skip_vec(struct tls_rd *r, unsigned lenlen)
 
 	if (r->off + lenlen > r->end)
 		return false;
-	n = lenlen == 1 ? r->d[r->off] : threat_be16(r->d + r->off);
+	n = lenlen == 1 ? r->d[r->off] : be16_at(r->d + r->off);
 	r->off += lenlen;
 	if (n > r->end - r->off)
 		return false;
@@ -40,13 +41,13 @@ static bool tls_find_ext(struct tls_rd *r, uint16_t type, const uint8_t **ext, s
 
 	if (r->off + 2 > r->end)
 		return false;
-	end = r->off + 2 + threat_be16(r->d + r->off);
+	end = r->off + 2 + be16_at(r->d + r->off);
 	if (end > r->end)
 		end = r->end;
 	for (r->off += 2; r->off + 4 <= end; r->off += len) {
-		uint16_t t = threat_be16(r->d + r->off);
+		uint16_t t = be16_at(r->d + r->off);
 
-		len = threat_be16(r->d + r->off + 2);
+		len = be16_at(r->d + r->off + 2);
 		r->off += 4;
 		if (len > end - r->off)
 			return false;
@@ -66,7 +67,7 @@ static bool tls_grease(uint16_t v)
 
 static struct tls_rd tls_hello_rd(const uint8_t *body, size_t avail)
 {
-	size_t msg = 4 + (size_t)threat_be24(body + 1);
+	size_t msg = 4 + (size_t)be24_at(body + 1);
 	struct tls_rd r = {body, TLS_HELLO_FIXED, avail < msg ? avail : msg};
 
 	return r;
@@ -75,7 +76,7 @@ static struct tls_rd tls_hello_rd(const uint8_t *body, size_t avail)
 uint16_t tls_client_hello_max(const uint8_t *body, size_t avail)
 {
 	struct tls_rd r = tls_hello_rd(body, avail);
-	uint16_t v = threat_be16(body + 4), best = 0;
+	uint16_t v = be16_at(body + 4), best = 0;
 	const uint8_t *e;
 	size_t n;
 
@@ -84,7 +85,7 @@ uint16_t tls_client_hello_max(const uint8_t *body, size_t avail)
 	if (!tls_find_ext(&r, TLS_EXT_SUPPORTED_VERSIONS, &e, &n) || n < 1)
 		return v;
 	for (size_t i = 1; i + 1 < n && i + 1 <= e[0]; i += 2) {
-		uint16_t sv = threat_be16(e + i);
+		uint16_t sv = be16_at(e + i);
 
 		if (!tls_grease(sv) && sv > best)
 			best = sv;
@@ -95,7 +96,7 @@ uint16_t tls_client_hello_max(const uint8_t *body, size_t avail)
 uint16_t tls_server_hello_version(const uint8_t *body, size_t avail)
 {
 	struct tls_rd r = tls_hello_rd(body, avail);
-	uint16_t v = threat_be16(body + 4);
+	uint16_t v = be16_at(body + 4);
 	const uint8_t *e;
 	size_t n;
 
@@ -104,7 +105,7 @@ uint16_t tls_server_hello_version(const uint8_t *body, size_t avail)
 	r.off += 3; /* cipher_suite, compression_method */
 	if (!tls_find_ext(&r, TLS_EXT_SUPPORTED_VERSIONS, &e, &n) || n < 2)
 		return v;
-	return threat_be16(e);
+	return be16_at(e);
 }
 
 const char *tls_version_name(uint16_t v, char buf[16])
@@ -134,10 +135,10 @@ bool tls_sslv2_hello(const uint8_t *d, size_t len, struct threat_hit *hit)
 	if (len < 11 || !(d[0] & 0x80) || d[2] != 1)
 		return false;
 	rlen = (size_t)(d[0] & 0x7f) << 8 | d[1];
-	v = threat_be16(d + 3);
-	cs = threat_be16(d + 5);
-	sid = threat_be16(d + 7);
-	ch = threat_be16(d + 9);
+	v = be16_at(d + 3);
+	cs = be16_at(d + 5);
+	sid = be16_at(d + 7);
+	ch = be16_at(d + 9);
 	if (v != 0x0002 && (v >> 8) != 3)
 		return false;
 	if (cs == 0 || cs % 3 != 0 || (sid != 0 && sid != 16) || ch < 16 || ch > 32)

@@ -54,12 +54,10 @@ static struct flood_slot *flood_slot(struct flood_table *ft, const struct threat
 {
 	const struct pkt *p = tp->p;
 	uint32_t port = tp->port ? tp->port->port_id : 0;
-	uint32_t h = (port ^ kind) * 2654435761u;
+	uint32_t h = fnv32(fnv32(FNV32_INIT, &port, sizeof(port)), &kind, sizeof(kind));
 	struct flood_slot *f;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ p->dst[i]) * 16777619u;
-	f = &ft->slot[h % FLOOD_SLOTS];
+	f = &ft->slot[fnv32(h, p->dst, sizeof(p->dst)) % FLOOD_SLOTS];
 	if (f->port != port || f->family != p->family || f->kind != kind ||
 	    memcmp(f->addr, p->dst, 16) != 0) {
 		memset(f, 0, sizeof(*f));

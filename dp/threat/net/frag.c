@@ -26,10 +26,9 @@ struct frag_range {
 };
 
 struct frag_track {
-	uint8_t family, proto, n;
+	struct frag_key key;
+	uint8_t n;
 	uint8_t reported; /* bit 1 << (id - THREAT_PING_OF_DEATH) */
-	uint32_t id;
-	uint8_t src[16], dst[16];
 	uint64_t seen_ns;
 	struct frag_range r[FRAG_RANGES];
 };
@@ -48,27 +47,16 @@ void threat_frag_free(struct frag_table *ft)
 	free(ft);
 }
 
-static bool same_datagram(const struct frag_track *f, const struct pkt *p)
-{
-	return f->family == p->family && f->proto == p->proto && f->id == p->frag_id &&
-	       memcmp(f->src, p->src, 16) == 0 && memcmp(f->dst, p->dst, 16) == 0;
-}
-
 static struct frag_track *frag_track(struct frag_table *ft, const struct pkt *p, uint64_t now_ns)
 {
-	uint32_t h = p->frag_id * 2654435761u;
+	struct frag_key k;
 	struct frag_track *f;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ p->src[i] ^ (uint32_t)p->dst[i] << 8) * 16777619u;
-	f = &ft->slot[h % FRAG_SLOTS];
-	if (!same_datagram(f, p) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+	frag_key_of(p, &k);
+	f = &ft->slot[frag_key_hash(&k) % FRAG_SLOTS];
+	if (!frag_key_eq(&f->key, &k) || f->seen_ns + FRAG_TTL_NS < now_ns) {
 		memset(f, 0, sizeof(*f));
-		f->family = p->family;
-		f->proto = p->proto;
-		f->id = p->frag_id;
-		memcpy(f->src, p->src, 16);
-		memcpy(f->dst, p->dst, 16);
+		f->key = k;
 	}
 	f->seen_ns = now_ns;
 	return f;

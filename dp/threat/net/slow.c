@@ -56,12 +56,10 @@ static struct slow_dest *slow_dest(struct slow_table *st, const struct session *
 	const struct flow_key *k = &s->key;
 	const uint8_t *addr = s->client_is_a ? k->addr_b : k->addr_a;
 	uint16_t dport = s->client_is_a ? k->port_b : k->port_a;
-	uint32_t h = (k->port ^ dport) * 2654435761u;
+	uint32_t h = fnv32(fnv32(FNV32_INIT, &k->port, sizeof(k->port)), &dport, sizeof(dport));
 	struct slow_dest *d;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	d = &st->slot[h % SLOW_SLOTS];
+	d = &st->slot[fnv32(h, addr, 16) % SLOW_SLOTS];
 	*mine = d->port == k->port && d->family == k->family && d->dport == dport &&
 		memcmp(d->addr, addr, 16) == 0;
 	if (!*mine && d->count == 0) {

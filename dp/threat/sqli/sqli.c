@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sqli_int.h"
+#include "lib/core/util.h"
 
 #define SQLI_SHOWN 72
 #define SQLI_CONTEXT 24 /* bytes of the word before a break-out shown */
@@ -115,7 +116,7 @@ bool sqli_detect(const struct sqli_src *src, struct threat_hit *hit)
 
 	if (!(seen & SQLI_SQL_CHARS))
 		return false;
-	for (size_t i = 0; i < sizeof(readings) / sizeof(readings[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(readings); i++) {
 		if ((seen & readings[i].needs) != readings[i].needs)
 			continue;
 		if (sqli_reading(src, readings[i].quote, &m)) {

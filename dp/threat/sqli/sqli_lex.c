@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sqli_int.h"
+#include "lib/core/util.h"
 
 #define SQLI_KW_MAX 16
 #define SQLI_KW_LONGEST 15 /* RECEIVE_MESSAGE */
@@ -93,7 +94,7 @@ static const struct sqli_kw_name sqli_kws[] = {
 /* binary search over the sorted table; upper is NUL-terminated, n long */
 static uint8_t sqli_keyword(const char *upper, size_t n)
 {
-	size_t lo = 0, hi = sizeof(sqli_kws) / sizeof(sqli_kws[0]);
+	size_t lo = 0, hi = ARRAY_SIZE(sqli_kws);
 
 	if (n < 2 || n > SQLI_KW_LONGEST)
 		return SQK_NONE;
