@@ -2,6 +2,9 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +72,59 @@ int fs_mkdir_p(const char *dir, mode_t mode)
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return err_set(-errno, "mkdir %s", path);
 	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t r;
+
+	while (len) {
+		r = write(fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int fs_sync_dir(const char *dir)
+{
+	int fd, ret = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "open %s", dir);
+	if (fsync(fd) < 0)
+		ret = err_set(-errno, "fsync %s", dir);
+	close(fd);
+	return ret;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd, ret;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
+		return err_set(-ENAMETOOLONG, "%s", path);
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0)
+		return err_set(-errno, "create %s", tmp);
+	ret = write_all(fd, data, len);
+	if (ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret < 0) {
+		unlink(tmp);
+		return err_set(ret, "write %s", path);
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	return fs_sync_dir(dirname(dir));
 }

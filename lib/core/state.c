@@ -57,27 +57,48 @@ void state_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
+/* Whether name is ours to delete when the folder goes: the lock, or the
+ * new file of a replacement cut short (fs_write_atomic: "<file>.XXXXXX"). */
+static bool state_dir_litter(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (strcmp(name, "lock") == 0)
+		return true;
+	if (!dot || strlen(dot + 1) != 6)
+		return false;
+	return (strncmp(name, "netns-", 6) == 0 && dot - name > 5 && !strncmp(dot - 5, ".json", 5)) ||
+	       (strncmp(name, "pull-", 5) == 0 && dot - name > 8 && !strncmp(dot - 8, ".journal", 8));
+}
+
 int state_dir_remove(const char *dir)
 {
-	char path[PATH_MAX];
-	struct dirent *e = NULL;
+	char path[PATH_MAX], left[NAME_MAX + 1] = "";
+	struct dirent *e;
 	DIR *d;
+	int ret = 0;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
-		return err_set(-ENAMETOOLONG, "state dir %s", dir);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(-errno, "remove %s", path);
-	if (rmdir(dir) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != ENOTEMPTY && errno != EEXIST)
-		return err_set(-errno, "remove %s", dir);
 	d = opendir(dir);
-	while (d && (e = readdir(d)) && (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")))
-		;
-	snprintf(path, sizeof(path), "%s", d && e ? e->d_name : "?");
-	if (d)
-		closedir(d);
-	return err_set(-ENOTEMPTY, "state dir %s still holds %s", dir, path);
+	if (!d)
+		return errno == ENOENT ? 0 : err_set(-errno, "open %s", dir);
+	while ((e = readdir(d)) && ret == 0) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!state_dir_litter(e->d_name)) {
+			snprintf(left, sizeof(left), "%s", e->d_name);
+			continue;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			ret = err_set(-ENAMETOOLONG, "state dir %s", dir);
+		else if (unlink(path) < 0 && errno != ENOENT)
+			ret = err_set(-errno, "remove %s", path);
+	}
+	closedir(d);
+	if (ret == 0 && left[0])
+		ret = err_set(-ENOTEMPTY, "state dir %s still holds %s", dir, left);
+	if (ret == 0 && rmdir(dir) < 0 && errno != ENOENT)
+		ret = err_set(-errno, "remove %s", dir);
+	return ret;
 }
 
 void state_file_name(unsigned long ns_ino, char *out, size_t len)
@@ -457,61 +478,9 @@ int state_from_json(const json_t *obj, struct state_rec *rec)
 
 /* ---- files ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t r;
-
-	while (len) {
-		r = write(fd, buf, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		buf += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd, ret = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(-errno, "open %s", dir);
-	if (fsync(fd) < 0)
-		ret = err_set(-errno, "fsync %s", dir);
-	close(fd);
-	return ret;
-}
-
-/* Write text to a new temporary file in dir; its name is left in tmp. */
-static int write_tmp(const char *dir, unsigned long ns_ino, const char *text, char *tmp,
-		     size_t len)
-{
-	int fd, ret;
-
-	if ((size_t)snprintf(tmp, len, "%s/.netns-%lu.json.XXXXXX", dir, ns_ino) >= len)
-		return err_set(-ENAMETOOLONG, "state dir %s", dir);
-	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
-	if (fd < 0)
-		return err_set(-errno, "create %s", tmp);
-	ret = write_all(fd, text, strlen(text));
-	if (ret == 0 && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret < 0) {
-		unlink(tmp);
-		return err_set(ret, "write %s", tmp);
-	}
-	return 0;
-}
-
 int state_save(const char *dir, const struct state_rec *rec)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	json_t *obj;
 	char *text;
 	int ret;
@@ -526,16 +495,9 @@ int state_save(const char *dir, const struct state_rec *rec)
 	json_decref(obj);
 	if (!text)
 		return err_set(-ENOMEM, "state: encode");
-	ret = write_tmp(dir, rec->ns_ino, text, tmp, sizeof(tmp));
+	ret = fs_write_atomic(path, text, strlen(text));
 	free(text);
-	if (ret < 0)
-		return ret;
-	if (rename(tmp, path) < 0) {
-		ret = err_set(-errno, "rename %s to %s", tmp, path);
-		unlink(tmp);
-		return ret;
-	}
-	return fsync_dir(dir);
+	return ret;
 }
 
 static int load_path(const char *path, unsigned long ns_ino, struct state_rec *rec)
@@ -596,7 +558,7 @@ int state_remove(const char *dir, unsigned long ns_ino)
 			return 0;
 		return err_set(-errno, "remove %s", path);
 	}
-	return fsync_dir(dir);
+	return fs_sync_dir(dir);
 }
 
 /* "netns-<decimal>.json" exactly as state_file_name() writes it; 0 otherwise. */

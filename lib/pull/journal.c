@@ -132,28 +132,12 @@ int journal_path(const char *dir, unsigned long ino, char *out, size_t len)
 
 static int write_file(const char *dir, unsigned long ino, const struct wbuf *b)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	size_t off = 0;
-	ssize_t w;
-	int fd, ret = journal_path(dir, ino, path, sizeof(path));
+	char path[PATH_MAX];
+	int ret = journal_path(dir, ino, path, sizeof(path));
 
-	if (ret < 0)
-		return ret;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
-		return err_set(-ENAMETOOLONG, "journal path in %s", dir);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return err_set(-errno, "journal: create %s", tmp);
-	while (off < b->len && (w = write(fd, b->p + off, b->len - off)) > 0)
-		off += (size_t)w;
-	ret = off == b->len ? 0 : err_set(-errno ? -errno : -EIO, "journal: write %s", tmp);
-	if (close(fd) < 0 && ret == 0)
-		ret = err_set(-errno, "journal: write %s", tmp);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = err_set(-errno, "journal: rename %s", tmp);
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
+	if (ret >= 0)
+		ret = fs_write_atomic(path, b->p, b->len);
+	return ret < 0 ? err_wrap(ret, "journal") : 0;
 }
 
 int journal_write(const char *dir, const struct journal *j)
