@@ -30,12 +30,13 @@
 
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
+#include "lib/core/jfield.h"
 #include "policy_int.h"
 #include "lib/core/util.h"
 
 #define POLICY_FILE_MAX (4 * 1024 * 1024)
 #define POLICY_RULES_MAX 65536
-#define WHERE_MAX 32
+#define WHERE_MAX 40
 
 /* clang-format off */
 const char *const policy_threat_names[POLICY_THREAT_COUNT] = {
@@ -49,12 +50,12 @@ const char *const policy_threat_names[POLICY_THREAT_COUNT] = {
 
 const char *const policy_class_names[] = {"", "tcp", "udp", "icmp"};
 
-/* "policy<where>: <item> \"<text>\": <what>" for a bad string value */
+/* "<where>: <item> \"<text>\": <what>" for a bad string value */
 static int bad_value(const char *where, const char *item, const char *text, const char *what)
 {
 	char buf[ERR_SHOWN_MAX];
 
-	return err_set(-EINVAL, "policy%s: %s \"%s\": %s", where, item, err_shown(text, buf, sizeof(buf)), what);
+	return err_set(-EINVAL, "%s: %s \"%s\": %s", where, item, err_shown(text, buf, sizeof(buf)), what);
 }
 
 static int threat_index(const char *name)
@@ -100,7 +101,7 @@ static int sel_name(struct sel *s, enum sel_kind kind, const char *name, const c
 			return bad_value(where, item, text, "control character in name");
 	s->name = strdup(name);
 	if (!s->name)
-		return err_set(-ENOMEM, "policy%s: %s", where, item);
+		return err_set(-ENOMEM, "%s: %s", where, item);
 	s->kind = kind;
 	s->len = n;
 	return 0;
@@ -162,12 +163,12 @@ static bool starts(const char *s, const char *prefix, const char **rest)
 	return true;
 }
 
-static int sel_parse(struct sel *s, json_t *v, const char *where, const char *item)
+static int sel_parse(struct sel *s, const json_t *v, const char *where, const char *item)
 {
 	const char *text, *rest;
 
 	if (!json_is_string(v))
-		return err_set(-EINVAL, "policy%s: \"%s\" must be a string", where, item);
+		return err_set(-EINVAL, "%s: \"%s\" must be a string", where, item);
 	text = json_string_value(v);
 	if (strcmp(text, "any") == 0)
 		s->kind = SEL_ANY;
@@ -254,7 +255,7 @@ static int port_parse(struct port_range *r, const char *text, const char *where,
 	return port_numbers(r, slash + 1, where, item, text);
 }
 
-static int rule_ports(void *target, json_t *v, const char *where)
+static int rule_ports(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct rule *r = target;
 	char item[32];
@@ -263,16 +264,16 @@ static int rule_ports(void *target, json_t *v, const char *where)
 	int ret;
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return err_set(-EINVAL, "policy%s: \"ports\" must be a non-empty array of strings",
+		return err_set(-EINVAL, "%s: \"ports\" must be a non-empty array of strings",
 			       where);
 	r->ports = calloc(json_array_size(v), sizeof(*r->ports));
 	if (!r->ports)
-		return err_set(-ENOMEM, "policy%s: ports", where);
+		return err_set(-ENOMEM, "%s: ports", where);
 	json_array_foreach(v, i, e)
 	{
 		snprintf(item, sizeof(item), "ports[%zu]", i);
 		if (!json_is_string(e))
-			return err_set(-EINVAL, "policy%s: %s must be a string", where, item);
+			return err_set(-EINVAL, "%s: %s must be a string", where, item);
 		if (strcmp(json_string_value(e), "any") == 0) {
 			r->any_port = true;
 			continue;
@@ -287,7 +288,7 @@ static int rule_ports(void *target, json_t *v, const char *where)
 
 /* ---- the other members of a rule ---- */
 
-static int rule_apps(void *target, json_t *v, const char *where)
+static int rule_apps(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct rule *r = target;
 	char item[32];
@@ -296,13 +297,13 @@ static int rule_apps(void *target, json_t *v, const char *where)
 	int app;
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return err_set(-EINVAL, "policy%s: \"apps\" must be a non-empty array of strings",
+		return err_set(-EINVAL, "%s: \"apps\" must be a non-empty array of strings",
 			       where);
 	json_array_foreach(v, i, e)
 	{
 		snprintf(item, sizeof(item), "apps[%zu]", i);
 		if (!json_is_string(e))
-			return err_set(-EINVAL, "policy%s: %s must be a string", where, item);
+			return err_set(-EINVAL, "%s: %s must be a string", where, item);
 		app = app_from_name(json_string_value(e));
 		if (app < 0)
 			return bad_value(where, item, json_string_value(e), "unknown application");
@@ -311,12 +312,12 @@ static int rule_apps(void *target, json_t *v, const char *where)
 	return 0;
 }
 
-static int parse_action(json_t *v, const char *where, const char *item, enum policy_action *out)
+static int parse_action(const json_t *v, const char *where, const char *item, enum policy_action *out)
 {
 	const char *s = json_string_value(v);
 
 	if (!json_is_string(v))
-		return err_set(-EINVAL, "policy%s: \"%s\" must be a string", where, item);
+		return err_set(-EINVAL, "%s: \"%s\" must be a string", where, item);
 	if (strcmp(s, "allow") == 0)
 		*out = POLICY_ALLOW;
 	else if (strcmp(s, "deny") == 0)
@@ -326,7 +327,7 @@ static int parse_action(json_t *v, const char *where, const char *item, enum pol
 	return 0;
 }
 
-static int rule_action(void *target, json_t *v, const char *where)
+static int rule_action(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct rule *r = target;
 	enum policy_action a = POLICY_ALLOW;
@@ -336,62 +337,29 @@ static int rule_action(void *target, json_t *v, const char *where)
 	return ret;
 }
 
-static int rule_from(void *target, json_t *v, const char *where)
+static int rule_from(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct rule *r = target;
 	return sel_parse(&r->from, v, where, "from");
 }
 
-static int rule_to(void *target, json_t *v, const char *where)
+static int rule_to(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct rule *r = target;
 	return sel_parse(&r->to, v, where, "to");
 }
 
-static int rule_id_seen(void *target, json_t *v, const char *where)
+static int rule_id_seen(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	return 0; /* read first, to name the rule in every message */
 }
 
-/* ---- keys of an object, shared by the top level, the rules and threats ---- */
+/* a key of an object read by its function */
+#define KEY(name, fn, required) { name, JF_FN, 0, 0, 0, 0, fn, required }
 
-typedef int (*key_fn)(void *target, json_t *v, const char *where);
-
-struct key_handler {
-	const char *name;
-	key_fn set;
-	bool required;
-};
-
-static int apply_keys(json_t *obj, const struct key_handler *keys, size_t n, void *target,
-		      const char *where)
-{
-	char buf[ERR_SHOWN_MAX];
-	const char *key;
-	json_t *v;
-	size_t i;
-	int ret;
-
-	json_object_foreach(obj, key, v)
-	{
-		for (i = 0; i < n && strcmp(key, keys[i].name) != 0; i++)
-			;
-		if (i == n)
-			return err_set(-EINVAL, "policy%s: unknown key \"%s\"", where,
-				       err_shown(key, buf, sizeof(buf)));
-		ret = keys[i].set(target, v, where);
-		if (ret < 0)
-			return ret;
-	}
-	for (i = 0; i < n; i++)
-		if (keys[i].required && !json_object_get(obj, keys[i].name))
-			return err_set(-EINVAL, "policy%s: missing \"%s\"", where, keys[i].name);
-	return 0;
-}
-
-static const struct key_handler rule_keys[] = {
-    {"id", rule_id_seen, true},	  {"from", rule_from, true},  {"to", rule_to, true},
-    {"ports", rule_ports, false}, {"apps", rule_apps, false}, {"action", rule_action, true},
+static const struct jfield rule_keys[] = {
+	KEY("id", rule_id_seen, true),	 KEY("from", rule_from, true),	KEY("to", rule_to, true),
+	KEY("ports", rule_ports, false), KEY("apps", rule_apps, false), KEY("action", rule_action, true),
 };
 
 static int rule_parse(struct rule *r, json_t *v, size_t index)
@@ -399,21 +367,21 @@ static int rule_parse(struct rule *r, json_t *v, size_t index)
 	char where[WHERE_MAX];
 	json_t *id = json_object_get(v, "id");
 
-	snprintf(where, sizeof(where), " rules[%zu]", index);
+	snprintf(where, sizeof(where), "policy rules[%zu]", index);
 	if (!json_is_object(v))
-		return err_set(-EINVAL, "policy%s: must be an object", where);
+		return err_set(-EINVAL, "%s: must be an object", where);
 	if (!id)
-		return err_set(-EINVAL, "policy%s: missing \"id\"", where);
+		return err_set(-EINVAL, "%s: key \"id\" is missing", where);
 	if (!json_is_integer(id) || json_integer_value(id) < 1 ||
 	    json_integer_value(id) > UINT32_MAX)
-		return err_set(-EINVAL, "policy%s: \"id\" must be an integer from 1 to %u", where,
+		return err_set(-EINVAL, "%s: \"id\" must be an integer from 1 to %u", where,
 			       UINT32_MAX);
 	r->id = (uint32_t)json_integer_value(id);
 	r->index = index;
-	snprintf(where, sizeof(where), " rule %u", r->id);
+	snprintf(where, sizeof(where), "policy rule %u", r->id);
 	if (!json_object_get(v, "ports"))
 		r->any_port = true;
-	return apply_keys(v, rule_keys, ARRAY_SIZE(rule_keys), r, where);
+	return jfield_read(v, r, rule_keys, ARRAY_SIZE(rule_keys), 0, where);
 }
 
 static int rule_cmp(const void *a, const void *b)
@@ -439,7 +407,7 @@ static int rules_sort(struct policy *p)
 	return 0;
 }
 
-static int top_rules(void *target, json_t *v, const char *where)
+static int top_rules(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct policy *p = target;
 	size_t i;
@@ -466,7 +434,7 @@ static int top_rules(void *target, json_t *v, const char *where)
 	return rules_sort(p);
 }
 
-static int top_default(void *target, json_t *v, const char *where)
+static int top_default(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct policy *p = target;
 	return parse_action(v, where, "default", &p->dflt);
@@ -474,7 +442,7 @@ static int top_default(void *target, json_t *v, const char *where)
 
 /* ---- threats ---- */
 
-static int threat_actions(void *target, json_t *v, const char *where)
+static int threat_actions(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct policy *p = target;
 	char buf[ERR_SHOWN_MAX];
@@ -483,12 +451,12 @@ static int threat_actions(void *target, json_t *v, const char *where)
 	int t;
 
 	if (!json_is_object(v))
-		return err_set(-EINVAL, "policy%s: \"actions\" must be an object", where);
-	json_object_foreach(v, name, a)
+		return err_set(-EINVAL, "%s: \"actions\" must be an object", where);
+	json_object_foreach((json_t *)v, name, a)
 	{
 		t = threat_index(name);
 		if (t < 0)
-			return err_set(-EINVAL, "policy%s: unknown threat \"%s\"", where,
+			return err_set(-EINVAL, "%s: unknown threat \"%s\"", where,
 				       err_shown(name, buf, sizeof(buf)));
 		s = json_string_value(a);
 		if (s && strcmp(s, "alert") == 0)
@@ -496,51 +464,51 @@ static int threat_actions(void *target, json_t *v, const char *where)
 		else if (s && strcmp(s, "drop") == 0)
 			p->threat[t] = POLICY_THREAT_DROP;
 		else
-			return err_set(-EINVAL, "policy%s: actions \"%s\": must be alert or drop",
+			return err_set(-EINVAL, "%s: actions \"%s\": must be alert or drop",
 				       where, name);
 	}
 	return 0;
 }
 
-static int parse_pps(json_t *v, const char *where, const char *key, uint32_t *out)
+static int parse_pps(const json_t *v, const char *where, const char *key, uint32_t *out)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
-		return err_set(-EINVAL, "policy%s: \"%s\" must be an integer from 1 to %u", where,
+		return err_set(-EINVAL, "%s: \"%s\" must be an integer from 1 to %u", where,
 			       key, UINT32_MAX);
 	*out = (uint32_t)json_integer_value(v);
 	return 0;
 }
 
-static int threat_syn_pps(void *target, json_t *v, const char *where)
+static int threat_syn_pps(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct policy *p = target;
 	return parse_pps(v, where, "syn_flood_pps", &p->syn_pps);
 }
 
-static int threat_icmp_pps(void *target, json_t *v, const char *where)
+static int threat_icmp_pps(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct policy *p = target;
 	return parse_pps(v, where, "icmp_flood_pps", &p->icmp_pps);
 }
 
-static const struct key_handler threat_keys[] = {
-    {"actions", threat_actions, false},
-    {"syn_flood_pps", threat_syn_pps, false},
-    {"icmp_flood_pps", threat_icmp_pps, false},
+static const struct jfield threat_keys[] = {
+	KEY("actions", threat_actions, false),
+	KEY("syn_flood_pps", threat_syn_pps, false),
+	KEY("icmp_flood_pps", threat_icmp_pps, false),
 };
 
-static int top_threats(void *target, json_t *v, const char *where)
+static int top_threats(void *target, const json_t *v, const struct jfield *f, const char *where)
 {
 	struct policy *p = target;
 	if (!json_is_object(v))
 		return err_set(-EINVAL, "policy: \"threats\" must be an object");
-	return apply_keys(v, threat_keys, ARRAY_SIZE(threat_keys), p, " threats");
+	return jfield_read(v, p, threat_keys, ARRAY_SIZE(threat_keys), 0, "policy threats");
 }
 
-static const struct key_handler top_keys[] = {
-    {"default", top_default, false},
-    {"rules", top_rules, false},
-    {"threats", top_threats, false},
+static const struct jfield top_keys[] = {
+	KEY("default", top_default, false),
+	KEY("rules", top_rules, false),
+	KEY("threats", top_threats, false),
 };
 
 /* ---- the interface ---- */
@@ -592,7 +560,7 @@ int policy_parse(const char *json, size_t len, struct policy **out)
 	else
 		ret = policy_default(&p);
 	if (ret == 0)
-		ret = apply_keys(root, top_keys, ARRAY_SIZE(top_keys), p, "");
+		ret = jfield_read(root, p, top_keys, ARRAY_SIZE(top_keys), 0, "policy");
 	json_decref(root);
 	if (ret < 0) {
 		policy_free(p);

@@ -18,6 +18,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "jfield.h"
 #include "util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -25,62 +26,6 @@
 static const char *const mode_names[] = { "off", "pass", "tap", "fwd" };
 static const char *const backend_names[] = { "auto", "bpf", "tc-pedit" };
 static const char *const open_closed[] = { "open", "closed" };
-
-enum key_kind {
-	K_PATH,    /* absolute path */
-	K_LOGDEST, /* absolute path or "-" */
-	K_IFNAME,  /* network interface name */
-	K_MODE,
-	K_OPEN_CLOSED,
-	K_BACKEND,
-	K_LOG_LEVEL,
-	K_BOOL,
-	K_UINT, /* an integer in [min, max] */
-};
-
-struct key_desc {
-	const char *name;
-	enum key_kind kind;
-	size_t off;
-	size_t size;
-	unsigned long min, max; /* K_UINT */
-};
-
-#define KEY(field, kind) \
-	{ #field, kind, offsetof(struct pc_config, field), \
-	  sizeof(((struct pc_config *)0)->field), 0, 0 }
-#define KEY_AS(name, field, kind) \
-	{ name, kind, offsetof(struct pc_config, field), \
-	  sizeof(((struct pc_config *)0)->field), 0, 0 }
-#define KEY_UINT(field, lo, hi) \
-	{ #field, K_UINT, offsetof(struct pc_config, field), \
-	  sizeof(((struct pc_config *)0)->field), lo, hi }
-
-static const struct key_desc keys[] = {
-	KEY(enforcer_netns, K_PATH),
-	KEY(state_dir, K_PATH),
-	KEY(bpf_pin_dir, K_PATH),
-	KEY(mode, K_MODE),
-	KEY_AS("on_failure", on_failure_closed, K_OPEN_CLOSED),
-	KEY_AS("dp_down", dp_down_closed, K_OPEN_CLOSED),
-	KEY(backend, K_BACKEND),
-	KEY(bridge_port, K_IFNAME),
-	KEY(dp_port, K_IFNAME),
-	KEY(jumbo, K_BOOL),
-	KEY(peer_redirect, K_BOOL),
-	KEY(policy, K_PATH),
-	KEY(ctl_socket, K_PATH),
-	KEY(session_log, K_LOGDEST),
-	KEY_UINT(workers, 0, 1024),
-	KEY_UINT(max_sessions, 1, 4294967295UL),
-	KEY(log_level, K_LOG_LEVEL),
-	KEY(threat_detection, K_BOOL),
-	KEY_UINT(ring_block_kb, 128, 8192),
-	KEY_UINT(ring_blocks, 2, 1024),
-	KEY_UINT(ring_retire_ms, 1, 1000),
-	KEY_UINT(quick_max, 0, 1500),
-	KEY_UINT(bypass_after_kb, 0, 4194304),
-};
 
 static void copy_str(char *dst, size_t size, const char *src)
 {
@@ -147,151 +92,143 @@ const char *config_backend_name(enum pc_backend b)
 	return backend_names[b];
 }
 
-static int bad_type(const char *origin, const char *key, const char *what)
+/* ---- the keys ---- */
+
+static int check_path(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
-	return err_set(-EINVAL, "config %s: key \"%s\" must be %s", origin, key, what);
+	const char *s = json_string_value(v);
+
+	if (!s[0])
+		return err_set(-EINVAL, "%s: key \"%s\" must not be empty", where, f->key);
+	if (s[0] != '/')
+		return err_set(-EINVAL, "%s: key \"%s\" must be an absolute path", where, f->key);
+	return 0;
 }
 
-static int set_path(char *dst, const struct key_desc *k, const char *s, const char *origin)
+static int check_logdest(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
-	size_t n = strlen(s);
+	const char *s = json_string_value(v);
 
-	if (n == 0)
-		return err_set(-EINVAL, "config %s: key \"%s\" must not be empty", origin, k->name);
-	if (s[0] != '/' && !(k->kind == K_LOGDEST && strcmp(s, "-") == 0))
-		return bad_type(origin, k->name,
-				k->kind == K_LOGDEST ? "an absolute path or \"-\"" : "an absolute path");
-	if (n >= k->size)
-		return err_set(-EINVAL, "config %s: key \"%s\" is longer than %zu bytes", origin,
-			       k->name, k->size - 1);
-	memcpy(dst, s, n + 1);
+	if (!s[0])
+		return err_set(-EINVAL, "%s: key \"%s\" must not be empty", where, f->key);
+	if (s[0] != '/' && strcmp(s, "-") != 0)
+		return err_set(-EINVAL, "%s: key \"%s\" must be an absolute path or \"-\"", where,
+			       f->key);
 	return 0;
 }
 
 /* The kernel's dev_valid_name(), with our length bound. */
-static int set_ifname(char *dst, const struct key_desc *k, const char *s, const char *origin)
+static int check_ifname(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
-	size_t n = strlen(s);
+	const char *s = json_string_value(v);
 
-	if (n == 0)
-		return err_set(-EINVAL, "config %s: key \"%s\" must not be empty", origin, k->name);
-	if (n >= k->size)
-		return err_set(-EINVAL, "config %s: key \"%s\" is longer than %zu bytes", origin,
-			       k->name, k->size - 1);
+	if (!s[0])
+		return err_set(-EINVAL, "%s: key \"%s\" must not be empty", where, f->key);
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strpbrk(s, "/: \t\n\v\f\r"))
 		return err_set(-EINVAL,
-			       "config %s: key \"%s\" is not a valid interface name "
+			       "%s: key \"%s\" is not a valid interface name "
 			       "(no '/', ':', white space, \".\" or \"..\")",
-			       origin, k->name);
-	memcpy(dst, s, n + 1);
+			       where, f->key);
 	return 0;
 }
 
-struct enum_desc {
-	const char *const *names;
-	size_t n;
-	const char *expect;
-};
-
-static const struct enum_desc enums[] = {
-	[K_MODE] = { mode_names, ARRAY_SIZE(mode_names), "off, pass, tap or fwd" },
-	[K_OPEN_CLOSED] = { open_closed, ARRAY_SIZE(open_closed), "open or closed" },
-	[K_BACKEND] = { backend_names, ARRAY_SIZE(backend_names), "auto, bpf or tc-pedit" },
-	[K_LOG_LEVEL] = { NULL, 0, "error, warn, info or debug" },
-};
-
-static int set_enum(void *dst, const struct key_desc *k, const char *s, const char *origin)
+/* The index of v's string among names, or -EINVAL saying which are allowed. */
+static int name_of(const json_t *v, const char *const *names, size_t n, const struct jfield *f,
+		   const char *expect, const char *where)
 {
-	const struct enum_desc *e = &enums[k->kind];
-	enum log_level level;
-	int i;
-
-	if (k->kind == K_LOG_LEVEL)
-		i = log_parse_level(s, &level) < 0 ? -1 : (int)level;
-	else
-		i = name_index(s, e->names, e->n);
-	if (i < 0)
-		return err_set(-EINVAL, "config %s: key \"%s\" must be %s", origin, k->name,
-			       e->expect);
-	if (k->kind == K_OPEN_CLOSED)
-		*(bool *)dst = i == 1;
-	else if (k->kind == K_MODE)
-		*(enum pc_mode *)dst = (enum pc_mode)i;
-	else if (k->kind == K_BACKEND)
-		*(enum pc_backend *)dst = (enum pc_backend)i;
-	else
-		*(enum log_level *)dst = (enum log_level)i;
-	return 0;
-}
-
-static int set_string(struct pc_config *cfg, const struct key_desc *k, json_t *v,
-		      const char *origin)
-{
-	char *dst = (char *)cfg + k->off;
-	const char *s;
+	int i = json_is_string(v) ? name_index(json_string_value(v), names, n) : -1;
 
 	if (!json_is_string(v))
-		return bad_type(origin, k->name, "a string");
-	s = json_string_value(v);
-	switch (k->kind) {
-	case K_PATH:
-	case K_LOGDEST:
-		return set_path(dst, k, s, origin);
-	case K_IFNAME:
-		return set_ifname(dst, k, s, origin);
-	default:
-		return set_enum(dst, k, s, origin);
-	}
+		return err_set(-EINVAL, "%s: key \"%s\" must be a string", where, f->key);
+	if (i < 0)
+		return err_set(-EINVAL, "%s: key \"%s\" must be %s", where, f->key, expect);
+	return i;
 }
 
-static int set_number(struct pc_config *cfg, const struct key_desc *k, json_t *v,
-		      const char *origin)
+static int read_mode(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
-	char *dst = (char *)cfg + k->off;
-	json_int_t n;
+	int i = name_of(v, mode_names, ARRAY_SIZE(mode_names), f, "off, pass, tap or fwd", where);
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return bad_type(origin, k->name, "a non-negative integer");
-	n = json_integer_value(v);
-	if ((unsigned long long)n < k->min || (unsigned long long)n > k->max)
-		return err_set(-EINVAL, "config %s: key \"%s\" must be between %lu and %lu",
-			       origin, k->name, k->min, k->max);
-	if (k->size == sizeof(unsigned))
-		*(unsigned *)dst = (unsigned)n;
-	else
-		*(unsigned long *)dst = (unsigned long)n;
+	if (i >= 0)
+		*(enum pc_mode *)((char *)base + f->off) = (enum pc_mode)i;
+	return i < 0 ? i : 0;
+}
+
+static int read_open_closed(void *base, const json_t *v, const struct jfield *f,
+			    const char *where)
+{
+	int i = name_of(v, open_closed, ARRAY_SIZE(open_closed), f, "open or closed", where);
+
+	if (i >= 0)
+		*(bool *)((char *)base + f->off) = i == 1;
+	return i < 0 ? i : 0;
+}
+
+static int read_backend(void *base, const json_t *v, const struct jfield *f, const char *where)
+{
+	int i = name_of(v, backend_names, ARRAY_SIZE(backend_names), f, "auto, bpf or tc-pedit",
+			where);
+
+	if (i >= 0)
+		*(enum pc_backend *)((char *)base + f->off) = (enum pc_backend)i;
+	return i < 0 ? i : 0;
+}
+
+static int read_log_level(void *base, const json_t *v, const struct jfield *f, const char *where)
+{
+	enum log_level level;
+
+	if (!json_is_string(v))
+		return err_set(-EINVAL, "%s: key \"%s\" must be a string", where, f->key);
+	if (log_parse_level(json_string_value(v), &level) < 0)
+		return err_set(-EINVAL, "%s: key \"%s\" must be error, warn, info or debug", where,
+			       f->key);
+	*(enum log_level *)((char *)base + f->off) = level;
 	return 0;
 }
 
-static int config_set_key(struct pc_config *cfg, const char *key, json_t *v, const char *origin)
-{
-	char buf[ERR_SHOWN_MAX];
+#define KEY_AS(name, member, kind, check) \
+	{ name, kind, JF_FIELD(struct pc_config, member), 0, 0, check, false }
+#define KEY(member, kind, check) KEY_AS(#member, member, kind, check)
+#define KEY_UINT(member, lo, hi) \
+	{ #member, JF_INT, JF_FIELD(struct pc_config, member), lo, hi, NULL, false }
 
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const struct key_desc *k = &keys[i];
+static const struct jfield keys[] = {
+	KEY(enforcer_netns, JF_STR, check_path),
+	KEY(state_dir, JF_STR, check_path),
+	KEY(bpf_pin_dir, JF_STR, check_path),
+	KEY(mode, JF_FN, read_mode),
+	KEY_AS("on_failure", on_failure_closed, JF_FN, read_open_closed),
+	KEY_AS("dp_down", dp_down_closed, JF_FN, read_open_closed),
+	KEY(backend, JF_FN, read_backend),
+	KEY(bridge_port, JF_STR, check_ifname),
+	KEY(dp_port, JF_STR, check_ifname),
+	KEY(jumbo, JF_BOOL, NULL),
+	KEY(peer_redirect, JF_BOOL, NULL),
+	KEY(policy, JF_STR, check_path),
+	KEY(ctl_socket, JF_STR, check_path),
+	KEY(session_log, JF_STR, check_logdest),
+	KEY_UINT(workers, 0, 1024),
+	KEY_UINT(max_sessions, 1, 4294967295LL),
+	KEY(log_level, JF_FN, read_log_level),
+	KEY(threat_detection, JF_BOOL, NULL),
+	KEY_UINT(ring_block_kb, 128, 8192),
+	KEY_UINT(ring_blocks, 2, 1024),
+	KEY_UINT(ring_retire_ms, 1, 1000),
+	KEY_UINT(quick_max, 0, 1500),
+	KEY_UINT(bypass_after_kb, 0, 4194304),
+};
 
-		if (strcmp(key, k->name) != 0)
-			continue;
-		if (k->kind == K_BOOL) {
-			if (!json_is_boolean(v))
-				return bad_type(origin, key, "true or false");
-			*(bool *)((char *)cfg + k->off) = json_is_true(v);
-			return 0;
-		}
-		if (k->kind == K_UINT)
-			return set_number(cfg, k, v, origin);
-		return set_string(cfg, k, v, origin);
-	}
-	return err_set(-EINVAL, "config %s: unknown key \"%s\"", origin, err_shown(key, buf, sizeof(buf)));
-}
+_Static_assert(sizeof(unsigned) == sizeof(int) && sizeof(unsigned long) == sizeof(long),
+	       "unsigned keys are stored by jfield as int or long");
 
 int config_parse(struct pc_config *cfg, const char *json, size_t len, const char *origin)
 {
 	struct pc_config tmp = *cfg;
+	char where[PATH_MAX + 16];
 	json_error_t jerr;
-	const char *key;
-	json_t *root, *v;
-	int ret = 0;
+	json_t *root;
+	int ret;
 
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
@@ -301,11 +238,8 @@ int config_parse(struct pc_config *cfg, const char *json, size_t len, const char
 		json_decref(root);
 		return err_set(-EINVAL, "config %s: top level must be an object", origin);
 	}
-	json_object_foreach(root, key, v) {
-		ret = config_set_key(&tmp, key, v, origin);
-		if (ret < 0)
-			break;
-	}
+	snprintf(where, sizeof(where), "config %s", origin);
+	ret = jfield_read(root, &tmp, keys, ARRAY_SIZE(keys), 0, where);
 	json_decref(root);
 	if (ret == 0 && strcmp(tmp.bridge_port, tmp.dp_port) == 0)
 		ret = err_set(-EINVAL, "config %s: keys \"bridge_port\" and \"dp_port\" must differ",

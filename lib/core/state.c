@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "jfield.h"
 #include "naming.h"
 #include "log.h"
 #include "util.h"
@@ -205,106 +206,77 @@ json_t *state_to_json(const struct state_rec *rec)
 	return obj;
 }
 
-/* A member of a record object: a string (max == 0) or an integer in min..max. */
-struct field {
-	const char *key;
-	size_t off;
-	size_t size;
-	long long min, max;
-};
-
-#define STR_FIELD(type, key, f) { key, offsetof(type, f), sizeof(((type *)0)->f), 0, 0 }
-#define INT_FIELD(type, key, f, lo, hi) { key, offsetof(type, f), sizeof(((type *)0)->f), lo, hi }
-
 _Static_assert(sizeof(pid_t) == sizeof(int), "pid_t is stored as int");
 _Static_assert(sizeof(time_t) == sizeof(long), "time_t is stored as long");
 
-static const struct field rec_fields[] = {
-	INT_FIELD(struct state_rec, "netns_inode", ns_ino, 1, LLONG_MAX),
-	STR_FIELD(struct state_rec, "netns_path", ns_path),
-	INT_FIELD(struct state_rec, "pid", pid, 0, STATE_PID_MAX),
-	STR_FIELD(struct state_rec, "backend", backend),
-	INT_FIELD(struct state_rec, "created", created, 0, LLONG_MAX),
-};
-
-static const struct field ctr_fields[] = {
-	STR_FIELD(struct state_ctr, "id", id),
-	INT_FIELD(struct state_ctr, "pid", pid, 0, STATE_PID_MAX),
-	STR_FIELD(struct state_ctr, "group", group),
-	STR_FIELD(struct state_ctr, "k8s_pod", k8s_pod),
-	STR_FIELD(struct state_ctr, "k8s_namespace", k8s_namespace),
-	STR_FIELD(struct state_ctr, "k8s_container", k8s_container),
-};
-
-static const struct field port_fields[] = {
-	STR_FIELD(struct state_port, "name", name),
-	STR_FIELD(struct state_port, "ex_name", ex_name),
-	STR_FIELD(struct state_port, "in_name", in_name),
-	STR_FIELD(struct state_port, "kind", kind),
-	STR_FIELD(struct state_port, "mac", mac),
-	STR_FIELD(struct state_port, "ucmac", ucmac),
-	INT_FIELD(struct state_port, "ctr_ifindex", ctr_ifindex, 0, INT_MAX),
-	INT_FIELD(struct state_port, "ex_ifindex", ex_ifindex, 0, INT_MAX),
-	INT_FIELD(struct state_port, "in_ifindex", in_ifindex, 0, INT_MAX),
-};
-
-/* where: "state", "state: containers[2]", ... for messages. */
-static int get_str(const json_t *v, const struct field *f, char *dst, const char *where)
+/* "mode": a mode's name */
+static int read_mode(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
 	if (!json_is_string(v))
 		return err_set(-EINVAL, "%s: key \"%s\" must be a string", where, f->key);
-	if (json_string_length(v) >= f->size)
-		return err_set(-EINVAL, "%s: key \"%s\" is longer than %zu bytes", where, f->key,
-			       f->size - 1);
-	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	if (config_parse_mode(json_string_value(v), (enum pc_mode *)((char *)base + f->off)) < 0)
+		return err_set(-EINVAL, "%s: key \"%s\" must be off, pass, tap or fwd", where,
+			       f->key);
 	return 0;
 }
 
-static int get_int(const json_t *v, const struct field *f, char *dst, const char *where)
+/* "addrs": at most STATE_MAX_ADDRS strings */
+static int read_addrs(void *base, const json_t *arr, const struct jfield *f, const char *where)
 {
-	long long n;
-
-	if (!json_is_integer(v))
-		return err_set(-EINVAL, "%s: key \"%s\" must be an integer", where, f->key);
-	n = json_integer_value(v);
-	if (n < f->min || n > f->max)
-		return err_set(-EINVAL, "%s: key \"%s\" must be between %lld and %lld", where,
-			       f->key, f->min, f->max);
-	if (f->size == sizeof(int)) {
-		int i = (int)n;
-
-		memcpy(dst, &i, sizeof(i));
-	} else {
-		long l = (long)n;
-
-		memcpy(dst, &l, sizeof(l));
-	}
-	return 0;
-}
-
-static int get_fields(const json_t *obj, void *base, const struct field *fields, size_t n,
-		      const char *where)
-{
-	const json_t *v;
+	struct state_port *p = base;
+	json_t *one;
+	size_t i;
 	int ret;
 
-	if (!json_is_object(obj))
-		return err_set(-EINVAL, "%s: must be an object", where);
-	for (size_t i = 0; i < n; i++) {
-		const struct field *f = &fields[i];
-
-		v = json_object_get(obj, f->key);
-		if (!v)
-			return err_set(-EINVAL, "%s: key \"%s\" is missing", where, f->key);
-		if (f->max)
-			ret = get_int(v, f, (char *)base + f->off, where);
-		else
-			ret = get_str(v, f, (char *)base + f->off, where);
+	if (!json_is_array(arr) || json_array_size(arr) > STATE_MAX_ADDRS)
+		return err_set(-EINVAL, "%s: key \"addrs\" must be an array of at most %d strings",
+			       where, STATE_MAX_ADDRS);
+	json_array_foreach(arr, i, one) {
+		ret = jfield_read_str(one, p->addrs[i], sizeof(p->addrs[i]), f->key, where);
 		if (ret < 0)
 			return ret;
+		p->n_addrs = i + 1;
 	}
 	return 0;
 }
+
+#define STR(type, key, member) { key, JF_STR, JF_FIELD(type, member), 0, 0, NULL, true }
+#define INT(type, key, member, lo, hi) { key, JF_INT, JF_FIELD(type, member), lo, hi, NULL, true }
+
+/* the members a record has; "ports" and "containers" are read apart */
+static const struct jfield rec_fields[] = {
+	INT(struct state_rec, "netns_inode", ns_ino, 1, LLONG_MAX),
+	STR(struct state_rec, "netns_path", ns_path),
+	INT(struct state_rec, "pid", pid, 0, STATE_PID_MAX),
+	{ "mode", JF_FN, JF_FIELD(struct state_rec, mode), 0, 0, read_mode, true },
+	STR(struct state_rec, "backend", backend),
+	INT(struct state_rec, "created", created, 0, LLONG_MAX),
+};
+
+static const struct jfield ctr_fields[] = {
+	STR(struct state_ctr, "id", id),
+	INT(struct state_ctr, "pid", pid, 0, STATE_PID_MAX),
+	STR(struct state_ctr, "group", group),
+	STR(struct state_ctr, "k8s_pod", k8s_pod),
+	STR(struct state_ctr, "k8s_namespace", k8s_namespace),
+	STR(struct state_ctr, "k8s_container", k8s_container),
+	/* optional: records written before it existed have none */
+	{ "name", JF_STR, JF_FIELD(struct state_ctr, name), 0, 0, NULL, false },
+};
+
+static const struct jfield port_fields[] = {
+	STR(struct state_port, "name", name),
+	STR(struct state_port, "ex_name", ex_name),
+	STR(struct state_port, "in_name", in_name),
+	STR(struct state_port, "kind", kind),
+	STR(struct state_port, "mac", mac),
+	STR(struct state_port, "ucmac", ucmac),
+	INT(struct state_port, "ctr_ifindex", ctr_ifindex, 0, INT_MAX),
+	INT(struct state_port, "ex_ifindex", ex_ifindex, 0, INT_MAX),
+	INT(struct state_port, "in_ifindex", in_ifindex, 0, INT_MAX),
+	/* optional: records written before it existed have none */
+	{ "addrs", JF_FN, 0, 0, 0, 0, read_addrs, false },
+};
 
 static int check_mac(const char *mac, const char *key, const char *where)
 {
@@ -318,35 +290,11 @@ static int check_mac(const char *mac, const char *key, const char *where)
 	return 0;
 }
 
-/* "addrs" is optional: records written before it existed have none. */
-static int addrs_from_json(const json_t *o, struct state_port *p, const char *where)
-{
-	static const struct field f = { "addrs", 0, STATE_ADDR_STR, 0, 0 };
-	const json_t *arr = json_object_get(o, "addrs"), *v;
-	size_t i;
-	int ret;
-
-	if (!arr)
-		return 0;
-	if (!json_is_array(arr) || json_array_size(arr) > STATE_MAX_ADDRS)
-		return err_set(-EINVAL, "%s: key \"addrs\" must be an array of at most %d strings",
-			       where, STATE_MAX_ADDRS);
-	json_array_foreach(arr, i, v) {
-		ret = get_str(v, &f, p->addrs[i], where);
-		if (ret < 0)
-			return ret;
-		p->n_addrs = i + 1;
-	}
-	return 0;
-}
-
 static int port_from_json(const json_t *o, struct state_port *p, const char *where)
 {
 	int ret;
 
-	ret = get_fields(o, p, port_fields, ARRAY_SIZE(port_fields), where);
-	if (ret == 0)
-		ret = addrs_from_json(o, p, where);
+	ret = jfield_read(o, p, port_fields, ARRAY_SIZE(port_fields), JF_IGNORE_UNKNOWN, where);
 	if (ret < 0)
 		return ret;
 	if (!p->name[0])
@@ -357,20 +305,11 @@ static int port_from_json(const json_t *o, struct state_port *p, const char *whe
 
 static int ctr_from_json(const json_t *o, struct state_ctr *c, const char *where)
 {
-	static const struct field name = STR_FIELD(struct state_ctr, "name", name);
-	const json_t *v;
 	int ret;
 
-	ret = get_fields(o, c, ctr_fields, ARRAY_SIZE(ctr_fields), where);
+	ret = jfield_read(o, c, ctr_fields, ARRAY_SIZE(ctr_fields), JF_IGNORE_UNKNOWN, where);
 	if (ret < 0)
 		return ret;
-	/* "name" is optional: records written before it existed have none */
-	v = json_object_get(o, "name");
-	if (v) {
-		ret = get_str(v, &name, c->name, where);
-		if (ret < 0)
-			return ret;
-	}
 	if (!c->id[0])
 		return err_set(-EINVAL, "%s: key \"id\" is empty", where);
 	return 0;
@@ -436,27 +375,6 @@ static int ctrs_from_json(const json_t *obj, struct state_rec *rec)
 	return 0;
 }
 
-static int rec_scalars(const json_t *obj, struct state_rec *rec)
-{
-	static const struct field mode = { "mode", 0, 16, 0, 0 }; /* into name[] */
-	char name[16];
-	const json_t *v;
-	int ret;
-
-	ret = get_fields(obj, rec, rec_fields, ARRAY_SIZE(rec_fields), "state");
-	if (ret < 0)
-		return ret;
-	v = json_object_get(obj, "mode");
-	if (!v)
-		return err_set(-EINVAL, "state: key \"mode\" is missing");
-	ret = get_str(v, &mode, name, "state");
-	if (ret < 0)
-		return ret;
-	if (config_parse_mode(name, &rec->mode) < 0)
-		return err_set(-EINVAL, "state: key \"mode\" must be off, pass, tap or fwd");
-	return 0;
-}
-
 int state_from_json(const json_t *obj, struct state_rec *rec)
 {
 	int ret;
@@ -464,7 +382,7 @@ int state_from_json(const json_t *obj, struct state_rec *rec)
 	memset(rec, 0, sizeof(*rec));
 	if (!json_is_object(obj))
 		return err_set(-EINVAL, "state: record is not a JSON object");
-	ret = rec_scalars(obj, rec);
+	ret = jfield_read(obj, rec, rec_fields, ARRAY_SIZE(rec_fields), JF_IGNORE_UNKNOWN, "state");
 	if (ret == 0)
 		ret = ports_from_json(obj, rec);
 	if (ret == 0)

@@ -17,69 +17,56 @@
 #include "lib/core/config.h"
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
+#include "lib/core/jfield.h"
 #include "lib/core/util.h"
 
 #define OCI_BUNDLE_CONFIG_MAX (4 * 1024 * 1024)
 #define OCI_PID_MAX 4194304 /* PID_MAX_LIMIT */
 
-#define FIELD(f) offsetof(struct oci_state, f), sizeof(((struct oci_state *)0)->f)
-
-struct ann_field {
-	const char *key;
-	size_t off;
-	size_t size;
-};
-
-static const struct ann_field ann_fields[] = {
-	{ "io.portcullis.mode", FIELD(mode) },
-	{ "io.portcullis.group", FIELD(group) },
-	{ "io.kubernetes.pod.name", FIELD(k8s_pod) },
-	{ "io.kubernetes.pod.namespace", FIELD(k8s_namespace) },
-	{ "io.kubernetes.container.name", FIELD(k8s_container) },
-};
-
-/* One annotation: a string that fits; the mode must name a mode. */
-static int copy_annotation(const json_t *v, const struct ann_field *f, struct oci_state *st,
-			   bool only_empty, const char *origin)
+/* "io.portcullis.mode": empty, or a mode's name */
+static int check_mode(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
-	char *dst = (char *)st + f->off;
 	enum pc_mode mode;
-	const char *s;
-	size_t n;
+	const char *s = json_string_value(v);
 
-	if (!json_is_string(v))
-		return err_set(-EINVAL, "%s: annotation %s is not a string", origin, f->key);
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n >= f->size)
-		return err_set(-EINVAL, "%s: annotation %s is longer than %zu bytes", origin, f->key,
-			       f->size - 1);
-	if (f->off == offsetof(struct oci_state, mode) && n && config_parse_mode(s, &mode) < 0)
-		return err_set(-EINVAL, "%s: annotation %s must be off, pass, tap or fwd", origin,
-			       f->key);
-	if (only_empty && dst[0])
-		return 0;
-	memcpy(dst, s, n + 1);
+	if (s[0] && config_parse_mode(s, &mode) < 0)
+		return err_set(-EINVAL, "%s: key \"%s\" must be off, pass, tap or fwd", where, f->key);
 	return 0;
 }
 
+#define ANN(key, member, check) { key, JF_STR, JF_FIELD(struct oci_state, member), 0, 0, check, false }
+
+static const struct jfield ann_fields[] = {
+	ANN("io.portcullis.mode", mode, check_mode),
+	ANN("io.portcullis.group", group, NULL),
+	ANN("io.kubernetes.pod.name", k8s_pod, NULL),
+	ANN("io.kubernetes.pod.namespace", k8s_namespace, NULL),
+	ANN("io.kubernetes.container.name", k8s_container, NULL),
+};
+
+/*
+ * The annotations portcullis reads, into st; only_empty: only where st has
+ * none yet (the bundle's, after the state's).  Others are not looked at.
+ */
 static int copy_annotations(const json_t *ann, struct oci_state *st, bool only_empty,
 			    const char *origin)
 {
-	const json_t *v;
+	struct oci_state got = { 0 };
+	char where[64];
 	int ret;
 
 	if (!ann)
 		return 0;
-	if (!json_is_object(ann))
-		return err_set(-EINVAL, "%s: annotations is not an object", origin);
+	snprintf(where, sizeof(where), "%s: annotations", origin);
+	ret = jfield_read(ann, &got, ann_fields, ARRAY_SIZE(ann_fields), JF_IGNORE_UNKNOWN, where);
+	if (ret < 0)
+		return ret;
 	for (size_t i = 0; i < ARRAY_SIZE(ann_fields); i++) {
-		v = json_object_get(ann, ann_fields[i].key);
-		if (!v)
-			continue;
-		ret = copy_annotation(v, &ann_fields[i], st, only_empty, origin);
-		if (ret < 0)
-			return ret;
+		const struct jfield *f = &ann_fields[i];
+		char *dst = (char *)st + f->off;
+
+		if (json_object_get(ann, f->key) && !(only_empty && dst[0]))
+			memcpy(dst, (char *)&got + f->off, f->size);
 	}
 	return 0;
 }

@@ -191,7 +191,7 @@ START_TEST(test_wrong_types)
 	expect_invalid("{\"workers\": \"4\"}", "key \"workers\" must be a non-negative integer");
 	expect_invalid("{\"workers\": 1.5}", "key \"workers\" must be a non-negative integer");
 	expect_invalid("{\"workers\": 2.0}", "key \"workers\" must be a non-negative integer");
-	expect_invalid("{\"workers\": -1}", "key \"workers\" must be a non-negative integer");
+	expect_invalid("{\"workers\": -1}", "key \"workers\" must be between 0 and 1024");
 	expect_invalid("{\"max_sessions\": true}", "key \"max_sessions\" must be a non-negative");
 }
 END_TEST

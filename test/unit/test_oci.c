@@ -148,16 +148,16 @@ START_TEST(test_annotations)
 			 0);
 	ck_assert_str_eq(st.mode, "");
 	expect_invalid("{\"id\": \"c\", \"annotations\": {\"io.portcullis.mode\": \"drop\"}}",
-		       "state: annotation io.portcullis.mode must be off, pass, tap or fwd");
+		       "state: annotations: key \"io.portcullis.mode\" must be off, pass, tap or fwd");
 	expect_invalid("{\"id\": \"c\", \"annotations\": {\"io.portcullis.group\": 1}}",
-		       "state: annotation io.portcullis.group is not a string");
+		       "state: annotations: key \"io.portcullis.group\" must be a string");
 	expect_invalid("{\"id\": \"c\", \"annotations\": [\"io.portcullis.group\"]}",
-		       "state: annotations is not an object");
+		       "state: annotations: must be an object");
 	memset(name, 'p', 256);
 	name[256] = '\0';
 	snprintf(json, sizeof(json),
 		 "{\"id\": \"c\", \"annotations\": {\"io.kubernetes.pod.name\": \"%s\"}}", name);
-	expect_invalid(json, "state: annotation io.kubernetes.pod.name is longer than 255 bytes");
+	expect_invalid(json, "state: annotations: key \"io.kubernetes.pod.name\" is longer than 255 bytes");
 	name[255] = '\0';
 	snprintf(json, sizeof(json),
 		 "{\"id\": \"c\", \"annotations\": {\"io.kubernetes.pod.name\": \"%s\"}}", name);
@@ -344,7 +344,7 @@ START_TEST(test_bundle_errors)
 		"{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": 5}]}}",
 		"linux.namespaces[0].path is not an absolute path");
 	expect_bundle_invalid("{\"annotations\": {\"io.portcullis.mode\": \"none\"}}",
-			      "annotation io.portcullis.mode must be off, pass, tap or fwd");
+			      "annotations: key \"io.portcullis.mode\" must be off, pass, tap or fwd");
 	expect_bundle_invalid("{\"a\": 1, \"a\": 2}", "duplicate object key");
 }
 END_TEST

@@ -410,7 +410,7 @@ START_TEST(test_errors_rule_members)
 	expect_error("{\"rules\": [5]}", INVAL("policy rules[0]: must be an object"));
 	expect_error("{\"rules\": [{\"id\": 1, \"from\": \"any\", \"to\": \"any\", \"action\": "
 		     "\"deny\"}, {\"from\": \"any\"}]}",
-		     INVAL("policy rules[1]: missing \"id\""));
+		     INVAL("policy rules[1]: key \"id\" is missing"));
 	expect_error("{\"rules\": [{\"id\": 0, \"from\": \"any\"}]}",
 		     INVAL("policy rules[0]: \"id\" must be an integer from 1 to 4294967295"));
 	expect_error("{\"rules\": [{\"id\": -3}]}",
@@ -422,11 +422,11 @@ START_TEST(test_errors_rule_members)
 	expect_error("{\"rules\": [{\"id\": 7.0}]}",
 		     INVAL("policy rules[0]: \"id\" must be an integer from 1 to 4294967295"));
 	expect_rule_error("\"to\": \"any\", \"action\": \"deny\"",
-			  INVAL("policy rule 1: missing \"from\""));
+			  INVAL("policy rule 1: key \"from\" is missing"));
 	expect_rule_error("\"from\": \"any\", \"action\": \"deny\"",
-			  INVAL("policy rule 1: missing \"to\""));
+			  INVAL("policy rule 1: key \"to\" is missing"));
 	expect_rule_error("\"from\": \"any\", \"to\": \"any\"",
-			  INVAL("policy rule 1: missing \"action\""));
+			  INVAL("policy rule 1: key \"action\" is missing"));
 	expect_rule_error("\"from\": \"any\", \"to\": \"any\", \"acton\": \"deny\"",
 			  INVAL("policy rule 1: unknown key \"acton\""));
 	expect_rule_error("\"from\": \"any\", \"to\": \"any\", \"action\": \"drop\"",

@@ -193,9 +193,10 @@ START_TEST(test_from_json_errors)
 	expect_invalid(mutated("", "netns_inode", json_integer(0)),
 		       "state: key \"netns_inode\" must be between 1 and");
 	expect_invalid(mutated("", "netns_inode", json_string("77")),
-		       "state: key \"netns_inode\" must be an integer");
+		       "state: key \"netns_inode\" must be a non-negative integer");
 	expect_invalid(mutated("", "pid", json_integer(-1)), "state: key \"pid\" must be between");
-	expect_invalid(mutated("", "pid", json_real(1.5)), "state: key \"pid\" must be an integer");
+	expect_invalid(mutated("", "pid", json_real(1.5)),
+		       "state: key \"pid\" must be a non-negative integer");
 	expect_invalid(mutated("", "mode", json_string("drop")),
 		       "state: key \"mode\" must be off, pass, tap or fwd");
 	expect_invalid(mutated("", "mode", NULL), "state: key \"mode\" is missing");
@@ -221,7 +222,7 @@ START_TEST(test_from_json_errors)
 	expect_invalid(mutated("ctrs0", "group", json_string(big)),
 		       "state: containers[0]: key \"group\" is longer than 255 bytes");
 	expect_invalid(mutated("ctrs0", "pid", json_string("12")),
-		       "state: containers[0]: key \"pid\" must be an integer");
+		       "state: containers[0]: key \"pid\" must be a non-negative integer");
 }
 END_TEST
 
