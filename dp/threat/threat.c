@@ -69,16 +69,6 @@ void threat_free(struct threat_ctx *t)
 	free(t);
 }
 
-void threat_hitf(struct threat_hit *h, enum threat_id id, const char *fmt, ...)
-{
-	va_list ap;
-
-	h->id = id;
-	va_start(ap, fmt);
-	vsnprintf(h->evidence, sizeof(h->evidence), fmt, ap);
-	va_end(ap);
-}
-
 enum threat_act { ACT_ALERT, ACT_DROP, ACT_VIOLATION };
 
 static enum threat_act action_of(const struct threat_pkt *tp, enum threat_id id)

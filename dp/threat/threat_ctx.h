@@ -40,9 +40,6 @@ struct threat_ctx {
 	struct threat_dns_tracker *dns;
 };
 
-void threat_hitf(struct threat_hit *h, enum threat_id id, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /*
  * A hit on tp's frame: counted and logged unless tp's session has logged
  * this threat before (log false: never logged, e.g. further flood frames

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dp/threat/threat_ctx.h"
+#include "dp/threat/threat_int.h"
 
 /*
  * 1000 a second to one workload: far above what a busy service opens
@@ -83,7 +84,7 @@ static void flood_count(struct threat_ctx *t, struct threat_pkt *tp, enum flood_
 	}
 	if (++f->count <= limit)
 		return;
-	threat_hitf(&h, kind == FLOOD_SYN ? THREAT_SYN_FLOOD : THREAT_ICMP_FLOOD,
+	threat_hit_set(&h, kind == FLOOD_SYN ? THREAT_SYN_FLOOD : THREAT_ICMP_FLOOD,
 		    "more than %u %s a second to this destination", limit,
 		    kind == FLOOD_SYN ? "SYNs" : "echo requests");
 	tp->no_reset = true;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dp/threat/threat_ctx.h"
+#include "dp/threat/threat_int.h"
 
 #define FRAG_SLOTS 1024
 #define FRAG_RANGES 6
@@ -110,7 +111,7 @@ void threat_frag(struct threat_ctx *t, struct threat_pkt *tp)
 	struct threat_hit h;
 
 	if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) && hi > IP_DATAGRAM_MAX) {
-		threat_hitf(&h, THREAT_PING_OF_DEATH,
+		threat_hit_set(&h, THREAT_PING_OF_DEATH,
 			    "ICMP fragment id %u at offset %u with %u bytes ends past 65535",
 			    p->frag_id, lo, hi - lo);
 		report(t, tp, f, &h);
@@ -122,7 +123,7 @@ void threat_frag(struct threat_ctx *t, struct threat_pkt *tp)
 		cover(f, lo, hi);
 		return;
 	}
-	threat_hitf(&h, THREAT_IP_TEARDROP, "fragment id %u bytes %u-%u overlap bytes %u-%u",
+	threat_hit_set(&h, THREAT_IP_TEARDROP, "fragment id %u bytes %u-%u overlap bytes %u-%u",
 		    p->frag_id, lo, hi - 1, o->lo, o->hi - 1);
 	report(t, tp, f, &h);
 }

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include "dp/threat/threat_ctx.h"
+#include "dp/threat/threat_int.h"
 
 #define TUNNEL_MIN_LEN 64
 #define TUNNEL_SAMPLE 1024
@@ -83,7 +84,7 @@ void threat_icmp(struct threat_ctx *t, struct threat_pkt *tp)
 		ts->run++;
 	if (ts->run < TUNNEL_RUN)
 		return;
-	threat_hitf(&h, THREAT_ICMP_TUNNELING,
+	threat_hit_set(&h, THREAT_ICMP_TUNNELING,
 		    "%u echo payloads at >= %.1f bits/byte within %u s (last %zu bytes, %.2f)",
 		    TUNNEL_RUN, fmin(TUNNEL_BITS, 0.9 * log2((double)n)), TUNNEL_WINDOW_S,
 		    p->payload_len, bits);

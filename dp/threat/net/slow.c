@@ -20,6 +20,7 @@
 
 #include "dp/threat/app/detect.h"
 #include "dp/threat/threat_ctx.h"
+#include "dp/threat/threat_int.h"
 
 #define SLOW_AFTER_S 10
 #define SLOW_SESSIONS 20
@@ -87,7 +88,7 @@ static void count_slow(struct threat_ctx *t, struct threat_pkt *tp)
 	if (d->count < SLOW_SESSIONS)
 		return;
 	again = !d->reported || tp->now_ns - d->reported_ns >= SLOW_REPORT_S * NS_PER_SEC;
-	threat_hitf(&h, THREAT_HTTP_SLOWLORIS,
+	threat_hit_set(&h, THREAT_HTTP_SLOWLORIS,
 		    "%u sessions to this server with request headers incomplete after %u s",
 		    d->count, SLOW_AFTER_S);
 	threat_report(t, tp, &h, again);

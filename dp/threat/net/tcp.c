@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 
 #include "dp/threat/threat_ctx.h"
+#include "dp/threat/threat_int.h"
 
 #define SMALL_WINDOW 64
 #define SMALL_WINDOW_RUN 10
@@ -40,12 +41,12 @@ static void syn_checks(struct threat_ctx *t, struct threat_pkt *tp)
 	struct threat_hit h;
 
 	if (plain && p->payload_len) {
-		threat_hitf(&h, THREAT_TCP_SYN_DATA, "SYN with %zu bytes of payload",
+		threat_hit_set(&h, THREAT_TCP_SYN_DATA, "SYN with %zu bytes of payload",
 			    p->payload_len);
 		threat_report(t, tp, &h, true);
 	}
 	if (plain && !tp->from_client && !tp->s->picked_up) {
-		threat_hitf(&h, THREAT_TCP_SPLIT_HANDSHAKE,
+		threat_hit_set(&h, THREAT_TCP_SPLIT_HANDSHAKE,
 			    "the server answered with a SYN without ACK");
 		threat_report(t, tp, &h, true);
 	}
@@ -55,7 +56,7 @@ static void syn_checks(struct threat_ctx *t, struct threat_pkt *tp)
 	else if (!plain && !tp->from_client && !p->wscale)
 		tp->s->threat.win_s = 0;
 	if (p->mss && p->mss < MSS_FLOOR) {
-		threat_hitf(&h, THREAT_TCP_SMALL_MSS, "%s SYN with MSS %u (under %u)",
+		threat_hit_set(&h, THREAT_TCP_SMALL_MSS, "%s SYN with MSS %u (under %u)",
 			    tp->from_client ? "client" : "server", p->mss, MSS_FLOOR);
 		threat_report(t, tp, &h, true);
 	}
@@ -89,7 +90,7 @@ static void window_check(struct threat_ctx *t, struct threat_pkt *tp)
 		ts->run++;
 	if (ts->run < SMALL_WINDOW_RUN)
 		return;
-	threat_hitf(&h, THREAT_TCP_SMALL_WINDOW,
+	threat_hit_set(&h, THREAT_TCP_SMALL_WINDOW,
 		    "%u client segments in a row with a window under %u bytes (last %u)",
 		    SMALL_WINDOW_RUN, SMALL_WINDOW, window);
 	threat_report(t, tp, &h, true);
