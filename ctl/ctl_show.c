@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl_show.h"
+#include "lib/core/err.h"
 #include "lib/core/util.h"
 
 #define MAX_COLS 72
@@ -295,8 +296,7 @@ static int show_policy(json_t *r, FILE *f)
 	char *s = json_dumps(json_object_get(r, "policy"), JSON_INDENT(2));
 
 	if (!s) {
-		fprintf(stderr, "portcullisctl: the reply has no policy\n");
-		return 1;
+		return err_set(-EPROTO, "the reply has no policy");
 	}
 	fprintf(f, "%s\n", s);
 	free(s);

@@ -9,7 +9,7 @@
 
 #include "dp/ctl/ctl_proto.h"
 
-/* 0, or 1 after one line on stderr when the reply lacks what cmd returns. */
+/* 0, or -EPROTO (message recorded) when the reply lacks what cmd returns. */
 int ctl_show(enum ctl_cmd cmd, json_t *reply, FILE *f);
 
 #endif

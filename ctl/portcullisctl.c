@@ -2,7 +2,6 @@
 /* portcullisctl: the control client of portcullis-dp. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/core/cli.h"
 #include "lib/core/config.h"
 #include "dp/ctl/ctl_proto.h"
 #include "ctl_show.h"
@@ -37,48 +37,25 @@ static void usage(FILE *f)
 		CTL_SESSIONS_DEFAULT);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("portcullisctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
-static int bad_usage(const char *why, const char *what)
-{
-	fprintf(stderr, "portcullisctl: %s%s%s (see --help)\n", why, what ? " " : "",
-		what ? what : "");
-	return 2;
-}
-
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
+		int ret = -errno;
 
 		close(fd);
-		errno = e;
-		return -1;
+		return ret;
 	}
 	return fd;
 }
@@ -144,12 +121,11 @@ static int exchange(const char *path, const struct ctl_request *req, char **raw,
 	int fd, ret;
 
 	if (!line)
-		return fail("out of memory");
+		return err_set(-ENOMEM, "request");
 	fd = connect_to(path);
 	if (fd < 0) {
 		free(line);
-		return fail("cannot connect to %s: %s (is portcullis-dp running?)", path,
-			    strerror(errno));
+		return err_set(fd, "cannot connect to %s (is portcullis-dp running?)", path);
 	}
 	ret = send_all(fd, line, strlen(line));
 	free(line);
@@ -157,12 +133,12 @@ static int exchange(const char *path, const struct ctl_request *req, char **raw,
 		ret = recv_line(fd, raw, &len);
 	close(fd);
 	if (ret == -EPROTO)
-		return fail("%s: the data plane closed the connection without a reply", path);
+		return err_set(ret, "%s: the data plane closed the connection without a reply", path);
 	if (ret < 0)
-		return fail("%s: %s", path, strerror(-ret));
+		return err_set(ret, "%s", path);
 	*reply = json_loadb(*raw, len, 0, NULL);
 	if (!json_is_object(*reply))
-		return fail("%s: the reply is not a JSON object", path);
+		return err_set(-EPROTO, "%s: the reply is not a JSON object", path);
 	return 0;
 }
 
@@ -173,7 +149,7 @@ static int check_reply(json_t *reply)
 	if (json_is_true(json_object_get(reply, "ok")))
 		return 0;
 	msg = json_string_value(json_object_get(reply, "error"));
-	return fail("%s", msg ? msg : "the data plane refused the request");
+	return err_set(-EPERM, "%s", msg ? msg : "the data plane refused the request");
 }
 
 /* sessions: workers that did not answer in time make the answer partial */
@@ -184,8 +160,8 @@ static int check_unanswered(json_t *reply)
 	int ret = 0;
 
 	json_array_foreach(missing, i, v) ret =
-	    fail("worker %lld did not answer in time: its sessions are missing",
-		 (long long)json_integer_value(v));
+	    err_set(-ETIMEDOUT, "worker %lld did not answer in time: its sessions are missing",
+		    (long long)json_integer_value(v));
 	return ret;
 }
 
@@ -208,7 +184,7 @@ static int parse_limit(const char *s, size_t *out)
 	return 0;
 }
 
-/* The command words after the options; 0, or 2 for bad usage. */
+/* The command words after the options; 0, or EXIT_USAGE after the usage line. */
 static int parse_command(int argc, char **argv, struct opts *o)
 {
 	static const struct {
@@ -221,7 +197,7 @@ static int parse_command(int argc, char **argv, struct opts *o)
 	};
 
 	if (argc < 1)
-		return bad_usage("no command", NULL);
+		return cli_bad_usage("no command", NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
 		int n = words[i].w2 ? 2 : 1;
 
@@ -229,13 +205,13 @@ static int parse_command(int argc, char **argv, struct opts *o)
 		    (words[i].w2 && (argc < 2 || strcmp(argv[1], words[i].w2) != 0)))
 			continue;
 		if (argc > n)
-			return bad_usage("unexpected argument", argv[n]);
+			return cli_bad_usage("unexpected argument", argv[n]);
 		o->req.cmd = words[i].cmd;
 		return 0;
 	}
 	if (strcmp(argv[0], "policy") == 0)
-		return bad_usage("policy needs show or reload", argc > 1 ? argv[1] : NULL);
-	return bad_usage("unknown command", argv[0]);
+		return cli_bad_usage("policy needs show or reload", argc > 1 ? argv[1] : NULL);
+	return cli_bad_usage("unknown command", argv[0]);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -264,24 +240,24 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'l':
 			if (parse_limit(optarg, &o->req.limit) < 0)
-				return bad_usage("--limit wants 1..100000, not", optarg);
+				return cli_bad_usage("--limit wants 1..100000, not", optarg);
 			limit = true;
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit(EXIT_OK);
 		case 'V':
 			printf("portcullisctl %s\n", PORTCULLIS_VERSION);
-			exit(0);
+			exit(EXIT_OK);
 		case ':':
-			return bad_usage("missing argument to", argv[optind - 1]);
+			return cli_bad_usage("missing argument to", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option", argv[optind - 1]);
+			return cli_bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
 	c = parse_command(argc - optind, argv + optind, o);
 	if (c == 0 && limit && o->req.cmd != CTL_SESSIONS)
-		return bad_usage("--limit goes with sessions", NULL);
+		return cli_bad_usage("--limit goes with sessions", NULL);
 	return c;
 }
 
@@ -292,38 +268,53 @@ static int socket_path(const struct opts *o, struct pc_config *cfg, const char *
 		*path = o->socket;
 		return 0;
 	}
-	if (config_load(cfg, o->config) < 0)
-		return fail("%s", err_msg());
+	int ret = config_load(cfg, o->config);
+
+	if (ret < 0)
+		return ret;
 	*path = cfg->ctl_socket;
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The request of o, its reply shown; 0 or a negative errno (message recorded). */
+static int run(const struct opts *o)
 {
-	struct opts o = {0};
 	struct pc_config cfg;
 	const char *path = NULL;
-	char *raw = NULL;
 	json_t *reply = NULL;
+	char *raw = NULL;
 	int ret;
 
-	log_init("portcullisctl", LOG_WARN);
-	ret = parse_args(argc, argv, &o);
+	ret = socket_path(o, &cfg, &path);
 	if (ret == 0)
-		ret = socket_path(&o, &cfg, &path);
-	if (ret == 0)
-		ret = exchange(path, &o.req, &raw, &reply);
-	if (ret == 0 && o.json)
+		ret = exchange(path, &o->req, &raw, &reply);
+	if (ret == 0 && o->json)
 		puts(raw);
 	if (ret == 0)
 		ret = check_reply(reply);
-	if (ret == 0 && !o.json)
-		ret = ctl_show(o.req.cmd, reply, stdout);
+	if (ret == 0 && !o->json)
+		ret = ctl_show(o->req.cmd, reply, stdout);
 	if (ret == 0)
 		ret = check_unanswered(reply);
 	json_decref(reply);
 	free(raw);
 	if (fflush(stdout) != 0 && ret == 0)
-		ret = fail("stdout: %s", strerror(errno));
+		ret = err_set(-errno, "stdout");
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	int ret;
+
+	log_init("portcullisctl", LOG_WARN);
+	ret = parse_args(argc, argv, &o);
+	if (ret != 0)
+		return ret;
+	if (run(&o) < 0) {
+		pr_err("%s", err_msg());
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/core/cli.h"
 #include "lib/core/config.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
@@ -46,9 +47,9 @@ static int daemonize(int *ready_fd)
 	if (pid > 0) {
 		close(pipefd[1]);
 		if (read(pipefd[0], &c, 1) == 1)
-			_exit(0);
+			_exit(EXIT_OK);
 		waitpid(pid, &status, 0);
-		_exit(WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
+		_exit(WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_FAIL);
 	}
 	close(pipefd[0]);
 	setsid();
@@ -56,12 +57,6 @@ static int daemonize(int *ready_fd)
 		return err_set(-errno, "chdir /");
 	*ready_fd = pipefd[1];
 	return 0;
-}
-
-static int bad_usage(const char *why, const char *what)
-{
-	pr_err("%s%s%s (see --help)", why, what ? " " : "", what ? what : "");
-	return 2;
 }
 
 int main(int argc, char **argv)
@@ -110,27 +105,27 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return EXIT_OK;
 		case 'V':
 			printf("portcullis-dp %s\n", PORTCULLIS_VERSION);
-			return 0;
+			return EXIT_OK;
 		case ':':
-			return bad_usage("missing argument to", argv[optind - 1]);
+			return cli_bad_usage("missing argument to", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option", argv[optind - 1]);
+			return cli_bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return bad_usage("unexpected argument", argv[optind]);
+		return cli_bad_usage("unexpected argument", argv[optind]);
 	if (policy && !pcap)
-		return bad_usage("--policy goes with --read-pcap;",
+		return cli_bad_usage("--policy goes with --read-pcap;",
 				 "the service reads the configured policy");
 	if (!threats && !pcap)
-		return bad_usage("--no-threats goes with --read-pcap;",
+		return cli_bad_usage("--no-threats goes with --read-pcap;",
 				 "the service follows the config key threat_detection");
 	if (config_load(&cfg, cfg_path) < 0) {
 		pr_err("%s", err_msg());
-		return 2;
+		return EXIT_USAGE;
 	}
 	log_set_level(verbose ? LOG_DEBUG : cfg.log_level);
 	if (pcap)
@@ -141,7 +136,7 @@ int main(int argc, char **argv)
 		ret = service_run(&cfg, sandbox, ready_fd);
 	if (ret < 0) {
 		pr_err("%s", err_msg());
-		return 1;
+		return EXIT_FAIL;
 	}
-	return 0;
+	return EXIT_OK;
 }

@@ -4,12 +4,10 @@
 
 #include <stdbool.h>
 
+#include "lib/core/cli.h"
 #include "lib/core/config.h"
 
-/* Exit codes of portcullis-hook. */
-#define EXIT_OK 0
-#define EXIT_FAIL 1  /* interception failed with on_failure=closed, or a subcommand failed */
-#define EXIT_USAGE 2 /* bad invocation or bad input; nothing was changed */
+/* exit codes EXIT_OK, EXIT_FAIL, EXIT_USAGE */
 
 struct hook_opts {
 	const struct pc_config *cfg;

@@ -52,13 +52,6 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-/* One line for a bad invocation; --help has the whole text. */
-static int bad_usage(const char *why, const char *what)
-{
-	pr_err("%s%s%s (see --help)", why, what ? " " : "", what ? what : "");
-	return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -81,12 +74,12 @@ int main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("portcullis-hook %s\n", PORTCULLIS_VERSION); return EXIT_OK;
-		case ':': return bad_usage("missing argument to", argv[optind - 1]);
-		default: return bad_usage("unknown option", argv[optind - 1]);
+		case ':': return cli_bad_usage("missing argument to", argv[optind - 1]);
+		default: return cli_bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("missing STAGE or command", NULL);
+		return cli_bad_usage("missing STAGE or command", NULL);
 	if (config_load(&cfg, cfg_path) < 0) {
 		pr_err("%s", err_msg());
 		return EXIT_USAGE;
