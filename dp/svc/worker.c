@@ -29,6 +29,14 @@ static int box_init(struct worker_dump_box *b)
 	return ret ? err_set(-ret, "worker: mutex") : 0;
 }
 
+static void box_fini(struct worker_dump_box *b)
+{
+	free(b->dump.buf);
+	b->dump.buf = NULL;
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+}
+
 int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t max_sessions,
 		int nsfd, int ifindex, const struct ring_params *rp)
 {
@@ -44,11 +52,8 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 	atomic_init(&w->seen_gen, w->gen);
 	ret = inspector_init(&w->in, max_sessions, atomic_load(&sh->policy), atomic_load(&sh->wl),
 			     sh->log);
-	if (ret < 0) {
-		pthread_cond_destroy(&w->box.cv);
-		pthread_mutex_destroy(&w->box.mu);
-		return ret;
-	}
+	if (ret < 0)
+		goto err_box;
 	w->in.wall_clock = true;
 	w->in.table_full_closed = sh->table_full_closed;
 	w->in.bypass = sh->bypass;
@@ -58,18 +63,22 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	ret = sh->threats ? inspect_threats_on(&w->in, sh->log) : 0;
-	if (ret == 0)
-		ret = ring_open(&w->ring, nsfd, ifindex, rp);
-	if (ret == 0) {
-		ret = quick_open(&w->quick, nsfd, ifindex, rp);
-		if (ret < 0)
-			ring_close(&w->ring);
-	}
-	if (ret < 0) {
-		inspector_fini(&w->in);
-		pthread_cond_destroy(&w->box.cv);
-		pthread_mutex_destroy(&w->box.mu);
-	}
+	if (ret < 0)
+		goto err_inspector;
+	ret = ring_open(&w->ring, nsfd, ifindex, rp);
+	if (ret < 0)
+		goto err_inspector;
+	ret = quick_open(&w->quick, nsfd, ifindex, rp);
+	if (ret < 0)
+		goto err_ring;
+	return 0;
+
+err_ring:
+	ring_close(&w->ring);
+err_inspector:
+	inspector_fini(&w->in);
+err_box:
+	box_fini(&w->box);
 	return ret;
 }
 
@@ -345,8 +354,5 @@ void worker_finish(struct worker *w)
 	inspector_fini(&w->in);
 	ring_close(&w->ring);
 	quick_close(&w->quick);
-	free(w->box.dump.buf);
-	w->box.dump.buf = NULL;
-	pthread_cond_destroy(&w->box.cv);
-	pthread_mutex_destroy(&w->box.mu);
+	box_fini(&w->box);
 }

@@ -16,6 +16,27 @@
  *  - Only the top level prints err_msg(), once.
  *
  * The message lives in thread-local storage; a new err_set() replaces it.
+ *
+ * Cleanup, one idiom: a function that makes several changes or acquires
+ * several resources undoes them with a reverse goto ladder, one label per
+ * step named after what it undoes, in the opposite order of the steps:
+ *
+ *	ret = ring_open(&w->ring, ...);
+ *	if (ret < 0)
+ *		goto err_inspector;
+ *	ret = quick_open(&w->quick, ...);
+ *	if (ret < 0)
+ *		goto err_ring;
+ *	return 0;
+ *     err_ring:
+ *	ring_close(&w->ring);
+ *     err_inspector:
+ *	inspector_fini(&w->in);
+ *	return ret;
+ *
+ * A function with one resource releases it at one exit.  Ownership moves
+ * with "ret = fd; fd = -1;".  A pull's steps are journalled as well, so
+ * that a process killed half-way is undone by the next one (lib/pull).
  */
 
 #include <errno.h>

@@ -284,11 +284,14 @@ static int redirect_all(struct nl_sock *sk, int ifindex, int to_ifindex)
 	struct rtnl_act *act = rtnl_act_alloc();
 	struct nl_msg *msg = NULL;
 	char what[64];
-	int ret = -NLE_NOMEM;
+	int ret;
 
 	snprintf(what, sizeof(what), "redirect link %d to %d", ifindex, to_ifindex);
-	if (cls && act)
-		ret = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
+	if (!cls || !act) {
+		ret = err_set(-ENOMEM, "%s", what);
+		goto out;
+	}
+	ret = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
 	if (ret >= 0)
 		ret = rtnl_u32_set_cls_terminal(cls);
 	if (ret >= 0)
@@ -301,13 +304,13 @@ static int redirect_all(struct nl_sock *sk, int ifindex, int to_ifindex)
 	}
 	if (ret >= 0)
 		ret = rtnl_cls_build_add_request(cls, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	ret = ret < 0 ? nl_fail(ret, what) : nl_talk(sk, msg, what);
+out:
 	if (act)
 		rtnl_act_put(act);
 	if (cls)
 		rtnl_cls_put(cls);
-	if (ret < 0)
-		return nl_fail(ret, what);
-	return nl_talk(sk, msg, what);
+	return ret;
 }
 
 static int knode_delete(struct nl_sock *sk, int ifindex, uint32_t handle)
@@ -318,9 +321,10 @@ static int knode_delete(struct nl_sock *sk, int ifindex, uint32_t handle)
 	int ret;
 
 	snprintf(what, sizeof(what), "delete filter %08x on link %d", handle, ifindex);
-	ret = cls ? rtnl_cls_build_delete_request(cls, 0, &msg) : -NLE_NOMEM;
-	if (cls)
-		rtnl_cls_put(cls);
+	if (!cls)
+		return err_set(-ENOMEM, "%s", what);
+	ret = rtnl_cls_build_delete_request(cls, 0, &msg);
+	rtnl_cls_put(cls);
 	if (ret < 0)
 		return nl_fail(ret, what);
 	ret = nl_talk(sk, msg, what);
@@ -433,18 +437,20 @@ static int dump_once(struct nl_sock *sk, int ifindex, struct bridge_scan *s)
 	cb = own ? nl_cb_clone(own) : NULL;
 	nl_cb_put(own);
 	if (!cb || !msg || nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		nl_cb_put(cb);
-		return -NLE_NOMEM;
+		ret = err_set(-ENOMEM, "list the filters of bridge_port");
+		goto out;
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_bridge_knode, s);
 	s->n[0] = s->n[1] = 0;
 	ret = nl_send_auto(sk, msg);
-	nlmsg_free(msg);
 	if (ret >= 0)
 		ret = nl_recvmsgs(sk, cb);
+	if (ret < 0)
+		ret = nl_fail(ret, "list the filters of bridge_port");
+out:
+	nlmsg_free(msg);
 	nl_cb_put(cb);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* The knodes of ucmac on bridge_port. */
@@ -455,12 +461,10 @@ static int bridge_scan(struct dpath *dpath, const uint8_t *ucmac, struct bridge_
 	s->ucmac = ucmac;
 	for (int tries = 0; tries < 3; tries++) {
 		ret = dump_once(dpath->enf->nl, dpath->bridge_ifindex, s);
-		if (ret != -NLE_DUMP_INTR)
+		if (ret != -EINTR)
 			break;
 	}
-	if (ret < 0)
-		return nl_fail(ret, "list the filters of bridge_port");
-	return 0;
+	return ret;
 }
 
 /* The bridge_port knode that sends frames of p back through one side. */

@@ -85,6 +85,7 @@ static int nle_to_errno(int nle)
 	case NLE_MSGSIZE: return EMSGSIZE;
 	case NLE_MSG_TRUNC: return EMSGSIZE;
 	case NLE_INTR: return EINTR;
+	case NLE_DUMP_INTR: return EINTR; /* a dump raced a change: ask again */
 	default: return EIO;
 	}
 }
