@@ -1,37 +1,63 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The engine of application identification: a table of parsers in priority
- * order and the loop that feeds each payload segment to those still in the
- * running.  A parser leaves the running on its first APP_NO; the first
- * APP_YES in table order wins, so the more specific protocols come first.
+ * The engine of application identification: the parsers of app_list.h in
+ * their priority order, and the loop that feeds each payload segment to
+ * those still in the running.  A parser leaves the running on its first
+ * APP_NO; the first APP_YES in priority order wins, so the more specific
+ * protocols come first.  Also the protocols' names.
  */
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "app_int.h"
 
+/* in enum order: app_parsers[i].proto == i + 1 */
 static const struct app_parser app_parsers[] = {
-    /* fixed magic or long fixed prefixes first */
-    {APP_HTTP2, APP_T_TCP, app_http2_probe},
-    {APP_TLS, APP_T_TCP, app_tls_probe},
-    {APP_SSH, APP_T_TCP, app_ssh_probe},
-    {APP_DHCP, APP_T_UDP, app_dhcp_probe},
-    {APP_NTP, APP_T_UDP, app_ntp_probe},
-    {APP_DNS, APP_T_TCP | APP_T_UDP, app_dns_probe},
-    /* binary headers with length fields */
-    {APP_POSTGRESQL, APP_T_TCP, app_postgresql_probe},
-    {APP_MYSQL, APP_T_TCP, app_mysql_probe},
-    {APP_MONGODB, APP_T_TCP, app_mongodb_probe},
-    {APP_KAFKA, APP_T_TCP, app_kafka_probe},
-    /* text protocols last: memcached's lowercase "get k" before Redis
-     * inline commands, and HTTP after Redis, which refuses HTTP lines */
-    {APP_MEMCACHED, APP_T_TCP, app_memcached_probe},
-    {APP_REDIS, APP_T_TCP, app_redis_probe},
-    {APP_HTTP, APP_T_TCP, app_http_probe},
+#define APP(id, name, transports, prio) {APP_##id, transports, prio, #name, app_##name##_probe},
+#include "app_list.h"
+#undef APP
 };
 
 #define APP_N_PARSERS ARRAY_SIZE(app_parsers)
+
+_Static_assert(APP_N_PARSERS == APP_MAX - 1, "one parser per protocol");
+
+/* the parsers in priority order, made once at start-up */
+static const struct app_parser *app_order[APP_N_PARSERS];
+
+static int by_prio(const void *a, const void *b)
+{
+	const struct app_parser *x = *(const struct app_parser *const *)a;
+	const struct app_parser *y = *(const struct app_parser *const *)b;
+
+	return (int)x->prio - (int)y->prio;
+}
+
+__attribute__((constructor)) static void app_order_init(void)
+{
+	for (size_t i = 0; i < APP_N_PARSERS; i++)
+		app_order[i] = &app_parsers[i];
+	qsort(app_order, APP_N_PARSERS, sizeof(app_order[0]), by_prio);
+}
+
+const char *app_name(enum app_proto app)
+{
+	if (app == APP_UNKNOWN || (unsigned)app >= APP_MAX)
+		return "unknown";
+	return app_parsers[app - 1].name;
+}
+
+int app_from_name(const char *name)
+{
+	if (strcmp(name, "unknown") == 0)
+		return APP_UNKNOWN;
+	for (size_t i = 0; i < APP_N_PARSERS; i++)
+		if (strcmp(app_parsers[i].name, name) == 0)
+			return app_parsers[i].proto;
+	return -1;
+}
 
 _Static_assert(APP_MAX <= 16, "app_state.candidates has 16 bits");
 
@@ -69,7 +95,7 @@ static enum app_proto app_probe_all(struct app_state *st, const struct app_segme
 				    struct app_info *info)
 {
 	for (size_t i = 0; i < APP_N_PARSERS; i++) {
-		const struct app_parser *p = &app_parsers[i];
+		const struct app_parser *p = app_order[i];
 		uint16_t bit = (uint16_t)(1u << p->proto);
 
 		if (!(st->candidates & bit))

@@ -6,7 +6,7 @@
  * Application identification from payload, independent of port numbers.
  *
  * Each protocol is a small parser (dp/app/<name>.c) with one probe
- * function; app.c holds the table and the engine that feeds a session's
+ * function and a line in app_list.h; app.c holds the engine that feeds a session's
  * first payload segments to the parsers still in the running.  A probe
  * looks at one segment as it is (no stream reassembly: a segment may be a
  * GSO super-frame of up to 64 KiB or a fragment of a message) and answers
@@ -19,23 +19,13 @@
 
 enum app_proto {
 	APP_UNKNOWN = 0,
-	APP_HTTP,
-	APP_HTTP2,
-	APP_TLS,
-	APP_SSH,
-	APP_DNS,
-	APP_MYSQL,
-	APP_POSTGRESQL,
-	APP_REDIS,
-	APP_MEMCACHED,
-	APP_MONGODB,
-	APP_KAFKA,
-	APP_NTP,
-	APP_DHCP,
+#define APP(id, name, transports, prio) APP_##id,
+#include "app_list.h"
+#undef APP
 	APP_MAX
 };
 
-/* the names of shared/CONTRACT.md: "http", ..., "unknown" */
+/* the protocol's name: "http", ..., "unknown" (docs/interfaces.md, Session log) */
 const char *app_name(enum app_proto app);
 /* APP_UNKNOWN.."dhcp" by name; -1 when name is none of them */
 int app_from_name(const char *name);

@@ -27,22 +27,15 @@ typedef enum app_answer (*app_probe_fn)(const struct app_segment *seg, struct ap
 struct app_parser {
 	uint8_t proto;	    /* enum app_proto */
 	uint8_t transports; /* APP_T_TCP | APP_T_UDP */
+	uint8_t prio;	    /* asked in this order, lowest first */
+	const char *name;
 	app_probe_fn probe;
 };
 
-enum app_answer app_http_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_http2_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_tls_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_ssh_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_dns_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_mysql_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_postgresql_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_redis_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_memcached_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_mongodb_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_kafka_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_ntp_probe(const struct app_segment *seg, struct app_info *info);
-enum app_answer app_dhcp_probe(const struct app_segment *seg, struct app_info *info);
+#define APP(id, name, transports, prio)                                                  \
+	enum app_answer app_##name##_probe(const struct app_segment *seg, struct app_info *info);
+#include "app_list.h"
+#undef APP
 
 /*
  * Compare the segment with a fixed prefix: APP_YES when it starts with all
