@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # The pull portcullis-hook does, done the naive way: one ip/tc command per
-# step, as the original design describes it (down, rename, flush, temporary MAC, new veth
+# step, as the classic design does it (down, rename, flush, temporary MAC, new veth
 # with its peer born in the enforcer namespace, MAC/MTU/addresses/up/routes on
 # the new port, MAC back on the old one, move it, ingress qdiscs and u32
 # match-all + mirred redirect filters both ways, both enforcer ports up).

@@ -4,7 +4,7 @@
 
 /*
  * The session log: one JSON object per line for every finished session and
- * every policy violation.  The members of shared/CONTRACT.md come first:
+ * every policy violation.  The members of docs/interfaces.md come first:
  *
  *   {"transport":"tcp","src":"10.0.0.3","sport":40312,"dst":"10.0.0.2",
  *    "dport":80,"app":"http","sni":"a.example","packets":12,"bytes":1830,
@@ -58,7 +58,7 @@ void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
 #define SLOG_LINE_MAX 2048
 
 /*
- * A threat detection (dp/threat/threat.h), in the members of shared/CONTRACT.md:
+ * A threat detection (dp/threat/threat.h), in the members of docs/interfaces.md:
  *
  *   {"threat":"sql_injection","severity":"high","transport":"tcp",
  *    "src":"10.0.0.3","sport":40312,"dst":"10.0.0.2","dport":80,

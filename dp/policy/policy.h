@@ -3,7 +3,7 @@
 #define PORTCULLIS_DP_POLICY_H
 
 /*
- * The data plane's policy (shared/CONTRACT.md, "Policy file"):
+ * The data plane's policy (docs/policy.md; its format in docs/interfaces.md):
  *
  *   {"default": "allow"|"deny",
  *    "rules": [{"id": N, "from": SEL, "to": SEL, "ports": [PORT...],

@@ -25,7 +25,7 @@
 
 _Static_assert(APP_MAX <= 32, "apps of a rule are a 32-bit mask");
 
-/* the threat names of shared/CONTRACT.md; index = place in policy->threat[] */
+/* the threat names of docs/interfaces.md; index = place in policy->threat[] */
 extern const char *const policy_threat_names[POLICY_THREAT_COUNT];
 
 enum sel_kind { SEL_ANY, SEL_GROUP, SEL_CONTAINER, SEL_CIDR, SEL_EXTERNAL };

@@ -3,7 +3,7 @@
 #define PORTCULLIS_DP_THREAT_ID_H
 
 /*
- * The threats the data plane names, in the order of shared/CONTRACT.md and
+ * The threats the data plane names, in the order of docs/interfaces.md and
  * of policy_threat_names[] (policy.c): THREAT_x is the index of its name
  * there.  A detector reports a hit as the threat and a short piece of
  * evidence, printable ASCII, for the log line.

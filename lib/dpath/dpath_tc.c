@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The "tc-pedit" data-path backend: the original design's ingress filters
+ * The "tc-pedit" data-path backend: the classic ingress filters (docs/design.md)
  * (ingress qdiscs, u32 matches on the MACs, pedit, mirred), built from
  * netlink messages.  libnl-route-3 builds the qdiscs, the match-all filter
  * and the deletions; the filters whose action lists hold a pedit action are

@@ -6,13 +6,14 @@
  * The port pull of one container network namespace, and its undo.
  *
  * For every port with a global address, in one synchronous netlink request
- * each (the original design's eight steps, reordered so that only one link ever changes
- * namespace and the container gets its port back under the same ifindex):
+ * each (the classic eight steps of docs/design.md, reordered so that only one
+ * link ever changes namespace and the container gets its port back under the
+ * same ifindex):
  *   1. snapshot the port: link attributes, offloads, per-device sysctls,
  *      addresses, routes of every table, permanent neighbours;
  *   2. set it down;
  *   3. move it into the enforcer namespace, renamed to its exPort name
- *      (moving drops its addresses, as the original design's explicit removal did);
+ *      (moving drops its addresses, as the classic explicit removal did);
  *   4. create a veth pair: the container end takes the old name, ifindex,
  *      MAC, MTU, txqueuelen and queue counts; the peer, the inPort, is born
  *      up inside the enforcer namespace with the ifindex of the original
