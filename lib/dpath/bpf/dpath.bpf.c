@@ -18,6 +18,8 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+
+/* libbpf's helpers need the kernel's types above */
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
