@@ -78,10 +78,17 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "s:n:t")) != -1) {
 		switch (c) {
-		case 's': src = optarg; break;
-		case 'n': newname = optarg; break;
-		case 't': timing = 1; break;
-		default: goto usage;
+		case 's':
+			src = optarg;
+			break;
+		case 'n':
+			newname = optarg;
+			break;
+		case 't':
+			timing = 1;
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (argc - optind != 2)
@@ -140,7 +147,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	t1 = now_us();
-	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
+	     h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type == NLMSG_ERROR) {
 			struct nlmsgerr *e = NLMSG_DATA(h);
 
@@ -153,6 +161,7 @@ int main(int argc, char **argv)
 	}
 	return die("move link", EPROTO);
 usage:
-	fprintf(stderr, "usage: portcullis-bench-move [-s SRC_NETNS] [-n NEWNAME] [-t] IFNAME DST_NETNS\n");
+	fprintf(stderr,
+		"usage: portcullis-bench-move [-s SRC_NETNS] [-n NEWNAME] [-t] IFNAME DST_NETNS\n");
 	return 2;
 }

@@ -49,8 +49,8 @@ static int build(unsigned char *f, size_t size, char **argv)
 
 	if (sscanf(argv[2], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", f + 6, f + 7, f + 8, f + 9, f + 10,
 		   f + 11) != 6 ||
-	    sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", f, f + 1, f + 2, f + 3, f + 4, f + 5) !=
-		    6 ||
+	    sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", f, f + 1, f + 2, f + 3, f + 4,
+		   f + 5) != 6 ||
 	    inet_pton(AF_INET, argv[4], ip + 12) != 1 || inet_pton(AF_INET, argv[5], ip + 16) != 1)
 		return -1;
 	f[12] = 0x08;
@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	int fd, one = 1;
 
 	if (argc < 9 || argc > 10) {
-		fprintf(stderr, "usage: pc-blast IFNAME SRC_MAC DST_MAC SRC_IP DST_IP SIZE FLOWS SECONDS [CPU]\n");
+		fprintf(stderr,
+			"usage: pc-blast IFNAME SRC_MAC DST_MAC SRC_IP DST_IP SIZE FLOWS SECONDS [CPU]\n");
 		return 2;
 	}
 	size = strtoul(argv[6], NULL, 10);

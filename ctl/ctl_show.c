@@ -45,7 +45,7 @@ static bool table_row(struct table *t)
 }
 
 static void table_cell(struct table *t, unsigned col, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static void table_cell(struct table *t, unsigned col, const char *fmt, ...)
 {
 	char **cell = &t->cells[(t->nrows - 1) * t->ncols + col];
@@ -147,8 +147,7 @@ static void addrs_cell(struct table *t, unsigned col, json_t *addrs)
 	size_t used = 0, i;
 	json_t *a;
 
-	json_array_foreach(addrs, i, a)
-	{
+	json_array_foreach(addrs, i, a) {
 		int n = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "," : "",
 				 json_string_value(a) ? json_string_value(a) : "?");
 
@@ -170,15 +169,14 @@ static void ctr_cell(struct table *t, unsigned col, json_t *c)
 
 static int show_ports(json_t *r, FILE *f)
 {
-	static const char *const hdr[] = {"UCMAC", "CONTAINER", "GROUP", "PORT", "MODE", "ADDRS"};
+	static const char *const hdr[] = { "UCMAC", "CONTAINER", "GROUP", "PORT", "MODE", "ADDRS" };
 	json_t *ports = json_object_get(r, "ports"), *p;
 	struct table t;
 	size_t i;
 
 	table_init(&t, 6);
 	table_header(&t, hdr);
-	json_array_foreach(ports, i, p)
-	{
+	json_array_foreach(ports, i, p) {
 		json_t *c = json_object_get(p, "container");
 
 		if (!table_row(&t))
@@ -198,9 +196,9 @@ static int show_ports(json_t *r, FILE *f)
 
 static void session_row(struct table *t, json_t *s)
 {
-	static const char *const cols[] = {"transport", "src",	"sport",    "dst",
-					   "dport",	"app",	"packets",  "bytes",
-					   "verdict",	"rule", "tcp_state"};
+	static const char *const cols[] = { "transport", "src",	 "sport",    "dst",
+					    "dport",	 "app",	 "packets",  "bytes",
+					    "verdict",	 "rule", "tcp_state" };
 
 	ctr_cell(t, 0, json_object_get(s, "container"));
 	for (unsigned c = 0; c < ARRAY_SIZE(cols); c++) {
@@ -215,16 +213,18 @@ static void session_row(struct table *t, json_t *s)
 
 static int show_sessions(json_t *r, FILE *f)
 {
-	static const char *const hdr[] = {"CONTAINER", "PROTO",	  "SRC",  "SPORT",
-					  "DST",       "DPORT",	  "APP",  "PKTS",
-					  "BYTES",     "VERDICT", "RULE", "STATE"};
+	static const char *const hdr[] = { "CONTAINER", "PROTO",   "SRC",  "SPORT",
+					   "DST",	"DPORT",   "APP",  "PKTS",
+					   "BYTES",	"VERDICT", "RULE", "STATE" };
 	json_t *ss = json_object_get(r, "sessions"), *s;
 	struct table t;
 	size_t i;
 
 	table_init(&t, 12);
 	table_header(&t, hdr);
-	json_array_foreach(ss, i, s) if (table_row(&t)) session_row(&t, s);
+	json_array_foreach(ss, i, s)
+		if (table_row(&t))
+			session_row(&t, s);
 	table_print(&t, f);
 	if (json_is_true(json_object_get(r, "truncated")))
 		fprintf(f, "(%zu of %lld live sessions; see --limit)\n", json_array_size(ss),
@@ -248,16 +248,14 @@ static void stats_section(struct table *t, json_t *total, json_t *workers, const
 
 	if (sub)
 		tot = json_object_get(tot, sub);
-	json_object_foreach(tot, key, v)
-	{
+	json_object_foreach(tot, key, v) {
 		if (!json_is_integer(v) || (sub && json_integer_value(v) == 0))
 			continue;
 		if (!table_row(t))
 			return;
 		table_cell(t, 0, "%s.%s", label, key);
 		table_cell(t, 1, "%lld", (long long)json_integer_value(v));
-		json_array_foreach(workers, i, w)
-		{
+		json_array_foreach(workers, i, w) {
 			json_t *sec = json_object_get(w, section);
 
 			if (sub)
@@ -312,9 +310,9 @@ static int show_reload(json_t *r, FILE *f)
 int ctl_show(enum ctl_cmd cmd, json_t *reply, FILE *f)
 {
 	static int (*const show[CTL_CMD_MAX])(json_t * r, FILE * f) = {
-	    [CTL_STATUS] = show_status,	     [CTL_PORTS] = show_ports,
-	    [CTL_SESSIONS] = show_sessions,  [CTL_STATS] = show_stats,
-	    [CTL_POLICY_SHOW] = show_policy, [CTL_POLICY_RELOAD] = show_reload,
+		[CTL_STATUS] = show_status,	 [CTL_PORTS] = show_ports,
+		[CTL_SESSIONS] = show_sessions,	 [CTL_STATS] = show_stats,
+		[CTL_POLICY_SHOW] = show_policy, [CTL_POLICY_RELOAD] = show_reload,
 	};
 
 	return show[cmd](reply, f);

@@ -11,10 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl_show.h"
+#include "dp/ctl/ctl_proto.h"
 #include "lib/core/cli.h"
 #include "lib/core/config.h"
-#include "dp/ctl/ctl_proto.h"
-#include "ctl_show.h"
 #include "lib/core/err.h"
 #include "lib/core/util.h"
 
@@ -39,8 +39,8 @@ static void usage(FILE *f)
 
 static int connect_to(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -133,7 +133,8 @@ static int exchange(const char *path, const struct ctl_request *req, char **raw,
 		ret = recv_line(fd, raw, &len);
 	close(fd);
 	if (ret == -EPROTO)
-		return err_set(ret, "%s: the data plane closed the connection without a reply", path);
+		return err_set(ret, "%s: the data plane closed the connection without a reply",
+			       path);
 	if (ret < 0)
 		return err_set(ret, "%s", path);
 	*reply = json_loadb(*raw, len, 0, NULL);
@@ -159,9 +160,10 @@ static int check_unanswered(json_t *reply)
 	size_t i;
 	int ret = 0;
 
-	json_array_foreach(missing, i, v) ret =
-	    err_set(-ETIMEDOUT, "worker %lld did not answer in time: its sessions are missing",
-		    (long long)json_integer_value(v));
+	json_array_foreach(missing, i, v)
+		ret = err_set(-ETIMEDOUT,
+			      "worker %lld did not answer in time: its sessions are missing",
+			      (long long)json_integer_value(v));
 	return ret;
 }
 
@@ -191,9 +193,9 @@ static int parse_command(int argc, char **argv, struct opts *o)
 		const char *w1, *w2;
 		enum ctl_cmd cmd;
 	} words[] = {
-	    {"status", NULL, CTL_STATUS},	 {"ports", NULL, CTL_PORTS},
-	    {"sessions", NULL, CTL_SESSIONS},	 {"stats", NULL, CTL_STATS},
-	    {"policy", "show", CTL_POLICY_SHOW}, {"policy", "reload", CTL_POLICY_RELOAD},
+		{ "status", NULL, CTL_STATUS },	       { "ports", NULL, CTL_PORTS },
+		{ "sessions", NULL, CTL_SESSIONS },    { "stats", NULL, CTL_STATS },
+		{ "policy", "show", CTL_POLICY_SHOW }, { "policy", "reload", CTL_POLICY_RELOAD },
 	};
 
 	if (argc < 1)
@@ -217,10 +219,13 @@ static int parse_command(int argc, char **argv, struct opts *o)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},	      {"limit", required_argument, NULL, 'l'},
-	    {"help", no_argument, NULL, 'h'},	      {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool limit = false;
 	int c;
@@ -305,7 +310,7 @@ static int run(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = { 0 };
 	int ret;
 
 	log_init("portcullisctl", LOG_WARN);

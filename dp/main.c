@@ -9,11 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dp/svc/service.h"
 #include "lib/core/cli.h"
 #include "lib/core/config.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
-#include "dp/svc/service.h"
 
 static void usage(FILE *f)
 {
@@ -62,16 +62,16 @@ static int daemonize(int *ready_fd)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"read-pcap", required_argument, NULL, 'r'},
-	    {"policy", required_argument, NULL, 'p'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"no-sandbox", no_argument, NULL, 'S'},
-	    {"no-threats", no_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "read-pcap", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
+		{ "no-threats", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
 	bool foreground = false, verbose = false, sandbox = true, threats = true;
@@ -119,10 +119,10 @@ int main(int argc, char **argv)
 		return cli_bad_usage("unexpected argument", argv[optind]);
 	if (policy && !pcap)
 		return cli_bad_usage("--policy goes with --read-pcap;",
-				 "the service reads the configured policy");
+				     "the service reads the configured policy");
 	if (!threats && !pcap)
 		return cli_bad_usage("--no-threats goes with --read-pcap;",
-				 "the service follows the config key threat_detection");
+				     "the service follows the config key threat_detection");
 	if (config_load(&cfg, cfg_path) < 0) {
 		pr_err("%s", err_msg());
 		return EXIT_USAGE;

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/core/err.h"
 #include "hook.h"
-#include "lib/pull/intercept.h"
+#include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/pull/intercept.h"
 
 int cmd_restore(const struct hook_opts *o)
 {

@@ -3,10 +3,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/core/err.h"
 #include "hook.h"
-#include "lib/pull/intercept.h"
+#include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/pull/intercept.h"
 #include "lib/pull/oci.h"
 
 static int do_pull(const struct hook_opts *o, const struct oci_state *st)

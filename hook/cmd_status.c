@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/core/err.h"
 #include "hook.h"
+#include "lib/core/err.h"
 #include "lib/core/log.h"
 #include "lib/core/state.h"
 
@@ -37,11 +37,13 @@ static void print_table(const struct pc_config *cfg, const struct state_rec *rec
 				 r->ctrs[0].name[0] ? r->ctrs[0].name : r->ctrs[0].id,
 				 r->n_ctrs > 1 ? " +" : "");
 		if (r->n_ctrs > 1)
-			snprintf(ctrs + strlen(ctrs), sizeof(ctrs) - strlen(ctrs), "%zu", r->n_ctrs - 1);
-		printf("%-12lu %-8d %-5s %-8s %-24s", r->ns_ino, (int)r->pid, config_mode_name(r->mode),
-		       r->backend, ctrs);
+			snprintf(ctrs + strlen(ctrs), sizeof(ctrs) - strlen(ctrs), "%zu",
+				 r->n_ctrs - 1);
+		printf("%-12lu %-8d %-5s %-8s %-24s", r->ns_ino, (int)r->pid,
+		       config_mode_name(r->mode), r->backend, ctrs);
 		for (size_t p = 0; p < r->n_ports; p++)
-			printf(" %s: %s/%s", r->ports[p].name, r->ports[p].ex_name, r->ports[p].in_name);
+			printf(" %s: %s/%s", r->ports[p].name, r->ports[p].ex_name,
+			       r->ports[p].in_name);
 		putchar('\n');
 	}
 }

@@ -12,7 +12,7 @@
 struct hook_opts {
 	const struct pc_config *cfg;
 	bool dry_run;
-	int argc;    /* the subcommand's own arguments, argv[0] = its name */
+	int argc; /* the subcommand's own arguments, argv[0] = its name */
 	char **argv;
 };
 

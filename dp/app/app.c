@@ -15,7 +15,7 @@
 
 /* in enum order: app_parsers[i].proto == i + 1 */
 static const struct app_parser app_parsers[] = {
-#define APP(id, name, transports, prio) {APP_##id, transports, prio, #name, app_##name##_probe},
+#define APP(id, name, transports, prio) { APP_##id, transports, prio, #name, app_##name##_probe },
 #include "app_list.h"
 #undef APP
 };

@@ -32,7 +32,7 @@ struct app_parser {
 	app_probe_fn probe;
 };
 
-#define APP(id, name, transports, prio)                                                  \
+#define APP(id, name, transports, prio)                                                            \
 	enum app_answer app_##name##_probe(const struct app_segment *seg, struct app_info *info);
 #include "app_list.h"
 #undef APP

@@ -82,9 +82,9 @@ static enum app_answer dhcp6(const struct app_segment *seg)
 		return APP_NO;
 	if (d[0] == DHCP6_RELAY_FORW || d[0] == DHCP6_RELAY_REPL)
 		return len > DHCP6_RELAY_HDR &&
-			       dhcp6_options(d, len, DHCP6_RELAY_HDR, DHCP6_OPT_RELAY_MSG)
-			   ? APP_YES
-			   : APP_NO;
+				       dhcp6_options(d, len, DHCP6_RELAY_HDR, DHCP6_OPT_RELAY_MSG)
+			       ? APP_YES
+			       : APP_NO;
 	/* Solicit .. Information-request, and the v6 "Reconfigure" from a server */
 	if (d[0] < 1 || d[0] > 11 || len <= DHCP6_HDR)
 		return APP_NO;

@@ -10,9 +10,9 @@
 
 /* RFC 9110 and WebDAV methods, each with its space */
 static const char *const http_methods[] = {
-    "GET ",   "HEAD ",	 "POST ",     "PUT ",	    "DELETE ",	   "CONNECT ", "OPTIONS ",
-    "TRACE ", "PATCH ",	 "PROPFIND ", "PROPPATCH ", "MKCOL ",	   "COPY ",    "MOVE ",
-    "LOCK ",  "UNLOCK ", "REPORT ",   "SEARCH ",    "MKCALENDAR ",
+	"GET ",	  "HEAD ",   "POST ",	  "PUT ",	"DELETE ",     "CONNECT ", "OPTIONS ",
+	"TRACE ", "PATCH ",  "PROPFIND ", "PROPPATCH ", "MKCOL ",      "COPY ",	   "MOVE ",
+	"LOCK ",  "UNLOCK ", "REPORT ",	  "SEARCH ",	"MKCALENDAR ",
 };
 
 #define HTTP_VERSION_LEN 8 /* "HTTP/1.x" */
@@ -112,7 +112,7 @@ static enum app_answer http_response(const uint8_t *d, size_t len)
  */
 static enum app_answer http_request_rest(const uint8_t *d, size_t len)
 {
-	static const char *const tails[] = {" HTTP/1.1", " HTTP/1.0"};
+	static const char *const tails[] = { " HTTP/1.1", " HTTP/1.0" };
 	long line = app_line_len(d, len);
 	size_t n = line < 0 ? len : (size_t)line, t = strlen(tails[0]), body;
 

@@ -93,7 +93,7 @@ static enum app_answer mc_storage(const struct mc_tok *t, int n, bool cas, const
 static enum app_answer mc_command(const struct mc_tok *t, int n, const uint8_t *d, size_t len,
 				  size_t data)
 {
-	static const char *const storage[] = {"set", "add", "replace", "append", "prepend"};
+	static const char *const storage[] = { "set", "add", "replace", "append", "prepend" };
 	unsigned long long v;
 
 	if (mc_is(&t[0], "get") || mc_is(&t[0], "gets")) {
@@ -109,18 +109,18 @@ static enum app_answer mc_command(const struct mc_tok *t, int n, const uint8_t *
 		return mc_storage(t, n, true, d, len, data);
 	if (mc_is(&t[0], "delete"))
 		return n >= 2 && mc_key(&t[1]) &&
-			       (mc_argc(t, n, 2) || (n == 3 && mc_num(&t[2], false, &v)))
-			   ? APP_YES
-			   : APP_NO;
+				       (mc_argc(t, n, 2) || (n == 3 && mc_num(&t[2], false, &v)))
+			       ? APP_YES
+			       : APP_NO;
 	if (mc_is(&t[0], "incr") || mc_is(&t[0], "decr") || mc_is(&t[0], "touch"))
 		return n >= 3 && mc_argc(t, n, 3) && mc_key(&t[1]) &&
-			       mc_num(&t[2], mc_is(&t[0], "touch"), &v)
-			   ? APP_YES
-			   : APP_NO;
+				       mc_num(&t[2], mc_is(&t[0], "touch"), &v)
+			       ? APP_YES
+			       : APP_NO;
 	if (mc_is(&t[0], "flush_all"))
 		return n == 1 || mc_argc(t, n, 1) || (mc_argc(t, n, 2) && mc_num(&t[1], false, &v))
-			   ? APP_YES
-			   : APP_NO;
+			       ? APP_YES
+			       : APP_NO;
 	if (mc_is(&t[0], "version"))
 		return n == 1 ? APP_YES : APP_NO;
 	if (mc_is(&t[0], "stats"))
@@ -130,8 +130,8 @@ static enum app_answer mc_command(const struct mc_tok *t, int n, const uint8_t *
 
 static enum app_answer mc_reply(const struct mc_tok *t, int n)
 {
-	static const char *const bare[] = {"STORED",  "NOT_STORED", "EXISTS", "NOT_FOUND",
-					   "DELETED", "TOUCHED",    "END"};
+	static const char *const bare[] = { "STORED",  "NOT_STORED", "EXISTS", "NOT_FOUND",
+					    "DELETED", "TOUCHED",    "END" };
 	unsigned long long v;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bare); i++)
@@ -139,9 +139,10 @@ static enum app_answer mc_reply(const struct mc_tok *t, int n)
 			return n == 1 ? APP_YES : APP_NO;
 	if (mc_is(&t[0], "VALUE"))
 		return (n == 4 || n == 5) && mc_key(&t[1]) && mc_num(&t[2], false, &v) &&
-			       mc_num(&t[3], false, &v) && (n == 4 || mc_num(&t[4], false, &v))
-			   ? APP_YES
-			   : APP_NO;
+				       mc_num(&t[3], false, &v) &&
+				       (n == 4 || mc_num(&t[4], false, &v))
+			       ? APP_YES
+			       : APP_NO;
 	if (mc_is(&t[0], "STAT"))
 		return n >= 3 ? APP_YES : APP_NO;
 	if (mc_is(&t[0], "VERSION"))
@@ -153,10 +154,10 @@ static enum app_answer mc_reply(const struct mc_tok *t, int n)
 static bool mc_word_start(const uint8_t *d, size_t len)
 {
 	static const char *const words[] = {
-	    "get ",	 "gets ",   "set ",    "add ",	   "replace ", "append ",    "prepend ",
-	    "cas ",	 "delete ", "incr ",   "decr ",	   "touch ",   "stats",	     "version",
-	    "flush_all", "VALUE ",  "STAT ",   "VERSION ", "STORED",   "NOT_STORED", "EXISTS",
-	    "NOT_FOUND", "DELETED", "TOUCHED", "END",
+		"get ",	     "gets ",	"set ",	   "add ",     "replace ", "append ",	 "prepend ",
+		"cas ",	     "delete ", "incr ",   "decr ",    "touch ",   "stats",	 "version",
+		"flush_all", "VALUE ",	"STAT ",   "VERSION ", "STORED",   "NOT_STORED", "EXISTS",
+		"NOT_FOUND", "DELETED", "TOUCHED", "END",
 	};
 	size_t n;
 

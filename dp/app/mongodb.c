@@ -174,7 +174,7 @@ static int mongo_body(const struct mongo_msg *m, uint32_t op)
 enum app_answer app_mongodb_probe(const struct app_segment *seg, struct app_info *info)
 {
 	const uint8_t *d = seg->data;
-	struct mongo_msg m = {d, 0, 0};
+	struct mongo_msg m = { d, 0, 0 };
 	uint32_t op;
 	int r;
 
@@ -185,9 +185,9 @@ enum app_answer app_mongodb_probe(const struct app_segment *seg, struct app_info
 	op = le32_at(d + 12);
 	if (m.mlen < MONGO_HDR + 4 || m.mlen > MONGO_MAX_MSG || !mongo_opcode(op) || op == 2003)
 		return APP_NO;
-	if (seg->from_client
-		? op == OP_REPLY || op == OP_COMMANDREPLY || le32_at(d + 8) != 0
-		: op != OP_REPLY && op != OP_COMMANDREPLY && op != OP_MSG && op != OP_COMPRESSED)
+	if (seg->from_client ? op == OP_REPLY || op == OP_COMMANDREPLY || le32_at(d + 8) != 0
+			     : op != OP_REPLY && op != OP_COMMANDREPLY && op != OP_MSG &&
+				       op != OP_COMPRESSED)
 		return APP_NO;
 	r = mongo_body(&m, op);
 	return r == MONGO_OK ? APP_YES : r == MONGO_CUT ? APP_MAYBE : APP_NO;

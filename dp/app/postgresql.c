@@ -84,9 +84,9 @@ static enum app_answer pg_server(const uint8_t *d, size_t len)
 	if (be32_at(d + 1) > PG_MAX_STARTUP || d[5] != 'S')
 		return APP_NO;
 	return app_prefix(d + 6, len - 6, "FATAL") != APP_NO ||
-		       app_prefix(d + 6, len - 6, "ERROR") != APP_NO
-		   ? APP_YES
-		   : APP_NO;
+			       app_prefix(d + 6, len - 6, "ERROR") != APP_NO
+		       ? APP_YES
+		       : APP_NO;
 }
 
 enum app_answer app_postgresql_probe(const struct app_segment *seg, struct app_info *info)

@@ -24,21 +24,23 @@ struct resp {
 };
 
 static const char *const redis_verbs[] = {
-    "PING",   "ECHO",	 "AUTH",      "HELLO",	 "SELECT",   "QUIT",	  "INFO",	"COMMAND",
-    "CLIENT", "CONFIG",	 "DBSIZE",    "FLUSHDB", "FLUSHALL", "SAVE",	  "BGSAVE",	"MONITOR",
-    "GET",    "SET",	 "SETNX",     "SETEX",	 "GETSET",   "MGET",	  "MSET",	"APPEND",
-    "STRLEN", "INCR",	 "DECR",      "INCRBY",	 "DECRBY",   "DEL",	  "UNLINK",	"EXISTS",
-    "EXPIRE", "TTL",	 "PERSIST",   "TYPE",	 "RENAME",   "KEYS",	  "SCAN",	"LPUSH",
-    "RPUSH",  "LPOP",	 "RPOP",      "LLEN",	 "LRANGE",   "SADD",	  "SREM",	"SMEMBERS",
-    "SCARD",  "HSET",	 "HGET",      "HDEL",	 "HGETALL",  "HMSET",	  "HKEYS",	"ZADD",
-    "ZREM",   "ZRANGE",	 "ZSCORE",    "ZCARD",	 "PUBLISH",  "SUBSCRIBE", "PSUBSCRIBE", "MULTI",
-    "EXEC",   "DISCARD", "WATCH",     "EVAL",	 "EVALSHA",  "SCRIPT",	  "XADD",	"XREAD",
-    "XRANGE", "SLAVEOF", "REPLICAOF", "PSYNC",	 "SYNC",     "SHUTDOWN",  "SLOWLOG",	"LATENCY",
+	"PING",	    "ECHO",    "AUTH",	  "HELLO",   "SELECT",	  "QUIT",      "INFO",
+	"COMMAND",  "CLIENT",  "CONFIG",  "DBSIZE",  "FLUSHDB",	  "FLUSHALL",  "SAVE",
+	"BGSAVE",   "MONITOR", "GET",	  "SET",     "SETNX",	  "SETEX",     "GETSET",
+	"MGET",	    "MSET",    "APPEND",  "STRLEN",  "INCR",	  "DECR",      "INCRBY",
+	"DECRBY",   "DEL",     "UNLINK",  "EXISTS",  "EXPIRE",	  "TTL",       "PERSIST",
+	"TYPE",	    "RENAME",  "KEYS",	  "SCAN",    "LPUSH",	  "RPUSH",     "LPOP",
+	"RPOP",	    "LLEN",    "LRANGE",  "SADD",    "SREM",	  "SMEMBERS",  "SCARD",
+	"HSET",	    "HGET",    "HDEL",	  "HGETALL", "HMSET",	  "HKEYS",     "ZADD",
+	"ZREM",	    "ZRANGE",  "ZSCORE",  "ZCARD",   "PUBLISH",	  "SUBSCRIBE", "PSUBSCRIBE",
+	"MULTI",    "EXEC",    "DISCARD", "WATCH",   "EVAL",	  "EVALSHA",   "SCRIPT",
+	"XADD",	    "XREAD",   "XRANGE",  "SLAVEOF", "REPLICAOF", "PSYNC",     "SYNC",
+	"SHUTDOWN", "SLOWLOG", "LATENCY",
 };
 
 static const char *const redis_errors[] = {
-    "ERR ",	"WRONGTYPE ", "NOAUTH ",   "NOPERM ",	"WRONGPASS ", "MOVED ",	    "ASK ",
-    "LOADING ", "BUSY ",      "NOSCRIPT ", "READONLY ", "OOM ",	      "EXECABORT ", "NOPROTO ",
+	"ERR ",	    "WRONGTYPE ", "NOAUTH ",   "NOPERM ",   "WRONGPASS ", "MOVED ",	"ASK ",
+	"LOADING ", "BUSY ",	  "NOSCRIPT ", "READONLY ", "OOM ",	  "EXECABORT ", "NOPROTO ",
 };
 
 /* a decimal after the type byte, through its CRLF */
@@ -178,7 +180,7 @@ static bool redis_name(const uint8_t *p, long n)
 /* "*N\r\n" then N bulk strings, the first a command name */
 static enum app_answer redis_client_array(const uint8_t *d, size_t len)
 {
-	struct resp r = {d, len, 1};
+	struct resp r = { d, len, 1 };
 	size_t at;
 	long n, blen;
 	int ret = resp_number(&r, &n);
@@ -225,8 +227,9 @@ static const char *redis_verb(const uint8_t *d, size_t len, bool cut)
 /* SET key value, then only its options: memcached's "set k 0 0 5" is not */
 static bool redis_set_args(const uint8_t *d, size_t len)
 {
-	static const char *const opts[] = {"EX", "PX", "EXAT",	  "PXAT",
-					   "NX", "XX", "KEEPTTL", "GET"};
+	static const char *const opts[] = {
+		"EX", "PX", "EXAT", "PXAT", "NX", "XX", "KEEPTTL", "GET"
+	};
 	size_t i = 0, start, words = 0;
 	bool ok;
 
@@ -275,7 +278,7 @@ static enum app_answer redis_inline(const uint8_t *d, size_t len)
 
 static bool redis_known_line(const uint8_t *d, size_t len)
 {
-	static const char *const ok[] = {"+OK\r\n", "+PONG\r\n", "+QUEUED\r\n"};
+	static const char *const ok[] = { "+OK\r\n", "+PONG\r\n", "+QUEUED\r\n" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		if (len >= strlen(ok[i]) && memcmp(d, ok[i], strlen(ok[i])) == 0)
@@ -288,7 +291,7 @@ static bool redis_known_line(const uint8_t *d, size_t len)
 
 static enum app_answer redis_server(const uint8_t *d, size_t len)
 {
-	struct resp r = {d, len, 0};
+	struct resp r = { d, len, 0 };
 	int ret;
 
 	if ((d[0] == '+' || d[0] == '-') && !redis_known_line(d, len))

@@ -16,7 +16,7 @@ static bool ssh_printable(uint8_t c)
 /* the digits of protoversion after "SSH-", through the dash */
 static enum app_answer ssh_protoversion(const uint8_t *d, size_t len, size_t *end)
 {
-	static const char *const versions[] = {"2.0-", "1.99-", "1.5-", "1.3-"};
+	static const char *const versions[] = { "2.0-", "1.99-", "1.5-", "1.3-" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
 		enum app_answer a = app_prefix(d, len, versions[i]);

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp/flow/clock.h"
 #include "ctl.h"
 #include "ctl_proto.h"
+#include "dp/flow/clock.h"
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
 #include "lib/core/log.h"
@@ -203,8 +203,8 @@ static void client_process(struct ctl *c, struct client *cl)
 			return;
 		}
 		if (n < 0) {
-			cl->out =
-			    ctl_reply_err("request: longer than " PC_STR(CTL_REQ_MAX) " bytes");
+			cl->out = ctl_reply_err(
+				"request: longer than " PC_STR(CTL_REQ_MAX) " bytes");
 			cl->closing = true;
 			cl->in_len = 0;
 		} else {
@@ -261,14 +261,15 @@ unsigned ctl_poll_fds(const struct ctl *c, struct pollfd *pfd)
 {
 	unsigned n = 0;
 
-	pfd[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+	pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		const struct client *cl = &c->clients[i];
 
 		if (cl->fd < 0)
 			continue;
-		pfd[n++] = (struct pollfd){
-		    .fd = cl->fd, .events = cl->out ? POLLOUT : (cl->closing ? 0 : POLLIN)};
+		pfd[n++] = (struct pollfd){ .fd = cl->fd,
+					    .events = cl->out ? POLLOUT
+							      : (cl->closing ? 0 : POLLIN) };
 	}
 	return n;
 }

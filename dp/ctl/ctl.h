@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/core/config.h"
 #include "dp/svc/worker.h"
+#include "lib/core/config.h"
 
 #define CTL_MAX_CLIENTS 8
 #define CTL_POLL_MAX (1 + CTL_MAX_CLIENTS)

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp/flow/clock.h"
 #include "ctl.h"
 #include "ctl_proto.h"
+#include "dp/flow/clock.h"
 #include "lib/core/err.h"
 
 #define DUMP_WAIT_NS 1000000000ULL /* a worker answers within a second */
@@ -225,7 +225,7 @@ static void add_counters(struct worker_counters *sum, const struct worker_counte
 
 static json_t *cmd_stats(const struct ctl_service *svc, const struct ctl_request *req)
 {
-	struct worker_counters total = {0}, wc;
+	struct worker_counters total = { 0 }, wc;
 	json_t *a = json_array(), *o;
 
 	(void)req;
@@ -284,7 +284,7 @@ static json_t *collect_sessions(const struct ctl_service *svc, const unsigned *t
 	json_t *arr = json_array(), *missing = json_array();
 
 	for (unsigned i = 0; arr && missing && i < svc->n_workers; i++) {
-		struct worker_dump d = {0};
+		struct worker_dump d = { 0 };
 
 		if (wait_dump(svc, i, tickets[i], deadline, &d) < 0) {
 			if (json_array_append_new(missing, json_integer(i)) < 0)
@@ -354,9 +354,9 @@ static json_t *cmd_policy_reload(const struct ctl_service *svc, const struct ctl
 typedef json_t *(*cmd_fn)(const struct ctl_service *svc, const struct ctl_request *req);
 
 static const cmd_fn cmds[CTL_CMD_MAX] = {
-    [CTL_STATUS] = cmd_status,		 [CTL_PORTS] = cmd_ports,
-    [CTL_SESSIONS] = cmd_sessions,	 [CTL_STATS] = cmd_stats,
-    [CTL_POLICY_SHOW] = cmd_policy_show, [CTL_POLICY_RELOAD] = cmd_policy_reload,
+	[CTL_STATUS] = cmd_status,	     [CTL_PORTS] = cmd_ports,
+	[CTL_SESSIONS] = cmd_sessions,	     [CTL_STATS] = cmd_stats,
+	[CTL_POLICY_SHOW] = cmd_policy_show, [CTL_POLICY_RELOAD] = cmd_policy_reload,
 };
 
 char *ctl_serve_line(const struct ctl_service *svc, const char *line, size_t len)

@@ -8,9 +8,9 @@
 #include "lib/core/err.h"
 
 static const char *const cmd_names[CTL_CMD_MAX] = {
-    [CTL_STATUS] = "status",	       [CTL_PORTS] = "ports",
-    [CTL_SESSIONS] = "sessions",       [CTL_STATS] = "stats",
-    [CTL_POLICY_SHOW] = "policy_show", [CTL_POLICY_RELOAD] = "policy_reload",
+	[CTL_STATUS] = "status",	   [CTL_PORTS] = "ports",
+	[CTL_SESSIONS] = "sessions",	   [CTL_STATS] = "stats",
+	[CTL_POLICY_SHOW] = "policy_show", [CTL_POLICY_RELOAD] = "policy_reload",
 };
 
 /* A request's fault is told in the words of the protocol, no errno text. */
@@ -70,8 +70,7 @@ static int parse_object(json_t *root, struct ctl_request *req)
 	if (!json_is_object(root))
 		return bad_request("request: not a JSON object");
 	ret = parse_cmd(root, req);
-	json_object_foreach(root, key, v)
-	{
+	json_object_foreach(root, key, v) {
 		if (ret < 0)
 			break;
 		if (strcmp(key, "limit") == 0)

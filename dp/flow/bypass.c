@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "bypass.h"
-#include "lib/dpath/dpath.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/dpath/dpath.h"
 
 static int map_path(const char *heartbeat_path, char *path, size_t len)
 {
@@ -26,7 +26,7 @@ static int map_path(const char *heartbeat_path, char *path, size_t len)
 
 int bypass_open(struct bypass *b, const char *heartbeat_path, unsigned after_kb)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	int ret;
@@ -96,7 +96,7 @@ int bypass_add(const struct bypass *b, const struct flow_key *k, const uint8_t u
 	       unsigned dirs, const uint16_t watch[2])
 {
 	struct pc_flow_key key[2];
-	struct pc_bypass v[2] = {{.watch = watch[0]}, {.watch = watch[1]}};
+	struct pc_bypass v[2] = { { .watch = watch[0] }, { .watch = watch[1] } };
 
 	bypass_keys(k, ucmac, key);
 	if ((dirs & BYPASS_A_TO_B) && bpf_map_update_elem(b->map_fd, &key[0], &v[0], BPF_ANY) < 0)

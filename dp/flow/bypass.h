@@ -22,8 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/dpath/bpf/dpath_common.h"
 #include "session.h"
+#include "lib/dpath/bpf/dpath_common.h"
 
 struct bypass {
 	int map_fd;	      /* the pinned pc_bypass; -1: no bypass */

@@ -273,11 +273,11 @@ enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p)
 const char *decode_status_name(enum decode_status s)
 {
 	static const char *const names[] = {
-	    [DECODE_OK] = "ok",
-	    [DECODE_NOT_IP] = "not_ip",
-	    [DECODE_TRUNCATED] = "truncated",
-	    [DECODE_MALFORMED] = "malformed",
-	    [DECODE_OTHER_L4] = "other_l4",
+		[DECODE_OK] = "ok",
+		[DECODE_NOT_IP] = "not_ip",
+		[DECODE_TRUNCATED] = "truncated",
+		[DECODE_MALFORMED] = "malformed",
+		[DECODE_OTHER_L4] = "other_l4",
 	};
 
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";

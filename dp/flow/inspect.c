@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "clock.h"
-#include "lib/core/err.h"
 #include "inspect.h"
 #include "dp/threat/threat.h"
+#include "lib/core/err.h"
 
 #define FRAG_TTL_NS (30ULL * 1000000000ULL)
 
@@ -58,7 +58,7 @@ static void unbypass(struct inspector *in, struct session *s, bool leaving)
 }
 
 const struct session *inspect_live_view(const struct inspector *in, const struct session *s,
-				       struct session *tmp)
+					struct session *tmp)
 {
 	struct pc_bypass got[2];
 	uint64_t last;
@@ -108,7 +108,7 @@ static unsigned bypass_ready(const struct inspector *in, const struct session *s
 static void bypass_maybe(struct inspector *in, struct session *s, const struct workload *port,
 			 const struct pkt *p, bool from_client)
 {
-	uint16_t watch[2] = {0, 0}, below;
+	uint16_t watch[2] = { 0, 0 }, below;
 	unsigned dirs;
 
 	if (s->bypass == SB_ON) {
@@ -221,7 +221,7 @@ static void peer_fill(const struct inspector *in, const struct session *s, bool 
 
 static void decide(struct inspector *in, struct session *s)
 {
-	struct policy_flow f = {.proto = s->key.proto};
+	struct policy_flow f = { .proto = s->key.proto };
 	struct policy_decision d;
 
 	if (s->threat.flags & THREAT_SESS_CUT)
@@ -241,14 +241,14 @@ static void decide(struct inspector *in, struct session *s)
 static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
 {
 	struct app_segment seg = {
-	    .data = p->payload,
-	    .len = p->payload_len,
-	    .transport = p->proto,
-	    .from_client = from_client,
-	    .client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
-	    .server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
+		.data = p->payload,
+		.len = p->payload_len,
+		.transport = p->proto,
+		.from_client = from_client,
+		.client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
+		.server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
 	};
-	struct app_info info = {.sni = ""};
+	struct app_info info = { .sni = "" };
 
 	if (!app_feed(&s->app, &seg, &info))
 		return;
@@ -369,12 +369,12 @@ static bool threats(struct inspector *in, struct inspect_result *r, struct sessi
 		    bool from_client, uint64_t now_ns)
 {
 	struct threat_pkt tp = {
-	    .p = &r->pkt,
-	    .s = s,
-	    .from_client = from_client,
-	    .port = r->port,
-	    .pol = in->policy,
-	    .now_ns = now_ns,
+		.p = &r->pkt,
+		.s = s,
+		.from_client = from_client,
+		.port = r->port,
+		.pol = in->policy,
+		.now_ns = now_ns,
 	};
 
 	threat_frame(in->threats, &tp);
@@ -394,7 +394,7 @@ static bool threats(struct inspector *in, struct inspect_result *r, struct sessi
 
 static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
 {
-	struct policy_flow f = {.proto = p->proto, .app_final = true};
+	struct policy_flow f = { .proto = p->proto, .app_final = true };
 	struct policy_decision d;
 
 	f.from.family = f.to.family = p->family;
@@ -540,7 +540,7 @@ static int by_first_seen(const void *a, const void *b)
 void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),
 			     void *arg)
 {
-	struct collect c = {0};
+	struct collect c = { 0 };
 
 	session_foreach(in->sessions, collect_one, &c);
 	if (c.n) /* qsort's array must not be NULL, even when empty */

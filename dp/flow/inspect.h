@@ -15,11 +15,11 @@
 
 #include "bypass.h"
 #include "decode.h"
-#include "dp/policy/policy.h"
 #include "session.h"
 #include "slog.h"
-#include "dp/threat/threat_id.h"
 #include "workload.h"
+#include "dp/policy/policy.h"
+#include "dp/threat/threat_id.h"
 
 struct inspect_stats {
 	uint64_t frames, bytes;
@@ -48,10 +48,10 @@ struct inspector {
 	struct session_table *sessions;
 	const struct policy *policy;
 	const struct workloads *wl;
-	struct slog *log;	/* NULL: sessions are not logged as they end */
-	bool table_full_closed; /* at max_sessions: true drop, false pass */
-	bool wall_clock;	/* stamp log lines with the time (live mode) */
-	struct threat_ctx *threats; /* NULL: no threat detection */
+	struct slog *log;	     /* NULL: sessions are not logged as they end */
+	bool table_full_closed;	     /* at max_sessions: true drop, false pass */
+	bool wall_clock;	     /* stamp log lines with the time (live mode) */
+	struct threat_ctx *threats;  /* NULL: no threat detection */
 	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
 	struct inspect_stats st;
 	struct frag_slot frags[INSPECT_FRAG_SLOTS];
@@ -102,7 +102,7 @@ void inspect_set_workloads(struct inspector *in, const struct workloads *wl);
  * showing: tmp shares s's pointers.
  */
 const struct session *inspect_live_view(const struct inspector *in, const struct session *s,
-				       struct session *tmp);
+					struct session *tmp);
 
 /* Every live session, oldest first, to fn (for --read-pcap's output). */
 void inspect_sessions_sorted(struct inspector *in, void (*fn)(const struct session *s, void *arg),

@@ -397,10 +397,10 @@ void session_stats(const struct session_table *t, struct session_stats *out)
 const char *session_tcp_state_name(enum tcp_state st)
 {
 	static const char *const names[] = {
-	    [TS_NONE] = "none",		[TS_SYN_SENT] = "syn_sent",
-	    [TS_SYN_RECV] = "syn_recv", [TS_ESTABLISHED] = "established",
-	    [TS_FIN_WAIT] = "fin_wait", [TS_CLOSING] = "closing",
-	    [TS_CLOSED] = "closed",
+		[TS_NONE] = "none",	    [TS_SYN_SENT] = "syn_sent",
+		[TS_SYN_RECV] = "syn_recv", [TS_ESTABLISHED] = "established",
+		[TS_FIN_WAIT] = "fin_wait", [TS_CLOSING] = "closing",
+		[TS_CLOSED] = "closed",
 	};
 
 	return (unsigned)st < ARRAY_SIZE(names) ? names[st] : "?";

@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dp/app/app.h"
 #include "decode.h"
+#include "dp/app/app.h"
 
 struct flow_key {
 	uint32_t port;	 /* the intercepted port that saw it; 0 = none/unknown */

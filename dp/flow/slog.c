@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp/app/app.h"
-#include "lib/core/err.h"
 #include "slog.h"
 #include "workload.h"
+#include "dp/app/app.h"
+#include "lib/core/err.h"
 
 struct slog {
 	char *path; /* NULL: stdout */
@@ -182,7 +182,7 @@ static void put_ctr(struct out *o, const struct wl_ctr *c)
 size_t slog_format(const struct session *s, enum slog_event ev, const struct slog_clock *clk,
 		   char *buf, size_t len)
 {
-	struct out o = {buf, len > 1 ? len - 1 : 0, 0}; /* room for the newline */
+	struct out o = { buf, len > 1 ? len - 1 : 0, 0 }; /* room for the newline */
 
 	put(&o, "{");
 	put_session_endpoints(&o, s);
@@ -230,7 +230,7 @@ void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
 size_t slog_format_threat(const struct slog_threat *t, const struct slog_clock *clk, char *buf,
 			  size_t len)
 {
-	struct out o = {buf, len > 1 ? len - 1 : 0, 0}; /* room for the newline */
+	struct out o = { buf, len > 1 ? len - 1 : 0, 0 }; /* room for the newline */
 	const struct pkt *p = t->p;
 
 	put(&o, "{\"threat\":\"%s\",\"severity\":\"%s\",", t->threat, t->severity);

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "workload.h"
 #include "lib/core/err.h"
 #include "lib/core/naming.h"
-#include "workload.h"
 
 uint32_t workload_port_id(const uint8_t mac[6])
 {
-	uint32_t id =
-	    (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+	uint32_t id = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 |
+		      mac[5];
 
 	return id ? id : 1;
 }
@@ -134,7 +134,7 @@ static int index_addrs(struct workloads *w)
 		return err_set(-ENOMEM, "workloads: %zu addresses", total);
 	for (size_t i = 0; i < w->n; i++)
 		for (size_t a = 0; a < w->ports[i].n_addrs; a++)
-			w->by_addr[w->n_addrs++] = (struct wl_addr_ref){w->ports[i].addrs[a], i};
+			w->by_addr[w->n_addrs++] = (struct wl_addr_ref){ w->ports[i].addrs[a], i };
 	qsort(w->by_addr, w->n_addrs, sizeof(*w->by_addr), by_addr);
 	return 0;
 }
@@ -229,7 +229,7 @@ const struct workload *workloads_by_ucmac(const struct workloads *w, const uint8
 const struct workload *workloads_by_addr(const struct workloads *w, uint8_t family,
 					 const uint8_t addr[16])
 {
-	struct wl_addr key = {.family = family};
+	struct wl_addr key = { .family = family };
 	size_t lo = 0, hi = w->n_addrs;
 
 	memcpy(key.addr, addr, family == AF_INET ? 4 : 16);

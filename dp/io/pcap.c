@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/core/err.h"
 #include "pcap.h"
+#include "lib/core/err.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -38,8 +38,8 @@ static int read_header(struct pcap_reader *r)
 	if (fread(h, 1, sizeof(h), r->f) != sizeof(h))
 		return err_set(-EINVAL, "%s: not a pcap file (too short)", r->path);
 	memcpy(&magic, h, 4);
-	r->swap =
-	    magic == __builtin_bswap32(PCAP_MAGIC_US) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
+	r->swap = magic == __builtin_bswap32(PCAP_MAGIC_US) ||
+		  magic == __builtin_bswap32(PCAP_MAGIC_NS);
 	magic = u32(h, r->swap);
 	if (magic == PCAPNG_MAGIC)
 		return err_set(-EINVAL,

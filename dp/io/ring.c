@@ -10,11 +10,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/dpath/bpf/dpath_common.h"
-#include "lib/core/err.h"
-#include "lib/net/netns.h"
 #include "ring.h"
+#include "lib/core/err.h"
 #include "lib/core/util.h"
+#include "lib/dpath/bpf/dpath_common.h"
+#include "lib/net/netns.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -55,7 +55,6 @@ static int attach_snap_filter(int fd, unsigned snap)
 	return sockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog), "SO_ATTACH_FILTER");
 }
 
-
 /*
  * Fanout: member 2w is worker w's ring socket, 2w+1 its quick socket.  The
  * worker is the XOR of source and destination addresses modulo the worker
@@ -80,12 +79,17 @@ static int join_fanout(int fd, const struct ring_params *p)
 		/* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(16)),
 		/* 5 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
 		/* 6 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JA, 24, 0, 0), /* to 32 */
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JA, 24, 0, 0),			/* to 32 */
 		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 36), /* else to 45 */
 		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
 		/* 10 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		/* 11-31 */ XOR_WORD(12), XOR_WORD(16), XOR_WORD(20), XOR_WORD(24), XOR_WORD(28),
-		XOR_WORD(32), XOR_WORD(36),
+		/* 11-31 */ XOR_WORD(12),
+		XOR_WORD(16),
+		XOR_WORD(20),
+		XOR_WORD(24),
+		XOR_WORD(28),
+		XOR_WORD(32),
+		XOR_WORD(36),
 		/* 32 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
 		/* 33 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, p->workers ? p->workers : 1),
 		/* 34 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 2),
@@ -124,7 +128,8 @@ static int join_fanout(int fd, const struct ring_params *p)
  */
 static int packet_socket(int nsfd, int type_flags)
 {
-	int one = 1, ret, fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | type_flags, 0);
+	int one = 1, ret,
+	    fd = netns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | type_flags, 0);
 
 	if (fd < 0)
 		return err_wrap(fd, "packet socket");
@@ -166,7 +171,8 @@ static int setup_ring(struct ring *r, const struct ring_params *p)
 
 	ret = sockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v), "TPACKET_V3");
 	if (ret == 0)
-		ret = sockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req), "PACKET_RX_RING");
+		ret = sockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req),
+			      "PACKET_RX_RING");
 	if (ret == 0)
 		ret = sockopt(r->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one),
 			      "PACKET_QDISC_BYPASS");
@@ -241,7 +247,8 @@ unsigned ring_walk(const struct tpacket_block_desc *b, size_t block_size, size_t
 		struct ring_frame f;
 
 		if (off < sizeof(*b) || off + sizeof(*h) > block_size ||
-		    h->tp_mac < vnet_len + sizeof(*h) || h->tp_mac + (size_t)h->tp_snaplen > block_size - off)
+		    h->tp_mac < vnet_len + sizeof(*h) ||
+		    h->tp_mac + (size_t)h->tp_snaplen > block_size - off)
 			break;
 		f.data = base + off + h->tp_mac;
 		f.vnet = f.data - vnet_len;

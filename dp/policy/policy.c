@@ -28,10 +28,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "policy_int.h"
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
 #include "lib/core/jfield.h"
-#include "policy_int.h"
 #include "lib/core/util.h"
 
 #define POLICY_FILE_MAX (4 * 1024 * 1024)
@@ -48,14 +48,15 @@ const char *const policy_threat_names[POLICY_THREAT_COUNT] = {
 };
 /* clang-format on */
 
-const char *const policy_class_names[] = {"", "tcp", "udp", "icmp"};
+const char *const policy_class_names[] = { "", "tcp", "udp", "icmp" };
 
 /* "<where>: <item> \"<text>\": <what>" for a bad string value */
 static int bad_value(const char *where, const char *item, const char *text, const char *what)
 {
 	char buf[ERR_SHOWN_MAX];
 
-	return err_set(-EINVAL, "%s: %s \"%s\": %s", where, item, err_shown(text, buf, sizeof(buf)), what);
+	return err_set(-EINVAL, "%s: %s \"%s\": %s", where, item, err_shown(text, buf, sizeof(buf)),
+		       what);
 }
 
 static int threat_index(const char *name)
@@ -269,8 +270,7 @@ static int rule_ports(void *target, const json_t *v, const struct jfield *f, con
 	r->ports = calloc(json_array_size(v), sizeof(*r->ports));
 	if (!r->ports)
 		return err_set(-ENOMEM, "%s: ports", where);
-	json_array_foreach(v, i, e)
-	{
+	json_array_foreach(v, i, e) {
 		snprintf(item, sizeof(item), "ports[%zu]", i);
 		if (!json_is_string(e))
 			return err_set(-EINVAL, "%s: %s must be a string", where, item);
@@ -297,10 +297,8 @@ static int rule_apps(void *target, const json_t *v, const struct jfield *f, cons
 	int app;
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return err_set(-EINVAL, "%s: \"apps\" must be a non-empty array of strings",
-			       where);
-	json_array_foreach(v, i, e)
-	{
+		return err_set(-EINVAL, "%s: \"apps\" must be a non-empty array of strings", where);
+	json_array_foreach(v, i, e) {
 		snprintf(item, sizeof(item), "apps[%zu]", i);
 		if (!json_is_string(e))
 			return err_set(-EINVAL, "%s: %s must be a string", where, item);
@@ -312,7 +310,8 @@ static int rule_apps(void *target, const json_t *v, const struct jfield *f, cons
 	return 0;
 }
 
-static int parse_action(const json_t *v, const char *where, const char *item, enum policy_action *out)
+static int parse_action(const json_t *v, const char *where, const char *item,
+			enum policy_action *out)
 {
 	const char *s = json_string_value(v);
 
@@ -355,11 +354,15 @@ static int rule_id_seen(void *target, const json_t *v, const struct jfield *f, c
 }
 
 /* a key of an object read by its function */
-#define KEY(name, fn, required) { name, JF_FN, 0, 0, 0, 0, fn, required }
+#define KEY(name, fn, required)                                                                    \
+	{                                                                                          \
+		name, JF_FN, 0, 0, 0, 0, fn, required                                              \
+	}
 
 static const struct jfield rule_keys[] = {
-	KEY("id", rule_id_seen, true),	 KEY("from", rule_from, true),	KEY("to", rule_to, true),
-	KEY("ports", rule_ports, false), KEY("apps", rule_apps, false), KEY("action", rule_action, true),
+	KEY("id", rule_id_seen, true), KEY("from", rule_from, true),
+	KEY("to", rule_to, true),      KEY("ports", rule_ports, false),
+	KEY("apps", rule_apps, false), KEY("action", rule_action, true),
 };
 
 static int rule_parse(struct rule *r, json_t *v, size_t index)
@@ -423,8 +426,7 @@ static int top_rules(void *target, const json_t *v, const struct jfield *f, cons
 	p->rules = calloc(json_array_size(v), sizeof(*p->rules));
 	if (!p->rules)
 		return err_set(-ENOMEM, "policy: rules");
-	json_array_foreach(v, i, e)
-	{
+	json_array_foreach(v, i, e) {
 		/* counted before parsing, so that policy_free sees a partial rule */
 		p->n++;
 		ret = rule_parse(&p->rules[i], e, i);
@@ -452,8 +454,7 @@ static int threat_actions(void *target, const json_t *v, const struct jfield *f,
 
 	if (!json_is_object(v))
 		return err_set(-EINVAL, "%s: \"actions\" must be an object", where);
-	json_object_foreach((json_t *)v, name, a)
-	{
+	json_object_foreach((json_t *)v, name, a) {
 		t = threat_index(name);
 		if (t < 0)
 			return err_set(-EINVAL, "%s: unknown threat \"%s\"", where,
@@ -464,8 +465,8 @@ static int threat_actions(void *target, const json_t *v, const struct jfield *f,
 		else if (s && strcmp(s, "drop") == 0)
 			p->threat[t] = POLICY_THREAT_DROP;
 		else
-			return err_set(-EINVAL, "%s: actions \"%s\": must be alert or drop",
-				       where, name);
+			return err_set(-EINVAL, "%s: actions \"%s\": must be alert or drop", where,
+				       name);
 	}
 	return 0;
 }
@@ -473,8 +474,8 @@ static int threat_actions(void *target, const json_t *v, const struct jfield *f,
 static int parse_pps(const json_t *v, const char *where, const char *key, uint32_t *out)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
-		return err_set(-EINVAL, "%s: \"%s\" must be an integer from 1 to %u", where,
-			       key, UINT32_MAX);
+		return err_set(-EINVAL, "%s: \"%s\" must be an integer from 1 to %u", where, key,
+			       UINT32_MAX);
 	*out = (uint32_t)json_integer_value(v);
 	return 0;
 }

@@ -6,14 +6,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp/flow/clock.h"
-#include "lib/dpath/bpf/dpath_common.h"
-#include "lib/core/err.h"
 #include "heartbeat.h"
+#include "dp/flow/clock.h"
+#include "lib/core/err.h"
+#include "lib/dpath/bpf/dpath_common.h"
 
 int heartbeat_open(struct heartbeat *hb, const char *path)
 {
-	struct bpf_map_info info = {0};
+	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 
 	memset(hb, 0, sizeof(*hb));

@@ -11,17 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp/flow/clock.h"
-#include "dp/ctl/ctl.h"
-#include "lib/dpath/bpf/dpath_common.h"
-#include "lib/core/err.h"
 #include "heartbeat.h"
-#include "lib/dpath/enforcer.h"
-#include "lib/core/log.h"
-#include "dp/io/pcap.h"
 #include "sandbox.h"
 #include "service.h"
 #include "worker.h"
+#include "dp/ctl/ctl.h"
+#include "dp/flow/clock.h"
+#include "dp/io/pcap.h"
+#include "lib/core/err.h"
+#include "lib/core/log.h"
+#include "lib/dpath/bpf/dpath_common.h"
+#include "lib/dpath/enforcer.h"
 
 #define MAX_WORKERS 64
 #define MAX_RETIRED 64
@@ -108,7 +108,7 @@ static void publish(struct service *s, void *obj, bool is_policy)
 	else
 		old = atomic_exchange(&s->sh.wl, obj);
 	gen = atomic_fetch_add_explicit(&s->sh.gen, 1, memory_order_acq_rel) + 1;
-	s->retired[s->n_retired++] = (struct retired){old, is_policy, gen};
+	s->retired[s->n_retired++] = (struct retired){ old, is_policy, gen };
 	reclaim(s);
 }
 
@@ -143,7 +143,7 @@ static void reload_workloads(struct service *s)
 
 static int open_fds(struct service *s)
 {
-	struct itimerspec its = {.it_interval = {0, PC_DP_HEARTBEAT_INTERVAL_MS * 1000000L}};
+	struct itimerspec its = { .it_interval = { 0, PC_DP_HEARTBEAT_INTERVAL_MS * 1000000L } };
 	sigset_t set;
 
 	its.it_value = its.it_interval;
@@ -239,9 +239,9 @@ static bool on_signal(struct service *s)
 static void loop(struct service *s)
 {
 	struct pollfd pfd[3 + CTL_POLL_MAX] = {
-	    {.fd = s->sig_fd, .events = POLLIN},
-	    {.fd = s->ino_fd, .events = POLLIN},
-	    {.fd = s->timer_fd, .events = POLLIN},
+		{ .fd = s->sig_fd, .events = POLLIN },
+		{ .fd = s->ino_fd, .events = POLLIN },
+		{ .fd = s->timer_fd, .events = POLLIN },
 	};
 
 	for (;;) {
@@ -353,23 +353,24 @@ static void keepalive(void *arg)
 static void ctl_attach(struct service *s)
 {
 	s->ctl_svc = (struct ctl_service){
-	    .cfg = s->cfg,
-	    .sh = &s->sh,
-	    .workers = s->workers,
-	    .n_workers = s->started,
-	    .backend = s->enf.backend,
-	    .heartbeat = s->hb.mm != NULL,
-	    .started_ns = clock_mono_ns(),
-	    .reload_policy = reload_policy,
-	    .keepalive = keepalive,
-	    .arg = s,
+		.cfg = s->cfg,
+		.sh = &s->sh,
+		.workers = s->workers,
+		.n_workers = s->started,
+		.backend = s->enf.backend,
+		.heartbeat = s->hb.mm != NULL,
+		.started_ns = clock_mono_ns(),
+		.reload_policy = reload_policy,
+		.keepalive = keepalive,
+		.arg = s,
 	};
 }
 
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 {
 	struct service s = {
-	    .cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1};
+		.cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1
+	};
 	int ret;
 
 	s.hb.map_fd = -1;

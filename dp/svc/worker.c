@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "worker.h"
 #include "dp/flow/clock.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
-#include "worker.h"
 
 #define POLL_MS 100
 #define TICK_NS 1000000000ULL
@@ -230,7 +230,7 @@ static void dump_one(struct session *s, void *arg)
 
 static void dump_sessions(struct worker *w, size_t limit, struct worker_dump *out)
 {
-	struct dump_ctx c = {.in = &w->in, .limit = limit};
+	struct dump_ctx c = { .in = &w->in, .limit = limit };
 	struct session_stats ss;
 
 	c.clk.wall_ns = clock_wall_ns();
@@ -283,8 +283,8 @@ int worker_dump_wait(struct worker *w, unsigned ticket, uint64_t deadline_ns,
 		     struct worker_dump *out)
 {
 	struct worker_dump_box *b = &w->box;
-	struct timespec dl = {(time_t)(deadline_ns / 1000000000ULL),
-			      (long)(deadline_ns % 1000000000ULL)};
+	struct timespec dl = { (time_t)(deadline_ns / 1000000000ULL),
+			       (long)(deadline_ns % 1000000000ULL) };
 	int ret = 0;
 
 	pthread_mutex_lock(&b->mu);
@@ -303,8 +303,8 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pollfd pfd[2] = {
-	    {.fd = w->ring.fd, .events = POLLIN | POLLERR},
-	    {.fd = w->quick.fd, .events = POLLIN | POLLERR},
+		{ .fd = w->ring.fd, .events = POLLIN | POLLERR },
+		{ .fd = w->quick.fd, .events = POLLIN | POLLERR },
 	};
 	uint64_t next_tick = clock_mono_ns() + TICK_NS;
 

@@ -44,7 +44,7 @@ struct dp_shared {
 	atomic_bool stop;
 	struct slog *log;
 	bool table_full_closed;
-	bool threats; /* threat detection on */
+	bool threats;		     /* threat detection on */
 	const struct bypass *bypass; /* session bypass, may be off */
 };
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threat_ctx.h"
 #include "dp/flow/clock.h"
 #include "dp/threat/app/detect.h"
-#include "threat_ctx.h"
 
 _Static_assert(THREAT_MAX <= 8 * sizeof(((struct threat_sess *)0)->fired),
 	       "one fired bit per threat");
@@ -105,17 +105,17 @@ static bool log_budget(struct threat_ctx *t, enum threat_id id, uint64_t now_ns)
 static void log_hit(struct threat_ctx *t, const struct threat_pkt *tp, const struct threat_hit *h,
 		    enum threat_act a)
 {
-	static const char *const act_name[] = {"alert", "drop", "violation"};
+	static const char *const act_name[] = { "alert", "drop", "violation" };
 	struct slog_threat line = {
-	    .threat = threat_name(h->id),
-	    .severity = threat_severity(h->id),
-	    .action = act_name[a],
-	    .evidence = h->evidence,
-	    .s = tp->s,
-	    .p = tp->p,
-	    .ctr = tp->s      ? tp->s->ctr
-		   : tp->port ? tp->port->ctr
-			      : NULL,
+		.threat = threat_name(h->id),
+		.severity = threat_severity(h->id),
+		.action = act_name[a],
+		.evidence = h->evidence,
+		.s = tp->s,
+		.p = tp->p,
+		.ctr = tp->s	  ? tp->s->ctr
+		       : tp->port ? tp->port->ctr
+				  : NULL,
 	};
 	struct slog_clock c;
 

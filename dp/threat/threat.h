@@ -32,12 +32,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "threat_id.h"
 #include "dp/flow/decode.h"
-#include "dp/policy/policy.h"
 #include "dp/flow/session.h"
 #include "dp/flow/slog.h"
-#include "threat_id.h"
 #include "dp/flow/workload.h"
+#include "dp/policy/policy.h"
 
 #define THREAT_LOG_PER_SEC 100
 

@@ -21,7 +21,7 @@ static inline uint8_t threat_lower(uint8_t c)
 
 /* the hit's id and its evidence from fmt, every byte outside ' '..'~' made '.' */
 void threat_hit_set(struct threat_hit *hit, enum threat_id id, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * n bytes of s into dst[cap] as printable ASCII, NUL-terminated; when they

@@ -154,8 +154,7 @@ static int read_mode(void *base, const json_t *v, const struct jfield *f, const 
 	return i < 0 ? i : 0;
 }
 
-static int read_open_closed(void *base, const json_t *v, const struct jfield *f,
-			    const char *where)
+static int read_open_closed(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
 	int i = name_of(v, open_closed, ARRAY_SIZE(open_closed), f, "open or closed", where);
 
@@ -187,11 +186,15 @@ static int read_log_level(void *base, const json_t *v, const struct jfield *f, c
 	return 0;
 }
 
-#define KEY_AS(name, member, kind, check) \
-	{ name, kind, JF_FIELD(struct pc_config, member), 0, 0, check, false }
+#define KEY_AS(name, member, kind, check)                                                          \
+	{                                                                                          \
+		name, kind, JF_FIELD(struct pc_config, member), 0, 0, check, false                 \
+	}
 #define KEY(member, kind, check) KEY_AS(#member, member, kind, check)
-#define KEY_UINT(member, lo, hi) \
-	{ #member, JF_INT, JF_FIELD(struct pc_config, member), lo, hi, NULL, false }
+#define KEY_UINT(member, lo, hi)                                                                   \
+	{                                                                                          \
+#member, JF_INT, JF_FIELD(struct pc_config, member), lo, hi, NULL, false           \
+	}
 
 static const struct jfield keys[] = {
 	KEY(enforcer_netns, JF_STR, check_path),
@@ -242,7 +245,8 @@ int config_parse(struct pc_config *cfg, const char *json, size_t len, const char
 	ret = jfield_read(root, &tmp, keys, ARRAY_SIZE(keys), 0, where);
 	json_decref(root);
 	if (ret == 0 && strcmp(tmp.bridge_port, tmp.dp_port) == 0)
-		ret = err_set(-EINVAL, "config %s: keys \"bridge_port\" and \"dp_port\" must differ",
+		ret = err_set(-EINVAL,
+			      "config %s: keys \"bridge_port\" and \"dp_port\" must differ",
 			      origin);
 	if (ret == 0)
 		*cfg = tmp;

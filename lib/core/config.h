@@ -21,7 +21,7 @@ struct pc_config {
 	char bpf_pin_dir[PATH_MAX];
 	enum pc_mode mode;
 	bool on_failure_closed; /* on_failure: "open" (false) or "closed" (true) */
-	bool dp_down_closed;    /* dp_down: "open" (false) or "closed" (true) */
+	bool dp_down_closed;	/* dp_down: "open" (false) or "closed" (true) */
 	enum pc_backend backend;
 	char bridge_port[IFNAMSIZ];
 	char dp_port[IFNAMSIZ];
@@ -35,10 +35,10 @@ struct pc_config {
 	enum log_level log_level;
 	bool threat_detection; /* the data plane's threat detectors run */
 	/* the data plane's receive path (dp/io/ring.h) */
-	unsigned ring_block_kb;	 /* size of a ring block */
-	unsigned ring_blocks;	 /* blocks per worker */
-	unsigned ring_retire_ms; /* a block with frames is handed over after this */
-	unsigned quick_max;	 /* IP packets up to this size take the quick path; 0: none */
+	unsigned ring_block_kb;	  /* size of a ring block */
+	unsigned ring_blocks;	  /* blocks per worker */
+	unsigned ring_retire_ms;  /* a block with frames is handed over after this */
+	unsigned quick_max;	  /* IP packets up to this size take the quick path; 0: none */
 	unsigned bypass_after_kb; /* fwd sessions done with go to the kernel past this; 0: never */
 };
 

@@ -168,7 +168,8 @@ int naming_mac_parse(const char *s, unsigned char mac[6])
 	unsigned b[6];
 	char end;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6)
 		return err_set(-EINVAL, "\"%s\" is not a MAC address", s);
 	for (int i = 0; i < 6; i++)
 		mac[i] = (unsigned char)b[i];

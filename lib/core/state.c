@@ -20,8 +20,8 @@
 #include "err.h"
 #include "fsutil.h"
 #include "jfield.h"
-#include "naming.h"
 #include "log.h"
+#include "naming.h"
 #include "util.h"
 
 #define STATE_FILE_MAX (16 * 1024 * 1024)
@@ -68,8 +68,10 @@ static bool state_dir_litter(const char *name)
 		return true;
 	if (!dot || strlen(dot + 1) != 6)
 		return false;
-	return (strncmp(name, "netns-", 6) == 0 && dot - name > 5 && !strncmp(dot - 5, ".json", 5)) ||
-	       (strncmp(name, "pull-", 5) == 0 && dot - name > 8 && !strncmp(dot - 8, ".journal", 8));
+	return (strncmp(name, "netns-", 6) == 0 && dot - name > 5 &&
+		!strncmp(dot - 5, ".json", 5)) ||
+	       (strncmp(name, "pull-", 5) == 0 && dot - name > 8 &&
+		!strncmp(dot - 8, ".journal", 8));
 }
 
 int state_dir_remove(const char *dir)
@@ -132,8 +134,8 @@ static json_t *ctr_to_json(const void *item)
 	json_t *o;
 
 	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "id", c->id, "name",
-			 c->name, "pid", (int)c->pid, "group", c->group, "k8s_pod", c->k8s_pod, "k8s_namespace",
-			 c->k8s_namespace, "k8s_container", c->k8s_container);
+			 c->name, "pid", (int)c->pid, "group", c->group, "k8s_pod", c->k8s_pod,
+			 "k8s_namespace", c->k8s_namespace, "k8s_container", c->k8s_container);
 	return o ? o : pack_fail(&jerr);
 }
 
@@ -240,8 +242,14 @@ static int read_addrs(void *base, const json_t *arr, const struct jfield *f, con
 	return 0;
 }
 
-#define STR(type, key, member) { key, JF_STR, JF_FIELD(type, member), 0, 0, NULL, true }
-#define INT(type, key, member, lo, hi) { key, JF_INT, JF_FIELD(type, member), lo, hi, NULL, true }
+#define STR(type, key, member)                                                                     \
+	{                                                                                          \
+		key, JF_STR, JF_FIELD(type, member), 0, 0, NULL, true                              \
+	}
+#define INT(type, key, member, lo, hi)                                                             \
+	{                                                                                          \
+		key, JF_INT, JF_FIELD(type, member), lo, hi, NULL, true                            \
+	}
 
 /* the members a record has; "ports" and "containers" are read apart */
 static const struct jfield rec_fields[] = {
@@ -566,8 +574,8 @@ void state_list_free(struct state_rec *recs, size_t n)
 /* ---- containers ---- */
 
 /* Index into recs/ctrs of the match for id; -ENOENT, or -EINVAL if ambiguous. */
-static int find_in(const struct state_rec *recs, size_t n, const char *id, bool exact,
-		   size_t *ri, size_t *ci)
+static int find_in(const struct state_rec *recs, size_t n, const char *id, bool exact, size_t *ri,
+		   size_t *ci)
 {
 	size_t len = strlen(id), hits = 0;
 

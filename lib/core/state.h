@@ -24,16 +24,16 @@
 #define STATE_ADDR_STR 52 /* an IPv6 address, '/', a prefix length */
 
 struct state_port {
-	char name[IFNAMSIZ];    /* the container's name for it, e.g. eth0 */
+	char name[IFNAMSIZ];	/* the container's name for it, e.g. eth0 */
 	char ex_name[IFNAMSIZ]; /* the original port, now in the enforcer */
 	char in_name[IFNAMSIZ]; /* peer of the new container port, in the enforcer */
-	char kind[16];          /* link kind of the original port: veth, macvlan, ... */
+	char kind[16];		/* link kind of the original port: veth, macvlan, ... */
 	char mac[STATE_MAC_STR];
 	char ucmac[STATE_MAC_STR]; /* its MAC towards the data plane */
-	int ctr_ifindex;        /* the new port, in the container namespace */
-	int ex_ifindex;         /* in the enforcer namespace */
-	int in_ifindex;         /* in the enforcer namespace */
-	size_t n_addrs;         /* its addresses when pulled, "10.88.0.5/16" */
+	int ctr_ifindex;	   /* the new port, in the container namespace */
+	int ex_ifindex;		   /* in the enforcer namespace */
+	int in_ifindex;		   /* in the enforcer namespace */
+	size_t n_addrs;		   /* its addresses when pulled, "10.88.0.5/16" */
 	char addrs[STATE_MAX_ADDRS][STATE_ADDR_STR];
 };
 
@@ -48,9 +48,9 @@ struct state_ctr {
 };
 
 struct state_rec {
-	unsigned long ns_ino;   /* inode of the container network namespace */
+	unsigned long ns_ino;	/* inode of the container network namespace */
 	char ns_path[PATH_MAX]; /* how it was reached: /run/netns/X or /proc/PID/ns/net */
-	pid_t pid;              /* pid of the first container */
+	pid_t pid;		/* pid of the first container */
 	enum pc_mode mode;
 	char backend[16];
 	time_t created;

@@ -16,7 +16,8 @@ static const struct dpath_ops *backend_for(struct dpath *dpath)
 		return &dpath_bpf_ops;
 #endif
 	if (want == BACKEND_BPF) {
-		err_set(-EOPNOTSUPP, "backend bpf: this kernel (or build) cannot run cls_bpf programs");
+		err_set(-EOPNOTSUPP,
+			"backend bpf: this kernel (or build) cannot run cls_bpf programs");
 		return NULL;
 	}
 	return &dpath_tc_ops;
@@ -66,7 +67,8 @@ int dpath_unpin(const struct pc_config *cfg)
 int dpath_heartbeat_path(const struct dpath *dpath, char *path, size_t len)
 {
 	if (!dpath->ops->heartbeat_path)
-		return err_set(-EOPNOTSUPP, "backend %s has no data-plane heartbeat", dpath->ops->name);
+		return err_set(-EOPNOTSUPP, "backend %s has no data-plane heartbeat",
+			       dpath->ops->name);
 	return dpath->ops->heartbeat_path(dpath, path, len);
 }
 

@@ -33,8 +33,8 @@
 struct dpath;
 
 struct dpath_port {
-	int in_ifindex;     /* inPort, in the enforcer namespace */
-	int ex_ifindex;     /* exPort, in the enforcer namespace */
+	int in_ifindex;	    /* inPort, in the enforcer namespace */
+	int ex_ifindex;	    /* exPort, in the enforcer namespace */
 	uint8_t ctr_mac[6]; /* the container port's MAC */
 	uint8_t ucmac[6];   /* the port's MAC towards the data plane */
 	enum pc_mode mode;  /* MODE_PASS, MODE_TAP or MODE_FWD */

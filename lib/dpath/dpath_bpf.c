@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,18 +24,17 @@
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "lib/dpath/bpf/dpath_common.h"
 #include "pc_dpath.skel.h"
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
+#include "lib/core/log.h"
 #include "lib/core/naming.h"
 #include "lib/core/util.h"
-#include "lib/core/log.h"
+#include "lib/dpath/bpf/dpath_common.h"
 #include "lib/net/netns.h"
 #include "lib/net/nl.h"
 
@@ -43,8 +43,8 @@
 enum { M_PORTS, M_UCMACS, M_DP, M_STATS, M_BYPASS, P_PORT, P_BRIDGE, P_BRIDGE_EGRESS, N_OBJS };
 
 static const char *const obj_names[N_OBJS] = {
-	PC_PIN_PORTS, PC_PIN_UCMACS, PC_PIN_DP, PC_PIN_STATS, PC_PIN_BYPASS, PC_PIN_PROG_PORT,
-	PC_PIN_PROG_BRIDGE, PC_PIN_PROG_BRIDGE_EGRESS,
+	PC_PIN_PORTS,  PC_PIN_UCMACS,	 PC_PIN_DP,	     PC_PIN_STATS,
+	PC_PIN_BYPASS, PC_PIN_PROG_PORT, PC_PIN_PROG_BRIDGE, PC_PIN_PROG_BRIDGE_EGRESS,
 };
 
 struct bpf_dpath {
@@ -215,7 +215,8 @@ static int pins_check(struct bpf_dpath *b, struct pc_dpath *skel)
 	bool fits;
 	int fd;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, skel->obj)
+	{
 		snprintf(path, sizeof(path), "%s/%s", b->dir, bpf_map__name(map));
 		fd = bpf_obj_get(path);
 		if (fd < 0)
@@ -294,8 +295,8 @@ static int dp_state_set(struct bpf_dpath *b, const struct dpath *dpath, bool loa
 struct tc_req {
 	int ifindex[2];
 	int n;
-	int prog_fd;    /* attach it on ingress; -1: destroy the clsact hooks */
-	int egress_fd;  /* and this on egress, when >= 0 */
+	int prog_fd;	/* attach it on ingress; -1: destroy the clsact hooks */
+	int egress_fd;	/* and this on egress, when >= 0 */
 	bool have_hook; /* see tc_attach_one() */
 };
 
@@ -347,9 +348,11 @@ static int tc_in_ns(void *arg)
 
 	for (int i = 0; i < r->n; i++) {
 		if (r->prog_fd >= 0) {
-			ret = tc_attach_one(r->ifindex[i], BPF_TC_INGRESS, r->prog_fd, r->have_hook);
+			ret = tc_attach_one(r->ifindex[i], BPF_TC_INGRESS, r->prog_fd,
+					    r->have_hook);
 			if (ret == 0 && r->egress_fd >= 0)
-				ret = tc_attach_one(r->ifindex[i], BPF_TC_EGRESS, r->egress_fd, true);
+				ret = tc_attach_one(r->ifindex[i], BPF_TC_EGRESS, r->egress_fd,
+						    true);
 			if (ret < 0)
 				return ret;
 		} else if ((ret = tc_destroy_one(r->ifindex[i])) < 0 && !first) {
@@ -485,14 +488,16 @@ static int ucmac_free_for(struct bpf_dpath *b, const struct dpath_port *p)
 static bool kernel_redirects_peer_well(void)
 {
 	static int known = -1;
-	struct utsname u = {0};
+	struct utsname u = { 0 };
 	unsigned major = 0, minor = 0;
 
 	if (known < 0) {
 		known = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
 			(major > 6 || (major == 6 && minor >= 15));
-		pr_debug("kernel %s: %s", known ? "forwards into a veth's far end" :
-			 "forwards through the port's transmit", u.release);
+		pr_debug("kernel %s: %s",
+			 known ? "forwards into a veth's far end"
+			       : "forwards through the port's transmit",
+			 u.release);
 	}
 	return known;
 }
@@ -544,11 +549,16 @@ static __u8 entry_flags(struct dpath *dpath, int ifindex, int peer, __u64 update
 static int entries_put(struct dpath *dpath, const struct dpath_port *p, __u32 mode, __u64 flags)
 {
 	struct bpf_dpath *b = dpath->priv;
-	struct pc_port in = { .peer_ifindex = p->ex_ifindex, .side = PC_SIDE_IN, .mode = mode,
+	struct pc_port in = { .peer_ifindex = p->ex_ifindex,
+			      .side = PC_SIDE_IN,
+			      .mode = mode,
 			      .flags = entry_flags(dpath, p->in_ifindex, p->ex_ifindex, flags) };
-	struct pc_port ex = { .peer_ifindex = p->in_ifindex, .side = PC_SIDE_EX, .mode = mode,
+	struct pc_port ex = { .peer_ifindex = p->in_ifindex,
+			      .side = PC_SIDE_EX,
+			      .mode = mode,
 			      .flags = entry_flags(dpath, p->ex_ifindex, p->in_ifindex, flags) };
-	struct pc_ucmac u = { .in_ifindex = p->in_ifindex, .ex_ifindex = p->ex_ifindex,
+	struct pc_ucmac u = { .in_ifindex = p->in_ifindex,
+			      .ex_ifindex = p->ex_ifindex,
 			      .mode = mode };
 	struct pc_mac_key k = mac_key(p->ucmac);
 	__u32 in_key = p->in_ifindex, ex_key = p->ex_ifindex;
@@ -697,7 +707,8 @@ int dpath_bpf_unpin(const struct pc_config *cfg)
 	int ret = pin_dir(cfg, dir, sizeof(dir));
 
 	for (int i = 0; ret >= 0 && i < N_OBJS; i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, obj_names[i]) >= sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, obj_names[i]) >=
+		    sizeof(path))
 			return err_set(-ENAMETOOLONG, "pin path in %s", dir);
 		if (unlink(path) < 0 && errno != ENOENT)
 			ret = err_set(-errno, "remove %s", path);

@@ -29,8 +29,8 @@ struct dpath {
 	const struct pc_config *cfg;
 	struct nl_ns *enf;
 	int bridge_ifindex; /* bridge_port (vbr-neuv) in enf */
-	int dp_ifindex;     /* dp_port (vth-neuv) in enf */
-	void *priv;         /* the backend's */
+	int dp_ifindex;	    /* dp_port (vth-neuv) in enf */
+	void *priv;	    /* the backend's */
 };
 
 extern const struct dpath_ops dpath_bpf_ops;

@@ -91,10 +91,10 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
+#include "tc_pedit.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
 #include "lib/core/log.h"
-#include "tc_pedit.h"
 
 #define INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0)
 #define FILTER_PRIO 1
@@ -110,7 +110,7 @@ enum { K_ND_RS = 1, K_ND_NS, K_ND_NA, K_IP4, K_IP6, K_ALL };
 #define ND_RS 133 /* 133 router solicitation; 134/135 RA, NS; 136/137 NA, redirect */
 
 struct tc_dpath {
-	bool pedit;          /* the kernel has act_pedit: tap and fwd can run */
+	bool pedit;	     /* the kernel has act_pedit: tap and fwd can run */
 	bool warned_dp_down; /* said once that fwd ignores dp_down=open */
 };
 
@@ -129,9 +129,9 @@ enum act_kind { ACT_REDIRECT, ACT_MIRROR, ACT_PEDIT };
 
 struct act {
 	enum act_kind kind;
-	int ifindex;             /* mirred */
+	int ifindex;		 /* mirred */
 	enum tc_eth_field field; /* pedit */
-	const uint8_t *mac;      /* pedit */
+	const uint8_t *mac;	 /* pedit */
 };
 
 static struct tc_dpath *priv_of(const struct dpath *dpath)
@@ -188,7 +188,7 @@ static void nd_keys(struct keys *ks, uint8_t t, uint8_t tmask)
 	ks->n = 0;
 	key(ks, -4, word(0, 0, 0xff, 0xff), word(0, 0, 0x86, 0xdd));
 	key(ks, 4, word(0, 0, 0xff, 0), word(0, 0, ICMPV6, 0)); /* next header */
-	key(ks, 40, word(tmask, 0, 0, 0), word(t, 0, 0, 0));    /* ICMPv6 type */
+	key(ks, 40, word(tmask, 0, 0, 0), word(t, 0, 0, 0));	/* ICMPv6 type */
 }
 
 /* ---- messages ---- */
@@ -219,7 +219,8 @@ static int put_acts(struct nl_msg *msg, const struct act *a, int n)
 			ret = tc_put_pedit_eth(msg, i + 1, a[i].field, a[i].mac);
 		else
 			ret = tc_put_mirred(msg, i + 1,
-					    a[i].kind == ACT_MIRROR ? TCA_EGRESS_MIRROR : TCA_EGRESS_REDIR,
+					    a[i].kind == ACT_MIRROR ? TCA_EGRESS_MIRROR
+								    : TCA_EGRESS_REDIR,
 					    a[i].ifindex);
 	}
 	if (ret >= 0)
@@ -354,7 +355,8 @@ static int qdisc_request(struct nl_sock *sk, int ifindex, bool add)
 	char what[48];
 	int ret;
 
-	snprintf(what, sizeof(what), "%s ingress qdisc on link %d", add ? "add" : "delete", ifindex);
+	snprintf(what, sizeof(what), "%s ingress qdisc on link %d", add ? "add" : "delete",
+		 ifindex);
 	if (!q)
 		return err_set(-ENOMEM, "%s", what);
 	ret = add ? rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_EXCL, &msg)
@@ -429,7 +431,9 @@ static int on_bridge_knode(struct nl_msg *msg, void *arg)
 
 static int dump_once(struct nl_sock *sk, int ifindex, struct bridge_scan *s)
 {
-	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = INGRESS_HANDLE };
+	struct tcmsg t = { .tcm_family = AF_UNSPEC,
+			   .tcm_ifindex = ifindex,
+			   .tcm_parent = INGRESS_HANDLE };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_DUMP);
 	struct nl_cb *own = nl_socket_get_cb(sk), *cb;
 	int ret;
@@ -473,7 +477,8 @@ static int bridge_knode(struct dpath *dpath, const struct dpath_port *p, enum tc
 {
 	const struct act a[2] = {
 		{ .kind = ACT_PEDIT, .field = field, .mac = p->ctr_mac },
-		{ .kind = ACT_REDIRECT, .ifindex = field == TC_ETH_DST ? p->in_ifindex : p->ex_ifindex },
+		{ .kind = ACT_REDIRECT,
+		  .ifindex = field == TC_ETH_DST ? p->in_ifindex : p->ex_ifindex },
 	};
 	struct keys ks;
 
@@ -537,8 +542,12 @@ static int mode_acts(const struct dpath *dpath, const struct dpath_port *p, cons
 static int ip_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s,
 		     enum pc_mode mode, bool replace)
 {
-	static const struct { int knode; uint16_t type; } ip[2] = {
-		{ K_IP4, ETH_P_IP }, { K_IP6, ETH_P_IPV6 },
+	static const struct {
+		int knode;
+		uint16_t type;
+	} ip[2] = {
+		{ K_IP4, ETH_P_IP },
+		{ K_IP6, ETH_P_IPV6 },
 	};
 	int flags = replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL;
 	struct act a[MAX_ACTS];
@@ -550,7 +559,8 @@ static int ip_knodes(struct dpath *dpath, const struct dpath_port *p, const stru
 		if (!replace)
 			ret = fault_point("port filter");
 		if (ret >= 0)
-			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(ip[i].knode), flags, &ks, a, n);
+			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(ip[i].knode), flags,
+					    &ks, a, n);
 	}
 	return ret;
 }
@@ -558,8 +568,13 @@ static int ip_knodes(struct dpath *dpath, const struct dpath_port *p, const stru
 /* All knodes of side s, the mode's and the fixed ones. */
 static int port_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s)
 {
-	static const struct { int knode; uint8_t type, mask; } nd[3] = {
-		{ K_ND_RS, ND_RS, 0xff }, { K_ND_NS, ND_RS + 1, 0xfe }, { K_ND_NA, ND_RS + 3, 0xfe },
+	static const struct {
+		int knode;
+		uint8_t type, mask;
+	} nd[3] = {
+		{ K_ND_RS, ND_RS, 0xff },
+		{ K_ND_NS, ND_RS + 1, 0xfe },
+		{ K_ND_NA, ND_RS + 3, 0xfe },
 	};
 	const struct act across = { .kind = ACT_REDIRECT, .ifindex = s->peer };
 	struct keys ks;

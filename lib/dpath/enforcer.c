@@ -18,10 +18,12 @@
 static int create_pair(const struct pc_config *cfg, struct nl_ns *ens)
 {
 	uint32_t mtu = cfg->jumbo ? 9000 : 1500;
-	struct nl_link_spec vbr = { .name = cfg->bridge_port, .ifindex = ENFORCER_PAIR_INDEX,
-				    .mtu = mtu, .nsfd = -1 };
-	struct nl_link_spec vth = { .name = cfg->dp_port, .ifindex = ENFORCER_PAIR_INDEX + 1,
-				    .mtu = mtu, .nsfd = -1 };
+	struct nl_link_spec vbr = {
+		.name = cfg->bridge_port, .ifindex = ENFORCER_PAIR_INDEX, .mtu = mtu, .nsfd = -1
+	};
+	struct nl_link_spec vth = {
+		.name = cfg->dp_port, .ifindex = ENFORCER_PAIR_INDEX + 1, .mtu = mtu, .nsfd = -1
+	};
 	int ret = nl_veth_create(ens->nl, &vbr, &vth);
 
 	if (ret == -EBUSY) {

@@ -25,9 +25,9 @@ int enforcer_open(const struct pc_config *cfg, bool create, struct nl_ns *ens);
 
 /* What the data plane needs of the enforcer namespace. */
 struct enforcer_info {
-	struct nl_ns ns;          /* the namespace, sockets inside it; close with nl_ns_close */
-	int dp_ifindex;           /* dp_port (vth-neuv) */
-	char backend[16];         /* the data path in use: bpf or tc-pedit */
+	struct nl_ns ns;	  /* the namespace, sockets inside it; close with nl_ns_close */
+	int dp_ifindex;		  /* dp_port (vth-neuv) */
+	char backend[16];	  /* the data path in use: bpf or tc-pedit */
 	char heartbeat[PATH_MAX]; /* the pinned heartbeat map, "" when the backend has none */
 };
 

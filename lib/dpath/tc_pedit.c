@@ -73,7 +73,8 @@ static int put_pedit_keys_ex(struct nl_msg *msg)
 		return -EMSGSIZE;
 	for (int i = 0; i < PEDIT_ETH_KEYS; i++) {
 		one = nla_nest_start(msg, TCA_PEDIT_KEY_EX);
-		if (!one || nla_put_u16(msg, TCA_PEDIT_KEY_EX_HTYPE, TCA_PEDIT_KEY_EX_HDR_TYPE_ETH) < 0 ||
+		if (!one ||
+		    nla_put_u16(msg, TCA_PEDIT_KEY_EX_HTYPE, TCA_PEDIT_KEY_EX_HDR_TYPE_ETH) < 0 ||
 		    nla_put_u16(msg, TCA_PEDIT_KEY_EX_CMD, TCA_PEDIT_KEY_EX_CMD_SET) < 0)
 			return -EMSGSIZE;
 		nla_nest_end(msg, one);

@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
-#include "netns.h"
 
 struct devconf_job {
 	const char *ifname;
-	struct devconf_snapshot *snap;       /* get: filled in */
+	struct devconf_snapshot *snap;	     /* get: filled in */
 	const struct devconf_snapshot *want; /* apply: to write */
 	int refused;
 };

@@ -13,7 +13,7 @@
 #define DEVCONF_MAX 192
 
 struct devconf_entry {
-	char family;   /* '4' or '6' */
+	char family; /* '4' or '6' */
 	char name[40];
 	char value[72];
 };
@@ -34,7 +34,8 @@ int devconf_apply(int nsfd, const char *ifname, const struct devconf_snapshot *s
 /* Write one setting. */
 int devconf_set(int nsfd, const char *ifname, char family, const char *name, const char *value);
 /* Read one setting (ifname may be "all" or "default") into buf. */
-int devconf_read(int nsfd, const char *ifname, char family, const char *name, char *buf, size_t len);
+int devconf_read(int nsfd, const char *ifname, char family, const char *name, char *buf,
+		 size_t len);
 /* The value of name in snap, or NULL. */
 const char *devconf_find(const struct devconf_snapshot *snap, char family, const char *name);
 

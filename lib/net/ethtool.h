@@ -14,7 +14,7 @@
 #define ETHTOOL_FEATURE_WORDS 4 /* room for 128 features; the kernel has ~70 */
 
 struct ethtool_snapshot {
-	uint32_t words;                          /* how many of the arrays are valid */
+	uint32_t words; /* how many of the arrays are valid */
 	uint32_t requested[ETHTOOL_FEATURE_WORDS];
 };
 

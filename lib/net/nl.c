@@ -11,12 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
-#include <netlink/attr.h>
 
-#include "lib/core/err.h"
 #include "netns.h"
+#include "lib/core/err.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -69,24 +69,42 @@ void nl_close(struct nl_sock *sk)
 static int nle_to_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
-	case NLE_EXIST: return EEXIST;
-	case NLE_NODEV: return ENODEV;
-	case NLE_OBJ_NOTFOUND: return ENOENT;
-	case NLE_PERM: return EPERM;
-	case NLE_NOACCESS: return EACCES;
-	case NLE_BUSY: return EBUSY;
-	case NLE_INVAL: return EINVAL;
-	case NLE_RANGE: return ERANGE;
-	case NLE_NOMEM: return ENOMEM;
-	case NLE_AGAIN: return EAGAIN;
-	case NLE_OPNOTSUPP: return EOPNOTSUPP;
-	case NLE_AF_NOSUPPORT: return EAFNOSUPPORT;
-	case NLE_NOADDR: return EADDRNOTAVAIL;
-	case NLE_MSGSIZE: return EMSGSIZE;
-	case NLE_MSG_TRUNC: return EMSGSIZE;
-	case NLE_INTR: return EINTR;
-	case NLE_DUMP_INTR: return EINTR; /* a dump raced a change: ask again */
-	default: return EIO;
+	case NLE_EXIST:
+		return EEXIST;
+	case NLE_NODEV:
+		return ENODEV;
+	case NLE_OBJ_NOTFOUND:
+		return ENOENT;
+	case NLE_PERM:
+		return EPERM;
+	case NLE_NOACCESS:
+		return EACCES;
+	case NLE_BUSY:
+		return EBUSY;
+	case NLE_INVAL:
+		return EINVAL;
+	case NLE_RANGE:
+		return ERANGE;
+	case NLE_NOMEM:
+		return ENOMEM;
+	case NLE_AGAIN:
+		return EAGAIN;
+	case NLE_OPNOTSUPP:
+		return EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return EAFNOSUPPORT;
+	case NLE_NOADDR:
+		return EADDRNOTAVAIL;
+	case NLE_MSGSIZE:
+		return EMSGSIZE;
+	case NLE_MSG_TRUNC:
+		return EMSGSIZE;
+	case NLE_INTR:
+		return EINTR;
+	case NLE_DUMP_INTR:
+		return EINTR; /* a dump raced a change: ask again */
+	default:
+		return EIO;
 	}
 }
 
@@ -238,7 +256,8 @@ static int put_veth_peer(struct nl_msg *msg, const struct nl_link_spec *peer)
 	return 0;
 }
 
-int nl_veth_create(struct nl_sock *sk, const struct nl_link_spec *a, const struct nl_link_spec *peer)
+int nl_veth_create(struct nl_sock *sk, const struct nl_link_spec *a,
+		   const struct nl_link_spec *peer)
 {
 	unsigned up = a->up ? IFF_UP : 0;
 	struct nl_msg *msg;
@@ -287,7 +306,8 @@ int nl_link_set_flags(struct nl_sock *sk, int ifindex, unsigned flags, unsigned 
 	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, flags & change, change);
 	char what[64];
 
-	snprintf(what, sizeof(what), "set flags %#x/%#x on link %d", flags & change, change, ifindex);
+	snprintf(what, sizeof(what), "set flags %#x/%#x on link %d", flags & change, change,
+		 ifindex);
 	if (!msg)
 		return err_set(-ENOMEM, "%s", what);
 	return nl_talk(sk, msg, what);
@@ -303,7 +323,8 @@ int nl_link_move(struct nl_sock *sk, int ifindex, int nsfd, const char *name)
 	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
 	char what[64];
 
-	snprintf(what, sizeof(what), "move link %d%s%s", ifindex, name ? " as " : "", name ? name : "");
+	snprintf(what, sizeof(what), "move link %d%s%s", ifindex, name ? " as " : "",
+		 name ? name : "");
 	if (!msg || nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)nsfd) < 0 ||
 	    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0)) {
 		nlmsg_free(msg);

@@ -62,7 +62,8 @@ struct nl_link_spec {
  * always born down (its up is ignored): the kernel cannot open a veth end
  * before the pair is joined, so bring it up with a second request.
  */
-int nl_veth_create(struct nl_sock *sk, const struct nl_link_spec *a, const struct nl_link_spec *peer);
+int nl_veth_create(struct nl_sock *sk, const struct nl_link_spec *a,
+		   const struct nl_link_spec *peer);
 
 /* Fetch one link by index (or by name when ifindex is 0); -ENODEV when absent. */
 int nl_link_get(struct nl_sock *sk, int ifindex, const char *name, struct rtnl_link **out);

@@ -72,8 +72,7 @@ static bool store_find(const json_t *root, const char *id, char *name, size_t le
 
 	if (!json_is_array(root))
 		return false;
-	json_array_foreach(root, i, c)
-	{
+	json_array_foreach(root, i, c) {
 		v = json_object_get(c, "id");
 		if (!json_is_string(v) || strcmp(json_string_value(v), id) != 0)
 			continue;

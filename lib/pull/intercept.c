@@ -11,18 +11,18 @@
 #include <unistd.h>
 
 #include "ctrname.h"
-#include "lib/dpath/dpath.h"
-#include "lib/dpath/enforcer.h"
-#include "lib/core/err.h"
-#include "lib/core/fault.h"
 #include "journal.h"
-#include "lib/core/log.h"
-#include "lib/core/naming.h"
-#include "lib/net/netns.h"
-#include "lib/net/nl.h"
 #include "pull.h"
 #include "recover.h"
+#include "lib/core/err.h"
+#include "lib/core/fault.h"
+#include "lib/core/log.h"
+#include "lib/core/naming.h"
 #include "lib/core/state.h"
+#include "lib/dpath/dpath.h"
+#include "lib/dpath/enforcer.h"
+#include "lib/net/netns.h"
+#include "lib/net/nl.h"
 
 /* The enforcer namespace and its data path, open for one hook run. */
 struct enforcer {
@@ -52,7 +52,7 @@ static void enf_close(struct enforcer *e)
 }
 
 struct target {
-	struct oci_state st;    /* with the bundle's annotations merged in */
+	struct oci_state st;	/* with the bundle's annotations merged in */
 	char ns_path[PATH_MAX]; /* how to find the namespace again at poststop */
 	int fd;
 	unsigned long ino;
@@ -93,7 +93,8 @@ static int resolve(const struct oci_state *st, struct target *t)
 	} else if (bundle_ns[0]) {
 		t->fd = netns_open_path(bundle_ns);
 	} else {
-		return err_set(-EINVAL, "state has no pid and the bundle names no network namespace");
+		return err_set(-EINVAL,
+			       "state has no pid and the bundle names no network namespace");
 	}
 	if (t->fd < 0)
 		return t->fd;
@@ -223,9 +224,8 @@ static int live_ucmacs(const struct pc_config *cfg, unsigned char (**out)[6], si
 }
 
 /* The pull itself, its record, and the rollback if the record cannot be written. */
-static int pull_and_record(const struct pc_config *cfg, const struct target *t,
-			   struct nl_ns *ctr, struct enforcer *e, struct pull_args *a,
-			   struct state_rec *rec)
+static int pull_and_record(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
+			   struct enforcer *e, struct pull_args *a, struct state_rec *rec)
 {
 	int ret;
 
@@ -247,7 +247,7 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 	struct pull_args a = { .mode = mode };
 	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
 	struct state_rec rec = { 0 };
-	unsigned char (*taken)[6] = NULL;
+	unsigned char(*taken)[6] = NULL;
 	bool joined = false;
 	int ret;
 
@@ -510,7 +510,8 @@ int intercept_purge(const struct pc_config *cfg)
 	int lock, ret, released;
 
 	if (dp_answers(cfg->ctl_socket))
-		return err_set(-EBUSY, "portcullis-dp answers on %s: stop it first", cfg->ctl_socket);
+		return err_set(-EBUSY, "portcullis-dp answers on %s: stop it first",
+			       cfg->ctl_socket);
 	lock = state_lock(cfg->state_dir);
 	if (lock < 0)
 		return lock;
@@ -539,7 +540,8 @@ static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode m
 		const struct state_port *sp = &rec->ports[i];
 
 		d[i] = (struct dpath_port){ .in_ifindex = sp->in_ifindex,
-					    .ex_ifindex = sp->ex_ifindex, .mode = rec->mode };
+					    .ex_ifindex = sp->ex_ifindex,
+					    .mode = rec->mode };
 		ret = naming_mac_parse(sp->mac, d[i].ctr_mac);
 		if (ret >= 0)
 			ret = naming_mac_parse(sp->ucmac, d[i].ucmac);

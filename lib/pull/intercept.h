@@ -10,14 +10,14 @@
 
 #include <stdbool.h>
 
+#include "oci.h"
 #include "lib/core/config.h"
 #include "lib/net/nl.h"
-#include "oci.h"
 
 /* Outcomes of intercept_start() besides a negative errno. */
 enum intercept_result {
 	INTERCEPTED = 0, /* ports pulled (or the container joined a pulled netns) */
-	SKIPPED,         /* deliberately left alone; the reason was logged */
+	SKIPPED,	 /* deliberately left alone; the reason was logged */
 };
 
 /*
@@ -52,6 +52,5 @@ int intercept_gc(const struct pc_config *cfg);
  * Returns how many namespaces were released.
  */
 int intercept_purge(const struct pc_config *cfg);
-
 
 #endif

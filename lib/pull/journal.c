@@ -70,7 +70,7 @@ static void put(struct wbuf *b, const void *d, size_t n)
 
 enum obj_kind { K_ADDR, K_ROUTE, K_NEIGH, K_MAX };
 
-static const char *const kind_type[K_MAX] = {"route/addr", "route/route", "route/neigh"};
+static const char *const kind_type[K_MAX] = { "route/addr", "route/route", "route/neigh" };
 
 static int build(enum obj_kind k, struct nl_object *o, struct nl_msg **m)
 {
@@ -142,11 +142,11 @@ static int write_file(const char *dir, unsigned long ino, const struct wbuf *b)
 
 int journal_write(const char *dir, const struct journal *j)
 {
-	struct jhdr h = {.layout = JOURNAL_LAYOUT,
-			 .n_ports = (uint32_t)j->n,
-			 .ns_ino = j->ns_ino,
-			 .mode = j->mode};
-	struct wbuf b = {0};
+	struct jhdr h = { .layout = JOURNAL_LAYOUT,
+			  .n_ports = (uint32_t)j->n,
+			  .ns_ino = j->ns_ino,
+			  .mode = j->mode };
+	struct wbuf b = { 0 };
 	int ret = 0;
 
 	memcpy(h.magic, JOURNAL_MAGIC, sizeof(h.magic));
@@ -259,7 +259,7 @@ static int get_port(struct rbuf *r, const char *path, struct journal_port *jp)
 
 static int parse(const uint8_t *p, size_t len, const char *path, struct journal *j)
 {
-	struct rbuf r = {.p = p, .len = len};
+	struct rbuf r = { .p = p, .len = len };
 	struct jhdr h;
 	int ret = 0;
 

@@ -30,11 +30,15 @@ static int check_mode(void *base, const json_t *v, const struct jfield *f, const
 	const char *s = json_string_value(v);
 
 	if (s[0] && config_parse_mode(s, &mode) < 0)
-		return err_set(-EINVAL, "%s: key \"%s\" must be off, pass, tap or fwd", where, f->key);
+		return err_set(-EINVAL, "%s: key \"%s\" must be off, pass, tap or fwd", where,
+			       f->key);
 	return 0;
 }
 
-#define ANN(key, member, check) { key, JF_STR, JF_FIELD(struct oci_state, member), 0, 0, check, false }
+#define ANN(key, member, check)                                                                    \
+	{                                                                                          \
+		key, JF_STR, JF_FIELD(struct oci_state, member), 0, 0, check, false                \
+	}
 
 static const struct jfield ann_fields[] = {
 	ANN("io.portcullis.mode", mode, check_mode),
@@ -90,7 +94,8 @@ static int parse_id(const json_t *v, char id[OCI_ID_MAX])
 		unsigned char c = (unsigned char)s[i];
 
 		if (c <= ' ' || c >= 0x7f || c == '/')
-			return err_set(-EINVAL, "state: id has a forbidden character (0x%02x) at offset %zu",
+			return err_set(-EINVAL,
+				       "state: id has a forbidden character (0x%02x) at offset %zu",
 				       c, i);
 	}
 	memcpy(id, s, n + 1);
@@ -212,7 +217,8 @@ static int bundle_netns(const json_t *root, const char *file, char *out, size_t 
 	json_array_foreach(nss, i, ns) {
 		type = json_object_get(ns, "type");
 		if (!json_is_string(type))
-			return err_set(-EINVAL, "bundle %s: linux.namespaces[%zu].type is not a string",
+			return err_set(-EINVAL,
+				       "bundle %s: linux.namespaces[%zu].type is not a string",
 				       file, i);
 		if (strcmp(json_string_value(type), "network") != 0)
 			continue;
@@ -220,13 +226,15 @@ static int bundle_netns(const json_t *root, const char *file, char *out, size_t 
 		if (!path)
 			return 0;
 		if (!json_is_string(path) || json_string_value(path)[0] != '/')
-			return err_set(-EINVAL,
-				       "bundle %s: linux.namespaces[%zu].path is not an absolute path",
-				       file, i);
+			return err_set(
+				-EINVAL,
+				"bundle %s: linux.namespaces[%zu].path is not an absolute path",
+				file, i);
 		if (json_string_length(path) >= len)
-			return err_set(-EINVAL,
-				       "bundle %s: linux.namespaces[%zu].path is longer than %zu bytes",
-				       file, i, len - 1);
+			return err_set(
+				-EINVAL,
+				"bundle %s: linux.namespaces[%zu].path is longer than %zu bytes",
+				file, i, len - 1);
 		memcpy(out, json_string_value(path), json_string_length(path) + 1);
 		return 0;
 	}

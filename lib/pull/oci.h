@@ -15,11 +15,11 @@
 struct oci_state {
 	char id[OCI_ID_MAX];
 	char status[32];
-	pid_t pid;              /* 0 when the state has none (poststop) */
-	char bundle[PATH_MAX];  /* "" when absent */
+	pid_t pid;		 /* 0 when the state has none (poststop) */
+	char bundle[PATH_MAX];	 /* "" when absent */
 	char name[OCI_NAME_MAX]; /* the runtime's name for it, "" when unknown (ctrname.h) */
 	/* annotations; "" when absent */
-	char mode[16];          /* io.portcullis.mode */
+	char mode[16]; /* io.portcullis.mode */
 	char group[OCI_NAME_MAX];
 	char k8s_pod[OCI_NAME_MAX];
 	char k8s_namespace[OCI_NAME_MAX];

@@ -7,13 +7,13 @@
 
 #include <netlink/route/addr.h>
 
-#include "lib/dpath/dpath.h"
+#include "journal.h"
+#include "snapshot.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
-#include "journal.h"
 #include "lib/core/log.h"
 #include "lib/core/naming.h"
-#include "snapshot.h"
+#include "lib/dpath/dpath.h"
 
 /* How far one port got; the undo walks back from here. */
 enum progress { P_NONE = 0, P_MOVED, P_CREATED, P_APPLIED, P_ATTACHED };
@@ -81,7 +81,8 @@ static int choose_names(struct nl_cache *enf_links, pid_t pid, unsigned ordinal,
 		int ret = naming_port(p->ex_name, NAMING_EX_PREFIX, (unsigned)pid, ordinal, gen);
 
 		if (ret >= 0)
-			ret = naming_port(p->in_name, NAMING_IN_PREFIX, (unsigned)pid, ordinal, gen);
+			ret = naming_port(p->in_name, NAMING_IN_PREFIX, (unsigned)pid, ordinal,
+					  gen);
 		if (ret < 0)
 			return err_set(ret, "name port %u of pid %d", ordinal, (int)pid);
 		if (!has_name(enf_links, p->ex_name) && !has_name(enf_links, p->in_name))
@@ -96,15 +97,26 @@ static int create_pair(struct nl_ns *ctr, struct nl_ns *enf, struct nl_cache *en
 {
 	const struct port_snapshot *s = &p->snap;
 	/* veth: the host-side peer; macvlan/ipvlan/vlan: the lower device */
-	bool peer_idx = s->iflink > 0 && s->iflink != s->ifindex && !has_index(enf_links, s->iflink);
+	bool peer_idx = s->iflink > 0 && s->iflink != s->ifindex &&
+			!has_index(enf_links, s->iflink);
 	struct nl_link_spec a = {
-		.name = s->name, .ifindex = s->ifindex, .mac = s->mac, .alias = s->alias,
-		.mtu = s->mtu, .txqlen = s->txqlen, .num_tx = s->num_tx, .num_rx = s->num_rx,
-		.gso_max_size = s->gso_max_size, .gso_max_segs = s->gso_max_segs,
-		.group = s->group, .nsfd = -1,
+		.name = s->name,
+		.ifindex = s->ifindex,
+		.mac = s->mac,
+		.alias = s->alias,
+		.mtu = s->mtu,
+		.txqlen = s->txqlen,
+		.num_tx = s->num_tx,
+		.num_rx = s->num_rx,
+		.gso_max_size = s->gso_max_size,
+		.gso_max_segs = s->gso_max_segs,
+		.group = s->group,
+		.nsfd = -1,
 	};
-	struct nl_link_spec b = { .name = p->in_name, .ifindex = peer_idx ? s->iflink : 0,
-				  .mtu = s->mtu, .nsfd = enf->fd };
+	struct nl_link_spec b = { .name = p->in_name,
+				  .ifindex = peer_idx ? s->iflink : 0,
+				  .mtu = s->mtu,
+				  .nsfd = enf->fd };
 	int ret;
 
 	ret = nl_veth_create(ctr->nl, &a, &b);
@@ -271,7 +283,8 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max)
 		if (!eligible(&v, (struct rtnl_link *)o, false))
 			continue;
 		if (n < max)
-			snprintf(names[n], IFNAMSIZ, "%s", rtnl_link_get_name((struct rtnl_link *)o));
+			snprintf(names[n], IFNAMSIZ, "%s",
+				 rtnl_link_get_name((struct rtnl_link *)o));
 		n++;
 	}
 	view_free(&v);
@@ -279,9 +292,10 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max)
 }
 
 /* A UCMAC for port n that no live port and no earlier port of this pull has. */
-static int choose_ucmac(const struct pull_args *a, unsigned long ino, struct pulled *ports, size_t n)
+static int choose_ucmac(const struct pull_args *a, unsigned long ino, struct pulled *ports,
+			size_t n)
 {
-	unsigned char (*taken)[6] = calloc(a->n_taken + n + 1, 6);
+	unsigned char(*taken)[6] = calloc(a->n_taken + n + 1, 6);
 	int ret;
 
 	if (!taken)
@@ -520,7 +534,8 @@ static int release_port(struct pull_ctx *c, const struct ns_view *v, const struc
 	return ret;
 }
 
-int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct state_rec *rec)
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath,
+		 const struct state_rec *rec)
 {
 	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dpath = dpath, .mode = rec->mode };
 	struct ns_view v = { 0 };
@@ -585,13 +600,17 @@ static int recover_port(struct pull_ctx *c, struct pulled *p)
 
 int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct journal *j)
 {
-	struct pull_ctx c = { .ctr = ctr, .enf = enf, .dpath = dpath, .mode = (enum pc_mode)j->mode };
+	struct pull_ctx c = {
+		.ctr = ctr, .enf = enf, .dpath = dpath, .mode = (enum pc_mode)j->mode
+	};
 	int first = 0;
 
 	for (size_t i = 0; i < j->n; i++) {
 		const struct journal_port *jp = &j->ports[i];
-		struct pulled p = { .snap = jp->snap, .ex_ifindex = jp->ex_ifindex,
-				    .in_ifindex = jp->in_ifindex, .new_ifindex = jp->new_ifindex };
+		struct pulled p = { .snap = jp->snap,
+				    .ex_ifindex = jp->ex_ifindex,
+				    .in_ifindex = jp->in_ifindex,
+				    .new_ifindex = jp->new_ifindex };
 
 		snprintf(p.ex_name, sizeof(p.ex_name), "%s", jp->ex_name);
 		snprintf(p.in_name, sizeof(p.in_name), "%s", jp->in_name);

@@ -26,19 +26,19 @@
  */
 
 #include "lib/core/config.h"
+#include "lib/core/state.h"
 #include "lib/dpath/dpath.h"
 #include "lib/net/nl.h"
-#include "lib/core/state.h"
 
 #define PULL_NOTHING 1 /* no port with a global address: nothing was done */
 
 struct pull_args {
-	pid_t pid;                       /* names the enforcer ports */
-	enum pc_mode mode;               /* one the data path supports */
+	pid_t pid;			 /* names the enforcer ports */
+	enum pc_mode mode;		 /* one the data path supports */
 	const unsigned char (*taken)[6]; /* the UCMACs of every live port */
 	size_t n_taken;
-	const char *journal_dir;         /* where the pull keeps its journal (journal.h) */
-	const char *ns_path;             /* how a recovery reaches ctr again */
+	const char *journal_dir; /* where the pull keeps its journal (journal.h) */
+	const char *ns_path;	 /* how a recovery reaches ctr again */
 };
 
 /*
@@ -57,7 +57,8 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const 
  * caller removes the journal when this returns 0.
  */
 struct journal;
-int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct journal *j);
+int pull_recover(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath,
+		 const struct journal *j);
 
 /*
  * The ports of ctr that a pull would take, without changing anything: their
@@ -73,7 +74,8 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max);
  * settings of its replacement.  Idempotent: what is already gone counts as
  * done.  Returns 0 or the first error after doing all it could.
  */
-int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const struct state_rec *rec);
+int pull_release(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath,
+		 const struct state_rec *rec);
 
 /* True when rec's interception is still in place (its inPorts exist in enf). */
 bool pull_is_live(struct nl_ns *enf, const struct state_rec *rec);

@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "lib/core/err.h"
 #include "journal.h"
-#include "lib/core/log.h"
-#include "lib/net/netns.h"
 #include "pull.h"
+#include "lib/core/err.h"
+#include "lib/core/log.h"
 #include "lib/core/state.h"
+#include "lib/net/netns.h"
 
 /* The container namespace of j if it is still the one journaled; -ENOENT when gone. */
 static int reopen(const struct journal *j, struct nl_ns *ctr)
@@ -22,7 +22,7 @@ static int reopen(const struct journal *j, struct nl_ns *ctr)
 /* The pull finished and its record was saved: the hook died just after. */
 static bool recorded(const struct pc_config *cfg, struct nl_ns *enf, unsigned long ino)
 {
-	struct state_rec rec = {0};
+	struct state_rec rec = { 0 };
 	bool live;
 
 	if (state_load(cfg->state_dir, ino, &rec) < 0)
@@ -35,7 +35,7 @@ static bool recorded(const struct pc_config *cfg, struct nl_ns *enf, unsigned lo
 static int recover_one(const struct pc_config *cfg, struct nl_ns *enf, struct dpath *dpath,
 		       const struct journal *j)
 {
-	struct nl_ns ctr = {.fd = -1, .ioc = -1};
+	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
 	bool have_ctr;
 	int ret;
 

@@ -12,10 +12,10 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
-#include "lib/net/addrwatch.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
 #include "lib/core/log.h"
+#include "lib/net/addrwatch.h"
 
 #define DAD_WAIT_MS 500 /* the kernel skips DAD in microseconds; this is a safety net */
 
@@ -57,7 +57,8 @@ bool view_has_global_addr(const struct ns_view *v, int ifindex)
 	for (o = nl_cache_get_first(v->addrs); o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
 
-		if (rtnl_addr_get_ifindex(a) == ifindex && rtnl_addr_get_scope(a) == RT_SCOPE_UNIVERSE)
+		if (rtnl_addr_get_ifindex(a) == ifindex &&
+		    rtnl_addr_get_scope(a) == RT_SCOPE_UNIVERSE)
 			return true;
 	}
 	return false;
@@ -267,7 +268,8 @@ static int add_routes(struct apply *a)
 			struct rtnl_route *r = (struct rtnl_route *)a->s->routes[i];
 			int ret;
 
-			if (rtnl_route_get_protocol(r) == RTPROT_KERNEL || route_has_gateway(r) != pass)
+			if (rtnl_route_get_protocol(r) == RTPROT_KERNEL ||
+			    route_has_gateway(r) != pass)
 				continue;
 			ret = outcome(a, add_route(a, a->s->routes[i]));
 			if (ret < 0)

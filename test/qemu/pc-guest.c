@@ -108,12 +108,13 @@ static void l4_key(char *out, size_t sz, int proto, const unsigned char *p, long
 	if (proto == IPPROTO_TCP && len >= 20) {
 		long hl = (p[12] >> 4) * 4;
 
-		snprintf(out, sz, "tcp %u>%u seq=%lu ack=%lu fl=%02x plen=%ld", get16(p), get16(p + 2),
-			 get32(p + 4), get32(p + 8), p[13], len - hl);
+		snprintf(out, sz, "tcp %u>%u seq=%lu ack=%lu fl=%02x plen=%ld", get16(p),
+			 get16(p + 2), get32(p + 4), get32(p + 8), p[13], len - hl);
 	} else if (proto == IPPROTO_UDP && len >= 8) {
 		snprintf(out, sz, "udp %u>%u len=%u", get16(p), get16(p + 2), get16(p + 4));
 	} else if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && len >= 8) {
-		snprintf(out, sz, "icmp t=%u c=%u id=%u seq=%u", p[0], p[1], get16(p + 4), get16(p + 6));
+		snprintf(out, sz, "icmp t=%u c=%u id=%u seq=%u", p[0], p[1], get16(p + 4),
+			 get16(p + 6));
 	} else {
 		snprintf(out, sz, "p=%d", proto);
 	}
@@ -133,7 +134,8 @@ static void frame_key(const unsigned char *f, long n, char *out, size_t sz)
 		inet_ntop(AF_INET, ip + 12, a, sizeof(a));
 		inet_ntop(AF_INET, ip + 16, b, sizeof(b));
 		l4_key(l4, sizeof(l4), ip[9], ip + hl, (tot < n - 14 ? tot : n - 14) - hl);
-		snprintf(out, sz, "%s %s>%s id=%u %s", group ? "grp" : "ip4u", a, b, get16(ip + 4), l4);
+		snprintf(out, sz, "%s %s>%s id=%u %s", group ? "grp" : "ip4u", a, b, get16(ip + 4),
+			 l4);
 	} else if (type == ETH_P_IPV6 && n >= 54) {
 		long plen = get16(ip + 4);
 
@@ -168,7 +170,8 @@ static int cmd_sniff(const char *ifname)
 		mac_str(buf + 6, src);
 		mac_str(buf, dst);
 		frame_key(buf, n, key, sizeof(key));
-		printf("%s %s %s %s\n", from.sll_pkttype == PACKET_OUTGOING ? "out" : "in", src, dst, key);
+		printf("%s %s %s %s\n", from.sll_pkttype == PACKET_OUTGOING ? "out" : "in", src,
+		       dst, key);
 	}
 	return 0;
 }
@@ -321,7 +324,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "echo-server") && argc == 4)
 		cmd_echo_server(argv[2], (unsigned)atoi(argv[3]));
 	if (!strcmp(cmd, "echo-client") && argc == 6)
-		return cmd_echo_client(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+		return cmd_echo_client(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]),
+				       atoi(argv[5]));
 	fprintf(stderr, "usage: pc-guest sniff IF | reflect IF [DROP_TCP_PORT] | "
 			"echo-server ADDR PORT | echo-client ADDR PORT COUNT INTERVAL_MS\n");
 	return 2;

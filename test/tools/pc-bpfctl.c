@@ -195,7 +195,8 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 2 ? argv[2] : "";
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: pc-bpfctl DIR ports|ucmacs|stats|dp|counts|heartbeat [SECS]\n");
+		fprintf(stderr,
+			"usage: pc-bpfctl DIR ports|ucmacs|stats|dp|counts|heartbeat [SECS]\n");
 		return 2;
 	}
 	dir = argv[1];

@@ -248,8 +248,9 @@ static int reflect_one(int fd, unsigned char *buf, const struct opts *o, struct 
 {
 	struct sockaddr_ll from;
 	struct iovec iov = { .iov_base = buf, .iov_len = VNET_LEN + FRAME_MAX };
-	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-			      .msg_iovlen = 1 };
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1
+	};
 	const struct virtio_net_hdr *vh = (const void *)buf;
 	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 	size_t flen;

@@ -93,7 +93,7 @@ static size_t http_body_len(const struct http_req *r)
 
 size_t threat_http_request(const uint8_t *d, size_t len, struct threat_hit *hits, size_t max)
 {
-	struct http_req r = {0};
+	struct http_req r = { 0 };
 	size_t n;
 
 	if (max == 0 || !http_request_line(d, len, &r))

@@ -36,7 +36,7 @@ static bool http_pairs(const uint8_t *d, size_t len, const char *where, struct t
 		size_t end = amp ? (size_t)(amp - d) : len;
 		const uint8_t *eq = memchr(d + off, '=', end - off);
 		size_t v = eq ? (size_t)(eq - d) + 1 : off;
-		struct sqli_src src = {d + v, end - v, SQLI_FORM};
+		struct sqli_src src = { d + v, end - v, SQLI_FORM };
 
 		if (sqli_detect(&src, hit)) {
 			http_sqli_evidence(where, d + off, eq ? (size_t)(eq - d) - off : 0, hit);
@@ -51,7 +51,7 @@ bool http_target_sqli(const uint8_t *target, size_t n, struct threat_hit *hit)
 {
 	const uint8_t *q = memchr(target, '?', n);
 	size_t path = q ? (size_t)(q - target) : n;
-	struct sqli_src src = {target, path, SQLI_URL};
+	struct sqli_src src = { target, path, SQLI_URL };
 
 	if (sqli_detect(&src, hit)) {
 		http_sqli_evidence("path", NULL, 0, hit);

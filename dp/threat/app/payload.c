@@ -85,7 +85,7 @@ static void ssh(struct threat_ctx *t, struct threat_pkt *tp)
 static void dns(struct threat_ctx *t, struct threat_pkt *tp)
 {
 	const struct pkt *p = tp->p;
-	struct threat_dns_query q = {0};
+	struct threat_dns_query q = { 0 };
 	struct threat_hit h[APP_HITS];
 
 	report_all(t, tp, h,

@@ -6,8 +6,8 @@
  * can only hide an old version behind a 1.2 legacy_version, never invent
  * one.  A heartbeat record is judged on its first three bytes.
  */
-#include "dp/threat/threat_int.h"
 #include "tls_int.h"
+#include "dp/threat/threat_int.h"
 
 #define TLS_REC_HDR 5
 #define TLS_MAX_RECORD (16384 + 2048)

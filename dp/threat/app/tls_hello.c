@@ -68,7 +68,7 @@ static bool tls_grease(uint16_t v)
 static struct tls_rd tls_hello_rd(const uint8_t *body, size_t avail)
 {
 	size_t msg = 4 + (size_t)be24_at(body + 1);
-	struct tls_rd r = {body, TLS_HELLO_FIXED, avail < msg ? avail : msg};
+	struct tls_rd r = { body, TLS_HELLO_FIXED, avail < msg ? avail : msg };
 
 	return r;
 }

@@ -85,8 +85,8 @@ static void flood_count(struct threat_ctx *t, struct threat_pkt *tp, enum flood_
 	if (++f->count <= limit)
 		return;
 	threat_hit_set(&h, kind == FLOOD_SYN ? THREAT_SYN_FLOOD : THREAT_ICMP_FLOOD,
-		    "more than %u %s a second to this destination", limit,
-		    kind == FLOOD_SYN ? "SYNs" : "echo requests");
+		       "more than %u %s a second to this destination", limit,
+		       kind == FLOOD_SYN ? "SYNs" : "echo requests");
 	tp->no_reset = true;
 	threat_report(t, tp, &h, !f->reported);
 	f->reported = true;

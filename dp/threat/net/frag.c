@@ -87,7 +87,7 @@ static void cover(struct frag_track *f, uint32_t lo, uint32_t hi)
 		i++;
 	}
 	if (f->n < FRAG_RANGES)
-		f->r[f->n++] = (struct frag_range){lo, hi};
+		f->r[f->n++] = (struct frag_range){ lo, hi };
 	else
 		f->n = FRAG_RANGES + 1; /* too many holes: stop checking */
 }
@@ -112,8 +112,8 @@ void threat_frag(struct threat_ctx *t, struct threat_pkt *tp)
 
 	if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) && hi > IP_DATAGRAM_MAX) {
 		threat_hit_set(&h, THREAT_PING_OF_DEATH,
-			    "ICMP fragment id %u at offset %u with %u bytes ends past 65535",
-			    p->frag_id, lo, hi - lo);
+			       "ICMP fragment id %u at offset %u with %u bytes ends past 65535",
+			       p->frag_id, lo, hi - lo);
 		report(t, tp, f, &h);
 	}
 	if (f->n > FRAG_RANGES || hi == lo)
@@ -124,6 +124,6 @@ void threat_frag(struct threat_ctx *t, struct threat_pkt *tp)
 		return;
 	}
 	threat_hit_set(&h, THREAT_IP_TEARDROP, "fragment id %u bytes %u-%u overlap bytes %u-%u",
-		    p->frag_id, lo, hi - 1, o->lo, o->hi - 1);
+		       p->frag_id, lo, hi - 1, o->lo, o->hi - 1);
 	report(t, tp, f, &h);
 }

@@ -44,7 +44,7 @@ static double entropy(const uint16_t *hist, size_t n)
 /* The lower of the byte and neighbour-difference entropies, bits/byte. */
 static double randomness(const uint8_t *d, size_t n)
 {
-	uint16_t bytes[256] = {0}, diffs[256] = {0};
+	uint16_t bytes[256] = { 0 }, diffs[256] = { 0 };
 
 	bytes[d[0]]++;
 	for (size_t i = 1; i < n; i++) {
@@ -85,8 +85,8 @@ void threat_icmp(struct threat_ctx *t, struct threat_pkt *tp)
 	if (ts->run < TUNNEL_RUN)
 		return;
 	threat_hit_set(&h, THREAT_ICMP_TUNNELING,
-		    "%u echo payloads at >= %.1f bits/byte within %u s (last %zu bytes, %.2f)",
-		    TUNNEL_RUN, fmin(TUNNEL_BITS, 0.9 * log2((double)n)), TUNNEL_WINDOW_S,
-		    p->payload_len, bits);
+		       "%u echo payloads at >= %.1f bits/byte within %u s (last %zu bytes, %.2f)",
+		       TUNNEL_RUN, fmin(TUNNEL_BITS, 0.9 * log2((double)n)), TUNNEL_WINDOW_S,
+		       p->payload_len, bits);
 	threat_report(t, tp, &h, true);
 }

@@ -89,8 +89,8 @@ static void count_slow(struct threat_ctx *t, struct threat_pkt *tp)
 		return;
 	again = !d->reported || tp->now_ns - d->reported_ns >= SLOW_REPORT_S * NS_PER_SEC;
 	threat_hit_set(&h, THREAT_HTTP_SLOWLORIS,
-		    "%u sessions to this server with request headers incomplete after %u s",
-		    d->count, SLOW_AFTER_S);
+		       "%u sessions to this server with request headers incomplete after %u s",
+		       d->count, SLOW_AFTER_S);
 	threat_report(t, tp, &h, again);
 	if (again) {
 		d->reported = true;

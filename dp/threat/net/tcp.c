@@ -42,12 +42,12 @@ static void syn_checks(struct threat_ctx *t, struct threat_pkt *tp)
 
 	if (plain && p->payload_len) {
 		threat_hit_set(&h, THREAT_TCP_SYN_DATA, "SYN with %zu bytes of payload",
-			    p->payload_len);
+			       p->payload_len);
 		threat_report(t, tp, &h, true);
 	}
 	if (plain && !tp->from_client && !tp->s->picked_up) {
 		threat_hit_set(&h, THREAT_TCP_SPLIT_HANDSHAKE,
-			    "the server answered with a SYN without ACK");
+			       "the server answered with a SYN without ACK");
 		threat_report(t, tp, &h, true);
 	}
 	/* the client's scale holds once the server's SYN+ACK carries one too */
@@ -57,7 +57,7 @@ static void syn_checks(struct threat_ctx *t, struct threat_pkt *tp)
 		tp->s->threat.win_s = 0;
 	if (p->mss && p->mss < MSS_FLOOR) {
 		threat_hit_set(&h, THREAT_TCP_SMALL_MSS, "%s SYN with MSS %u (under %u)",
-			    tp->from_client ? "client" : "server", p->mss, MSS_FLOOR);
+			       tp->from_client ? "client" : "server", p->mss, MSS_FLOOR);
 		threat_report(t, tp, &h, true);
 	}
 }
@@ -91,8 +91,8 @@ static void window_check(struct threat_ctx *t, struct threat_pkt *tp)
 	if (ts->run < SMALL_WINDOW_RUN)
 		return;
 	threat_hit_set(&h, THREAT_TCP_SMALL_WINDOW,
-		    "%u client segments in a row with a window under %u bytes (last %u)",
-		    SMALL_WINDOW_RUN, SMALL_WINDOW, window);
+		       "%u client segments in a row with a window under %u bytes (last %u)",
+		       SMALL_WINDOW_RUN, SMALL_WINDOW, window);
 	threat_report(t, tp, &h, true);
 }
 

@@ -110,7 +110,7 @@ bool sqli_detect(const struct sqli_src *src, struct threat_hit *hit)
 	static const struct {
 		int quote;
 		unsigned needs;
-	} readings[] = {{0, 0}, {'\'', SQLI_SQUOTE}, {'"', SQLI_DQUOTE}};
+	} readings[] = { { 0, 0 }, { '\'', SQLI_SQUOTE }, { '"', SQLI_DQUOTE } };
 	unsigned seen = sqli_scan(src);
 	struct sqli_match m;
 
@@ -129,7 +129,7 @@ bool sqli_detect(const struct sqli_src *src, struct threat_hit *hit)
 
 bool threat_sqli(const char *s, size_t len, struct threat_hit *hit)
 {
-	struct sqli_src src = {(const uint8_t *)s, len, SQLI_RAW};
+	struct sqli_src src = { (const uint8_t *)s, len, SQLI_RAW };
 
 	return sqli_detect(&src, hit);
 }

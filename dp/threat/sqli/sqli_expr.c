@@ -214,10 +214,10 @@ bool sqli_select_list(struct sqli_win *w, size_t k, size_t *end)
 	if (sqli_kw(sqli_at(w, k), SQK_ALL) || sqli_kw(sqli_at(w, k), SQK_DISTINCT))
 		k++;
 	t = sqli_at(w, k);
-	strong =
-	    t->type == SQ_NUM || t->type == SQ_STR || t->type == SQ_LPAR || sqli_kw(t, SQK_NULL) ||
-	    sqli_op(t, SQO_STAR) ||
-	    (t->type == SQ_WORD && (sqli_first(w, t) == '@' || sqli_at(w, k + 1)->type == SQ_LPAR));
+	strong = t->type == SQ_NUM || t->type == SQ_STR || t->type == SQ_LPAR ||
+		 sqli_kw(t, SQK_NULL) || sqli_op(t, SQO_STAR) ||
+		 (t->type == SQ_WORD &&
+		  (sqli_first(w, t) == '@' || sqli_at(w, k + 1)->type == SQ_LPAR));
 	for (size_t n = 0; n < 12; n++) {
 		t = sqli_at(w, k + n);
 		*end = k + n;

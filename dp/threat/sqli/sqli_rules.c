@@ -114,9 +114,9 @@ static bool sqli_union(struct sqli_win *w, size_t i, size_t *end)
 
 static bool sqli_object_kw(const struct sqli_tok *t)
 {
-	static const uint8_t objects[] = {SQK_TABLE,	SQK_DATABASE, SQK_SCHEMA,
-					  SQK_USER,	SQK_VIEW,     SQK_PROCEDURE,
-					  SQK_FUNCTION, SQK_TRIGGER,  SQK_INDEX};
+	static const uint8_t objects[] = { SQK_TABLE,	 SQK_DATABASE, SQK_SCHEMA,
+					   SQK_USER,	 SQK_VIEW,     SQK_PROCEDURE,
+					   SQK_FUNCTION, SQK_TRIGGER,  SQK_INDEX };
 
 	for (size_t i = 0; i < sizeof(objects); i++)
 		if (sqli_kw(t, objects[i]))

@@ -13,15 +13,15 @@
  * travel with the frame untouched.
  */
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 
 /* libbpf's helpers need the kernel's types above */
-#include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 #include "dpath_common.h"
 
@@ -258,8 +258,7 @@ static __always_inline struct pc_bypass *bypass_of(struct __sk_buff *skb,
  * leaves with PC_TAP_MARK and gets the UCMAC on bridge_port's egress
  * (pc_bridge_egress).
  */
-static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port,
-				    __u32 bridge)
+static __always_inline int port_tap(struct __sk_buff *skb, const struct pc_port *port, __u32 bridge)
 {
 	if (bridge) {
 		__u32 mark = skb->mark;
@@ -343,8 +342,8 @@ static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
 }
 
 /* A frame back from the data plane for u: restore the container MAC at off, send it out to. */
-static __always_inline int bridge_return(struct __sk_buff *skb, const struct pc_ucmac *u,
-					 __u32 off, __u32 to, __u32 stat)
+static __always_inline int bridge_return(struct __sk_buff *skb, const struct pc_ucmac *u, __u32 off,
+					 __u32 to, __u32 stat)
 {
 	if (u->mode != PC_MODE_FWD) {
 		count(PC_STAT_TAP_DROPPED_RETURNS);

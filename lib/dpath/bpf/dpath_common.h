@@ -70,10 +70,10 @@ enum pc_port_mode {
 /* pc_ports: HASH, key __u32 ifindex of an inPort or exPort */
 struct pc_port {
 	__u32 peer_ifindex; /* the other port of the pair */
-	__u8 side;          /* enum pc_side */
-	__u8 flags;         /* PC_PORT_* */
+	__u8 side;	    /* enum pc_side */
+	__u8 flags;	    /* PC_PORT_* */
 	__u8 pad[2];
-	__u32 mode;         /* enum pc_port_mode */
+	__u32 mode; /* enum pc_port_mode */
 	__u8 ctr_mac[6];
 	__u8 ucmac[6];
 };
@@ -104,7 +104,7 @@ struct pc_dp_state {
 	__u64 heartbeat_ns;
 	__u32 dp_down_closed; /* fwd with no heartbeat: 1 drop, 0 pass */
 	__u32 bridge_ifindex; /* bridge_port (vbr-neuv) */
-	__u64 obj_hash;       /* which build loaded the pinned programs */
+	__u64 obj_hash;	      /* which build loaded the pinned programs */
 };
 
 /*
@@ -115,12 +115,11 @@ struct pc_dp_state {
  * RST never match, so they still reach the data plane (crossing it in fwd,
  * copied in tap), and mark both directions' entries closing, so that the
  * rest of the close reaches the data plane too, whenever it takes the
- * entries back (as does a segment under the window it watches for).  Keys are in the frame's own direction, one per
- * direction, with the port's UCMAC; addresses are IPv4 (first 4 bytes, the
- * rest 0) or IPv6, ports in network order.  The data plane adds the counts
- * to the session when it takes the entries back, and reads last_ns
- * (CLOCK_MONOTONIC of the latest frame) before it would expire the
- * session as idle.
+ * entries back (as does a segment under the window it watches for).  Keys are in the frame's own
+ * direction, one per direction, with the port's UCMAC; addresses are IPv4 (first 4 bytes, the rest
+ * 0) or IPv6, ports in network order.  The data plane adds the counts to the session when it takes
+ * the entries back, and reads last_ns (CLOCK_MONOTONIC of the latest frame) before it would expire
+ * the session as idle.
  */
 #define PC_MAX_BYPASS 65536
 
@@ -136,7 +135,7 @@ struct pc_flow_key {
 
 struct pc_bypass {
 	__u64 frames;
-	__u64 bytes; /* skb->len: the frame from its Ethernet header */
+	__u64 bytes;   /* skb->len: the frame from its Ethernet header */
 	__u64 last_ns; /* CLOCK_MONOTONIC, to the tick (bpf_ktime_get_coarse_ns) */
 	__u32 closing; /* set by the kernel: match no more */
 	__u32 watch;   /* set by the data plane: a TCP segment whose raw window
@@ -146,20 +145,20 @@ struct pc_bypass {
 
 /* pc_stats: PERCPU_ARRAY of __u64 packet counters, indexed by this */
 enum pc_stat {
-	PC_STAT_TO_DP,               /* fwd: frames sent to bridge_port */
-	PC_STAT_TAP_COPIES,          /* tap: copies sent to bridge_port */
+	PC_STAT_TO_DP,		     /* fwd: frames sent to bridge_port */
+	PC_STAT_TAP_COPIES,	     /* tap: copies sent to bridge_port */
 	PC_STAT_TAP_COPY_FAILED,     /* tap: bpf_clone_redirect failed */
-	PC_STAT_PASSED,              /* pass: every frame; tap: intercepted ones; to the peer */
+	PC_STAT_PASSED,		     /* pass: every frame; tap: intercepted ones; to the peer */
 	PC_STAT_NOT_INTERCEPTED,     /* tap/fwd: ARP, ND, broadcast, multicast, other MACs */
-	PC_STAT_DP_DOWN_PASSED,      /* fwd, data plane down, dp_down=open */
+	PC_STAT_DP_DOWN_PASSED,	     /* fwd, data plane down, dp_down=open */
 	PC_STAT_DP_DOWN_DROPPED,     /* fwd, data plane down, dp_down=closed */
-	PC_STAT_NO_PORT,             /* filter on a port without a pc_ports entry */
-	PC_STAT_FROM_DP_TO_CTR,      /* bridge_port: destination was a UCMAC */
+	PC_STAT_NO_PORT,	     /* filter on a port without a pc_ports entry */
+	PC_STAT_FROM_DP_TO_CTR,	     /* bridge_port: destination was a UCMAC */
 	PC_STAT_FROM_DP_TO_HOST,     /* bridge_port: source was a UCMAC */
 	PC_STAT_TAP_DROPPED_RETURNS, /* bridge_port: for a port not in fwd */
-	PC_STAT_NOT_OURS,            /* bridge_port: no UCMAC, dropped */
-	PC_STAT_REWRITE_FAILED,      /* bpf_skb_store_bytes failed, dropped */
-	PC_STAT_BYPASSED,            /* a pc_bypass session's frame, straight to the peer */
+	PC_STAT_NOT_OURS,	     /* bridge_port: no UCMAC, dropped */
+	PC_STAT_REWRITE_FAILED,	     /* bpf_skb_store_bytes failed, dropped */
+	PC_STAT_BYPASSED,	     /* a pc_bypass session's frame, straight to the peer */
 	PC_STAT_MAX
 };
 
