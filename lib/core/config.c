@@ -26,6 +26,7 @@
 static const char *const mode_names[] = { "off", "pass", "tap", "fwd" };
 static const char *const backend_names[] = { "auto", "bpf", "tc-pedit" };
 static const char *const open_closed[] = { "open", "closed" };
+static const char *const source_check_names[] = { "strict", "mac", "off" };
 
 static void copy_str(char *dst, size_t size, const char *src)
 {
@@ -58,6 +59,10 @@ void config_defaults(struct pc_config *cfg)
 	cfg->ring_retire_ms = 1;
 	cfg->quick_max = 512;
 	cfg->bypass_after_kb = 1024;
+	cfg->source_check = SOURCE_CHECK_STRICT;
+	cfg->allow_mode_annotation = false;
+	cfg->provisional_bytes = 4096;
+	cfg->lock_timeout_ms = 10000;
 }
 
 static int name_index(const char *s, const char *const *names, size_t n)
@@ -83,6 +88,13 @@ int config_parse_mode(const char *s, enum pc_mode *out)
 		return err_set(-EINVAL, "mode must be off, pass, tap or fwd");
 	*out = (enum pc_mode)i;
 	return 0;
+}
+
+const char *config_source_check_name(enum pc_source_check c)
+{
+	if ((unsigned)c >= ARRAY_SIZE(source_check_names))
+		return "?";
+	return source_check_names[c];
 }
 
 const char *config_backend_name(enum pc_backend b)
@@ -173,6 +185,17 @@ static int read_backend(void *base, const json_t *v, const struct jfield *f, con
 	return i < 0 ? i : 0;
 }
 
+static int read_source_check(void *base, const json_t *v, const struct jfield *f,
+			     const char *where)
+{
+	int i = name_of(v, source_check_names, ARRAY_SIZE(source_check_names), f,
+			"strict, mac or off", where);
+
+	if (i >= 0)
+		*(enum pc_source_check *)((char *)base + f->off) = (enum pc_source_check)i;
+	return i < 0 ? i : 0;
+}
+
 static int read_log_level(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
 	enum log_level level;
@@ -220,6 +243,10 @@ static const struct jfield keys[] = {
 	KEY_UINT(ring_retire_ms, 1, 1000),
 	KEY_UINT(quick_max, 0, 1500),
 	KEY_UINT(bypass_after_kb, 0, 4194304),
+	KEY(source_check, JF_FN, read_source_check),
+	KEY(allow_mode_annotation, JF_BOOL, NULL),
+	KEY_UINT(provisional_bytes, 0, 16777216),
+	KEY_UINT(lock_timeout_ms, 1, 600000),
 };
 
 _Static_assert(sizeof(unsigned) == sizeof(int) && sizeof(unsigned long) == sizeof(long),

@@ -14,6 +14,12 @@
 
 enum pc_mode { MODE_OFF = 0, MODE_PASS, MODE_TAP, MODE_FWD };
 enum pc_backend { BACKEND_AUTO = 0, BACKEND_BPF, BACKEND_TC_PEDIT };
+/* source_check: what a frame from a container must carry to be let on */
+enum pc_source_check {
+	SOURCE_CHECK_STRICT = 0, /* the container's MAC and one of its own addresses */
+	SOURCE_CHECK_MAC,	 /* the container's MAC */
+	SOURCE_CHECK_OFF,	 /* nothing */
+};
 
 struct pc_config {
 	char enforcer_netns[PATH_MAX];
@@ -40,6 +46,11 @@ struct pc_config {
 	unsigned ring_retire_ms;  /* a block with frames is handed over after this */
 	unsigned quick_max;	  /* IP packets up to this size take the quick path; 0: none */
 	unsigned bypass_after_kb; /* fwd sessions done with go to the kernel past this; 0: never */
+	/* what a workload may not walk around (docs/interfaces.md, Configuration) */
+	enum pc_source_check source_check;
+	bool allow_mode_annotation; /* honour a workload's io.portcullis.mode */
+	unsigned provisional_bytes; /* payload per direction while an app rule waits for the app */
+	unsigned lock_timeout_ms;   /* longest wait for the state lock; past it on_failure */
 };
 
 /* Fill in the documented defaults. */
@@ -61,5 +72,6 @@ int config_load(struct pc_config *cfg, const char *path);
 const char *config_mode_name(enum pc_mode mode);
 int config_parse_mode(const char *s, enum pc_mode *out);
 const char *config_backend_name(enum pc_backend b);
+const char *config_source_check_name(enum pc_source_check c);
 
 #endif
