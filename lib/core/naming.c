@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "err.h"
 
@@ -124,15 +125,6 @@ int naming_is_port(const char *name, const char *prefix)
 	return name[0] == '.' && b36_digit(name[1]) > 0 && name[2] == '\0';
 }
 
-/* splitmix64: a well-mixed 64-bit hash of the seed */
-static unsigned long long mix64(unsigned long long x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static int mac_taken(const unsigned char mac[6], const unsigned char (*taken)[6], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -141,16 +133,13 @@ static int mac_taken(const unsigned char mac[6], const unsigned char (*taken)[6]
 	return 0;
 }
 
-int naming_ucmac(unsigned long long seed, const unsigned char (*taken)[6], size_t n_taken,
-		 unsigned char out[6])
+int naming_ucmac(const unsigned char (*taken)[6], size_t n_taken, unsigned char out[6])
 {
 	for (unsigned attempt = 0; attempt < 64; attempt++) {
-		unsigned long long h = mix64(seed + attempt * 0x100000001b3ULL);
-
+		if (getrandom(out + 2, 4, 0) != 4)
+			return err_set(-errno, "UCMAC: getrandom");
 		out[0] = 0x02; /* locally administered, unicast */
 		out[1] = 0x70;
-		for (int i = 0; i < 4; i++)
-			out[2 + i] = (unsigned char)(h >> (8 * i));
 		if (!mac_taken(out, taken, n_taken))
 			return 0;
 	}

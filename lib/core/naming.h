@@ -28,12 +28,12 @@ int naming_is_port(const char *name, const char *prefix);
 
 /*
  * A port's UCMAC: a locally administered unicast address 02:70:xx:xx:xx:xx
- * (2^32 of them) derived from seed and attempt, never one of taken[].  The
- * caller holds the state lock and passes every UCMAC of the live ports.
- * Returns 0, or -EEXIST after 64 colliding attempts.
+ * whose 32 low bits come from getrandom(), so that no workload can work
+ * out another's, never one of taken[].  The caller holds the state lock
+ * and passes every UCMAC of the live ports.  Returns 0, or -EEXIST after
+ * 64 colliding attempts.
  */
-int naming_ucmac(unsigned long long seed, const unsigned char (*taken)[6], size_t n_taken,
-		 unsigned char out[6]);
+int naming_ucmac(const unsigned char (*taken)[6], size_t n_taken, unsigned char out[6]);
 
 /* "xx:xx:xx:xx:xx:xx" (18 bytes with the NUL) and back; parse: 0 or -EINVAL. */
 void naming_mac_str(const unsigned char mac[6], char out[18]);

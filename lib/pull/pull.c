@@ -292,8 +292,7 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max)
 }
 
 /* A UCMAC for port n that no live port and no earlier port of this pull has. */
-static int choose_ucmac(const struct pull_args *a, unsigned long ino, struct pulled *ports,
-			size_t n)
+static int choose_ucmac(const struct pull_args *a, struct pulled *ports, size_t n)
 {
 	unsigned char(*taken)[6] = calloc(a->n_taken + n + 1, 6);
 	int ret;
@@ -304,8 +303,7 @@ static int choose_ucmac(const struct pull_args *a, unsigned long ino, struct pul
 		memcpy(taken, a->taken, a->n_taken * 6);
 	for (size_t i = 0; i < n; i++)
 		memcpy(taken[a->n_taken + i], ports[i].ucmac, 6);
-	ret = naming_ucmac(((unsigned long long)ino << 8) | n, (const unsigned char(*)[6])taken,
-			   a->n_taken + n, ports[n].ucmac);
+	ret = naming_ucmac((const unsigned char(*)[6])taken, a->n_taken + n, ports[n].ucmac);
 	free(taken);
 	return ret;
 }
@@ -331,7 +329,7 @@ static int plan(struct pull_ctx *c, const struct ns_view *v, const struct pull_a
 			return err_set(-E2BIG, "more than %d ports", STATE_MAX_PORTS);
 		ret = choose_names(c->enf_links, a->pid, (unsigned)*n, p);
 		if (ret >= 0)
-			ret = choose_ucmac(a, c->ctr->ino, *out, *n);
+			ret = choose_ucmac(a, *out, *n);
 		if (ret >= 0)
 			ret = snapshot_take(c->ctr, v, rtnl_link_get_ifindex(l), &p->snap);
 		if (ret >= 0)

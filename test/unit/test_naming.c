@@ -193,6 +193,30 @@ START_TEST(test_is_port_accepts)
 }
 END_TEST
 
+/* UCMACs are 02:70 and 32 random bits, never one already taken. */
+START_TEST(test_ucmac_random_and_free)
+{
+	unsigned char taken[64][6], mac[6];
+	size_t distinct = 0;
+
+	for (size_t i = 0; i < 64; i++) {
+		ck_assert_int_eq(naming_ucmac((const unsigned char(*)[6])taken, i, taken[i]), 0);
+		ck_assert_int_eq(taken[i][0], 0x02);
+		ck_assert_int_eq(taken[i][1], 0x70);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_mem_ne(taken[i], taken[j], 6);
+	}
+	/* not a sequence an observer of one could continue: the low bits vary */
+	for (size_t i = 1; i < 64; i++)
+		distinct += memcmp(taken[i] + 2, taken[i - 1] + 2, 4) != 0 &&
+			    (taken[i][5] - taken[i - 1][5]) != 1;
+	ck_assert_uint_ge(distinct, 60);
+	ck_assert_int_eq(naming_ucmac((const unsigned char(*)[6])taken, 64, mac), 0);
+	for (size_t j = 0; j < 64; j++)
+		ck_assert_mem_ne(mac, taken[j], 6);
+}
+END_TEST
+
 static Suite *naming_suite(void)
 {
 	Suite *s = suite_create("naming");
@@ -206,6 +230,7 @@ static Suite *naming_suite(void)
 	tcase_add_test(tc, test_injective);
 	tcase_add_test(tc, test_is_port_rejects);
 	tcase_add_test(tc, test_is_port_accepts);
+	tcase_add_test(tc, test_ucmac_random_and_free);
 	suite_add_tcase(s, tc);
 	return s;
 }
