@@ -27,7 +27,8 @@
 # tree that holds them.
 
 CD_CACHE=/var/cache/portcullis
-CD_PACKAGES="containerd golang-github-kubernetes-cri-api-dev golang-github-containerd-nri-dev"
+CD_PACKAGES="containerd golang-github-kubernetes-cri-api-dev golang-github-containerd-nri-dev
+	golang-github-containerd-ttrpc-dev"
 CD_CLIENT=$TI_ROOT/test/tools/cri_client.py
 CD_PY=/usr/bin/python3
 
@@ -70,11 +71,12 @@ cd_apt_setup() {
 	EOF
 }
 
-# cd_cached: the newest complete cache directory, if any.
+# cd_cached: the newest cache directory holding all of CD_PACKAGES, if any.
 cd_cached() {
 	local d
 	for d in $(find "$CD_CACHE" -maxdepth 1 -name 'containerd-*' -type d 2>/dev/null | sort -V -r); do
-		[ -f "$d/complete" ] && { printf '%s\n' "$d"; return 0; }
+		[ "$(cat "$d/complete" 2>/dev/null)" = "$(echo $CD_PACKAGES)" ] &&
+			{ printf '%s\n' "$d"; return 0; }
 	done
 	return 1
 }
@@ -89,7 +91,7 @@ cd_download() {
 	for deb in "$tmp"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$tmp/tree" || { rm -rf "$tmp"; return 1; }
 	done
-	touch "$tmp/complete"
+	echo $CD_PACKAGES >"$tmp/complete"
 	rm -rf "$d"
 	mv "$tmp" "$d"
 }
@@ -108,7 +110,7 @@ cd_fetch() {
 		ver=$(cd_apt apt-cache show containerd 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n 1)
 		[ -n "$ver" ] || ti_skip "Debian 13 has no containerd package"
 		CD_HOME=$CD_CACHE/containerd-$ver
-		[ -f "$CD_HOME/complete" ] || cd_download "$CD_HOME" "$ver" ||
+		[ "$(cat "$CD_HOME/complete" 2>/dev/null)" = "$(echo $CD_PACKAGES)" ] || cd_download "$CD_HOME" "$ver" ||
 			ti_skip "cannot download $CD_PACKAGES from Debian 13"
 	fi
 	flock -u "$CD_LOCK_FD"
