@@ -41,7 +41,8 @@ static int rx_header(struct mux_rx *rx, const uint8_t *data, size_t len, size_t 
 	rx->conn = get_be32(rx->hdr);
 	rx->left = get_be32(rx->hdr + 4);
 	if (rx->left > MUX_PAYLOAD_MAX)
-		return err_set(-EPROTO, "mux frame of %u bytes on connection %u: over the limit of %u",
+		return err_set(-EPROTO,
+			       "mux frame of %u bytes on connection %u: over the limit of %u",
 			       rx->left, rx->conn, MUX_PAYLOAD_MAX);
 	if (rx->left == 0)
 		rx->hdr_have = 0; /* an empty frame: nothing to deliver */
@@ -78,7 +79,7 @@ int mux_rx_feed(struct mux_rx *rx, const uint8_t *data, size_t len, mux_deliver_
 /* Write all of iov, resuming after short writes. */
 static int write_all(int fd, struct iovec *iov, int cnt)
 {
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = cnt };
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = cnt};
 	ssize_t n;
 
 	while (msg.msg_iovlen > 0) {
@@ -111,8 +112,8 @@ int mux_send(int fd, uint32_t conn, const uint8_t *data, size_t len)
 		n = len < MUX_SEND_MAX ? len : MUX_SEND_MAX;
 		put_be32(hdr, conn);
 		put_be32(hdr + 4, n);
-		iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
-		iov[1] = (struct iovec){ .iov_base = (void *)data, .iov_len = n };
+		iov[0] = (struct iovec){.iov_base = hdr, .iov_len = sizeof(hdr)};
+		iov[1] = (struct iovec){.iov_base = (void *)data, .iov_len = n};
 		ret = write_all(fd, iov, n ? 2 : 1);
 		if (ret < 0)
 			return ret;

@@ -34,8 +34,8 @@ typedef int (*mux_deliver_fn)(uint32_t conn, const uint8_t *data, size_t len, vo
 struct mux_rx {
 	uint8_t hdr[MUX_HDR_LEN];
 	size_t hdr_have; /* header bytes seen of the current frame */
-	uint32_t conn;   /* the current frame's connection */
-	uint32_t left;   /* payload bytes of the current frame still to come */
+	uint32_t conn;	 /* the current frame's connection */
+	uint32_t left;	 /* payload bytes of the current frame still to come */
 };
 
 void mux_rx_init(struct mux_rx *rx);

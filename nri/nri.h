@@ -53,8 +53,8 @@ struct nri_pod {
 	const char *name;
 	const char *namespace;
 	const char *uid;
-	const char *netns;       /* path of the network namespace, e.g. /var/run/netns/cni-... */
-	uint32_t pid;            /* the sandbox process, 0 when not sent */
+	const char *netns; /* path of the network namespace, e.g. /var/run/netns/cni-... */
+	uint32_t pid;	   /* the sandbox process, 0 when not sent */
 	const struct nri_kv *labels;
 	size_t n_labels;
 	const struct nri_kv *annotations;
@@ -72,7 +72,7 @@ struct nri_handlers {
 
 struct nri_opts {
 	const char *socket; /* NULL: NRI_DEFAULT_SOCKET */
-	int fd;             /* >= 0: an already connected socket (takes precedence over socket) */
+	int fd;		    /* >= 0: an already connected socket (takes precedence over socket) */
 	const char *name;   /* the plugin's name */
 	const char *idx;    /* its index, exactly two digits */
 };
@@ -96,8 +96,9 @@ struct nri;
 int nri_open(const struct nri_opts *o, const struct nri_handlers *h, struct nri **out);
 
 /* nri_run's outcomes besides a negative errno (connection lost, protocol error). */
-enum { NRI_SHUTDOWN = 1, /* the runtime called Shutdown (answered) */
-       NRI_STOPPED = 2,  /* stop_fd became readable */
+enum {
+	NRI_SHUTDOWN = 1, /* the runtime called Shutdown (answered) */
+	NRI_STOPPED = 2,  /* stop_fd became readable */
 };
 
 /* Serve the runtime's requests; stop_fd, when >= 0, ends the loop once readable. */

@@ -19,19 +19,19 @@
 struct nri {
 	int fd;
 	struct mux_rx mux;
-	struct ttrpc_rx rx[2];   /* the byte streams of connections 1 and 2 */
-	uint32_t server_last;    /* the last stream id the runtime used on connection 1 */
-	uint32_t client_next;    /* our next stream id on connection 2 */
+	struct ttrpc_rx rx[2]; /* the byte streams of connections 1 and 2 */
+	uint32_t server_last;  /* the last stream id the runtime used on connection 1 */
+	uint32_t client_next;  /* our next stream id on connection 2 */
 	struct nri_handlers h;
 
 	/* our one call on connection 2 (RegisterPlugin) */
-	uint32_t call_id;        /* 0: none outstanding */
+	uint32_t call_id; /* 0: none outstanding */
 	bool call_done;
 	int call_code;
 	char call_msg[256];
 
-	bool configured;         /* Configure answered */
-	bool shutdown;           /* Shutdown answered */
+	bool configured; /* Configure answered */
+	bool shutdown;	 /* Shutdown answered */
 };
 
 /* Answer one message of connection 1; a negative return means the link is lost. */

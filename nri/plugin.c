@@ -26,7 +26,7 @@
 
 static int plugin_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -46,8 +46,8 @@ static int plugin_connect(const char *path)
 
 static int set_send_timeout(int fd)
 {
-	struct timeval tv = { .tv_sec = NRI_SEND_TIMEOUT_MS / 1000,
-			      .tv_usec = NRI_SEND_TIMEOUT_MS % 1000 * 1000 };
+	struct timeval tv = {.tv_sec = NRI_SEND_TIMEOUT_MS / 1000,
+			     .tv_usec = NRI_SEND_TIMEOUT_MS % 1000 * 1000};
 
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		return err_set(-errno, "fd %d: not a socket the runtime gave", fd);
@@ -132,7 +132,7 @@ static int on_piece(uint32_t conn, const uint8_t *data, size_t len, void *arg)
  */
 static int pump(struct nri *n, int timeout_ms, int stop_fd)
 {
-	struct pollfd p[2] = { { .fd = n->fd, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = n->fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
 	uint8_t buf[65536];
 	ssize_t got;
 	int ret;
@@ -146,7 +146,8 @@ static int pump(struct nri *n, int timeout_ms, int stop_fd)
 		return 0;
 	got = read(n->fd, buf, sizeof(buf));
 	if (got < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : err_set(-errno, "read from the runtime");
+		return errno == EINTR || errno == EAGAIN ? 0
+							 : err_set(-errno, "read from the runtime");
 	if (got == 0)
 		return err_set(-ECONNRESET, "the runtime closed the connection");
 	return mux_rx_feed(&n->mux, buf, got, on_piece, n);
@@ -200,7 +201,8 @@ static int await_registration(struct nri *n)
 		if (ret < 0)
 			return ret;
 		if (n->call_done && n->call_code != TTRPC_OK)
-			return err_set(-ECONNREFUSED, "the runtime refused the registration (%d: %s)",
+			return err_set(-ECONNREFUSED,
+				       "the runtime refused the registration (%d: %s)",
 				       n->call_code, n->call_msg);
 	}
 	return 0;

@@ -42,13 +42,13 @@ static size_t copy_kvs(Pcnri__KeyValue *const *src, size_t n, struct nri_kv *dst
 static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_kv *kv)
 {
 	*p = (struct nri_pod){
-		.id = str(pb->id),
-		.name = str(pb->name),
-		.namespace = str(pb->namespace_),
-		.uid = str(pb->uid),
-		.netns = pod_netns(pb),
-		.pid = pb->pid,
-		.labels = kv,
+	    .id = str(pb->id),
+	    .name = str(pb->name),
+	    .namespace = str(pb->namespace_),
+	    .uid = str(pb->uid),
+	    .netns = pod_netns(pb),
+	    .pid = pb->pid,
+	    .labels = kv,
 	};
 	p->n_labels = copy_kvs(pb->labels, pb->n_labels, kv);
 	p->annotations = kv + p->n_labels;

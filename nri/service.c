@@ -121,7 +121,8 @@ static int state_change(struct nri *n, const Pcnri__StateChangeEvent *ev, struct
 	struct nri_kv *kvs = NULL;
 	int ret;
 
-	if (ev->event < PCNRI__EVENT__RUN_POD_SANDBOX || ev->event > PCNRI__EVENT__REMOVE_POD_SANDBOX)
+	if (ev->event < PCNRI__EVENT__RUN_POD_SANDBOX ||
+	    ev->event > PCNRI__EVENT__REMOVE_POD_SANDBOX)
 		return 0; /* not subscribed to: nothing to do */
 	if (!ev->pod)
 		return fail(a, TTRPC_INVALID_ARGUMENT,
@@ -169,10 +170,10 @@ static const struct method {
 	const char *name;
 	int (*fn)(struct nri *n, const struct ttrpc_call *c, struct answer *a);
 } methods[] = {
-	{ "Configure", do_configure },         { "Synchronize", do_synchronize },
-	{ "StateChange", do_state_change },    { "Shutdown", do_shutdown },
-	{ "CreateContainer", do_nothing },     { "UpdateContainer", do_nothing },
-	{ "StopContainer", do_nothing },
+    {"Configure", do_configure},      {"Synchronize", do_synchronize},
+    {"StateChange", do_state_change}, {"Shutdown", do_shutdown},
+    {"CreateContainer", do_nothing},  {"UpdateContainer", do_nothing},
+    {"StopContainer", do_nothing},
 };
 
 static void dispatch(struct nri *n, const struct ttrpc_call *c, struct answer *a)
@@ -217,7 +218,7 @@ static void check_time(const struct ttrpc_call *c, long ms)
 
 static int handle_request(struct nri *n, const struct ttrpc_msg *m)
 {
-	struct answer a = { .code = TTRPC_OK };
+	struct answer a = {.code = TTRPC_OK};
 	struct ttrpc_call c;
 	struct timespec t0;
 	int ret;
@@ -244,8 +245,8 @@ int service_handle(struct nri *n, const struct ttrpc_msg *m)
 			m->stream);
 		if (m->type != TTRPC_DATA)
 			return 0;
-		return service_answer(n, m->stream, TTRPC_INVALID_ARGUMENT,
-				      "stream is not active", NULL, 0);
+		return service_answer(n, m->stream, TTRPC_INVALID_ARGUMENT, "stream is not active",
+				      NULL, 0);
 	}
 	if (ttrpc_server_check_id(&n->server_last, m->stream) < 0) {
 		pr_warn("connection 1: %s", err_msg());

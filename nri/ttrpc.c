@@ -46,7 +46,8 @@ static int rx_header(struct ttrpc_rx *rx, const uint8_t *data, size_t len, size_
 		return 0;
 	rx->len = get_be32(rx->hdr);
 	if (rx->len > TTRPC_MSG_MAX)
-		return err_set(-EMSGSIZE, "ttrpc message of %u bytes on stream %u: over the limit of %u",
+		return err_set(-EMSGSIZE,
+			       "ttrpc message of %u bytes on stream %u: over the limit of %u",
 			       rx->len, get_be32(rx->hdr + 4), TTRPC_MSG_MAX);
 	rx->body = malloc(rx->len ? rx->len : 1);
 	if (!rx->body)
@@ -59,11 +60,11 @@ static int rx_header(struct ttrpc_rx *rx, const uint8_t *data, size_t len, size_
 static int rx_deliver(struct ttrpc_rx *rx, ttrpc_msg_fn fn, void *arg)
 {
 	struct ttrpc_msg m = {
-		.stream = get_be32(rx->hdr + 4),
-		.type = rx->hdr[8],
-		.flags = rx->hdr[9],
-		.data = rx->body,
-		.len = rx->len,
+	    .stream = get_be32(rx->hdr + 4),
+	    .type = rx->hdr[8],
+	    .flags = rx->hdr[9],
+	    .data = rx->body,
+	    .len = rx->len,
 	};
 	int ret = fn(&m, arg);
 
@@ -105,7 +106,8 @@ int ttrpc_server_check_id(uint32_t *last, uint32_t id)
 	if (id % 2 != 1)
 		return err_set(-EINVAL, "ttrpc stream id %u: a client's ids are odd", id);
 	if (id <= *last)
-		return err_set(-EINVAL, "ttrpc stream id %u: not above the last one, %u", id, *last);
+		return err_set(-EINVAL, "ttrpc stream id %u: not above the last one, %u", id,
+			       *last);
 	*last = id;
 	return 0;
 }
@@ -126,12 +128,12 @@ int ttrpc_call_decode(const struct ttrpc_msg *m, struct ttrpc_call *out)
 		return err_set(-EBADMSG, "ttrpc request on stream %u: not a Request message",
 			       m->stream);
 	*out = (struct ttrpc_call){
-		.service = req->service,
-		.method = req->method,
-		.payload = req->payload.data,
-		.payload_len = req->payload.len,
-		.timeout_nano = req->timeout_nano,
-		.pb = req,
+	    .service = req->service,
+	    .method = req->method,
+	    .payload = req->payload.data,
+	    .payload_len = req->payload.len,
+	    .timeout_nano = req->timeout_nano,
+	    .pb = req,
 	};
 	return 0;
 }
@@ -151,11 +153,11 @@ int ttrpc_reply_decode(const struct ttrpc_msg *m, struct ttrpc_reply *out)
 		return err_set(-EBADMSG, "ttrpc response on stream %u: not a Response message",
 			       m->stream);
 	*out = (struct ttrpc_reply){
-		.code = rsp->status ? rsp->status->code : TTRPC_OK,
-		.message = rsp->status ? rsp->status->message : "",
-		.payload = rsp->payload.data,
-		.payload_len = rsp->payload.len,
-		.pb = rsp,
+	    .code = rsp->status ? rsp->status->code : TTRPC_OK,
+	    .message = rsp->status ? rsp->status->message : "",
+	    .payload = rsp->payload.data,
+	    .payload_len = rsp->payload.len,
+	    .pb = rsp,
 	};
 	return 0;
 }

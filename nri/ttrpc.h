@@ -45,8 +45,8 @@ typedef int (*ttrpc_msg_fn)(const struct ttrpc_msg *m, void *arg);
 struct ttrpc_rx {
 	uint8_t hdr[TTRPC_HDR_LEN];
 	size_t hdr_have;
-	uint32_t len;     /* body length of the current message */
-	uint8_t *body;    /* allocated once the header is complete */
+	uint32_t len;  /* body length of the current message */
+	uint8_t *body; /* allocated once the header is complete */
 	size_t body_have;
 };
 

@@ -135,23 +135,42 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct nri_opts *o, struct trace *tr)
 {
 	static const struct option longs[] = {
-		{ "socket", required_argument, NULL, 's' }, { "name", required_argument, NULL, 'n' },
-		{ "idx", required_argument, NULL, 'i' },    { "probe", no_argument, NULL, 'p' },
-		{ "fail-run", no_argument, NULL, 'f' },     { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"socket", required_argument, NULL, 's'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"idx", required_argument, NULL, 'i'},
+	    {"probe", no_argument, NULL, 'p'},
+	    {"fail-run", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "s:n:i:pfvh", longs, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 'i': o->idx = optarg; break;
-		case 'p': tr->probe = true; break;
-		case 'f': tr->fail_run = true; break;
-		case 'v': log_set_level(LOG_DEBUG); break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'i':
+			o->idx = optarg;
+			break;
+		case 'p':
+			tr->probe = true;
+			break;
+		case 'f':
+			tr->fail_run = true;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	return optind == argc ? 0 : (usage(stderr), -1);
@@ -171,9 +190,9 @@ static int stop_signals(void)
 
 int main(int argc, char **argv)
 {
-	struct nri_opts o = { .fd = -1, .name = "pc-nri-trace", .idx = "50" };
-	struct trace tr = { .netns = json_object() };
-	struct nri_handlers h = { on_run, on_stop, on_remove, on_sync, &tr };
+	struct nri_opts o = {.fd = -1, .name = "pc-nri-trace", .idx = "50"};
+	struct trace tr = {.netns = json_object()};
+	struct nri_handlers h = {on_run, on_stop, on_remove, on_sync, &tr};
 	struct nri *n;
 	int ret;
 

@@ -27,8 +27,8 @@
 # tree that holds them.
 
 CD_CACHE=/var/cache/portcullis
-CD_PACKAGES="containerd golang-github-kubernetes-cri-api-dev golang-github-containerd-nri-dev
-	golang-github-containerd-ttrpc-dev"
+CD_PACKAGES=(containerd golang-github-kubernetes-cri-api-dev golang-github-containerd-nri-dev
+	golang-github-containerd-ttrpc-dev)
 CD_CLIENT=$TI_ROOT/test/tools/cri_client.py
 CD_PY=/usr/bin/python3
 
@@ -75,7 +75,7 @@ cd_apt_setup() {
 cd_cached() {
 	local d
 	for d in $(find "$CD_CACHE" -maxdepth 1 -name 'containerd-*' -type d 2>/dev/null | sort -V -r); do
-		[ "$(cat "$d/complete" 2>/dev/null)" = "$(echo $CD_PACKAGES)" ] &&
+		[ "$(cat "$d/complete" 2>/dev/null)" = "${CD_PACKAGES[*]}" ] &&
 			{ printf '%s\n' "$d"; return 0; }
 	done
 	return 1
@@ -85,13 +85,13 @@ cd_cached() {
 cd_download() {
 	local d=$1 tmp
 	tmp=$(mktemp -d "$CD_CACHE/.containerd-$2.XXXXXX")
-	(cd "$tmp" && mkdir debs tree && cd debs && cd_apt apt-get download $CD_PACKAGES) \
+	(cd "$tmp" && mkdir debs tree && cd debs && cd_apt apt-get download "${CD_PACKAGES[@]}") \
 		>"$TI_TMP/download.log" 2>&1 || { rm -rf "$tmp"; return 1; }
 	local deb
 	for deb in "$tmp"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$tmp/tree" || { rm -rf "$tmp"; return 1; }
 	done
-	echo $CD_PACKAGES >"$tmp/complete"
+	echo "${CD_PACKAGES[*]}" >"$tmp/complete"
 	rm -rf "$d"
 	mv "$tmp" "$d"
 }
@@ -107,11 +107,13 @@ cd_fetch() {
 		cd_apt_setup
 		cd_apt apt-get update >"$TI_TMP/apt-trixie.log" 2>&1 ||
 			ti_skip "cannot reach Debian 13's archive (see apt-get update)"
-		ver=$(cd_apt apt-cache show containerd 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n 1)
+		ver=$(cd_apt apt-cache show containerd 2>/dev/null | sed -n 's/^Version: //p' |
+			sort -V | tail -n 1)
 		[ -n "$ver" ] || ti_skip "Debian 13 has no containerd package"
 		CD_HOME=$CD_CACHE/containerd-$ver
-		[ "$(cat "$CD_HOME/complete" 2>/dev/null)" = "$(echo $CD_PACKAGES)" ] || cd_download "$CD_HOME" "$ver" ||
-			ti_skip "cannot download $CD_PACKAGES from Debian 13"
+		[ "$(cat "$CD_HOME/complete" 2>/dev/null)" = "${CD_PACKAGES[*]}" ] ||
+			cd_download "$CD_HOME" "$ver" ||
+			ti_skip "cannot download ${CD_PACKAGES[*]} from Debian 13"
 	fi
 	flock -u "$CD_LOCK_FD"
 	CD_VERSION=${CD_HOME##*/containerd-}
@@ -199,7 +201,7 @@ cd_plan() {
 	for ((i = 0; i < 50; i++)); do
 		n=$((200 + (h + i) % 50))
 		CD_SUBNET=10.$TI_A.$n
-		[ -z "$(ip -4 route show match "$CD_SUBNET.0/24" | grep -v '^default')" ] && return 0
+		ip -4 route show match "$CD_SUBNET.0/24" | grep -qv '^default' || return 0
 	done
 	ti_skip "no free /24 in 10.$TI_A.200-249"
 }
@@ -266,16 +268,18 @@ cd_cri() {
 cd_start() {
 	local i
 	[ -d /run/containerd ] && CD_HAD_RUN=1 || CD_HAD_RUN=0
-	[ -d /var/lib/cni/results ] && CD_HAD_CNI=1 || CD_HAD_CNI=0
+	[ -d /var/lib/cni ] && CD_HAD_CNI=1 || CD_HAD_CNI=0
 	PATH=$CD_BIN:$PATH "$CD_BIN/containerd" --config "$CD_DIR/config.toml" \
 		>"$CD_DIR/containerd.log" 2>&1 &
 	CD_PID=$!
 	for ((i = 0; i < 200; i++)); do
 		cd_cri pods >/dev/null 2>&1 && break
-		kill -0 "$CD_PID" 2>/dev/null || { tail -n 20 "$CD_DIR/containerd.log" >&2; ti_fail "containerd exited"; }
+		kill -0 "$CD_PID" 2>/dev/null ||
+			{ tail -n 20 "$CD_DIR/containerd.log" >&2; ti_fail "containerd exited"; }
 		sleep 0.1
 	done
-	cd_cri pods >/dev/null || { tail -n 20 "$CD_DIR/containerd.log" >&2; ti_fail "CRI not ready in 20 s"; }
+	cd_cri pods >/dev/null ||
+		{ tail -n 20 "$CD_DIR/containerd.log" >&2; ti_fail "CRI not ready in 20 s"; }
 	[ -S "$CD_NRI_SOCK" ] || ti_fail "no NRI socket at $CD_NRI_SOCK"
 	cd_ctr -n k8s.io images import "$CD_IMAGE_TAR" >"$CD_DIR/import.log" 2>&1 ||
 		{ cat "$CD_DIR/import.log" >&2; ti_fail "cannot import $CD_IMAGE_TAR"; }
@@ -284,7 +288,9 @@ cd_start() {
 # cd_init: ti_init and everything above; cd_cleanup is registered first of all.
 cd_init() {
 	ti_init
-	command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null || ti_skip "not Debian"
+	if ! command -v dpkg-deb >/dev/null || ! command -v apt-get >/dev/null; then
+		ti_skip "not Debian"
+	fi
 	cd_need
 	cd_plan
 	ti_on_cleanup cd_cleanup
@@ -416,6 +422,7 @@ cd_cleanup() {
 	cd_drop_netns
 	cd_drop_bridge
 	rm -f "/var/lib/cni/results/$CD_NET-"*
+	[ "${CD_HAD_CNI:-1}" = 1 ] || rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
 	cd_drop_shim_sockets
 	if [ "$(cd_mounts_under "$CD_DIR")" != 0 ]; then
 		# never delete a tree with mounts inside: keep it, and say so

@@ -38,7 +38,9 @@ trace_start() {
 trace_has() { jq -e -s "any(.[]; $2)" "$1" >/dev/null 2>&1; }
 
 # trace_line FILE EVENT POD_ID: the first line of that event for that pod
-trace_line() { jq -c -s --arg e "$2" --arg id "$3" 'map(select(.event == $e and .id == $id))[0]' "$1"; }
+trace_line() {
+	jq -c -s --arg e "$2" --arg id "$3" 'map(select(.event == $e and .id == $id))[0]' "$1"
+}
 
 # trace_stop: SIGTERM ends the tracer cleanly (exit 0)
 trace_stop() {
@@ -54,13 +56,15 @@ in_subnet() { [[ $1 == "$CD_SUBNET".*/24 ]]; }
 cd_init
 
 # ---------------------------------------------------------------- Synchronize
-early=$(cd_runp "early-$TI_ID" "ns-$TI_ID" "uid-early-$TI_ID") || ti_fail "RunPodSandbox (early) failed"
+early=$(cd_runp "early-$TI_ID" "ns-$TI_ID" "uid-early-$TI_ID") ||
+	ti_fail "RunPodSandbox (early) failed"
 early_id=$(jq -r .id <<<"$early")
 early_ns=$(jq -r .netns <<<"$early")
 T1=$TI_TMP/trace1.jsonl
 trace_start "trace-$TI_ID" 50 "$T1"
 ti_wait_until 5 trace_has "$T1" '.event == "SYNCHRONIZE"' || ti_fail "no Synchronize"
-sync=$(jq -c -s --arg id "$early_id" 'map(select(.event == "SYNCHRONIZE"))[0].pods[] | select(.id == $id)' "$T1")
+sync=$(jq -c -s --arg id "$early_id" \
+	'map(select(.event == "SYNCHRONIZE"))[0].pods[] | select(.id == $id)' "$T1")
 [ -n "$sync" ] || ti_fail "Synchronize does not list the pod created before: $(cat "$T1")"
 ti_assert_eq "early-$TI_ID" "$(jq -r .name <<<"$sync")" "Synchronize: pod name"
 ti_assert_eq "$early_ns" "$(jq -r .netns <<<"$sync")" "Synchronize: netns"
@@ -118,7 +122,8 @@ ti_log "RunPodSandbox with a failing plugin: $out"
 [[ $out == *"told to fail pod"* ]] || ti_fail "the failure does not carry the plugin's message"
 trace_has "$T2" '.event == "RUN_POD_SANDBOX" and .name == "doomed-'"$TI_ID"'"' ||
 	ti_fail "the failing tracer saw no RUN_POD_SANDBOX"
-ready=$(cd_cri pods | jq -r --arg n "doomed-$TI_ID" 'map(select(.name == $n and .state == "SANDBOX_READY")) | length')
+ready=$(cd_cri pods | jq -r --arg n "doomed-$TI_ID" \
+	'map(select(.name == $n and .state == "SANDBOX_READY")) | length')
 ti_assert_eq 0 "$ready" "ready pods named doomed-$TI_ID"
 trace_stop "$T2"
 exit 0

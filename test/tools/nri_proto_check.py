@@ -27,7 +27,8 @@ T = d.FieldDescriptorProto
 def load(path, tmp):
     out = os.path.join(tmp, os.path.basename(path) + ".pb")
     subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I" + os.path.dirname(path),
-                    "--include_imports", "--descriptor_set_out=" + out, os.path.basename(path)], check=True)
+                    "--include_imports", "--descriptor_set_out=" + out,
+                    os.path.basename(path)], check=True)
     fds = d.FileDescriptorSet()
     with open(out, "rb") as f:
         fds.ParseFromString(f.read())
