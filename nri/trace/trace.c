@@ -3,7 +3,7 @@
  * pc-nri-trace: an NRI plugin that only watches.  It registers, answers
  * everything, and prints one JSON line per event on stdout:
  *
- *   {"event":"REGISTERED","name":"pc-nri-trace","idx":"50"}
+ *   {"event":"REGISTERED","name":"pc-nri-trace","idx":"50","ms":3}   (ms: registration took)
  *   {"event":"SYNCHRONIZE","pods":[{pod}, ...]}
  *   {"event":"RUN_POD_SANDBOX", pod members..., "eth0":["10.1.2.3/24"], "t":...}
  *
@@ -193,6 +193,7 @@ int main(int argc, char **argv)
 	struct nri_opts o = {.fd = -1, .name = "pc-nri-trace", .idx = "50"};
 	struct trace tr = {.netns = json_object()};
 	struct nri_handlers h = {on_run, on_stop, on_remove, on_sync, &tr};
+	struct timespec t0, t1;
 	struct nri *n;
 	int ret;
 
@@ -202,11 +203,15 @@ int main(int argc, char **argv)
 			pr_err("%s", err_msg());
 		return 2;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (nri_open(&o, &h, &n) < 0) {
 		pr_err("%s", err_msg());
 		return 1;
 	}
-	emit(json_pack("{s:s, s:s, s:s}", "event", "REGISTERED", "name", o.name, "idx", o.idx));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	emit(json_pack(
+	    "{s:s, s:s, s:s, s:I}", "event", "REGISTERED", "name", o.name, "idx", o.idx, "ms",
+	    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000)));
 	ret = nri_run(n, stop_signals());
 	nri_close(n);
 	json_decref(tr.netns);

@@ -70,6 +70,7 @@ ti_assert_eq "early-$TI_ID" "$(jq -r .name <<<"$sync")" "Synchronize: pod name"
 ti_assert_eq "$early_ns" "$(jq -r .netns <<<"$sync")" "Synchronize: netns"
 [ "$(jq -r .pid <<<"$sync")" -gt 0 ] || ti_fail "Synchronize: no pid: $sync"
 ti_log "Synchronize lists the early pod: $sync"
+ti_log "registered in $(jq -r -s 'map(select(.event == "REGISTERED"))[0].ms' "$T1") ms"
 
 # ---------------------------------------------------------------- run
 pod=$(cd_runp "web-$TI_ID" "ns-$TI_ID" "uid-web-$TI_ID") || ti_fail "RunPodSandbox failed"
