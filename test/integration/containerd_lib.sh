@@ -269,8 +269,10 @@ cd_start() {
 	local i
 	[ -d /run/containerd ] && CD_HAD_RUN=1 || CD_HAD_RUN=0
 	[ -d /var/lib/cni ] && CD_HAD_CNI=1 || CD_HAD_CNI=0
-	PATH=$CD_BIN:$PATH "$CD_BIN/containerd" --config "$CD_DIR/config.toml" \
-		>"$CD_DIR/containerd.log" 2>&1 &
+	# a session of its own: a signal to the test's process group (a timeout,
+	# ^C) must leave containerd alive for the cleanup's CRI calls
+	PATH=$CD_BIN:$PATH setsid "$CD_BIN/containerd" --config "$CD_DIR/config.toml" \
+		>"$CD_DIR/containerd.log" 2>&1 </dev/null &
 	CD_PID=$!
 	for ((i = 0; i < 200; i++)); do
 		cd_cri pods >/dev/null 2>&1 && break
@@ -330,9 +332,26 @@ cd_cgroups() {
 		while read -r c; do find "$c" -depth -type d; done
 }
 
+# The CNI netns that processes of this run's cgroups are in (a pod whose
+# stop failed), added to the netns list before those processes die.
+cd_note_netns() {
+	local c pid ns ino inos=" "
+	for c in $(cd_cgroups); do
+		for pid in $(cat "$c/cgroup.procs" 2>/dev/null); do
+			ino=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) && inos+="$ino "
+		done
+	done
+	for ns in /var/run/netns/cni-*; do
+		[ -e "$ns" ] || continue
+		[[ $inos == *" $(stat -L -c %i "$ns" 2>/dev/null) "* ]] && printf '%s\n' "$ns"
+	done >>"$CD_DIR/netns.list"
+	return 0
+}
+
 # Kill what runs in this run's cgroups, then remove them.
 cd_drop_cgroups() {
 	local c pid i
+	cd_note_netns
 	for ((i = 0; i < 3; i++)); do
 		for c in $(cd_cgroups); do
 			for pid in $(cat "$c/cgroup.procs" 2>/dev/null); do
