@@ -74,8 +74,8 @@ int nri_opts_from_env(struct nri_opts *o)
 	return 1;
 }
 
-int service_answer(struct nri *n, uint32_t stream, int code, const char *msg,
-		   const uint8_t *payload, size_t len)
+static int answer(struct nri *n, uint32_t conn, uint32_t stream, int code, const char *msg,
+		  const uint8_t *payload, size_t len)
 {
 	uint8_t *buf;
 	size_t blen;
@@ -84,9 +84,15 @@ int service_answer(struct nri *n, uint32_t stream, int code, const char *msg,
 	ret = ttrpc_build_response(stream, code, msg, payload, len, &buf, &blen);
 	if (ret < 0)
 		return ret;
-	ret = mux_send(n->fd, MUX_CONN_PLUGIN, buf, blen);
+	ret = mux_send(n->fd, conn, buf, blen);
 	free(buf);
 	return ret < 0 ? err_wrap(ret, "answer stream %u", stream) : 0;
+}
+
+int service_answer(struct nri *n, uint32_t stream, int code, const char *msg,
+		   const uint8_t *payload, size_t len)
+{
+	return answer(n, MUX_CONN_PLUGIN, stream, code, msg, payload, len);
 }
 
 /* A message on connection 2: the answer to our call, or noise. */
@@ -95,6 +101,12 @@ static int on_runtime_msg(const struct ttrpc_msg *m, void *arg)
 	struct nri *n = arg;
 	struct ttrpc_reply r;
 
+	if (m->type == TTRPC_REQUEST) {
+		/* we serve nothing here; answer, so that the caller does not wait */
+		pr_warn("connection 2: request on stream %u refused", m->stream);
+		return answer(n, MUX_CONN_RUNTIME, m->stream, TTRPC_UNIMPLEMENTED,
+			      "the plugin serves nothing on connection 2", NULL, 0);
+	}
 	if (m->type != TTRPC_RESPONSE || !n->call_id || m->stream != n->call_id) {
 		pr_warn("connection 2: unexpected ttrpc message of type %u on stream %u", m->type,
 			m->stream);

@@ -211,14 +211,20 @@ static void check_time(const struct ttrpc_call *c, long ms)
 
 	if (ms <= NRI_HANDLER_BUDGET_MS)
 		return;
-	pr_warn("answering %s took %ld ms: over the budget of %d ms (the runtime waits %lld ms)",
-		err_shown(c->method, shown, sizeof(shown)), ms, NRI_HANDLER_BUDGET_MS,
-		(long long)(c->timeout_nano / 1000000));
+	err_shown(c->method, shown, sizeof(shown));
+	if (c->timeout_nano > 0)
+		pr_warn("answering %s took %ld ms: over the budget of %d ms (the runtime waits "
+			"%lld ms)",
+			shown, ms, NRI_HANDLER_BUDGET_MS, (long long)(c->timeout_nano / 1000000));
+	else
+		pr_warn("answering %s took %ld ms: over the budget of %d ms", shown, ms,
+			NRI_HANDLER_BUDGET_MS);
 }
 
 static int handle_request(struct nri *n, const struct ttrpc_msg *m)
 {
 	struct answer a = {.code = TTRPC_OK};
+	char shown[ERR_SHOWN_MAX];
 	struct ttrpc_call c;
 	struct timespec t0;
 	int ret;
@@ -230,7 +236,8 @@ static int handle_request(struct nri *n, const struct ttrpc_msg *m)
 	dispatch(n, &c, &a);
 	check_time(&c, ms_since(&t0));
 	if (a.code != TTRPC_OK)
-		pr_warn("%s: answered with error %d: %s", c.method, a.code, a.msg);
+		pr_warn("%s: answered with error %d: %s", err_shown(c.method, shown, sizeof(shown)),
+			a.code, a.msg);
 	ttrpc_call_free(&c);
 	ret = service_answer(n, m->stream, a.code, a.msg, a.payload, a.len);
 	free(a.payload);

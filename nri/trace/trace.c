@@ -198,9 +198,10 @@ int main(int argc, char **argv)
 	int ret;
 
 	log_init("pc-nri-trace", LOG_INFO);
-	if (parse_args(argc, argv, &o, &tr) < 0 || nri_opts_from_env(&o) < 0) {
-		if (o.fd == -1 && getenv("NRI_PLUGIN_SOCKET"))
-			pr_err("%s", err_msg());
+	if (parse_args(argc, argv, &o, &tr) < 0)
+		return 2;
+	if (nri_opts_from_env(&o) < 0) {
+		pr_err("%s", err_msg());
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

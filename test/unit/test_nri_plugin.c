@@ -582,6 +582,48 @@ START_TEST(test_one_byte_frames)
 }
 END_TEST
 
+/* Nothing the runtime sends goes unanswered: a request on connection 2, a data message. */
+START_TEST(test_no_silence)
+{
+	static const uint8_t data_msg[10] = {0, 0, 0, 0, 0, 0, 0, 21, TTRPC_DATA, 0};
+	Pcnri__Empty e = PCNRI__EMPTY__INIT;
+	struct ttrpc_reply r;
+	struct ttrpc_msg m;
+	struct rmsg got;
+	uint8_t *buf;
+	size_t n;
+	static struct fake f;
+
+	fake_start(&f);
+	handshake(&f);
+	ck_assert_int_eq(ttrpc_build_request(1, "nri.pkg.api.v1alpha1.Runtime", "RegisterPlugin",
+					     NULL, 0, 0, &buf, &n),
+			 0);
+	send_raw(&f, MUX_CONN_RUNTIME, buf, n, 4096);
+	free(buf);
+	got = fake_recv(&f);
+	ck_assert_uint_eq(got.conn, MUX_CONN_RUNTIME);
+	ck_assert_uint_eq(got.type, TTRPC_RESPONSE);
+	ck_assert_uint_eq(got.stream, 1);
+	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
+	expect_code(r, TTRPC_UNIMPLEMENTED, "serves nothing on connection 2");
+	free(got.data);
+
+	send_raw(&f, MUX_CONN_PLUGIN, data_msg, sizeof(data_msg), 4096);
+	got = fake_recv(&f);
+	ck_assert_uint_eq(got.conn, MUX_CONN_PLUGIN);
+	ck_assert_uint_eq(got.stream, 21);
+	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
+	expect_code(r, TTRPC_INVALID_ARGUMENT, "not active");
+	free(got.data);
+	/* and the plugin still serves */
+	expect_code(call(&f, "StopContainer", &e.base), TTRPC_OK, NULL);
+	shutdown_plugin(&f);
+}
+END_TEST
+
 START_TEST(test_register_refused)
 {
 	static struct fake f;
@@ -687,6 +729,7 @@ int main(void)
 	tcase_add_test(tc, test_other_methods);
 	tcase_add_test(tc, test_stream_ids);
 	tcase_add_test(tc, test_one_byte_frames);
+	tcase_add_test(tc, test_no_silence);
 	tcase_add_test(tc, test_register_refused);
 	tcase_add_test(tc, test_runtime_hangs_up);
 	tcase_add_test(tc, test_hostile_frame);
