@@ -9,7 +9,8 @@
 #    netns and pid;
 #  - RUN_POD_SANDBOX carries the pod's id, name, namespace, uid, pid and a
 #    netns path that exists and whose eth0 holds an address of the CNI
-#    subnet while the event is being handled;
+#    subnet while the event is being handled (the address the container
+#    itself then sees on eth0);
 #  - STOP_POD_SANDBOX, then REMOVE_POD_SANDBOX, in that order, for the pod;
 #  - with --fail-run, RunPodSandbox fails with the plugin's message and no
 #    pod is left ready.
@@ -91,6 +92,11 @@ ti_assert_eq "$pod_ns" "$(jq -r .netns <<<"$run")" "RUN: netns (as CRI reports i
 addr=$(jq -r '.eth0 // [] | map(select(test("^[0-9.]+/"))) | .[0] // ""' <<<"$run")
 in_subnet "$addr" || ti_fail "RUN: eth0 had no address of $CD_SUBNET.0/24 at the event: $run"
 [ -e "$pod_ns" ] || ti_fail "netns $pod_ns is gone while the pod runs"
+# the container sees the same address in its eth0 (CRI ExecSync)
+ctr_id=$(jq -r .id <<<"$ctr")
+seen=$(cd_cri exec "$ctr_id" ip -4 -o addr show dev eth0) || ti_fail "ExecSync failed"
+[[ $(jq -r .stdout <<<"$seen") == *" inet ${addr} "* ]] ||
+	ti_fail "the container's eth0 lacks $addr: $(jq -r .stdout <<<"$seen")"
 shim=$(printf '%s/k8s.io/%s' "$CD_SOCK" "$pod_id" | sha256sum | cut -d' ' -f1)
 [ -S "/run/containerd/s/$shim" ] || ti_fail "the pod's shim socket is not where cleanup looks"
 
