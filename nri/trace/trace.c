@@ -13,7 +13,8 @@
  * event of the pod) and "eth0", the addresses eth0 holds there while the
  * event is being handled (null when the netns cannot be entered).
  * --fail-run makes every RUN_POD_SANDBOX fail, to prove that the runtime
- * then fails the pod.
+ * then fails the pod; --delay-run MS makes it answer MS late (over the
+ * runtime's timeout, to see what the runtime does then).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -33,6 +34,7 @@
 
 struct trace {
 	bool fail_run;
+	unsigned delay_run_ms; /* pod_run sleeps this long before answering */
 	bool probe;
 	json_t *netns; /* pod id -> netns path, from the events that carried one */
 };
@@ -93,6 +95,8 @@ static int on_run(const struct nri_pod *p, void *arg)
 	struct trace *tr = arg;
 
 	pod_event(tr, "RUN_POD_SANDBOX", p);
+	if (tr->delay_run_ms)
+		usleep(tr->delay_run_ms * 1000u);
 	if (tr->fail_run)
 		return err_set(-EPERM, "pc-nri-trace: told to fail pod %s", p->id);
 	return 0;
@@ -129,23 +133,20 @@ static int on_sync(const struct nri_pod *pods, size_t n, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pc-nri-trace [--socket PATH] [--name NAME] [--idx NN] [--probe] "
-		   "[--fail-run] [-v]\n");
+		   "[--fail-run] [--delay-run MS] [-v]\n");
 }
 
 static int parse_args(int argc, char **argv, struct nri_opts *o, struct trace *tr)
 {
 	static const struct option longs[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"idx", required_argument, NULL, 'i'},
-	    {"probe", no_argument, NULL, 'p'},
-	    {"fail-run", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+	    {"idx", required_argument, NULL, 'i'},    {"probe", no_argument, NULL, 'p'},
+	    {"fail-run", no_argument, NULL, 'f'},     {"delay-run", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:i:pfvh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:i:pfd:vh", longs, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
@@ -158,6 +159,9 @@ static int parse_args(int argc, char **argv, struct nri_opts *o, struct trace *t
 			break;
 		case 'p':
 			tr->probe = true;
+			break;
+		case 'd':
+			tr->delay_run_ms = strtoul(optarg, NULL, 10);
 			break;
 		case 'f':
 			tr->fail_run = true;

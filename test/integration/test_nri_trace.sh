@@ -13,7 +13,9 @@
 #    itself then sees on eth0);
 #  - STOP_POD_SANDBOX, then REMOVE_POD_SANDBOX, in that order, for the pod;
 #  - with --fail-run, RunPodSandbox fails with the plugin's message and no
-#    pod is left ready.
+#    pod is left ready;
+#  - a plugin that answers after containerd's 2 s is dropped (it exits
+#    non-zero, the connection closed) and the pod starts.
 # What STOP_POD_SANDBOX carries (netns, pid) and whether the remembered
 # netns still holds eth0 then is measured and logged, not asserted.
 #
@@ -50,6 +52,8 @@ trace_stop() {
 	wait "$TR_PID" || rc=$?
 	[ "$rc" -eq 0 ] || { cat "$1.err" >&2; ti_fail "tracer exited $rc on SIGTERM"; }
 }
+
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 in_subnet() { [[ $1 == "$CD_SUBNET".*/24 ]]; }
 
@@ -133,4 +137,20 @@ ready=$(cd_cri pods | jq -r --arg n "doomed-$TI_ID" \
 	'map(select(.name == $n and .state == "SANDBOX_READY")) | length')
 ti_assert_eq 0 "$ready" "ready pods named doomed-$TI_ID"
 trace_stop "$T2"
+
+# ---------------------------------------------------------------- a plugin too slow
+# containerd waits plugin_request_timeout (2 s), then drops the plugin and
+# starts the pod anyway: what nri.h tells handlers to stay well within
+T3=$TI_TMP/trace3.jsonl
+trace_start "slow-$TI_ID" 52 "$T3" --delay-run 3000
+slow=$(cd_runp "slow-$TI_ID" "ns-$TI_ID" "uid-slow-$TI_ID") ||
+	ti_fail "RunPodSandbox failed with a plugin that answers late"
+ms=$(jq -r .ms <<<"$slow")
+ti_log "RunPodSandbox with a plugin 3 s late: $ms ms"
+[ "$ms" -ge 1900 ] || ti_fail "RunPodSandbox did not wait for the plugin ($ms ms)"
+ti_wait_until 10 pid_gone "$TR_PID" || ti_fail "the slow tracer is still running"
+rc=0
+wait "$TR_PID" || rc=$?
+ti_log "the slow tracer exited $rc: $(tail -n 1 "$T3.err")"
+[ "$rc" -ne 0 ] || ti_fail "the slow tracer exited 0 although the runtime dropped it"
 exit 0
