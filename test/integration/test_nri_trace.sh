@@ -53,6 +53,7 @@ trace_stop() {
 	[ "$rc" -eq 0 ] || { cat "$1.err" >&2; ti_fail "tracer exited $rc on SIGTERM"; }
 }
 
+# shellcheck disable=SC2317 # called through ti_wait_until
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 in_subnet() { [[ $1 == "$CD_SUBNET".*/24 ]]; }
