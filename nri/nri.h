@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_NRI_H
+#define PORTCULLIS_NRI_H
+
+/*
+ * An NRI plugin (Node Resource Interface, containerd 1.7+, CRI-O 1.26+)
+ * subscribed to the pod sandbox events: RUN_POD_SANDBOX, STOP_POD_SANDBOX
+ * and REMOVE_POD_SANDBOX.
+ *
+ *     struct nri *n;
+ *     if (nri_open(&opts, &handlers, &n) < 0)    connect and register
+ *             die(err_msg());
+ *     ret = nri_run(n, stop_fd);                  serve until shutdown
+ *     nri_close(n);
+ *
+ * Threading and time: everything happens on the thread that calls
+ * nri_open() and nri_run(), one request at a time.  The handlers are
+ * called synchronously, and the runtime gets its answer only when the
+ * handler has returned; it waits 2 s by default (plugin_request_timeout)
+ * and then drops the plugin altogether, letting the pod go on without it.
+ * So a handler must finish well within that: NRI_HANDLER_BUDGET_MS is the
+ * budget, and a handler that overruns it is logged with the time it took.
+ * Work that can take longer belongs elsewhere (a worker the handler only
+ * queues for), not in the handler.
+ *
+ * A handler returns 0, or a negative errno after err_set() (err.h): the
+ * runtime then gets a ttrpc error status carrying err_msg().  For pod_run
+ * that fails the pod's RunPodSandbox (what on_failure=closed needs); the
+ * runtime only logs a failed pod_stop or pod_remove; a failed synchronize
+ * makes the runtime drop the plugin.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NRI_DEFAULT_SOCKET "/var/run/nri/nri.sock"
+#define NRI_HANDLER_BUDGET_MS 1000
+
+/* One label or annotation. */
+struct nri_kv {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * A pod as the runtime describes it.  Every string is non-NULL ("" when
+ * the runtime did not send it); everything is valid only during the
+ * handler call.  At STOP_POD_SANDBOX and REMOVE_POD_SANDBOX containerd
+ * sends neither pid nor netns: remember them from pod_run.
+ */
+struct nri_pod {
+	const char *id;
+	const char *name;
+	const char *namespace;
+	const char *uid;
+	const char *netns; /* path of the network namespace, e.g. /var/run/netns/cni-... */
+	uint32_t pid;	   /* the sandbox process, 0 when not sent */
+	const struct nri_kv *labels;
+	size_t n_labels;
+	const struct nri_kv *annotations;
+	size_t n_annotations;
+};
+
+struct nri_handlers {
+	int (*pod_run)(const struct nri_pod *pod, void *arg);
+	int (*pod_stop)(const struct nri_pod *pod, void *arg);
+	int (*pod_remove)(const struct nri_pod *pod, void *arg);
+	/* the pods that exist when the plugin registers (or re-registers) */
+	int (*synchronize)(const struct nri_pod *pods, size_t n, void *arg);
+	void *arg;
+};
+
+struct nri_opts {
+	const char *socket; /* NULL: NRI_DEFAULT_SOCKET */
+	int fd;		    /* >= 0: an already connected socket (takes precedence over socket) */
+	const char *name;   /* the plugin's name */
+	const char *idx;    /* its index, exactly two digits */
+};
+
+/*
+ * Fill o from the environment when the runtime launched the plugin
+ * (NRI_PLUGIN_SOCKET = the fd, NRI_PLUGIN_NAME, NRI_PLUGIN_IDX): returns 1
+ * and sets what the environment gives, 0 when NRI_PLUGIN_SOCKET is not
+ * set, or -EINVAL for a malformed one.
+ */
+int nri_opts_from_env(struct nri_opts *o);
+
+struct nri;
+
+/*
+ * Connect (or adopt o->fd) and register: RegisterPlugin, answering the
+ * runtime's Configure (and anything else it sends meanwhile) until the
+ * registration is answered.  Handlers may already be called here.
+ * Returns 0 or a negative errno with err_msg() saying what failed.
+ */
+int nri_open(const struct nri_opts *o, const struct nri_handlers *h, struct nri **out);
+
+/* nri_run's outcomes besides a negative errno (connection lost, protocol error). */
+enum {
+	NRI_SHUTDOWN = 1, /* the runtime called Shutdown (answered) */
+	NRI_STOPPED = 2,  /* stop_fd became readable */
+};
+
+/* Serve the runtime's requests; stop_fd, when >= 0, ends the loop once readable. */
+int nri_run(struct nri *n, int stop_fd);
+
+void nri_close(struct nri *n);
+
+#endif
