@@ -11,16 +11,16 @@
  * same ifindex):
  *   1. snapshot the port: link attributes, offloads, per-device sysctls,
  *      addresses, routes of every table, permanent neighbours;
- *   2. set it down;
- *   3. move it into the enforcer namespace, renamed to its exPort name
- *      (moving drops its addresses, as the classic explicit removal did);
- *   4. create a veth pair: the container end takes the old name, ifindex,
+ *   2. move it into the enforcer namespace, renamed to its exPort name (the
+ *      move takes it down and drops its addresses, as the classic explicit
+ *      steps did);
+ *   3. create a veth pair: the container end takes the old name, ifindex,
  *      MAC, MTU, txqueuelen and queue counts; the peer, the inPort, is born
  *      up inside the enforcer namespace with the ifindex of the original
  *      host-side peer when that is free there;
- *   5. give the new port the snapshot: sysctls, offloads, flags (up),
+ *   4. give the new port the snapshot: sysctls, offloads, flags (up),
  *      addresses, routes, neighbours;
- *   6. attach the data path between exPort and inPort, then bring exPort up.
+ *   5. attach the data path between exPort and inPort, then bring exPort up.
  * Any failure undoes every step taken, newest first, so the container is
  * left exactly as it was.
  */
