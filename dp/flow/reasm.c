@@ -219,16 +219,22 @@ static void seg_free(struct call *c, struct reasm_seg *s)
 	free(s);
 }
 
+/* n kept bytes were released unconsumed: counted, and the next view says so. */
+static void truncated(struct call *c, uint32_t n)
+{
+	c->ctx->st.kept_truncated++;
+	c->ctx->st.bytes_truncated += n;
+	c->res->flags |= REASM_TRUNCATED;
+	c->d->state |= DIR_TRUNC;
+}
+
 static void release_kept(struct call *c)
 {
 	struct reasm_buf *b = c->d->buf;
 
 	if (!b || !b->klen)
 		return;
-	c->ctx->st.kept_truncated++;
-	c->ctx->st.bytes_truncated += b->klen;
-	c->res->flags |= REASM_TRUNCATED;
-	c->d->state |= DIR_TRUNC;
+	truncated(c, b->klen);
 	b->koff = b->klen = 0;
 }
 
@@ -346,10 +352,7 @@ static void kept_bound(struct call *c)
 	over = b->klen - c->ctx->lim.window;
 	b->koff += over;
 	b->klen -= over;
-	c->ctx->st.kept_truncated++;
-	c->ctx->st.bytes_truncated += over;
-	c->res->flags |= REASM_TRUNCATED;
-	c->d->state |= DIR_TRUNC;
+	truncated(c, over);
 }
 
 /* The sink saw the buffer's kept bytes (with new ones appended) and consumed n. */
@@ -374,17 +377,11 @@ static void zc_view_done(struct call *c, const uint8_t *data, uint32_t len, size
 		return;
 	tail = len - n;
 	if (tail > win) {
-		c->ctx->st.kept_truncated++;
-		c->ctx->st.bytes_truncated += tail - win;
-		c->res->flags |= REASM_TRUNCATED;
-		c->d->state |= DIR_TRUNC;
+		truncated(c, tail - win);
 		tail = win;
 	}
 	if (!kept_reserve(c, tail, 0)) {
-		c->ctx->st.kept_truncated++;
-		c->ctx->st.bytes_truncated += tail;
-		c->res->flags |= REASM_TRUNCATED;
-		c->d->state |= DIR_TRUNC;
+		truncated(c, tail);
 		return;
 	}
 	b = c->d->buf;
@@ -538,7 +535,6 @@ static void run_gather(struct call *c, const uint8_t *data, uint32_t len, uint32
  */
 static void run_pieces(struct call *c, const uint8_t *data, uint32_t len)
 {
-	const uint8_t *start = data;
 	uint32_t base = c->d->next;
 
 	release_kept(c);
@@ -557,7 +553,7 @@ static void run_pieces(struct call *c, const uint8_t *data, uint32_t len)
 
 			if (s && rel(c->d, s->seq) < piece)
 				piece = rel(c->d, s->seq);
-			n = deliver(c, start + pos, piece);
+			n = deliver(c, data + pos, piece);
 		} else {
 			return;
 		}
@@ -568,24 +564,22 @@ static void run_pieces(struct call *c, const uint8_t *data, uint32_t len)
 
 /*
  * Deliver len new bytes at next (data, may be NULL for 0) and the held
- * bytes they make contiguous: one view when the pool allows it.
+ * bytes they make contiguous: one view when the pool allows it.  Whether
+ * there were held bytes.
  */
-static void run_deliver(struct call *c, const uint8_t *data, uint32_t len)
+static bool run_deliver(struct call *c, const uint8_t *data, uint32_t len)
 {
 	uint32_t nsegs, total;
 	size_t cost;
 
 	total = run_scan(c, data, len, &nsegs, &cost);
-	if (!nsegs) {
+	if (!nsegs)
 		deliver(c, data, len);
-		return;
-	}
-	c->ctx->st.gaps_filled++;
-	c->res->flags |= REASM_FILLED;
-	if (kept_reserve(c, total, cost))
+	else if (kept_reserve(c, total, cost))
 		run_gather(c, data, len, total, nsegs);
 	else
 		run_pieces(c, data, len);
+	return nsegs;
 }
 
 /* ---- out of order ---- */
@@ -772,7 +766,10 @@ static void segment(struct call *c, uint32_t seq, const uint8_t *data, uint32_t 
 	if (len && !ahead) {
 		c->ctx->st.in_order++;
 		c->res->flags |= REASM_IN_ORDER;
-		run_deliver(c, data, len);
+		if (run_deliver(c, data, len)) {
+			c->ctx->st.gaps_filled++;
+			c->res->flags |= REASM_FILLED;
+		}
 	} else if (len) {
 		out_of_order(c, data, ahead, len);
 	}
@@ -827,7 +824,7 @@ unsigned reasm_skip_gap(struct reasm_ctx *ctx, struct reasm_dir *d, reasm_sink_f
 	if ((d->state & DIR_STOPPED) || !b || !b->head)
 		return 0;
 	lost = rel(d, b->head->seq);
-	if (b->klen) {
+	if (b->klen) { /* the view says GAP, which includes this */
 		ctx->st.kept_truncated++;
 		ctx->st.bytes_truncated += b->klen;
 		b->koff = b->klen = 0;
@@ -839,8 +836,6 @@ unsigned reasm_skip_gap(struct reasm_ctx *ctx, struct reasm_dir *d, reasm_sink_f
 	c.res->lost = lost;
 	c.res->flags = REASM_GAP_SKIPPED;
 	run_deliver(&c, NULL, 0);
-	c.res->flags &= ~REASM_FILLED;
-	ctx->st.gaps_filled--; /* crossed, not filled */
 	if (!(d->state & DIR_STOPPED))
 		buf_tidy(&c);
 	return c.res->flags;
