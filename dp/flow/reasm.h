@@ -64,7 +64,8 @@
  *  - a segment (partly) past the window: the part inside it is held, the
  *    rest is not (REASM_BEYOND_WINDOW);
  *  - max_segs reached, or the pool refuses: nothing of the segment is held
- *    (REASM_SEGS_FULL, REASM_NOMEM).
+ *    (REASM_SEGS_FULL, REASM_NOMEM; only a failing malloc midway leaves part
+ *    of it held, flagged REASM_HELD | REASM_NOMEM);
  *  - the pool refuses to keep bytes the sink left: they are released and
  *    the next view carries REASM_VIEW_TRUNCATED (REASM_TRUNCATED);
  *  - the pool refuses the buffer for a one-call view: the same bytes reach
@@ -81,10 +82,12 @@
  *
  * Cost, per segment: O(len + max_segs) for classifying, comparing, holding
  * and delivering it, plus O(kept) when the consumer keeps bytes (the view it
- * reads is that long anyway).  No recursion, no unbounded walk, no
- * allocation on the zero-copy path.  A 1-byte segment spray is bounded by
- * max_segs, a seq/length that would overflow by serial arithmetic and
- * REASM_SEG_MAX.
+ * reads is that long anyway) and, when it fills a gap, a copy of the held
+ * bytes it delivers (a held byte is copied in once and out once).  No
+ * recursion, no walk longer than max_segs, no allocation on the zero-copy
+ * path.  A spray of tiny segments is bounded by max_segs, lengths by
+ * REASM_SEG_MAX, and sequence numbers by serial arithmetic on offsets from
+ * `next` that stay under the window.
  *
  * Threads: a reasm_ctx and the directions it serves belong to one worker;
  * the pool is shared (one atomic counter).  The sink must not call back
@@ -144,7 +147,10 @@ struct reasm_limits {
 
 void reasm_limits_default(struct reasm_limits *lim);
 
-/* Per worker; sum workers with reasm_stats_add. */
+/*
+ * Per worker; sum workers with reasm_stats_add (it adds the members as an
+ * array: every one is a uint64_t).
+ */
 struct reasm_stats {
 	uint64_t segments;	   /* handed in with payload */
 	uint64_t in_order;	   /* delivered on arrival */
@@ -155,12 +161,12 @@ struct reasm_stats {
 	uint64_t conflict;	   /* known bytes sent again with other content */
 	uint64_t conflict_bytes;   /* of those, bytes that differed */
 	uint64_t uncompared_bytes; /* known bytes already released: not compared */
-	uint64_t beyond_window;	   /* bytes past the window: not held */
+	uint64_t beyond_window;	   /* segments with bytes past the window (not held) */
 	uint64_t segs_full;	   /* not held: max_segs reached */
-	uint64_t nomem;		   /* the pool refused (held, kept or a view) */
+	uint64_t nomem;		   /* the pool or malloc refused (held, kept or a view) */
 	uint64_t gaps_skipped;	   /* reasm_skip_gap crossings */
 	uint64_t bytes_lost;	   /* bytes never seen, crossed by those */
-	uint64_t kept_truncated;   /* kept bytes released unconsumed (times) */
+	uint64_t kept_truncated;   /* kept bytes released unconsumed: window, pool, gap */
 	uint64_t bytes_truncated;  /* and bytes */
 	uint64_t bytes_delivered;  /* new bytes handed to sinks */
 	uint64_t bytes_copied;	   /* of all bytes, copied into a buffer */
