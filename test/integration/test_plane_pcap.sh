@@ -24,8 +24,10 @@
 #   exit 1.
 # PostgreSQL and MariaDB are in test_plane_pcap_db.sh, bad files in
 # test_plane_pcap_bad.sh.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
 pc_init
 T=$TI_TMP
 

@@ -10,8 +10,10 @@
 #   and IPv6; the server speaks first) is "mysql";
 # - opener, server, packets and bytes as the capture has them;
 # - no threat line: all of it is ordinary traffic.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
 pc_init
 T=$TI_TMP
 
