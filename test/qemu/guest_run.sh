@@ -4,7 +4,7 @@
 # Runs the tests of the QEMU guest of test/qemu/run.sh (its /init calls it):
 # first the checks of test/qemu/guest_test.sh that only this backend has
 # (act_pedit autoload, the u32 layout, ...), then the data-path integration
-# tests test/integration/test_dp_*.sh, the same scripts the host runs, here
+# tests test/integration/test_dpath_*.sh, the same scripts the host runs, here
 # with backend tc-pedit, and those of PC_QEMU_BPF_TESTS again with backend
 # bpf (named NAME[bpf]).  One line per test, "PASS NAME (N s)" or
 # "FAIL NAME (N s)" followed by the end of its log; a test that skips
@@ -58,7 +58,7 @@ run_test() {
 	fi
 }
 
-for t in /test/integration/test_dp_*.sh; do
+for t in /test/integration/test_dpath_*.sh; do
 	name=$(basename "$t" .sh)
 	[ -n "$PC_QEMU_TESTS" ] && [[ $name != *"$PC_QEMU_TESTS"* ]] && continue
 	run_test "$name" tc-pedit

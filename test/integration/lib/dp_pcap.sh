@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Helpers of the --read-pcap tests (test_plane_pcap*.sh, test_threat_pcap_*.sh):
+# Helpers of the --read-pcap tests (test_dp_pcap*.sh, test_threat_pcap_*.sh):
 # two namespaces "srv"
 # and "cli" joined by one veth pair (s0 <-> c0), a tcpdump capture on c0,
 # real Debian servers in srv and real clients in cli, then

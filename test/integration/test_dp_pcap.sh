@@ -22,8 +22,8 @@
 # - no threat line: all of it is ordinary traffic;
 # - the capture cut in the middle of a record: one error line naming it,
 #   exit 1.
-# PostgreSQL and MariaDB are in test_plane_pcap_db.sh, bad files in
-# test_plane_pcap_bad.sh.
+# PostgreSQL and MariaDB are in test_dp_pcap_db.sh, bad files in
+# test_dp_pcap_bad.sh.
 . "$(dirname "$0")/lib/core.sh"
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/traffic.sh"
