@@ -48,7 +48,7 @@ grep -qx "ExecStart=$PM_HOOK gc" "$PM_PREFIX/lib/systemd/system/portcullis-gc.se
 [ -f "$PM_PREFIX/lib/systemd/system/portcullis-gc.timer" ] || ti_fail "no gc timer installed"
 # an empty capture: the pcap file header alone (Ethernet)
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\x00\x00\x01\x00\x00\x00' >"$T/empty.pcap"
-"$PM_DP" --read-pcap "$T/empty.pcap" --policy "$PM_PREFIX/etc/portcullis/policy.json.example" \
+"$PM_DP" --read-pcap "$T/empty.pcap" --policy "$PM_PREFIX/share/doc/portcullis/examples/policy.json" \
 	>/dev/null 2>"$T/example.err" || { cat "$T/example.err" >&2; ti_fail "the example policy does not load"; }
 
 cat >"$T/policy.json" <<'JSON'
