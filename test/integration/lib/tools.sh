@@ -38,7 +38,8 @@ ti_sniff_start() {
 	ti_wait_line "$out" '^# pc-sniff: listening' 5 "pc-sniff on $dev in $ns"
 }
 
-# ti_sniff_stop PID OUT: stop it, check it summed up; summary in TI_SNIFF_SUMMARY.
+# ti_sniff_stop PID OUT: stop it, check it summed up; summary in
+# TI_SNIFF_SUMMARY.
 ti_sniff_stop() {
 	kill -TERM "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
@@ -133,7 +134,8 @@ ti_reflector_start() {
 	ti_log "pc-reflector${*:+ $*} running (pid $TI_REFL_PID)"
 }
 
-# ti_reflector_stop: SIGTERM, exit 0 and its counters line; counters in TI_REFL_COUNTS.
+# ti_reflector_stop: SIGTERM, exit 0 and its counters line; counters in
+# TI_REFL_COUNTS.
 ti_reflector_stop() {
 	local rc=0
 	kill -TERM "$TI_REFL_PID" 2>/dev/null || true
