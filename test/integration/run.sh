@@ -12,7 +12,9 @@
 # portcullis-hook), TI_TIMEOUT (seconds per test, default 180),
 # or the test's own "# ti-timeout: SECONDS" line when longer,
 # TI_LOG_DIR (where the logs go, default a temporary folder, removed when
-# everything passed).
+# everything passed), TI_DPATH_BACKEND (the data path's backend: bpf, the
+# default, or tc-pedit), TI_DPATH_CHURN (containers of test_dpath_churn,
+# default 200).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -4,7 +4,12 @@
 # The debugging subcommands: status [--json], mode ID off|pass, restore ID
 # (undo one container's interception with its netns alive) and gc (drop
 # records and enforcer ports whose netns is gone, keep the others).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 T=$TI_TMP
 

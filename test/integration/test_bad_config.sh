@@ -3,7 +3,11 @@
 #
 # A config file with an unknown key, a wrong type or no JSON: exit 2, one
 # line on stderr naming the key, nothing changed.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
 ti_init
 T=$TI_TMP
 

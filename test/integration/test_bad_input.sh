@@ -5,7 +5,11 @@
 # change anywhere (no state record, no enforcer netns, the container as it
 # was).  Every case names a live container where a pid is wanted, so a hook
 # that went ahead would change something.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
 ti_init
 T=$TI_TMP
 

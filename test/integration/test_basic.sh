@@ -10,7 +10,12 @@
 # the exact original picture back: c1 after its process exited (netns kept by
 # its /run/netns file, found through the bundle), c2 while its process still
 # runs.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 
 ti_host_create

@@ -5,7 +5,12 @@
 # that none of them finds existing: all succeed, every name is distinct,
 # every container reaches every other one; then ten concurrent poststops put
 # everything back.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 T=$TI_TMP
 N=10

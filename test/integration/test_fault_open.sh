@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Fault injection at every step of the pull with on_failure=open: see fault_body.sh.
+# Fault injection at every step of the pull with on_failure=open: see
+# lib/fault_pull_body.sh.
 FAULT_MODE=open
-. "$(dirname "$0")/fault_body.sh"
+. "$(dirname "$0")/lib/fault_pull_body.sh"

@@ -19,7 +19,13 @@
 # its namespace is deleted.  gc deletes what the pull had put in the
 # enforcer, which takes the original port's host-side peer with it: the host
 # namespace is as it was before the container existed.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
 ti_init
 T=$TI_TMP
 ti_config open
@@ -128,9 +134,9 @@ done
 ti_poststop c2 "$(ti_cid other)"
 ti_expect_rc 0 "poststop c2"
 ti_assert_enf_clean "after poststop"
-if command -v bpftool >/dev/null && [ -d "$(ti_dp_pin)" ]; then
+if command -v bpftool >/dev/null && [ -d "$(ti_dpath_pin)" ]; then
 	for m in pc_ports pc_ucmacs; do
-		ti_assert_eq 0 "$(ti_dp_map_count "$m")" "entries left in $m"
+		ti_assert_eq 0 "$(ti_dpath_map_count "$m")" "entries left in $m"
 		ti_log "$m: empty"
 	done
 fi

@@ -8,7 +8,12 @@
 # macvlan had, the macvlan in the enforcer as vex, traffic flowing, and the
 # macvlan back exactly as it was after poststop - or it says it does not
 # support it, and then the container is untouched and its network works.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 T=$TI_TMP
 

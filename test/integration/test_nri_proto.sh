@@ -6,8 +6,8 @@
 # api.proto and ttrpc's request.proto (both from Debian 13, the versions
 # containerd 1.7.24 is built with) has the same field numbers, types and
 # cardinality, recursively (test/tools/nri_proto_check.py).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/containerd_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/containerd.sh"
 
 ti_init
 cd_need

@@ -20,8 +20,8 @@
 # netns still holds eth0 then is measured and logged, not asserted.
 #
 # ti-timeout: 300
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/containerd_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/containerd.sh"
 
 TRACE=${PC_NRI_TRACE:-$TI_ROOT/build/bin/pc-nri-trace}
 

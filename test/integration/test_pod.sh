@@ -4,7 +4,12 @@
 # A pod: two containers (two processes, two ids) share one netns.  The second
 # prestart only records the container; the first poststop keeps the
 # interception; the last one releases and the exact picture comes back.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 
 ti_host_create

@@ -19,8 +19,13 @@
 # - after podman rm -f of everything: no port, record or map entry left in
 #   the enforcer and no host-side veth on the bridge.
 # ti-timeout: 300
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/podman_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+. "$(dirname "$0")/lib/podman.sh"
 
 pm_init fwd open
 T=$TI_TMP
@@ -49,8 +54,8 @@ printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\x00\x00\x01\x00
 cat >"$T/policy.json" <<'JSON'
 {"default": "allow", "rules": []}
 JSON
-ti_dp_config fwd open "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""
-PORTCULLIS_DP=$PM_DP ti_plane_start
+ti_dpath_config fwd open "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""
+PORTCULLIS_DP=$PM_DP ti_dp_start
 
 ti_log "two containers: db serves a page, web fetches it"
 pm_run --name db --annotation io.portcullis.group=db "$PM_IMAGE" httpd -f -p 80 -h /www >/dev/null
@@ -137,4 +142,4 @@ ti_log "podman rm -f of everything: nothing left"
 pm pod rm -f -t 0 pod1 >/dev/null
 pm rm -f -t 0 db web plain >/dev/null
 pm_assert_clean
-ti_plane_stop
+ti_dp_stop

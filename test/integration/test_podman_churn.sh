@@ -12,8 +12,13 @@
 #   file descriptors are what they were before, and its memory has grown by
 #   no more than a bounded amount.  The counts are printed.
 # ti-timeout: 900
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/podman_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+. "$(dirname "$0")/lib/podman.sh"
 
 N=20
 CYCLES=${PC_PODMAN_CYCLES:-500}
@@ -22,14 +27,14 @@ RSS_SLACK_KB=8192
 pm_init fwd open
 T=$TI_TMP
 echo '{"default": "allow", "rules": []}' >"$T/policy.json"
-ti_dp_config fwd open "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""
-PORTCULLIS_DP=$PM_DP ti_plane_start
+ti_dpath_config fwd open "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""
+PORTCULLIS_DP=$PM_DP ti_dp_start
 
 # counts KEY: one line "interfaces=.. records=.. pc_ports=.. ..."
 counts() {
 	local maps=""
-	if [ "$TI_DP_BACKEND" = bpf ]; then
-		maps="pc_ports=$(ti_dp_map_count pc_ports) pc_ucmacs=$(ti_dp_map_count pc_ucmacs)"
+	if [ "$TI_DPATH_BACKEND" = bpf ]; then
+		maps="pc_ports=$(ti_dpath_map_count pc_ports) pc_ucmacs=$(ti_dpath_map_count pc_ucmacs)"
 	fi
 	printf 'enforcer_links=%s records=%s bridge_ports=%s %s dp_fds=%s dp_rss_kb=%s\n' \
 		"$(ip -n "$TI_ENF_NAME" -o link | wc -l)" "$(ti_state_files | wc -l)" \
@@ -103,4 +108,4 @@ done
 grow=$(($(field "$after" dp_rss_kb) - $(field "$before" dp_rss_kb)))
 ti_log "data plane RSS grew by $grow KiB over $CYCLES cycles (bound $RSS_SLACK_KB KiB)"
 [ "$grow" -le "$RSS_SLACK_KB" ] || ti_fail "data plane RSS grew by $grow KiB"
-ti_plane_stop
+ti_dp_stop

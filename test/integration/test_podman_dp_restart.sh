@@ -13,15 +13,20 @@
 #   again, without loss, once it is back.
 # In every case the data plane comes back knowing both containers.
 # ti-timeout: 300
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/podman_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+. "$(dirname "$0")/lib/podman.sh"
 
 pm_init tap open
 T=$TI_TMP
 echo '{"default": "allow", "rules": []}' >"$T/policy.json"
-conf() { ti_dp_config "$1" "$2" "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""; }
+conf() { ti_dpath_config "$1" "$2" "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""; }
 conf tap open
-PORTCULLIS_DP=$PM_DP ti_plane_start
+PORTCULLIS_DP=$PM_DP ti_dp_start
 
 pm_run --name db "$PM_IMAGE" httpd -f -p 80 -h /www >/dev/null
 pm_run --name web "$PM_IMAGE" sleep 1000000 >/dev/null
@@ -38,9 +43,9 @@ across_restart() {
 	pm exec web ping -q -i 0.02 -c "$n" -W 2 "$DB_IP" >"$T/ping.out" 2>&1 &
 	local p=$!
 	sleep 1
-	ti_plane_stop
+	ti_dp_stop
 	sleep "$hold"
-	PORTCULLIS_DP=$PM_DP ti_plane_start
+	PORTCULLIS_DP=$PM_DP ti_dp_start
 	wait "$p" || true
 	out=$(grep 'packets transmitted' "$T/ping.out") || { cat "$T/ping.out" >&2; ti_fail "ping gave no summary"; }
 	ti_log "  $out"
@@ -85,4 +90,4 @@ ti_log "  $out"
 ti_assert_eq 0 "$(awk '{print $1 - $4}' <<<"$out")" "pings lost after the restart"
 known
 pm_fetch web "http://$DB_IP/index.html" >/dev/null || ti_fail "no page through the restarted data plane"
-ti_plane_stop
+ti_dp_stop

@@ -9,8 +9,12 @@
 # journal is left; after podman rm -f, nothing is left in the enforcer, the
 # state directory, the BPF maps or on the bridge.
 # ti-timeout: 300
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/podman_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/podman.sh"
 
 ROUNDS=${PC_PODMAN_KILL_ROUNDS:-12}
 

@@ -4,7 +4,11 @@
 # poststop after the container netns is gone: the enforcer-side ports are
 # deleted, which removes the host-side veth from the bridge; the state
 # record goes.  The other container stays intercepted and keeps working.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 
 ti_host_create

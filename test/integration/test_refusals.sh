@@ -5,7 +5,11 @@
 # pid of a process in the root netns), a netns without a port holding a
 # global address, a container annotated io.portcullis.mode=off, a stage the
 # hook does not act on, --dry-run, and the enforcer netns itself.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
 ti_init
 T=$TI_TMP
 

@@ -10,7 +10,12 @@
 # container runs, its port is pulled; after it exits, poststop has put the
 # original port back exactly.  With on_failure=closed and an injected fault,
 # runc refuses to start the container and nothing changes.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 T=$TI_TMP
 command -v runc >/dev/null || ti_skip "runc is not installed (Debian package runc)"

@@ -13,8 +13,14 @@
 # - mode tap: the same injection is answered (a copy cannot be dropped)
 #   and the session log has its threat line with action "violation";
 # - no other threat line in the log.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+ti_dpath_init
 T=$TI_TMP
 ti_need_web
 
@@ -33,10 +39,10 @@ LOG=$T/sessions.log
 SQLI='/item?id=1%27%20OR%201%3D1--'
 
 echo '{"default": "allow", "rules": [], "threats": {"actions": {"sql_injection": "drop"}}}' >"$T/policy.json"
-ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$LOG\", \"workers\": 2"
+ti_dpath_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$LOG\", \"workers\": 2"
 
 ti_prestart c1 "$ID1"
-ti_dp_require_backend "prestart c1"
+ti_dpath_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
 
@@ -80,7 +86,7 @@ threat_lines() {
 		and .action == $a and (.evidence | type == "string" and length > 0))' "$LOG" 2>/dev/null
 }
 
-ti_plane_start
+ti_dp_start
 
 ti_log "fwd: an ordinary request, the injection, an ordinary request"
 get_ok '/item?id=42' "fwd, before"
@@ -115,7 +121,7 @@ else
 	soft_fail tap-log "tap: no sql_injection line with action violation in the session log"
 fi
 
-ti_plane_stop
+ti_dp_stop
 OTHER=$(jq -c 'select(.threat != null and .threat != "sql_injection")' "$LOG")
 [ -z "$OTHER" ] || soft_fail other-threats "threat lines other than sql_injection: $OTHER"
 

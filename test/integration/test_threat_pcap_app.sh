@@ -3,7 +3,7 @@
 #
 # Threat detection in portcullis-dp --read-pcap, application level: real
 # servers in the srv namespace (nginx, dnsmasq, openssl s_server, sshd),
-# clients in cli, one capture per case (see threat_pcap_lib.sh), and in
+# clients in cli, one capture per case (see lib/threat_pcap.sh), and in
 # each capture exactly the threat it was made for (action alert, and drop
 # with a policy saying drop), to the server's address and port:
 # - sql_injection: curl GET /item?id=1%27%20OR%201%3D1-- (URL-encoded), and
@@ -24,9 +24,11 @@
 # - ssh_v1: "SSH-1.5-client" to OpenSSH's sshd.
 # The look-alikes (no threat at all) are in test_threat_pcap_quiet.sh, the
 # network-level threats in test_threat_pcap_net.sh.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
-. "$(dirname "$0")/threat_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
+. "$(dirname "$0")/lib/threat_pcap.sh"
 tp_init
 
 tp_nginx_start

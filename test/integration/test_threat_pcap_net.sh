@@ -3,7 +3,7 @@
 #
 # Threat detection in portcullis-dp --read-pcap, network and transport
 # level: nginx in the srv namespace, clients and crafted packets from cli,
-# one capture per case (see threat_pcap_lib.sh), and in each capture
+# one capture per case (see lib/threat_pcap.sh), and in each capture
 # exactly the threat it was made for (action alert, and drop with a policy
 # saying drop), to the server's address (and port where there is one):
 # - syn_flood: hping3, 1000 SYNs at about 1000/s to nginx's port 80, with
@@ -26,9 +26,11 @@
 #   88 on 6.18), and nginx sends a 64 KiB file in segments no larger;
 # - icmp_tunneling: 30 echo requests of 512 random bytes in 3 s (scapy).
 # The look-alikes (no threat at all) are in test_threat_pcap_quiet.sh.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
-. "$(dirname "$0")/threat_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
+. "$(dirname "$0")/lib/threat_pcap.sh"
 tp_init
 pc_need hping3 hping3 || ti_skip "hping3 cannot be installed"
 

@@ -4,7 +4,7 @@
 # Threat detection in portcullis-dp --read-pcap must stay silent over
 # ordinary traffic that looks like the threats of test_threat_pcap_app.sh
 # and test_threat_pcap_net.sh: one capture per case (see
-# threat_pcap_lib.sh), read with the default thresholds and with the low
+# lib/threat_pcap.sh), read with the default thresholds and with the low
 # ones those tests use for floods (200 SYN/s, 200 ICMP/s), and not one
 # threat line in any of them:
 # - an apostrophe in a query (curl /?name=O%27Brien) and an ordinary form
@@ -16,9 +16,11 @@
 # - dig A, AAAA and MX over UDP, and A over TCP, to dnsmasq;
 # - ping, and ping -s 1400;
 # - OpenSSH's client to sshd (SSH-2.0; the login itself fails).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
-. "$(dirname "$0")/threat_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
+. "$(dirname "$0")/lib/threat_pcap.sh"
 tp_init
 
 tp_nginx_start

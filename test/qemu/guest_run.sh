@@ -4,7 +4,7 @@
 # Runs the tests of the QEMU guest of test/qemu/run.sh (its /init calls it):
 # first the checks of test/qemu/guest_test.sh that only this backend has
 # (act_pedit autoload, the u32 layout, ...), then the data-path integration
-# tests test/integration/test_dp_*.sh, the same scripts the host runs, here
+# tests test/integration/test_dpath_*.sh, the same scripts the host runs, here
 # with backend tc-pedit, and those of PC_QEMU_BPF_TESTS again with backend
 # bpf (named NAME[bpf]).  One line per test, "PASS NAME (N s)" or
 # "FAIL NAME (N s)" followed by the end of its log; a test that skips
@@ -12,14 +12,14 @@
 # with this backend.  The last line is "pc-qemu: P passed, F failed".
 #
 # /test/env (written by run.sh): PC_QEMU_TESTS (only the integration tests
-# whose name contains it, and then no guest_test.sh checks), TI_DP_CHURN,
+# whose name contains it, and then no guest_test.sh checks), TI_DPATH_CHURN,
 # PC_QEMU_TEST_TIMEOUT, PC_QEMU_BPF_TESTS.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-PC_QEMU_TESTS= TI_DP_CHURN=30 PC_QEMU_TEST_TIMEOUT=300 PC_QEMU_VERBOSE= PC_QEMU_BPF_TESTS=
+PC_QEMU_TESTS= TI_DPATH_CHURN=30 PC_QEMU_TEST_TIMEOUT=300 PC_QEMU_VERBOSE= PC_QEMU_BPF_TESTS=
 # shellcheck disable=SC1091
 [ -r /test/env ] && . /test/env
-export TI_DP_CHURN
+export TI_DPATH_CHURN
 export PORTCULLIS_HOOK=/usr/bin/portcullis-hook PORTCULLIS_TOOLS=/usr/lib/pc-tools
 passed=0 failed=0
 
@@ -38,7 +38,7 @@ run_test() {
 	local name=$1 label=$1 log rc=0 start=$SECONDS secs why
 	[ "$2" = tc-pedit ] || label="$1[$2]"
 	log=/tmp/$name.$2.log
-	TI_DP_BACKEND=$2 timeout --kill-after=15 "$PC_QEMU_TEST_TIMEOUT" \
+	TI_DPATH_BACKEND=$2 timeout --kill-after=15 "$PC_QEMU_TEST_TIMEOUT" \
 		bash "/test/integration/$name.sh" >"$log" 2>&1 </dev/null || rc=$?
 	secs=$((SECONDS - start))
 	if [ "$rc" -eq 0 ]; then
@@ -58,7 +58,7 @@ run_test() {
 	fi
 }
 
-for t in /test/integration/test_dp_*.sh; do
+for t in /test/integration/test_dpath_*.sh; do
 	name=$(basename "$t" .sh)
 	[ -n "$PC_QEMU_TESTS" ] && [[ $name != *"$PC_QEMU_TESTS"* ]] && continue
 	run_test "$name" tc-pedit

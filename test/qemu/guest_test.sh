@@ -3,7 +3,7 @@
 #
 # Checks of the tc-pedit backend that only it has, run inside the QEMU guest
 # of test/qemu/run.sh (busybox sh, iproute2's ip and tc, pc-guest, the hook)
-# before the data-path integration tests (test/integration/test_dp_*.sh,
+# before the data-path integration tests (test/integration/test_dpath_*.sh,
 # which guest_run.sh runs there with this backend): a kernel without
 # act_pedit (tap runs as pass), the hook's probe loading act_pedit, the
 # layout of the u32 knodes, tap copies a data plane sends back reaching no

@@ -11,9 +11,9 @@
 # pc-sniff and pc-reflector, test/integration itself), with the libraries
 # ldd lists.  The guest runs test/qemu/guest_run.sh: the tc-pedit checks of
 # test/qemu/guest_test.sh, then the data-path integration tests
-# test/integration/test_dp_*.sh with TI_DP_BACKEND=tc-pedit, the same
+# test/integration/test_dpath_*.sh with TI_DPATH_BACKEND=tc-pedit, the same
 # scripts the host runs with the bpf backend; then a few of them with
-# TI_DP_BACKEND=bpf, so that Debian 12's kernel verifies and runs the BPF
+# TI_DPATH_BACKEND=bpf, so that Debian 12's kernel verifies and runs the BPF
 # programs too (bpftool comes along for their assertions).  The guest has
 # no network device: nothing here touches the host's network.
 #
@@ -26,10 +26,11 @@
 # 1200), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
 # default 2), PC_QEMU_TESTS (only the integration tests whose name contains
 # it, and no guest_test.sh checks; default all), PC_QEMU_CHURN (containers
-# of test_dp_churn.sh in the guest, default 30: the host runs 200),
+# of test_dpath_churn.sh in the guest, default 30: the host runs 200),
 # PC_QEMU_TEST_TIMEOUT (seconds per integration test in the guest, default
 # 300), PC_QEMU_BPF_TESTS (the tests run again with backend bpf, default
-# "test_dp_tap test_dp_fwd_down test_dp_fwd_reflector test_dp_routed"; empty: none).
+# "test_dpath_tap test_dpath_fwd_down test_dpath_fwd_reflector
+# test_dpath_routed"; empty: none).
 #
 # Prints the guest's console, then "qemu: P passed, F failed".  Exit status
 # 0 only when the guest ran every test and none failed; 1 on a failure or
@@ -196,15 +197,15 @@ build_initramfs() {
 		[ -x "$tools/$a" ] || setup_fail "no $tools/$a (build first)"
 		copy_with_libs "$tools/$a" "/usr/lib/pc-tools/$a"
 	done
-	mkdir -p "$rootfs/test/integration"
-	install -m 0755 "$root"/test/integration/lib.sh "$root"/test/integration/test_dp_*.sh \
-		"$rootfs/test/integration/"
-	# the bpf runs read pc_stats' counter names from it, where lib.sh looks
+	mkdir -p "$rootfs/test/integration/lib"
+	install -m 0755 "$root"/test/integration/test_dpath_*.sh "$rootfs/test/integration/"
+	install -m 0644 "$root"/test/integration/lib/*.sh "$rootfs/test/integration/lib/"
+	# the bpf runs read pc_stats' counter names from it, where lib/dpath.sh looks
 	install -D -m 0644 "$root/lib/dpath/bpf/dpath_common.h" "$rootfs/lib/dpath/bpf/dpath_common.h"
 	{
 		printf 'PC_QEMU_TESTS=%q\n' "${PC_QEMU_TESTS:-}"
-		printf 'PC_QEMU_BPF_TESTS=%q\n' "${PC_QEMU_BPF_TESTS-test_dp_tap test_dp_fwd_down test_dp_fwd_reflector test_dp_routed}"
-		printf 'TI_DP_CHURN=%q\n' "${PC_QEMU_CHURN:-30}"
+		printf 'PC_QEMU_BPF_TESTS=%q\n' "${PC_QEMU_BPF_TESTS-test_dpath_tap test_dpath_fwd_down test_dpath_fwd_reflector test_dpath_routed}"
+		printf 'TI_DPATH_CHURN=%q\n' "${PC_QEMU_CHURN:-30}"
 		printf 'PC_QEMU_TEST_TIMEOUT=%q\n' "${PC_QEMU_TEST_TIMEOUT:-300}"
 		printf 'PC_QEMU_VERBOSE=%q\n' "${PC_QEMU_VERBOSE:-}"
 	} >"$rootfs/test/env"

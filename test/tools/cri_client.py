@@ -5,7 +5,7 @@
     cri_client.py --stubs DIR --endpoint SOCKET COMMAND ARGS...
 
 DIR holds api_pb2.py and api_pb2_grpc.py, generated from the CRI api.proto
-(test/integration/containerd_lib.sh makes them).  Commands, each printing
+(test/integration/lib/containerd.sh makes them).  Commands, each printing
 one JSON document on stdout:
 
     runp NAME NAMESPACE UID                      -> {"id", "netns", "ms"}

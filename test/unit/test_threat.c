@@ -4,100 +4,18 @@
  * with its evidence and action, look-alikes stay silent, drop cuts in fwd,
  * tap logs a violation, detections are counted.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "frame_util.h"
-#include "dp/flow/inspect.h"
-#include "lib/core/state.h"
 #include "dp/threat/threat.h"
 #include "dp/threat/threat_ctx.h"
-
-#define SEC 1000000000ULL
+#include "frame_util.h"
+#include "inspect_env.h"
 
 /* ---- frames ---- */
-
-static const uint8_t MAC_EXT[6] = {0x0a, 0x58, 9, 9, 9, 9};
-static const uint8_t MAC_FWD[6] = {0x02, 0x70, 0, 0, 0, 1};
-static const uint8_t MAC_TAP[6] = {0x02, 0x70, 0, 0, 0, 2};
-
-struct ep {
-	const char *ip;
-	uint16_t port;
-	const uint8_t *mac;
-};
-
-static const struct ep CLI = {"10.0.0.9", 40000, MAC_EXT};
-static const struct ep SRV = {"10.0.0.2", 80, MAC_FWD};
-static const struct ep TAP_SRV = {"10.0.0.3", 80, MAC_TAP};
-
-
-/* Ethernet + IPv4 from a to b, l4_len bytes after the header; the L4 start. */
-static uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uint8_t proto,
-		    uint16_t id, uint16_t frag, size_t l4_len)
-{
-	uint8_t *ip = f->b + 14;
-
-	memcpy(f->b, b->mac, 6);
-	memcpy(f->b + 6, a->mac, 6);
-	put16(f->b + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4_len));
-	put16(ip + 4, id);
-	put16(ip + 6, frag);
-	ip[8] = 64;
-	ip[9] = proto;
-	inet_pton(AF_INET, a->ip, ip + 12);
-	inet_pton(AF_INET, b->ip, ip + 16);
-	f->len = 14 + 20 + l4_len;
-	return ip + 20;
-}
-
-struct seg {
-	uint8_t flags;
-	uint16_t win;
-	uint16_t mss;	/* 0: no option */
-	uint8_t wscale; /* shift + 1; 0: no option */
-	const void *data;
-	size_t len;
-};
-
-static void tcp(struct frame *f, const struct ep *a, const struct ep *b, const struct seg *s)
-{
-	size_t hlen = 20 + (s->mss ? 4 : 0) + (s->wscale ? 4 : 0);
-	uint8_t *t = ip4(f, a, b, IPPROTO_TCP, 1, 0, hlen + s->len);
-
-	memset(t, 0, hlen);
-	put16(t, a->port);
-	put16(t + 2, b->port);
-	put32(t + 4, 1000);
-	put32(t + 8, (s->flags & TCPF_ACK) ? 2000 : 0);
-	t[12] = (uint8_t)(hlen / 4) << 4;
-	t[13] = s->flags;
-	put16(t + 14, s->win);
-	if (s->mss) {
-		t[20] = 2;
-		t[21] = 4;
-		put16(t + 22, s->mss);
-	}
-	if (s->wscale) { /* NOP, then kind 3 */
-		uint8_t *o = t + (s->mss ? 24 : 20);
-
-		o[0] = 1;
-		o[1] = 3;
-		o[2] = 3;
-		o[3] = (uint8_t)(s->wscale - 1);
-	}
-	if (s->len)
-		memcpy(t + hlen, s->data, s->len);
-}
 
 static void echo(struct frame *f, const struct ep *a, const struct ep *b, bool request, uint16_t id,
 		 const uint8_t *data, size_t len)
@@ -129,108 +47,6 @@ static void random_bytes(uint8_t *d, size_t n, uint32_t seed)
 		x ^= x << 5;
 		d[i] = (uint8_t)x;
 	}
-}
-
-/* ---- an inspector with two ports (10.0.0.2 fwd, 10.0.0.3 tap) and a log ---- */
-
-static struct inspector in;
-static struct policy *pol;
-static struct workloads *wl;
-static struct slog *lg;
-static char state_dir[] = "/tmp/pc-threat-XXXXXX";
-static char log_path[64];
-
-static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
-{
-	struct state_rec rec = {.ns_ino = ino, .mode = mode, .n_ports = 1};
-	struct state_ctr ctr = {.pid = 7};
-
-	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
-	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
-	rec.ports[0].n_addrs = 1;
-	snprintf(rec.ports[0].addrs[0], STATE_ADDR_STR, "%s/24", addr);
-	snprintf(ctr.id, sizeof(ctr.id), "ctr%lu", ino);
-	snprintf(ctr.name, sizeof(ctr.name), "web%lu", ino);
-	snprintf(ctr.group, sizeof(ctr.group), "g%lu", ino);
-	ck_assert_int_eq(state_add_ctr(&rec, &ctr), 0);
-	ck_assert_int_eq(state_save(state_dir, &rec), 0);
-	state_rec_free(&rec);
-}
-
-static void env_up(const char *policy_json, bool threats)
-{
-	strcpy(state_dir, "/tmp/pc-threat-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
-	add_port(1, MODE_FWD, "10.0.0.2");
-	add_port(2, MODE_TAP, "10.0.0.3");
-	ck_assert_int_eq(workloads_load(state_dir, &wl), 0);
-	ck_assert_int_eq(policy_parse(policy_json, strlen(policy_json), &pol), 0);
-	snprintf(log_path, sizeof(log_path), "%s/log", state_dir);
-	ck_assert_int_eq(slog_open(log_path, &lg), 0);
-	ck_assert_int_eq(inspector_init(&in, 4096, pol, wl, NULL), 0);
-	if (threats)
-		ck_assert_int_eq(inspect_threats_on(&in, lg), 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void env_down(void)
-{
-	inspector_fini(&in);
-	slog_close(lg);
-	policy_free(pol);
-	workloads_free(wl);
-	nftw(state_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *const ALLOW = "{\"default\": \"allow\"}";
-
-static struct inspect_result last;
-
-static void send_frame(const struct frame *f, uint64_t now)
-{
-	inspect_frame(&in, f->b, f->len, f->len, now, &last);
-}
-
-static void send_tcp(const struct ep *a, const struct ep *b, const struct seg *s, uint64_t now)
-{
-	struct frame f;
-
-	tcp(&f, a, b, s);
-	send_frame(&f, now);
-}
-
-/* The log's lines of threat name (NULL: every threat line); the last in *line. */
-static int threat_lines(const char *name, char *line, size_t size)
-{
-	FILE *fp = fopen(log_path, "r");
-	char buf[4096], want[64];
-	int n = 0;
-
-	ck_assert_ptr_nonnull(fp);
-	if (name)
-		snprintf(want, sizeof(want), "{\"threat\":\"%s\"", name);
-	else
-		snprintf(want, sizeof(want), "{\"threat\":\"");
-	while (fgets(buf, sizeof(buf), fp)) {
-		if (strncmp(buf, want, strlen(want)) != 0)
-			continue;
-		n++;
-		if (line)
-			snprintf(line, size, "%s", buf);
-	}
-	fclose(fp);
-	return n;
-}
-
-static void handshake(const struct ep *c, const struct ep *s, uint64_t now)
-{
-	send_tcp(c, s, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460}, now);
-	send_tcp(s, c, &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460}, now);
-	send_tcp(c, s, &(struct seg){.flags = TCPF_ACK, .win = 502}, now);
 }
 
 /* ---- the line ---- */
@@ -1008,36 +824,6 @@ START_TEST(test_payload_done)
 }
 END_TEST
 
-/*
- * A denied session still lets a bare reset through: with both ends
- * intercepted, the reset one port sends crosses the other port, where the
- * session is denied too.
- */
-START_TEST(test_denied_session_passes_resets)
-{
-	static const char data[] = "payload";
-
-	env_up("{\"default\": \"deny\"}", false);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240}, SEC);
-	ck_assert_int_eq(last.verdict, INSPECT_DROP);
-	ck_assert(last.reset);
-	/* the reset the other port sent for the same session */
-	send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_RST | TCPF_ACK}, SEC);
-	ck_assert_int_eq(last.verdict, INSPECT_PASS);
-	ck_assert(!last.reset);
-	/* not a reset carrying data, nor anything else */
-	send_tcp(&SRV, &CLI,
-		 &(struct seg){.flags = TCPF_RST | TCPF_ACK, .data = data, .len = sizeof(data)}, SEC);
-	ck_assert_int_eq(last.verdict, INSPECT_DROP);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .data = data, .len = sizeof(data)},
-		 SEC);
-	ck_assert_int_eq(last.verdict, INSPECT_DROP);
-	ck_assert(!last.reset); /* one reset per session */
-	ck_assert_uint_eq(in.st.violations, 1);
-	env_down();
-}
-END_TEST
-
 /* The raw window the kernel must not bypass: tcp_small_window's, unscaled. */
 START_TEST(test_small_window_raw)
 {
@@ -1065,13 +851,20 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("threat");
-	TCase *tc = tcase_create("threat");
 	SRunner *sr;
+	TCase *tc;
 	int failed;
 
+	/* the line, the counts, the engine's own answers */
+	tc = tcase_create("engine");
 	tcase_add_test(tc, test_line_and_count);
 	tcase_add_test(tc, test_names_and_severities);
 	tcase_add_test(tc, test_off_runs_nothing);
+	tcase_add_test(tc, test_payload_done);
+	tcase_add_test(tc, test_small_window_raw);
+	suite_add_tcase(s, tc);
+	/* the frame detectors (dp/threat/net/) */
+	tc = tcase_create("net");
 	tcase_add_test(tc, test_syn_flood);
 	tcase_add_test(tc, test_syn_flood_drop);
 	tcase_add_test(tc, test_icmp_flood);
@@ -1087,17 +880,20 @@ int main(void)
 	tcase_add_test(tc, test_icmp_tunneling);
 	tcase_add_test(tc, test_ping_silent);
 	tcase_add_test(tc, test_slowloris);
+	suite_add_tcase(s, tc);
+	/* what drop does in fwd and in tap */
+	tc = tcase_create("actions");
 	tcase_add_test(tc, test_drop_cuts_in_fwd);
 	tcase_add_test(tc, test_drop_in_tap_is_violation);
 	tcase_add_test(tc, test_drop_fragment);
+	suite_add_tcase(s, tc);
+	/* the payload detectors (dp/threat/app/) on identified sessions */
+	tc = tcase_create("app");
 	tcase_add_test(tc, test_http_every_request);
 	tcase_add_test(tc, test_http_smuggling_drop);
 	tcase_add_test(tc, test_tls);
 	tcase_add_test(tc, test_ssh);
 	tcase_add_test(tc, test_dns);
-	tcase_add_test(tc, test_payload_done);
-	tcase_add_test(tc, test_small_window_raw);
-	tcase_add_test(tc, test_denied_session_passes_resets);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

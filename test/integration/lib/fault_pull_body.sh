@@ -8,7 +8,12 @@
 # enforcer holds nothing of the container; on_failure decides the exit code.
 # A second container, pulled before the loop, stays intercepted and working
 # throughout (and makes every iteration start from the same enforcer).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
 ti_init
 T=$TI_TMP
 ti_config "$FAULT_MODE"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Mode tap, backend TI_DP_BACKEND (bpf, or tc-pedit in the QEMU guest), no
+# Mode tap, backend TI_DPATH_BACKEND (bpf, or tc-pedit in the QEMU guest), no
 # data plane running.  Two containers on a bridge,
 # both intercepted:
 # - ARP and IPv6 neighbour discovery resolve (learned entries flushed first);
@@ -16,8 +16,15 @@
 # The backend's counters agree: copies made, none failed, none sent as fwd
 # (bpf: pc_stats; tc-pedit: the statistics of the tap knodes' actions, and
 # no knode on vbr-neuv); after the release nothing of the ports is left.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/tools.sh"
+ti_dpath_init
+ti_tools_init
 T=$TI_TMP
 PORT=5080
 BYTES=300000
@@ -29,45 +36,45 @@ ti_ctr_start c1
 ti_ctr_start c2
 ID1=$(ti_cid dp-tap-1)
 ID2=$(ti_cid dp-tap-2)
-ti_dp_config tap
+ti_dpath_config tap
 
-ti_log "prestart c1 and c2, mode tap, backend $(ti_dp_backend)"
+ti_log "prestart c1 and c2, mode tap, backend $(ti_dpath_backend)"
 ti_prestart c1 "$ID1"
-ti_dp_require_backend "prestart c1"
+ti_dpath_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
-U1=$(ti_dp_ucmac c1)
-U2=$(ti_dp_ucmac c2)
+U1=$(ti_dpath_ucmac c1)
+U2=$(ti_dpath_ucmac c2)
 M1=${CTR_MAC[c1]}
 M2=${CTR_MAC[c2]}
 [ "$U1" != "$U2" ] || ti_fail "c1 and c2 share the UCMAC $U1"
 ti_log "UCMACs: c1 $M1 -> $U1, c2 $M2 -> $U2"
-ti_assert_eq 0 "$(ti_dp_tc_count "$TI_ENF_NAME" vth-neuv)" "filters on vth-neuv (the data plane's side)"
+ti_assert_eq 0 "$(ti_dpath_tc_count "$TI_ENF_NAME" vth-neuv)" "filters on vth-neuv (the data plane's side)"
 
-ti_dp_sniff_start "$TI_ENF_NAME" vth-neuv "$T/vth.txt" -d in
-SNIFF_VTH=$TI_DP_SNIFF_PID
-ti_dp_sniff_start "${CTR_NS[c1]}" eth0 "$T/c1.txt"
-SNIFF_C1=$TI_DP_SNIFF_PID
-ti_dp_sniff_start "${CTR_NS[c2]}" eth0 "$T/c2.txt"
-SNIFF_C2=$TI_DP_SNIFF_PID
+ti_sniff_start "$TI_ENF_NAME" vth-neuv "$T/vth.txt" -d in
+SNIFF_VTH=$TI_SNIFF_PID
+ti_sniff_start "${CTR_NS[c1]}" eth0 "$T/c1.txt"
+SNIFF_C1=$TI_SNIFF_PID
+ti_sniff_start "${CTR_NS[c2]}" eth0 "$T/c2.txt"
+SNIFF_C2=$TI_SNIFF_PID
 
 ti_log "ARP and neighbour discovery with learned entries flushed"
 for c in c1 c2; do
-	ti_dp_flush_neigh "${CTR_NS[$c]}"
+	ti_flush_neigh "${CTR_NS[$c]}"
 done
-ti_dp_flush_neigh "$TI_HOST"
+ti_flush_neigh "$TI_HOST"
 ti_ping "${CTR_NS[c1]}" "${CTR_IP4[c2]}"
 ti_ping "${CTR_NS[c1]}" "${CTR_IP6[c2]}"
 ti_ping "${CTR_NS[c2]}" "${CTR_IP4[c1]}"
 ti_ping "${CTR_NS[c2]}" "${CTR_IP6[c1]}"
 ti_ping "${CTR_NS[c2]}" "$TI_GW4"
 ti_ping "${CTR_NS[c2]}" "$TI_GW6"
-ti_dp_neigh_is "${CTR_NS[c1]}" "${CTR_IP4[c2]}" "$M2"
-ti_dp_neigh_is "${CTR_NS[c1]}" "${CTR_IP6[c2]}" "$M2"
-ti_dp_neigh_is "${CTR_NS[c2]}" "${CTR_IP4[c1]}" "$M1"
-ti_dp_neigh_is "${CTR_NS[c2]}" "${CTR_IP6[c1]}" "$M1"
+ti_neigh_is "${CTR_NS[c1]}" "${CTR_IP4[c2]}" "$M2"
+ti_neigh_is "${CTR_NS[c1]}" "${CTR_IP6[c2]}" "$M2"
+ti_neigh_is "${CTR_NS[c2]}" "${CTR_IP4[c1]}" "$M1"
+ti_neigh_is "${CTR_NS[c2]}" "${CTR_IP6[c1]}" "$M1"
 
-if [ "$(ti_dp_backend)" = bpf ]; then
+if [ "$(ti_dpath_backend)" = bpf ]; then
 	# every port here is a veth with its far end in another namespace
 	WANT=xmit
 	ti_kernel_redirects_peer_well && WANT=direct
@@ -102,16 +109,16 @@ ti_log "received on eth0 during the exchange: c1 $RX1, c2 $RX2 bytes"
 [ "$RX1" -ge "$BYTES" ] && [ "$RX2" -ge "$BYTES" ] ||
 	ti_fail "eth0 receive counters missed the exchange: c1 $RX1, c2 $RX2 bytes < $BYTES"
 
-ti_dp_sniff_stop "$SNIFF_C1" "$T/c1.txt"
-ti_dp_sniff_stop "$SNIFF_C2" "$T/c2.txt"
-ti_dp_sniff_stop "$SNIFF_VTH" "$T/vth.txt"
-VTH_SUMMARY=$TI_DP_SUMMARY
+ti_sniff_stop "$SNIFF_C1" "$T/c1.txt"
+ti_sniff_stop "$SNIFF_C2" "$T/c2.txt"
+ti_sniff_stop "$SNIFF_VTH" "$T/vth.txt"
+VTH_SUMMARY=$TI_SNIFF_SUMMARY
 ti_log "vth-neuv: $VTH_SUMMARY"
-ti_log "$(ti_dp_counters)"
-if [ "$(ti_dp_backend)" = bpf ]; then
-	[ "$(ti_dp_stat tap_copies)" -gt 0 ] || ti_fail "pc_stats tap_copies is 0"
-	ti_assert_eq 0 "$(ti_dp_stat tap_copy_failed)" "pc_stats tap_copy_failed"
-	ti_assert_eq 0 "$(ti_dp_stat to_dp)" "pc_stats to_dp (fwd) in tap mode"
+ti_log "$(ti_dpath_counters)"
+if [ "$(ti_dpath_backend)" = bpf ]; then
+	[ "$(ti_dpath_stat tap_copies)" -gt 0 ] || ti_fail "pc_stats tap_copies is 0"
+	ti_assert_eq 0 "$(ti_dpath_stat tap_copy_failed)" "pc_stats tap_copy_failed"
+	ti_assert_eq 0 "$(ti_dpath_stat to_dp)" "pc_stats to_dp (fwd) in tap mode"
 	# every copy carries the copy tag, so a data plane never sends one back
 	TAGGED=$(awk '$1 == "in" && $5 == "tcp" && / tag=88a8\/4094/' "$T/vth.txt" | wc -l)
 	UNTAGGED=$(awk '$1 == "in" && $5 == "tcp" && !/ tag=88a8\/4094/' "$T/vth.txt" | wc -l)
@@ -120,28 +127,28 @@ if [ "$(ti_dp_backend)" = bpf ]; then
 	ti_assert_eq 0 "$UNTAGGED" "TCP copies on vth-neuv without the copy tag (88a8/4094)"
 else
 	# at least the TCP frames of the exchange, both ways, at both ports
-	[ "$(ti_dp_tc_stat tap_copies)" -gt 12 ] ||
-		ti_fail "tap knodes sent $(ti_dp_tc_stat tap_copies) frames to vbr-neuv"
-	ti_assert_eq 0 "$(ti_dp_tc_stat action_drops)" "frames the actions dropped"
-	ti_assert_eq 0 "$(ti_dp_tc_stat to_dp)" "frames fwd knodes sent to vbr-neuv in tap mode"
-	ti_assert_eq 0 "$(ti_dp_tc_knodes vbr-neuv)" "knodes on vbr-neuv with no port in fwd"
+	[ "$(ti_dpath_tc_stat tap_copies)" -gt 12 ] ||
+		ti_fail "tap knodes sent $(ti_dpath_tc_stat tap_copies) frames to vbr-neuv"
+	ti_assert_eq 0 "$(ti_dpath_tc_stat action_drops)" "frames the actions dropped"
+	ti_assert_eq 0 "$(ti_dpath_tc_stat to_dp)" "frames fwd knodes sent to vbr-neuv in tap mode"
+	ti_assert_eq 0 "$(ti_dpath_tc_knodes vbr-neuv)" "knodes on vbr-neuv with no port in fwd"
 fi
 
 ti_log "every TCP frame seen once per port on vth-neuv"
-ti_dp_tcp_keys "$T/c1.txt" "$PORT" '$1 == "out"' >"$T/k.c1.out"
-ti_dp_tcp_keys "$T/c2.txt" "$PORT" '$1 == "out"' >"$T/k.c2.out"
-ti_dp_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$U1\" && \$3 == \"$M2\"" >"$T/k.vth.src1"
-ti_dp_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$M1\" && \$3 == \"$U2\"" >"$T/k.vth.dst2"
-ti_dp_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$U2\" && \$3 == \"$M1\"" >"$T/k.vth.src2"
-ti_dp_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$M2\" && \$3 == \"$U1\"" >"$T/k.vth.dst1"
-ti_dp_tcp_keys "$T/vth.txt" "$PORT" 1 >"$T/k.vth.all"
+ti_sniff_tcp_keys "$T/c1.txt" "$PORT" '$1 == "out"' >"$T/k.c1.out"
+ti_sniff_tcp_keys "$T/c2.txt" "$PORT" '$1 == "out"' >"$T/k.c2.out"
+ti_sniff_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$U1\" && \$3 == \"$M2\"" >"$T/k.vth.src1"
+ti_sniff_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$M1\" && \$3 == \"$U2\"" >"$T/k.vth.dst2"
+ti_sniff_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$U2\" && \$3 == \"$M1\"" >"$T/k.vth.src2"
+ti_sniff_tcp_keys "$T/vth.txt" "$PORT" "\$2 == \"$M2\" && \$3 == \"$U1\"" >"$T/k.vth.dst1"
+ti_sniff_tcp_keys "$T/vth.txt" "$PORT" 1 >"$T/k.vth.all"
 N1=$(wc -l <"$T/k.c1.out")
 N2=$(wc -l <"$T/k.c2.out")
 ti_log "TCP frames sent: c1 $N1, c2 $N2; on vth-neuv: $(wc -l <"$T/k.vth.all")"
 [ "$N1" -ge 3 ] && [ "$N2" -ge 3 ] || ti_fail "captures on eth0 saw too few frames (c1 $N1, c2 $N2)"
 check_copies() {
 	touch "$T/canon.a" "$T/canon.b"
-	ti_dp_tcp_canon "$1" "$2" "$T/canon.a" "$T/canon.b"
+	ti_sniff_tcp_canon "$1" "$2" "$T/canon.a" "$T/canon.b"
 	if ! diff -u "$T/canon.a" "$T/canon.b" >"$T/keys.diff"; then
 		head -n 40 "$T/keys.diff" >&2
 		ti_fail "$3: frames differ (- sent by the container, + seen on vth-neuv)"
@@ -161,14 +168,14 @@ ti_log "nothing but the containers' unicast IP reaches vth-neuv"
 VBR_MAC=$(ip -n "$TI_ENF_NAME" -j link show dev vbr-neuv | jq -r '.[0].address')
 OWN=$(awk -v m="$VBR_MAC" '$1 !~ /^#/ && $2 == m' "$T/vth.txt" | head -n 3)
 [ -z "$OWN" ] || ti_fail "vbr-neuv ($VBR_MAC) itself sent frames to the data plane (its own IPv6?): $OWN"
-ti_assert_eq 0 "$(ti_dp_sum bcast)" "broadcast frames on vth-neuv ($VTH_SUMMARY)"
-ti_assert_eq 0 "$(ti_dp_sum mcast)" "multicast frames on vth-neuv ($VTH_SUMMARY)"
-ti_assert_eq 0 "$(ti_dp_sum arp)" "ARP frames on vth-neuv ($VTH_SUMMARY)"
+ti_assert_eq 0 "$(ti_sniff_sum bcast)" "broadcast frames on vth-neuv ($VTH_SUMMARY)"
+ti_assert_eq 0 "$(ti_sniff_sum mcast)" "multicast frames on vth-neuv ($VTH_SUMMARY)"
+ti_assert_eq 0 "$(ti_sniff_sum arp)" "ARP frames on vth-neuv ($VTH_SUMMARY)"
 BAD=$(awk '$1 !~ /^#/ && $4 != "ipv4" && $4 != "ipv6"' "$T/vth.txt" | head -n 5)
 [ -z "$BAD" ] || ti_fail "non-IP frames on vth-neuv: $BAD"
 BAD=$(awk -v u1="$U1" -v u2="$U2" '$1 !~ /^#/ && $2 != u1 && $2 != u2 && $3 != u1 && $3 != u2' "$T/vth.txt" | head -n 5)
 [ -z "$BAD" ] || ti_fail "frames on vth-neuv without a UCMAC: $BAD"
-ti_log "neighbour discovery frames on vth-neuv: $(ti_dp_sum nd) (ICMPv6 133-137)"
+ti_log "neighbour discovery frames on vth-neuv: $(ti_sniff_sum nd) (ICMPv6 133-137)"
 
 ti_log "still connected after the exchange; release"
 ti_reach c1 c2
@@ -177,4 +184,4 @@ ti_expect_rc 0 "poststop c1"
 ti_poststop c2 "$ID2"
 ti_expect_rc 0 "poststop c2"
 ti_assert_enf_clean "after poststop"
-ti_dp_assert_released "after poststop"
+ti_dpath_assert_released "after poststop"

@@ -12,15 +12,20 @@
 # (bpf_redirect_peer, see lib/dpath/dpath_bpf.c) could lose them.  In pass, tap
 # and, with bpf, fwd (dp_down open, no data plane; tc-pedit cannot see a
 # data plane's heartbeat and drops fwd traffic without one), backend
-# TI_DP_BACKEND:
+# TI_DPATH_BACKEND:
 # - the ports forward the way this kernel calls for (bpf: direct from 6.15),
 #   and keep it across mode changes; an entry written without the flag (as
 #   by an earlier build) keeps none;
 # - ping both ways, IPv4 and IPv6, and a TCP exchange each way;
 # - the container's and the host end's receive counters see the traffic;
 # and after poststop nothing is left in the enforcer.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+ti_dpath_init
 T=$TI_TMP
 
 H="$TI_NS_PREFIX-rhost"
@@ -61,12 +66,12 @@ ti_bundle r
 ti_ctr_start r
 P=$TI_LAST_PID
 ID=$(ti_cid routed)
-ti_dp_config pass
+ti_dpath_config pass
 
-ti_log "prestart, mode pass, backend $(ti_dp_backend)"
+ti_log "prestart, mode pass, backend $(ti_dpath_backend)"
 ti_prestart r "$ID"
-ti_dp_require_backend "prestart"
-if [ "$(ti_dp_backend)" = bpf ]; then
+ti_dpath_require_backend "prestart"
+if [ "$(ti_dpath_backend)" = bpf ]; then
 	WANT=xmit
 	ti_kernel_redirects_peer_well && WANT=direct
 	ti_log "forwarding to the peer port: $WANT ($(uname -r))"
@@ -76,10 +81,10 @@ fi
 
 rx_bytes() { ip -n "$1" -s -j link show dev "$2" | jq '.[0].stats64.rx.bytes'; }
 MODES="pass tap"
-[ "$(ti_dp_backend)" = bpf ] && MODES="$MODES fwd"
+[ "$(ti_dpath_backend)" = bpf ] && MODES="$MODES fwd"
 n=0
 for mode in $MODES; do
-	[ "$mode" = pass ] || ti_dp_mode r "$ID" "$mode"
+	[ "$mode" = pass ] || ti_dpath_mode r "$ID" "$mode"
 	ti_log "mode $mode: ping and TCP both ways"
 	RXC=$(rx_bytes "$NS" eth0) RXH=$(rx_bytes "$H" r1)
 	ti_ping "$NS" "$HOST4"
@@ -96,18 +101,18 @@ for mode in $MODES; do
 		ti_fail "mode $mode: receive counters missed traffic: container $RXC, host end $RXH bytes"
 done
 
-if [ "$(ti_dp_backend)" = bpf ]; then
+if [ "$(ti_dpath_backend)" = bpf ]; then
 	ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vin$P-0")" "inPort forwarding after mode changes"
 	ti_assert_eq "$WANT" "$(ti_bpf_port_to_peer "vex$P-0")" "exPort forwarding after mode changes"
 	# a port attached by an earlier build: its program reads the flags'
 	# byte as part of side, so a mode change must leave it zero
 	for d in "vin$P-0" "vex$P-0"; do
 		E=$(ti_bpf_port_entry "$d")
-		bpftool map update pinned "$(ti_dp_pin)/pc_ports" key $(jq -r '.key | join(" ")' <<<"$E") \
+		bpftool map update pinned "$(ti_dpath_pin)/pc_ports" key $(jq -r '.key | join(" ")' <<<"$E") \
 			value $(jq -r '.value | .[5] = "0x00" | join(" ")' <<<"$E") ||
 			ti_fail "could not rewrite $d's pc_ports entry"
 	done
-	ti_dp_mode r "$ID" tap
+	ti_dpath_mode r "$ID" tap
 	ti_assert_eq xmit "$(ti_bpf_port_to_peer "vin$P-0")" "inPort of an earlier build after a mode change"
 	ti_assert_eq xmit "$(ti_bpf_port_to_peer "vex$P-0")" "exPort of an earlier build after a mode change"
 	ti_ping "$NS" "$HOST4"
@@ -119,6 +124,6 @@ ti_kill "$P"
 ti_poststop r "$ID"
 ti_expect_rc 0 "poststop"
 ti_assert_enf_clean "after poststop"
-ti_dp_assert_released "after poststop"
+ti_dpath_assert_released "after poststop"
 ti_ping "$NS" "$HOST4"
 ti_ping "$NS" "$HOST6"

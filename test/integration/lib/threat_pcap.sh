@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Helpers of the threat tests (test_threat_pcap_*.sh), on top of
-# plane_pcap_lib.sh: the servers (nginx, dnsmasq, sshd, openssl s_server),
+# lib/dp_pcap.sh: the servers (nginx, dnsmasq, sshd, openssl s_server),
 # one capture per case, and checks that go on after a miss so that one run
 # reports every detector that missed or raised a false alarm.
 #
@@ -20,6 +20,8 @@
 # action, evidence a non-empty string) and no other threat line.  With no
 # expectation, no threat line at all.  The capture of a failed case is
 # kept under $PORTCULLIS_KEEP_CAPTURES (default /tmp/threat-captures).
+
+ti_lib_needs core dp_pcap
 
 TP_TRAFFIC="$(dirname "${BASH_SOURCE[0]}")/threat_traffic.py"
 TP_KEEP=${PORTCULLIS_KEEP_CAPTURES:-/tmp/threat-captures}

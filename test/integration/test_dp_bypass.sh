@@ -31,11 +31,17 @@
 #   c1 removes c1's entries, and the next data plane the rest;
 # - a pc_bypass of another build's layout: the data plane runs, bypass off,
 #   with a warning.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+ti_dpath_init
 T=$TI_TMP
 ti_need_web
-[ "$TI_DP_BACKEND" = bpf ] || ti_skip "session bypass needs backend bpf (this run: $TI_DP_BACKEND)"
+[ "$TI_DPATH_BACKEND" = bpf ] || ti_skip "session bypass needs backend bpf (this run: $TI_DPATH_BACKEND)"
 
 ti_host_create
 ti_ctr_create c1 1
@@ -54,18 +60,18 @@ CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
 
 echo '{"default": "allow", "rules": [], "threats": {"actions": {"sql_injection": "drop"}}}' \
 	>"$T/policy.json"
-ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$LOG\", \"workers\": 2, \"bypass_after_kb\": 64"
+ti_dpath_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$LOG\", \"workers\": 2, \"bypass_after_kb\": 64"
 
 ti_prestart c1 "$ID1"
-ti_dp_require_backend "prestart c1"
+ti_dpath_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
 
 # entries [PORT]: pc_bypass entries (with PORT as source or destination port)
 entries() {
 	local p=${1:-0}
-	[ -e "$(ti_dp_pin)/pc_bypass" ] || ti_fail "no pc_bypass pinned in $(ti_dp_pin)"
-	bpftool map dump pinned "$(ti_dp_pin)/pc_bypass" -j | jq --arg any "${1:-yes}" \
+	[ -e "$(ti_dpath_pin)/pc_bypass" ] || ti_fail "no pc_bypass pinned in $(ti_dpath_pin)"
+	bpftool map dump pinned "$(ti_dpath_pin)/pc_bypass" -j | jq --arg any "${1:-yes}" \
 		--arg hi "$(printf '0x%02x' $((p >> 8)))" --arg lo "$(printf '0x%02x' $((p & 255)))" \
 		'[.[] | .key | select($any == "yes" or (.[8] == $hi and .[9] == $lo)
 			or (.[10] == $hi and .[11] == $lo))] | length'
@@ -76,11 +82,11 @@ dp() {
 }
 
 ti_log "start: a stale entry in pc_bypass goes"
-bpftool map update pinned "$(ti_dp_pin)/pc_bypass" \
+bpftool map update pinned "$(ti_dpath_pin)/pc_bypass" \
 	key hex 02 00 de ad be ef 04 06 00 50 00 51 $(printf '00 %.0s' $(seq 32)) \
 	value hex $(printf '00 %.0s' $(seq 32)) || ti_fail "bpftool could not add an entry to pc_bypass"
 ti_assert_eq 1 "$(entries)" "pc_bypass entries before the data plane starts"
-ti_plane_start
+ti_dp_start
 grep -q 'session bypass on' "$DP_LOG" || ti_fail "the ready line does not say bypass is on: $(grep ready: "$DP_LOG")"
 ti_assert_eq 0 "$(entries)" "pc_bypass entries once the data plane runs"
 
@@ -99,9 +105,9 @@ transfer() {
 
 ti_log "a 6 MiB TCP transfer: bypassed, intact, counted"
 head -c 6M /dev/urandom >"$T/data.bin"
-K0=$(ti_dp_stat bypassed)
+K0=$(ti_dpath_stat bypassed)
 transfer 5301
-K1=$(ti_dp_stat bypassed)
+K1=$(ti_dpath_stat bypassed)
 [ "$K1" -gt "$K0" ] || ti_fail "pc_stats bypassed did not grow ($K0 -> $K1)"
 B=$(dp inspect bypassed)
 [ "$B" -ge 2 ] || ti_fail "the data plane bypassed $B sessions, expected 2 (one per port)"
@@ -121,7 +127,7 @@ ti_log "a full pc_bypass: sessions stay with the data plane, counted as bypass_f
 # fill OP: a bpftool batch of OP (update, delete) for PC_MAX_BYPASS entries
 # under a UCMAC no port has
 fill() {
-	awk -v op="$1" -v pin="$(ti_dp_pin)/pc_bypass" 'BEGIN {
+	awk -v op="$1" -v pin="$(ti_dpath_pin)/pc_bypass" 'BEGIN {
 		z = "00"; for (i = 1; i < 28; i++) z = z " 00"
 		v = z " 00 00 00 00"
 		for (i = 0; i < 65536; i++) {
@@ -134,10 +140,10 @@ fill() {
 }
 fill update
 ti_assert_eq 65536 "$(entries)" "pc_bypass entries, filled"
-F0=$(dp inspect bypass_failed) K0=$(ti_dp_stat bypassed)
+F0=$(dp inspect bypass_failed) K0=$(ti_dpath_stat bypassed)
 transfer 5308
 ti_assert_eq 2 "$(($(dp inspect bypass_failed) - F0))" "sessions the full map refused (one per port)"
-ti_assert_eq "$K0" "$(ti_dp_stat bypassed)" "pc_stats bypassed with the map full"
+ti_assert_eq "$K0" "$(ti_dpath_stat bypassed)" "pc_stats bypassed with the map full"
 ti_wait_until 10 eval "[ \"\$(grep -c '\"dport\":5308' '$LOG')\" = 2 ]" || ti_fail "no two session lines for port 5308"
 ti_assert_eq "false false" "$(jq -r 'select(.dport == 5308) | .bypassed // false' "$LOG" | xargs)" \
 	"bypassed in the two session lines of port 5308"
@@ -159,11 +165,11 @@ done
 	ti_fail "UDP: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
 
 ti_log "mode tap: bypassed, and no copies of the bypassed frames"
-ti_dp_mode c1 "$ID1" tap
-ti_dp_mode c2 "$ID2" tap
-K0=$(ti_dp_stat bypassed) C0=$(ti_dp_stat tap_copies) B0=$(dp inspect bypassed)
+ti_dpath_mode c1 "$ID1" tap
+ti_dpath_mode c2 "$ID2" tap
+K0=$(ti_dpath_stat bypassed) C0=$(ti_dpath_stat tap_copies) B0=$(dp inspect bypassed)
 transfer 5306
-K=$(($(ti_dp_stat bypassed) - K0)) C=$(($(ti_dp_stat tap_copies) - C0))
+K=$(($(ti_dpath_stat bypassed) - K0)) C=$(($(ti_dpath_stat tap_copies) - C0))
 [ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
 	ti_fail "tap: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
 [ "$K" -gt "$C" ] || ti_fail "tap: $C copies for $K bypassed frames: the copies did not stop"
@@ -173,8 +179,8 @@ CB=$(jq -s --arg s "$IP1" '[.[] | select(.dport == 5306 and .src == $s)] | map(.
 [ "$CB" -ge $((6 * 1024 * 1024)) ] ||
 	ti_fail "tap: a session line counts $CB client bytes of the 6 MiB: $(grep 5306 "$LOG")"
 ti_log "tap: $K bypassed frames, $C copies; client bytes logged: $CB"
-ti_dp_mode c1 "$ID1" fwd
-ti_dp_mode c2 "$ID2" fwd
+ti_dpath_mode c1 "$ID1" fwd
+ti_dpath_mode c2 "$ID2" fwd
 
 ti_log "HTTP keep-alive: the response bypassed, the next request still inspected"
 mkdir -p "$T/www"
@@ -189,17 +195,17 @@ h.ThreadingHTTPServer((sys.argv[1], 80), h.SimpleHTTPRequestHandler).serve_forev
 	</dev/null >"$T/web.log" 2>&1) &
 TI_PIDS+=("$!")
 ti_wait_until 10 ti_listening "$NS2" 80 || { cat "$T/web.log" >&2; ti_fail "the web server did not start in c2"; }
-B0=$(dp inspect bypassed) K0=$(ti_dp_stat bypassed)
+B0=$(dp inspect bypassed) K0=$(ti_dpath_stat bypassed)
 SQLI='/item?id=1%27%20OR%201%3D1--'
 ip netns exec "$NS1" timeout 15 curl -sS --max-time 10 -o "$T/blob" "http://$IP2/blob" \
 	-o "$T/sqli.out" "http://$IP2$SQLI" </dev/null >/dev/null 2>"$T/curl.err" || true
 cmp -s "$T/blob" "$T/www/blob" || ti_fail "the HTTP download differs: $(cat "$T/curl.err")"
 [ "$(dp inspect bypassed)" -ge $((B0 + 2)) ] ||
 	ti_fail "HTTP: the data plane bypassed $(($(dp inspect bypassed) - B0)) sessions, expected 2"
-[ "$(ti_dp_stat bypassed)" -gt "$K0" ] || ti_fail "HTTP: pc_stats bypassed did not grow"
+[ "$(ti_dpath_stat bypassed)" -gt "$K0" ] || ti_fail "HTTP: pc_stats bypassed did not grow"
 grep -q 'OR%201%3D1' "$T/web.log" && ti_fail "the SQL injection reached the server: $(cat "$T/web.log")"
 grep -q 'GET /blob' "$T/web.log" || ti_fail "the server did not log the download: $(cat "$T/web.log")"
-ti_dp_wait_line "$LOG" '"threat":"sql_injection"' 5 "the SQL injection's threat line"
+ti_wait_line "$LOG" '"threat":"sql_injection"' 5 "the SQL injection's threat line"
 THREAT_SPORT=$(jq -r 'select(.threat == "sql_injection") | .sport' "$LOG" | head -n 1)
 # the connection's session lines at both ports (written 5 s after its close)
 conn_lines() {
@@ -273,12 +279,12 @@ cat >"$T/policy.json" <<'JSON'
  "threats": {"actions": {"sql_injection": "drop"}}}
 JSON
 kill -HUP "$DP_PID"
-ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"
+ti_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"
 ti_wait_until 5 eval '[ "$(entries 5302)" = 0 ]' || ti_fail "pc_bypass keeps $(entries 5302) entries after the deny"
 ti_wait_until 10 eval "! kill -0 $CLI 2>/dev/null" || ti_fail "the denied stream's client still runs"
 wait "$CLI" && ti_fail "the denied stream's client ended well"
 grep -q 'reset\|Broken pipe' "$T/cli.5302.err" || ti_fail "client of 5302: $(cat "$T/cli.5302.err")"
-ti_dp_wait_line "$LOG" '"dport":5302.*"verdict":"deny","rule":7,"event":"violation"' 5 "the violation of the stream"
+ti_wait_line "$LOG" '"dport":5302.*"verdict":"deny","rule":7,"event":"violation"' 5 "the violation of the stream"
 
 ti_log "SIGKILL of the data plane under a bypassed stream"
 stream 5303
@@ -295,21 +301,21 @@ ti_assert_eq 8 "$(entries)" "pc_bypass entries left by the killed data plane (th
 ti_poststop c1 "$ID1"
 ti_expect_rc 0 "poststop c1"
 ti_assert_eq 4 "$(entries)" "pc_bypass entries once c1 is released (c2's)"
-ti_plane_start
+ti_dp_start
 ti_assert_eq 0 "$(entries)" "pc_bypass entries once the next data plane runs"
 kill "$CLI" 2>/dev/null || true
-ti_plane_stop
+ti_dp_stop
 ti_log "a pc_bypass of another layout (an earlier build's pins): bypass off, a warning, the data plane runs"
-rm -f "$(ti_dp_pin)/pc_bypass"
-bpftool map create "$(ti_dp_pin)/pc_bypass" type hash key 44 value 8 entries 16 name pc_bypass ||
+rm -f "$(ti_dpath_pin)/pc_bypass"
+bpftool map create "$(ti_dpath_pin)/pc_bypass" type hash key 44 value 8 entries 16 name pc_bypass ||
 	ti_fail "bpftool could not pin a map of the old layout"
-ti_plane_start
+ti_dp_start
 grep -q 'session bypass on' "$DP_LOG" && ti_fail "bypass on with a map of another layout: $(grep ready: "$DP_LOG")"
 grep -q 'warn: .*pc_bypass.* not a pc_bypass map of this build: session bypass off' "$DP_LOG" ||
 	ti_fail "no warning about the old map: $(cat "$DP_LOG")"
-ti_plane_stop
+ti_dp_stop
 ti_poststop c2 "$ID2"
 ti_expect_rc 0 "poststop c2"
-ti_dp_assert_released "at the end"
+ti_dpath_assert_released "at the end"
 ti_assert_eq 0 "$(entries)" "pc_bypass entries at the end"
 ti_log "ok"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Live mode changes with backend TI_DP_BACKEND (bpf, or tc-pedit in the QEMU
+# Live mode changes with backend TI_DPATH_BACKEND (bpf, or tc-pedit in the QEMU
 # guest) (`portcullis-hook mode ID MODE`).  A TCP
 # connection c1 -> c2 carries a numbered line every 20 ms for the whole
 # test; both containers are switched together:
@@ -13,8 +13,16 @@
 # mode's knodes, and the frames vth-neuv received).  At the end every line arrived exactly once, in order, and
 # `mode ID off` gives each container back exactly the picture it had
 # before the pull.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/picture.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/tools.sh"
+ti_dpath_init
+ti_tools_init
 T=$TI_TMP
 PORT=5200
 
@@ -33,9 +41,9 @@ for c in c1 c2; do
 	ti_dump_to "$T/$c.strict" "${CTR_NS[$c]}" strict
 done
 
-ti_dp_config pass
+ti_dpath_config pass
 ti_prestart c1 "$ID1"
-ti_dp_require_backend "prestart c1"
+ti_dpath_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
 
@@ -75,22 +83,22 @@ flowing() {
 
 # switch MODE: both containers to MODE, then the connection must flow.
 switch() {
-	ti_dp_mode c1 "$ID1" "$1"
-	ti_dp_mode c2 "$ID2" "$1"
+	ti_dpath_mode c1 "$ID1" "$1"
+	ti_dpath_mode c2 "$ID2" "$1"
 	flowing "after switching to $1"
 }
 
 # grew STAT WHAT...: the backend's counter STAT grows while the connection
-# flows (bpf: pc_stats; tc-pedit: ti_dp_tc_stat, from_dp_to_ctr the same).
+# flows (bpf: pc_stats; tc-pedit: ti_dpath_tc_stat, from_dp_to_ctr the same).
 stat_of() {
-	if [ "$(ti_dp_backend)" = bpf ]; then ti_dp_stat "$1"; else ti_dp_tc_stat "$1"; fi
+	if [ "$(ti_dpath_backend)" = bpf ]; then ti_dpath_stat "$1"; else ti_dpath_tc_stat "$1"; fi
 }
 grew() {
 	local stat=$1 a b
 	a=$(stat_of "$stat")
 	sleep 0.5
 	b=$(stat_of "$stat")
-	[ "$b" -gt "$a" ] || ti_fail "$2: $(ti_dp_backend) counter $stat did not grow ($a -> $b)"
+	[ "$b" -gt "$a" ] || ti_fail "$2: $(ti_dpath_backend) counter $stat did not grow ($a -> $b)"
 }
 
 # vth_rx: frames vth-neuv (the data plane's side of the pair) received.
@@ -103,10 +111,10 @@ ti_log "pass -> tap -> pass, no data plane"
 switch tap
 grew tap_copies "tap"
 switch pass
-if [ "$(ti_dp_backend)" = bpf ]; then
-	COPIES=$(ti_dp_stat tap_copies)
+if [ "$(ti_dpath_backend)" = bpf ]; then
+	COPIES=$(ti_dpath_stat tap_copies)
 	sleep 0.5
-	ti_assert_eq "$COPIES" "$(ti_dp_stat tap_copies)" "tap copies made in pass mode"
+	ti_assert_eq "$COPIES" "$(ti_dpath_stat tap_copies)" "tap copies made in pass mode"
 else
 	# (no tap knode is left to count: nothing at all may reach vth-neuv)
 	RX=$(vth_rx)
@@ -116,27 +124,27 @@ else
 fi
 
 ti_log "tap -> fwd -> tap with pc-reflector"
-ti_dp_reflector_start
+ti_reflector_start
 switch tap
 switch fwd
 grew to_dp "fwd"
 grew from_dp_to_ctr "fwd"
 switch tap
-if [ "$(ti_dp_backend)" = bpf ]; then
-	TO_DP=$(ti_dp_stat to_dp)
+if [ "$(ti_dpath_backend)" = bpf ]; then
+	TO_DP=$(ti_dpath_stat to_dp)
 	sleep 0.5
-	ti_assert_eq "$TO_DP" "$(ti_dp_stat to_dp)" "frames sent to the data plane in tap mode"
+	ti_assert_eq "$TO_DP" "$(ti_dpath_stat to_dp)" "frames sent to the data plane in tap mode"
 else
 	# the reflector sends the copies back: with no fwd knode on vbr-neuv
 	# they reach no one
 	grew tap_copies "tap again"
-	ti_assert_eq 0 "$(ti_dp_tc_knodes vbr-neuv)" "knodes on vbr-neuv in tap mode"
-	ti_assert_eq 0 "$(ti_dp_tc_stat to_dp)" "frames fwd knodes sent to the data plane in tap mode"
+	ti_assert_eq 0 "$(ti_dpath_tc_knodes vbr-neuv)" "knodes on vbr-neuv in tap mode"
+	ti_assert_eq 0 "$(ti_dpath_tc_stat to_dp)" "frames fwd knodes sent to the data plane in tap mode"
 fi
 switch pass
-ti_dp_reflector_stop
-[ "$(ti_dp_refl_count tx)" -gt 0 ] || ti_fail "nothing went through the reflector"
-ti_log "$(ti_dp_counters)"
+ti_reflector_stop
+[ "$(ti_reflector_count tx)" -gt 0 ] || ti_fail "nothing went through the reflector"
+ti_log "$(ti_dpath_counters)"
 
 ti_log "every line delivered once, in order"
 kill "$CLIENT" 2>/dev/null || true
@@ -149,14 +157,14 @@ awk 'NR < n && $0 != NR - 1 { print "line " NR ": " $0; bad = 1; exit } END { ex
 	"$T/recv.txt" || ti_fail "the stream has a gap or a repeat: $(awk 'NR < n && $0 != NR - 1 {print "line " NR ": " $0; exit}' n="$N" "$T/recv.txt")"
 
 ti_log "mode off restores each container exactly"
-ti_dp_mode c1 "$ID1" off
+ti_dpath_mode c1 "$ID1" off
 ti_dump_to "$T/c1.back" "$NS1" strict
 ti_assert_same "$T/c1.strict" "$T/c1.back" "c1 after mode off"
-ti_dp_mode c2 "$ID2" off
+ti_dpath_mode c2 "$ID2" off
 ti_dump_to "$T/c2.back" "$NS2" strict
 ti_assert_same "$T/c2.strict" "$T/c2.back" "c2 after mode off"
 ti_assert_eq 0 "$(jq length <<<"$(ti_status_json)")" "status records after mode off"
 ti_assert_enf_clean "after mode off"
-ti_dp_assert_released "after mode off"
+ti_dpath_assert_released "after mode off"
 ti_reach c1 c2
 ti_reach c2 c1

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Churn with backend TI_DP_BACKEND (bpf, or tc-pedit in the QEMU guest):
-# TI_DP_CHURN (default 200) one-port containers (netns + veth into the host
+# Churn with backend TI_DPATH_BACKEND (bpf, or tc-pedit in the QEMU guest):
+# TI_DPATH_CHURN (default 200) one-port containers (netns + veth into the host
 # bridge), in batches of 25, modes pass/tap/fwd in turn, each pulled by
 # prestart and released by poststop: the even ones with their netns alive
 # (the port goes back), the odd ones after their netns is gone (the
@@ -16,14 +16,18 @@
 # vbr-neuv (and on every enforcer link), the enforcer's links and the state
 # records are back to their starting values (taken after one warm-up pull
 # and release, which creates the pins).
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
-N=${TI_DP_CHURN:-200}
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+ti_dpath_init
+N=${TI_DPATH_CHURN:-200}
 BATCH=25
 MODES=(pass tap fwd)
 
 ti_host_create
-ti_dp_config fwd open
+ti_dpath_config fwd open
 
 # churn_ctr I: container kI: netns, veth (host side kI in br0), an IPv4
 # address in 10.A.100.0/16 space, a sleep; its pid in CHURN_PID[I].
@@ -67,57 +71,57 @@ churn_release() {
 # The picture that must come back: the backend's state, filters on
 # vbr-neuv and on all enforcer links, enforcer links, records.
 backend_picture() {
-	if [ "$(ti_dp_backend)" = bpf ]; then
+	if [ "$(ti_dpath_backend)" = bpf ]; then
 		printf 'pc_ports=%s pc_ucmacs=%s pins=%s' \
-			"$(ti_dp_map_count pc_ports)" "$(ti_dp_map_count pc_ucmacs)" \
-			"$(find "$(ti_dp_pin)" -mindepth 1 -printf '%f,' | tr ',' '\n' | sort | paste -sd, -)"
+			"$(ti_dpath_map_count pc_ports)" "$(ti_dpath_map_count pc_ucmacs)" \
+			"$(find "$(ti_dpath_pin)" -mindepth 1 -printf '%f,' | tr ',' '\n' | sort | paste -sd, -)"
 	else
-		printf 'pedit=%s mirred=%s vbr_knodes=%s' "$(ti_dp_tc_actions pedit)" \
-			"$(ti_dp_tc_actions mirred)" "$(ti_dp_tc_knodes vbr-neuv)"
+		printf 'pedit=%s mirred=%s vbr_knodes=%s' "$(ti_dpath_tc_actions pedit)" \
+			"$(ti_dpath_tc_actions mirred)" "$(ti_dpath_tc_knodes vbr-neuv)"
 	fi
 }
 picture() {
 	local dev all=0
 	for dev in $(ti_links "$TI_ENF_NAME" .); do
-		all=$((all + $(ti_dp_tc_count "$TI_ENF_NAME" "$dev")))
+		all=$((all + $(ti_dpath_tc_count "$TI_ENF_NAME" "$dev")))
 	done
 	printf '%s vbr_filters=%s enf_filters=%s enf_links=%s records=%s\n' \
-		"$(backend_picture)" "$(ti_dp_tc_count "$TI_ENF_NAME" vbr-neuv)" "$all" \
+		"$(backend_picture)" "$(ti_dpath_tc_count "$TI_ENF_NAME" vbr-neuv)" "$all" \
 		"$(ti_links "$TI_ENF_NAME" . | paste -sd, -)" "$(ti_state_files | wc -l)"
 }
 
 # pulled_check B LAST: what the backend holds with containers B..LAST pulled.
 pulled_check() {
 	local b=$1 last=$2 n=$(($2 - $1 + 1)) i nfwd=0 dev
-	if [ "$(ti_dp_backend)" = bpf ]; then
+	if [ "$(ti_dpath_backend)" = bpf ]; then
 		ti_assert_eq "$((P0 + 2 * n)) $((U0 + n))" \
-			"$(ti_dp_map_count pc_ports) $(ti_dp_map_count pc_ucmacs)" \
+			"$(ti_dpath_map_count pc_ports) $(ti_dpath_map_count pc_ucmacs)" \
 			"pc_ports and pc_ucmacs entries with containers $b-$last pulled"
 		return
 	fi
 	for ((i = b; i <= last; i++)); do
 		[ "${MODES[$(((i + 1) % 3))]}" = fwd ] && nfwd=$((nfwd + 1))
 	done
-	ti_assert_eq "$((K0 + 2 * nfwd))" "$(ti_dp_tc_knodes vbr-neuv)" \
+	ti_assert_eq "$((K0 + 2 * nfwd))" "$(ti_dpath_tc_knodes vbr-neuv)" \
 		"knodes on vbr-neuv with containers $b-$last pulled ($nfwd in fwd)"
 	ti_assert_eq "$((2 * n))" "$(ti_enf_ports | wc -l)" "enforcer ports with containers $b-$last pulled"
 	for dev in $(ti_enf_ports); do
-		[ "$(ti_dp_tc_knodes "$dev")" -gt 0 ] || ti_fail "no knode on $dev with containers $b-$last pulled"
+		[ "$(ti_dpath_tc_knodes "$dev")" -gt 0 ] || ti_fail "no knode on $dev with containers $b-$last pulled"
 	done
 }
 
 ti_log "warm-up: one pull and release"
 churn_ctr 0
 churn_pull 0 nocheck
-ti_dp_require_backend "prestart of container 0" tap
+ti_dpath_require_backend "prestart of container 0" tap
 churn_release 0
 BEFORE=$(picture)
 ti_log "before: $BEFORE"
-if [ "$(ti_dp_backend)" = bpf ]; then
-	P0=$(ti_dp_map_count pc_ports)
-	U0=$(ti_dp_map_count pc_ucmacs)
+if [ "$(ti_dpath_backend)" = bpf ]; then
+	P0=$(ti_dpath_map_count pc_ports)
+	U0=$(ti_dpath_map_count pc_ucmacs)
 else
-	K0=$(ti_dp_tc_knodes vbr-neuv)
+	K0=$(ti_dpath_tc_knodes vbr-neuv)
 fi
 
 START=$SECONDS

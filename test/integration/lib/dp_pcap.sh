@@ -1,13 +1,16 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Helpers of the --read-pcap tests (test_plane_pcap*.sh): two namespaces "srv"
+# Helpers of the --read-pcap tests (test_dp_pcap*.sh, test_threat_pcap_*.sh):
+# two namespaces "srv"
 # and "cli" joined by one veth pair (s0 <-> c0), a tcpdump capture on c0,
 # real Debian servers in srv and real clients in cli, then
 # `portcullis-dp --read-pcap` over the capture and jq over its lines.
 #
-#     . "$(dirname "$0")/lib.sh"
-#     . "$(dirname "$0")/plane_pcap_lib.sh"
+#     . "$(dirname "$0")/lib/core.sh"
+#     . "$(dirname "$0")/lib/netns.sh"
+#     . "$(dirname "$0")/lib/traffic.sh"
+#     . "$(dirname "$0")/lib/dp_pcap.sh"
 #     pc_init                       # ti_init, tools, topology
 #     pc_capture_start; ...traffic...; pc_capture_stop
 #     pc_read "$PC_PCAP" out.json   # runs portcullis-dp --read-pcap
@@ -15,6 +18,8 @@
 #
 # A protocol whose software cannot be had is skipped visibly: pc_sub_skip
 # logs the reason and counts it; pc_summary prints what was covered.
+
+ti_lib_needs core netns traffic
 
 DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
 PY=/usr/bin/python3

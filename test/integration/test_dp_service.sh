@@ -20,8 +20,14 @@
 # - a restarted data plane knows the ports again from the state records,
 #   and a TCP connection stays up through a policy reload and a restart;
 # - every thread of it runs without capabilities and under seccomp.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+ti_dpath_init
 T=$TI_TMP
 
 ti_host_create
@@ -39,13 +45,13 @@ cat >"$T/policy.json" <<'JSON'
  "rules": [{"id": 10, "from": "any", "to": "any", "ports": ["tcp/81"], "action": "deny"},
            {"id": 20, "from": "any", "to": "any", "ports": ["udp/5204"], "action": "deny"}]}
 JSON
-ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"workers\": 2"
+ti_dpath_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"workers\": 2"
 
 ti_prestart c1 "$ID1"
-ti_dp_require_backend "prestart c1"
+ti_dpath_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
-ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
+ti_no_ping "$NS1" "${CTR_IP4[c2]}"
 
 # the refused connection fails fast: a reset, not a 3 s timeout
 tcp_reset() {
@@ -84,14 +90,14 @@ udp_blocked() {
 }
 
 ti_log "allowed: ICMP, TCP, UDP, IPv4 and IPv6, through portcullis-dp"
-ti_plane_start
+ti_dp_start
 ti_reach c1 c2
 ti_reach c2 c1
 ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
 ti_tcp "$NS1" "${CTR_IP6[c1]}" "$NS2" 5101
 ti_tcp "$TI_HOST" "$TI_GW4" "$NS1" 5102
-ti_dp_udp "$NS2" "${CTR_IP4[c2]}" "$NS1" 5104
-ti_dp_udp "$NS1" "${CTR_IP6[c1]}" "$NS2" 5105
+ti_udp "$NS2" "${CTR_IP4[c2]}" "$NS1" 5104
+ti_udp "$NS1" "${CTR_IP6[c1]}" "$NS2" 5105
 
 ti_log "denied by rule 10 and 20"
 tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
@@ -104,11 +110,11 @@ ti_log "SIGHUP: a broken policy is refused, a good one replaces the old"
 cp "$T/policy.json" "$T/policy.good"
 echo '{"default": "allow", "rules": [{"id": 5, "from": "group:x", "to": "any", "ports": ["tcp/99999"], "action": "deny"}]}' >"$T/policy.json"
 kill -HUP "$DP_PID"
-ti_dp_wait_line "$DP_LOG" 'policy reload: .*rule 5' 5 "portcullis-dp's refusal of the broken policy"
+ti_wait_line "$DP_LOG" 'policy reload: .*rule 5' 5 "portcullis-dp's refusal of the broken policy"
 tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
 echo '{"default": "allow", "rules": [{"id": 30, "from": "any", "to": "any", "ports": ["tcp/80"], "action": "deny"}]}' >"$T/policy.json"
 kill -HUP "$DP_PID"
-ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"
+ti_wait_line "$DP_LOG" 'policy .* loaded: 1 rules' 5 "portcullis-dp's reload"
 ti_tcp "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
 tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 80
 cp "$T/policy.good" "$T/policy.json"
@@ -127,8 +133,8 @@ for id in "$ID1" "$ID2"; do
 done
 
 ti_log "SIGTERM: fwd traffic stops at once"
-ti_plane_stop
-ti_dp_no_ping "$NS1" "${CTR_IP4[c2]}"
+ti_dp_stop
+ti_no_ping "$NS1" "${CTR_IP4[c2]}"
 grep -q 'worker 0: frames=' "$DP_LOG" || ti_fail "no worker counters at exit: $(cat "$DP_LOG")"
 grep -E 'worker [01]:' "$DP_LOG" >&2
 SNAPPED=$(sed -n 's/.* snapped=\([0-9]*\).*/\1/p' "$DP_LOG" | awk '{s += $1} END {print s + 0}')
@@ -164,7 +170,7 @@ S=$(jq -c 'select(.event == "session" and .transport == "tcp" and .dport == 80 a
 ti_log "e.g. $S"
 
 ti_log "a restarted data plane knows the ports from the state records"
-ti_plane_start
+ti_dp_start
 ti_reach c1 c2
 ti_tcp "$NS1" "${CTR_IP4[c1]}" "$NS2" 5106
 tcp_reset "$NS2" "${CTR_IP4[c2]}" "$NS1" 81
@@ -194,14 +200,14 @@ LONG=$!
 TI_PIDS+=("$LONG")
 sleep 1.5
 kill -HUP "$DP_PID"
-ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 2 rules' 5 "reload with the connection open"
+ti_wait_line "$DP_LOG" 'policy .* loaded: 2 rules' 5 "reload with the connection open"
 sleep 1.5
-ti_plane_stop
-ti_plane_start
+ti_dp_stop
+ti_dp_start
 wait "$LONG" || ti_fail "the connection did not live through the reload and restart: $(cat "$T/long.out")"
 ti_log "$(cat "$T/long.out") lines echoed over one connection"
 [ "$(cat "$T/long.out")" -ge 40 ] || ti_fail "only $(cat "$T/long.out") lines in 8 s"
-ti_plane_stop
+ti_dp_stop
 
 ti_poststop c1 "$ID1"
 ti_expect_rc 0 "poststop c1"

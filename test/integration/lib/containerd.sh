@@ -3,8 +3,8 @@
 #
 # A private containerd (1.7, with NRI) for the NRI tests, and a CRI client.
 #
-#     . "$(dirname "$0")/lib.sh"
-#     . "$(dirname "$0")/containerd_lib.sh"
+#     . "$(dirname "$0")/lib/core.sh"
+#     . "$(dirname "$0")/lib/containerd.sh"
 #     cd_init                  # ti_init, packages, containerd, stubs, image, start
 #     cd_cri runp NAME NS UID  # the CRI client (test/tools/cri_client.py), JSON out
 #     ... $CD_NRI_SOCK is the NRI socket, $CD_IMAGE the busybox image
@@ -25,6 +25,8 @@
 # removes all of it, on every exit path, by what this run created: pods
 # through CRI first, then whatever is left by force, and mounts before any
 # tree that holds them.
+
+ti_lib_needs core
 
 CD_CACHE=/var/cache/portcullis
 CD_PACKAGES=(containerd golang-github-kubernetes-cri-api-dev golang-github-containerd-nri-dev

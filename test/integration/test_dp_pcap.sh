@@ -22,10 +22,12 @@
 # - no threat line: all of it is ordinary traffic;
 # - the capture cut in the middle of a record: one error line naming it,
 #   exit 1.
-# PostgreSQL and MariaDB are in test_plane_pcap_db.sh, bad files in
-# test_plane_pcap_bad.sh.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
+# PostgreSQL and MariaDB are in test_dp_pcap_db.sh, bad files in
+# test_dp_pcap_bad.sh.
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
 pc_init
 T=$TI_TMP
 

@@ -15,8 +15,14 @@
 #   is dropped once idle;
 # - SIGTERM removes the socket; a stale socket file is replaced on start;
 #   no data plane: one error line, exit 1.
-. "$(dirname "$0")/lib.sh"
-ti_dp_init
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hook.sh"
+. "$(dirname "$0")/lib/pull.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dpath.sh"
+. "$(dirname "$0")/lib/dp.sh"
+ti_dpath_init
 CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
 [ -x "$CTL" ] || ti_fail "portcullisctl not built: $CTL"
 T=$TI_TMP
@@ -38,14 +44,14 @@ cat >"$T/policy.json" <<'JSON'
 {"default": "allow",
  "rules": [{"id": 10, "from": "any", "to": "any", "ports": ["tcp/81"], "action": "deny"}]}
 JSON
-ti_dp_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"workers\": 2, \"ctl_socket\": \"$SOCK\""
+ti_dpath_config fwd closed "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"workers\": 2, \"ctl_socket\": \"$SOCK\""
 
 ti_prestart c1 "$ID1"
-ti_dp_require_backend "prestart c1"
+ti_dpath_require_backend "prestart c1"
 ti_prestart c2 "$ID2"
 ti_expect_rc 0 "prestart c2"
-UC1=$(ti_dp_ucmac c1)
-UC2=$(ti_dp_ucmac c2)
+UC1=$(ti_dpath_ucmac c1)
+UC2=$(ti_dpath_ucmac c2)
 
 # ctl ARGS...: portcullisctl through the configuration; output in OUT and
 # ERR, exit status in RC; never more than 10 s
@@ -68,7 +74,7 @@ raw() {
 stats_total() { jq -r ".total.$1.$2" <<<"$STATS"; }
 
 ti_log "the socket: mode 0600, its new folder 0700"
-ti_plane_start
+ti_dp_start
 [ -S "$SOCK" ] || ti_fail "no socket at $SOCK"
 ti_assert_eq 600 "$(stat -c %a "$SOCK")" "mode of the socket"
 ti_assert_eq 700 "$(stat -c %a "$(dirname "$SOCK")")" "mode of the socket's folder"
@@ -172,7 +178,7 @@ echo '{"default": "allow", "rules": [{"id": 5, "from": "any", "to": "any", "port
 ctl policy reload
 ti_assert_eq 1 "$RC" "exit status of a refused reload"
 ti_assert_eq 1 "$(wc -l <<<"$ERR")" "lines on stderr of a refused reload"
-grep -q '^portcullisctl: policy reload: .*rule 5.*99999' <<<"$ERR" || ti_fail "refused reload: $ERR"
+grep -q '^portcullisctl: error: policy reload: .*rule 5.*99999' <<<"$ERR" || ti_fail "refused reload: $ERR"
 ctl policy reload --json
 ti_assert_eq 1 "$RC" "exit status of a refused reload (--json)"
 ti_assert_eq false "$(jq -r .ok <<<"$OUT")" "ok of a refused reload"
@@ -183,9 +189,9 @@ ctl_ok policy reload
 ti_assert_eq "policy $T/policy.json loaded: 2 rules" "$OUT" "reload output"
 ctl_ok policy show
 ti_assert_eq "deny [30,40]" "$(jq -r '"\(.default) \(.rules | map(.id) | tostring)"' <<<"$OUT")" "policy show after the reload"
-ti_dp_wait_line "$DP_LOG" 'policy .* loaded: 2 rules' 2 "the reload in the log"
+ti_wait_line "$DP_LOG" 'policy .* loaded: 2 rules' 2 "the reload in the log"
 ti_ping "$NS1" "$IP2"
-ti_dp_tcp_blocked "$NS2" "$IP2" "$NS1" 5301
+ti_tcp_blocked "$NS2" "$IP2" "$NS1" 5301
 cp "$T/policy.good" "$T/policy.json"
 ctl_ok policy reload
 
@@ -226,11 +232,11 @@ ti_wait_until 10 eval '! kill -0 $HALF 2>/dev/null' ||
 kill -- -"$STUCK" 2>/dev/null || true
 
 ti_log "SIGTERM removes the socket"
-ti_plane_stop
+ti_dp_stop
 [ ! -e "$SOCK" ] || ti_fail "$SOCK still there after SIGTERM"
 ctl status
 ti_assert_eq 1 "$RC" "exit status without a data plane"
-ti_assert_eq "portcullisctl: cannot connect to $SOCK: No such file or directory (is portcullis-dp running?)" \
+ti_assert_eq "portcullisctl: error: cannot connect to $SOCK (is portcullis-dp running?): No such file or directory" \
 	"$ERR" "error without a data plane"
 ctl bogus
 ti_assert_eq 2 "$RC" "exit status of bad usage"
@@ -244,11 +250,11 @@ kill -9 "$STALE"
 wait "$STALE" 2>/dev/null || true
 ti_log "the socket file of a killed listener stays: $(stat -c %F "$SOCK")"
 [ -S "$SOCK" ] || ti_fail "the stale socket went away with its listener"
-ti_plane_start
+ti_dp_start
 grep -q 'removing a stale socket' "$DP_LOG" || ti_fail "no word of the stale socket: $(cat "$DP_LOG")"
 ctl_ok ports --json
 ti_assert_eq 2 "$(jq '.ports | length' <<<"$OUT")" "ports after a restart"
-ti_plane_stop
+ti_dp_stop
 [ ! -e "$SOCK" ] || ti_fail "$SOCK still there after the second SIGTERM"
 
 ti_poststop c1 "$ID1"

@@ -8,8 +8,10 @@
 # on stdout and one error line on stderr that says what is wrong (and, for
 # a cut capture, which record); an empty but valid capture gives exit 0
 # and no session.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
 ti_init
 [ -x "$DP" ] || ti_fail "portcullis-dp not built: $DP"
 T=$TI_TMP

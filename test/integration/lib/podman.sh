@@ -4,8 +4,9 @@
 # Helpers of the podman tests (test_podman*.sh): real podman containers,
 # with the hook installed the way an operator installs it.
 #
-#     . "$(dirname "$0")/lib.sh"
-#     . "$(dirname "$0")/podman_lib.sh"
+#     . "$(dirname "$0")/lib/core.sh"
+#     ... netns.sh hook.sh pull.sh dpath.sh (see lib/core.sh)
+#     . "$(dirname "$0")/lib/podman.sh"
 #     pm_init fwd                    # ti_init, podman of this run, image, hooks.d
 #     pm run -d --name web ...       # podman with this run's storage and config
 #     pm_ip web                      # the container's address on the bridge
@@ -18,6 +19,8 @@
 # a prefix in TI_TMP: its hooks.d file is the installed one, with
 # PORTCULLIS_CONFIG pointing at this run's config.  Cleanup removes every
 # container, pod and image, the bridge and podman's own folders.
+
+ti_lib_needs core hook pull dpath
 
 PM_ROOT=$TI_ROOT
 PM_BUILD=${PORTCULLIS_BUILD:-$(cd "$(dirname "$HOOK")/.." && pwd)}
@@ -80,7 +83,7 @@ pm_init() {
 	file -L "$(command -v busybox)" >/dev/null 2>&1 || ti_skip "file(1) missing"
 	PM_DIR=$TI_TMP/podman
 	PM_IMAGE=localhost/pm-$TI_ID:latest
-	ti_dp_config "$1" "${2:-open}" "${3:-}"
+	ti_dpath_config "$1" "${2:-open}" "${3:-}"
 	pm_install
 	pm_conf
 	pm_hooks_d
@@ -134,10 +137,10 @@ pm_assert_clean() {
 	ti_assert_eq "" "$(ti_state_files | tr '\n' ' ')" "state records left"
 	ti_assert_eq "" "$(pm_journals | tr '\n' ' ')" "journals left"
 	ti_assert_eq "" "$(pm_bridge_ports | tr '\n' ' ')" "host-side veths left on $PM_BRIDGE"
-	if [ "$TI_DP_BACKEND" = bpf ]; then
+	if [ "$TI_DPATH_BACKEND" = bpf ]; then
 		local m
 		for m in pc_ports pc_ucmacs; do
-			ti_assert_eq 0 "$(ti_dp_map_count "$m")" "entries in $m"
+			ti_assert_eq 0 "$(ti_dpath_map_count "$m")" "entries in $m"
 		done
 	fi
 }

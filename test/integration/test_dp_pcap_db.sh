@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # portcullis-dp --read-pcap over a capture of real database servers and
-# their own clients (see test_plane_pcap.sh for the set-up):
+# their own clients (see test_dp_pcap.sh for the set-up):
 # - PostgreSQL 15 (initdb into a temporary folder, postgres, psql over
 #   IPv4 without TLS, so a StartupMessage first, and over IPv6 with the
 #   default sslmode, so an SSLRequest first) is "postgresql";
@@ -10,8 +10,10 @@
 #   and IPv6; the server speaks first) is "mysql";
 # - opener, server, packets and bytes as the capture has them;
 # - no threat line: all of it is ordinary traffic.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/plane_pcap_lib.sh"
+. "$(dirname "$0")/lib/core.sh"
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/traffic.sh"
+. "$(dirname "$0")/lib/dp_pcap.sh"
 pc_init
 T=$TI_TMP
 

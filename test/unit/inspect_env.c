@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The fixture of the suites that run frames through inspect_frame: see inspect_env.h. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect_env.h"
+#include "lib/core/state.h"
+
+/* ---- frames ---- */
+
+uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uint8_t proto, uint16_t id,
+	     uint16_t frag, size_t l4_len)
+{
+	uint8_t *ip = f->b + 14;
+
+	memcpy(f->b, b->mac, 6);
+	memcpy(f->b + 6, a->mac, 6);
+	put16(f->b + 12, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + l4_len));
+	put16(ip + 4, id);
+	put16(ip + 6, frag);
+	ip[8] = 64;
+	ip[9] = proto;
+	inet_pton(AF_INET, a->ip, ip + 12);
+	inet_pton(AF_INET, b->ip, ip + 16);
+	f->len = 14 + 20 + l4_len;
+	return ip + 20;
+}
+
+void tcp(struct frame *f, const struct ep *a, const struct ep *b, const struct seg *s)
+{
+	size_t hlen = 20 + (s->mss ? 4 : 0) + (s->wscale ? 4 : 0);
+	uint8_t *t = ip4(f, a, b, IPPROTO_TCP, 1, 0, hlen + s->len);
+
+	memset(t, 0, hlen);
+	put16(t, a->port);
+	put16(t + 2, b->port);
+	put32(t + 4, 1000);
+	put32(t + 8, (s->flags & TCPF_ACK) ? 2000 : 0);
+	t[12] = (uint8_t)(hlen / 4) << 4;
+	t[13] = s->flags;
+	put16(t + 14, s->win);
+	if (s->mss) {
+		t[20] = 2;
+		t[21] = 4;
+		put16(t + 22, s->mss);
+	}
+	if (s->wscale) { /* NOP, then kind 3 */
+		uint8_t *o = t + (s->mss ? 24 : 20);
+
+		o[0] = 1;
+		o[1] = 3;
+		o[2] = 3;
+		o[3] = (uint8_t)(s->wscale - 1);
+	}
+	if (s->len)
+		memcpy(t + hlen, s->data, s->len);
+}
+
+/* ---- an inspector with two ports (10.0.0.2 fwd, 10.0.0.3 tap) and a log ---- */
+
+struct inspector in;
+struct policy *pol;
+struct workloads *wl;
+static struct slog *lg;
+static char state_dir[] = "/tmp/pc-threat-XXXXXX";
+static char log_path[64];
+
+static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
+{
+	struct state_rec rec = {.ns_ino = ino, .mode = mode, .n_ports = 1};
+	struct state_ctr ctr = {.pid = 7};
+
+	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
+	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
+	rec.ports[0].n_addrs = 1;
+	snprintf(rec.ports[0].addrs[0], STATE_ADDR_STR, "%s/24", addr);
+	snprintf(ctr.id, sizeof(ctr.id), "ctr%lu", ino);
+	snprintf(ctr.name, sizeof(ctr.name), "web%lu", ino);
+	snprintf(ctr.group, sizeof(ctr.group), "g%lu", ino);
+	ck_assert_int_eq(state_add_ctr(&rec, &ctr), 0);
+	ck_assert_int_eq(state_save(state_dir, &rec), 0);
+	state_rec_free(&rec);
+}
+
+void env_up(const char *policy_json, bool threats)
+{
+	strcpy(state_dir, "/tmp/pc-threat-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(state_dir));
+	add_port(1, MODE_FWD, "10.0.0.2");
+	add_port(2, MODE_TAP, "10.0.0.3");
+	ck_assert_int_eq(workloads_load(state_dir, &wl), 0);
+	ck_assert_int_eq(policy_parse(policy_json, strlen(policy_json), &pol), 0);
+	snprintf(log_path, sizeof(log_path), "%s/log", state_dir);
+	ck_assert_int_eq(slog_open(log_path, &lg), 0);
+	ck_assert_int_eq(inspector_init(&in, 4096, pol, wl, NULL), 0);
+	if (threats)
+		ck_assert_int_eq(inspect_threats_on(&in, lg), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void env_down(void)
+{
+	inspector_fini(&in);
+	slog_close(lg);
+	policy_free(pol);
+	workloads_free(wl);
+	nftw(state_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *const ALLOW = "{\"default\": \"allow\"}";
+
+struct inspect_result last;
+
+void send_frame(const struct frame *f, uint64_t now)
+{
+	inspect_frame(&in, f->b, f->len, f->len, now, &last);
+}
+
+void send_tcp(const struct ep *a, const struct ep *b, const struct seg *s, uint64_t now)
+{
+	struct frame f;
+
+	tcp(&f, a, b, s);
+	send_frame(&f, now);
+}
+
+int threat_lines(const char *name, char *line, size_t size)
+{
+	FILE *fp = fopen(log_path, "r");
+	char buf[4096], want[64];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(fp);
+	if (name)
+		snprintf(want, sizeof(want), "{\"threat\":\"%s\"", name);
+	else
+		snprintf(want, sizeof(want), "{\"threat\":\"");
+	while (fgets(buf, sizeof(buf), fp)) {
+		if (strncmp(buf, want, strlen(want)) != 0)
+			continue;
+		n++;
+		if (line)
+			snprintf(line, size, "%s", buf);
+	}
+	fclose(fp);
+	return n;
+}
+
+void handshake(const struct ep *c, const struct ep *s, uint64_t now)
+{
+	send_tcp(c, s, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460}, now);
+	send_tcp(s, c, &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460}, now);
+	send_tcp(c, s, &(struct seg){.flags = TCPF_ACK, .win = 502}, now);
+}

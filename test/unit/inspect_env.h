@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTCULLIS_TEST_INSPECT_ENV_H
+#define PORTCULLIS_TEST_INSPECT_ENV_H
+
+/*
+ * The fixture of the suites that run frames through inspect_frame
+ * (test_inspect, test_threat): an inspector with two ports, 10.0.0.2 in
+ * mode fwd and 10.0.0.3 in mode tap, a client outside, a session log, and
+ * IPv4 frames between them.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dp/flow/inspect.h"
+#include "frame_util.h"
+
+#define SEC 1000000000ULL
+
+static const uint8_t MAC_EXT[6] = {0x0a, 0x58, 9, 9, 9, 9};
+static const uint8_t MAC_FWD[6] = {0x02, 0x70, 0, 0, 0, 1};
+static const uint8_t MAC_TAP[6] = {0x02, 0x70, 0, 0, 0, 2};
+
+/* an end of a connection */
+struct ep {
+	const char *ip;
+	uint16_t port;
+	const uint8_t *mac;
+};
+
+static const struct ep CLI = {"10.0.0.9", 40000, MAC_EXT};
+static const struct ep SRV = {"10.0.0.2", 80, MAC_FWD};
+static const struct ep TAP_SRV = {"10.0.0.3", 80, MAC_TAP};
+
+/* a TCP segment */
+struct seg {
+	uint8_t flags;
+	uint16_t win;
+	uint16_t mss;	/* 0: no option */
+	uint8_t wscale; /* shift + 1; 0: no option */
+	const void *data;
+	size_t len;
+};
+
+/* Ethernet + IPv4 from a to b, l4_len bytes after the header; the L4 start. */
+uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uint8_t proto, uint16_t id,
+	     uint16_t frag, size_t l4_len);
+void tcp(struct frame *f, const struct ep *a, const struct ep *b, const struct seg *s);
+
+/* the policy that allows everything */
+extern const char *const ALLOW;
+
+/* the inspector, its policy and workloads, between env_up and env_down */
+extern struct inspector in;
+extern struct policy *pol;
+extern struct workloads *wl;
+/* what inspect_frame said of the last frame sent */
+extern struct inspect_result last;
+
+/* The inspector with policy_json, threat detection on or off. */
+void env_up(const char *policy_json, bool threats);
+void env_down(void);
+
+void send_frame(const struct frame *f, uint64_t now);
+void send_tcp(const struct ep *a, const struct ep *b, const struct seg *s, uint64_t now);
+/* A TCP handshake from c to s. */
+void handshake(const struct ep *c, const struct ep *s, uint64_t now);
+
+/* The log's lines of threat name (NULL: every threat line); the last in *line. */
+int threat_lines(const char *name, char *line, size_t size);
+
+#endif
