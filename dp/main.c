@@ -22,8 +22,10 @@ static void usage(FILE *f)
 		   "                     [--no-threats]\n"
 		   "Without --foreground it detaches once it runs; stop it with SIGTERM.\n"
 		   "SIGHUP reloads the policy and reopens the session log.\n"
-		   "Once set up it drops every capability and confines its system calls\n"
-		   "(seccomp); --no-sandbox keeps them, for debuggers and tracers.\n"
+		   "Once set up it runs as the user portcullis (nobody where there is\n"
+		   "none) in an empty root, without capabilities, its system calls confined\n"
+		   "(seccomp), a broker process opening its files; --no-sandbox keeps root\n"
+		   "and its capabilities, for debuggers and tracers.\n"
 		   "--no-threats: no threat detection over the capture (the config key\n"
 		   "threat_detection: false turns it off for the service too).\n"
 		   "--version prints the version.\n");
