@@ -484,6 +484,18 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	return ret < 0 ? ret : 0;
 }
 
+int service_prepare(const struct pc_config *cfg)
+{
+	struct enforcer_info enf;
+	int ret = enforcer_ready(cfg, &enf);
+
+	if (ret < 0)
+		return err_wrap(ret, "enforcer %s", cfg->enforcer_netns);
+	nl_ns_close(&enf.ns);
+	pr_info("enforcer %s ready: backend %s", cfg->enforcer_netns, enf.backend);
+	return 0;
+}
+
 /* ---- --read-pcap ---- */
 
 static void print_session(const struct session *s, void *arg)

@@ -20,6 +20,16 @@
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd);
 
 /*
+ * --prepare: make the enforcer namespace, its pair and the data path
+ * ready, as service_run's set-up does, and return.  For a service manager
+ * that runs the data plane in a mount namespace of its own (the unit's
+ * ProtectSystem= and the like): a network namespace the data plane made
+ * there would be mounted where neither the host nor the hook sees it, so
+ * the unit has it made first, in the host's (ExecStartPre=+).
+ */
+int service_prepare(const struct pc_config *cfg);
+
+/*
  * --read-pcap: the same inspection over a capture; JSON lines on stdout.
  * threats: threat detection runs (its lines come as they happen).
  */
