@@ -36,7 +36,7 @@
  * own process, so it goes whether the test passes, fails or crashes.
  */
 static char base[64], dir[96];
-static int dir_fd = -1;
+static int dir_fd = -1, log_fd = -1; /* log_fd: open for appending, as the session log */
 static pid_t parent;
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -78,11 +78,14 @@ static void setup(void)
 	write_file("writable", "untouched", 0666);
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(dir_fd, 0);
+	log_fd = openat(dir_fd, "log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	ck_assert_int_ge(log_fd, 0);
 	parent = getpid();
 }
 
 static void teardown(void)
 {
+	close(log_fd);
 	close(dir_fd);
 }
 
@@ -237,9 +240,12 @@ static void allowed_calls(void)
 	if (openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC) >= 0 ||
 	    (errno != ENOENT && errno != EACCES))
 		_exit(11);
-	/* the writes it makes: a descriptor open for appending, swapped by dup3 */
-	log = fcntl(STDERR_FILENO, F_GETFD) >= 0 ? dup3(STDERR_FILENO, 20, O_CLOEXEC) : -1;
-	if (log != 20 || write(log, "", 0) != 0)
+	/* the writes it makes: to a descriptor open for appending, and one
+	 * dup3 put in the place of another (a reopened session log) */
+	if (write(log_fd, "one\n", 4) != 4)
+		_exit(12);
+	log = fcntl(log_fd, F_GETFD) >= 0 ? dup3(log_fd, 20, O_CLOEXEC) : -1;
+	if (log != 20 || write(log, "two\n", 4) != 4)
 		_exit(12);
 	/* ordinary memory */
 	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -256,9 +262,15 @@ static void allowed_calls(void)
 
 START_TEST(test_allowed_calls_run)
 {
-	int st = confined(allowed_calls);
+	int st = confined(allowed_calls), fd;
+	char buf[16] = "";
 
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	fd = openat(dir_fd, "log", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf) - 1), 8);
+	ck_assert_str_eq(buf, "one\ntwo\n");
+	close(fd);
 }
 END_TEST
 
