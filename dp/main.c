@@ -18,12 +18,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: portcullis-dp [--config FILE] [--foreground] [--no-sandbox] [-v]\n"
+		   "       portcullis-dp [--config FILE] --prepare\n"
 		   "       portcullis-dp [--config FILE] --read-pcap FILE [--policy FILE]\n"
 		   "                     [--no-threats]\n"
 		   "Without --foreground it detaches once it runs; stop it with SIGTERM.\n"
 		   "SIGHUP reloads the policy and reopens the session log.\n"
-		   "Once set up it drops every capability and confines its system calls\n"
-		   "(seccomp); --no-sandbox keeps them, for debuggers and tracers.\n"
+		   "Once set up it runs as the user portcullis (nobody where there is\n"
+		   "none) in an empty root, without capabilities, its system calls confined\n"
+		   "(seccomp), a broker process opening its files; --no-sandbox keeps root\n"
+		   "and its capabilities, for debuggers and tracers.\n"
+		   "--prepare makes the enforcer namespace and its data path ready and\n"
+		   "exits (the unit runs it first, outside the service's mount namespace).\n"
 		   "--no-threats: no threat detection over the capture (the config key\n"
 		   "threat_detection: false turns it off for the service too).\n"
 		   "--version prints the version.\n");
@@ -69,12 +74,13 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-sandbox", no_argument, NULL, 'S' },
 		{ "no-threats", no_argument, NULL, 'T' },
+		{ "prepare", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg_path = NULL, *pcap = NULL, *policy = NULL;
-	bool foreground = false, verbose = false, sandbox = true, threats = true;
+	bool foreground = false, verbose = false, sandbox = true, threats = true, prepare = false;
 	struct pc_config cfg;
 	int c, ret, ready_fd = -1;
 
@@ -103,6 +109,9 @@ int main(int argc, char **argv)
 		case 'T':
 			threats = false;
 			break;
+		case 'P':
+			prepare = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -120,6 +129,8 @@ int main(int argc, char **argv)
 	if (policy && !pcap)
 		return cli_bad_usage("--policy goes with --read-pcap;",
 				     "the service reads the configured policy");
+	if (prepare && (pcap || foreground || !sandbox))
+		return cli_bad_usage("--prepare goes alone;", "it only makes the enforcer ready");
 	if (!threats && !pcap)
 		return cli_bad_usage("--no-threats goes with --read-pcap;",
 				     "the service follows the config key threat_detection");
@@ -130,6 +141,8 @@ int main(int argc, char **argv)
 	log_set_level(verbose ? LOG_DEBUG : cfg.log_level);
 	if (pcap)
 		ret = service_read_pcap(&cfg, pcap, policy, threats && cfg.threat_detection);
+	else if (prepare)
+		ret = service_prepare(&cfg);
 	else if (!foreground && (ret = daemonize(&ready_fd)) < 0)
 		;
 	else

@@ -34,7 +34,8 @@ struct ctl {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
-	ino_t ino; /* of the socket file we made: remove only that one */
+	ino_t ino;     /* of the socket file we made: remove only that one */
+	bool disowned; /* someone else removes it (ctl_disown) */
 	const struct ctl_service *svc;
 	struct client clients[CTL_MAX_CLIENTS];
 };
@@ -318,6 +319,17 @@ void ctl_tick(struct ctl *c)
 	}
 }
 
+void ctl_file(const struct ctl *c, dev_t *dev, ino_t *ino)
+{
+	*dev = c->dev;
+	*ino = c->ino;
+}
+
+void ctl_disown(struct ctl *c)
+{
+	c->disowned = true;
+}
+
 void ctl_close(struct ctl *c)
 {
 	struct stat st;
@@ -329,7 +341,7 @@ void ctl_close(struct ctl *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	/* only our own socket: a newer data plane may have taken the path */
-	if (lstat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
+	if (!c->disowned && lstat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
 		unlink(c->path);
 	free(c);
 }

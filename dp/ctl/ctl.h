@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dp/svc/worker.h"
 #include "lib/core/config.h"
@@ -49,7 +50,15 @@ unsigned ctl_poll_fds(const struct ctl *c, struct pollfd *pfd);
 void ctl_on_poll(struct ctl *c, const struct pollfd *pfd, unsigned n);
 /* Drop clients idle for CTL_IDLE_SECS (call now and then). */
 void ctl_tick(struct ctl *c);
-/* Close every client and the socket, remove the socket file. */
+/* The socket file ctl_open made. */
+void ctl_file(const struct ctl *c, dev_t *dev, ino_t *ino);
+/*
+ * The socket file is someone else's to remove from now on (the broker's,
+ * for a data plane that confines itself where it cannot): ctl_close
+ * leaves it.
+ */
+void ctl_disown(struct ctl *c);
+/* Close every client and the socket, remove the socket file (unless disowned). */
 void ctl_close(struct ctl *c);
 
 /* Serve one request line (ctl_cmd.c): the reply line, heap, or NULL. */

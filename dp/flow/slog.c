@@ -50,25 +50,25 @@ int slog_open(const char *path, struct slog **out)
 	return 0;
 }
 
+int slog_replace(struct slog *l, int fd)
+{
+	int ret = 0;
+
+	/* the descriptor number stays: a worker's write goes to one file or the other */
+	if (l->path && dup3(fd, atomic_load(&l->fd), O_CLOEXEC) < 0)
+		ret = err_set(-errno, "session log %s: dup3", l->path);
+	close(fd);
+	return ret;
+}
+
 int slog_reopen(struct slog *l)
 {
-	int fd, old;
+	int fd;
 
 	if (!l->path)
 		return 0;
 	fd = open_log(l->path);
-	if (fd < 0)
-		return fd;
-	/* the descriptor number stays: a worker's write goes to one file or the other */
-	old = atomic_load(&l->fd);
-	if (dup3(fd, old, O_CLOEXEC) < 0) {
-		int ret = err_set(-errno, "session log %s: dup3", l->path);
-
-		close(fd);
-		return ret;
-	}
-	close(fd);
-	return 0;
+	return fd < 0 ? fd : slog_replace(l, fd);
 }
 
 void slog_close(struct slog *l)

@@ -32,6 +32,12 @@ struct slog;
 int slog_open(const char *path, struct slog **out);
 /* Reopen the file (after rotation); stdout stays. */
 int slog_reopen(struct slog *l);
+/*
+ * The same with a file someone else opened (the broker of a confined data
+ * plane): fd, open for appending, becomes the log's file.  Takes fd;
+ * stdout stays.
+ */
+int slog_replace(struct slog *l, int fd);
 void slog_close(struct slog *l);
 
 enum slog_event { SLOG_SESSION, SLOG_VIOLATION };

@@ -169,14 +169,11 @@ static int fill(struct workloads *w, const struct state_rec *recs, size_t n)
 	return index_addrs(w);
 }
 
-int workloads_load(const char *state_dir, struct workloads **out)
+/* The table of recs (freed here), or of none when ret says the listing failed. */
+static int build(int ret, struct state_rec *recs, size_t n, struct workloads **out)
 {
-	struct state_rec *recs = NULL;
 	struct workloads *w;
-	size_t n = 0;
-	int ret;
 
-	ret = state_list(state_dir, &recs, &n);
 	if (ret == -ENOENT) {
 		ret = 0;
 		n = 0;
@@ -196,6 +193,25 @@ int workloads_load(const char *state_dir, struct workloads **out)
 	}
 	*out = w;
 	return 0;
+}
+
+int workloads_load(const char *state_dir, struct workloads **out)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+	int ret = state_list(state_dir, &recs, &n);
+
+	return build(ret, recs, n, out);
+}
+
+int workloads_load_from(const char *state_dir, const struct state_source *src,
+			struct workloads **out)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+	int ret = state_list_from(state_dir, src, &recs, &n);
+
+	return build(ret, recs, n, out);
 }
 
 const struct workload *workloads_by_port(const struct workloads *w, uint32_t port_id)

@@ -63,6 +63,9 @@ uint32_t workload_port_id(const uint8_t mac[6]);
 
 /* A snapshot of state_dir's records; a missing directory is an empty table. */
 int workloads_load(const char *state_dir, struct workloads **out);
+/* The same, the records read from src (lib/core/state.h) by a process that may not open them. */
+int workloads_load_from(const char *state_dir, const struct state_source *src,
+			struct workloads **out);
 /* An empty table. */
 struct workloads *workloads_empty(void);
 void workloads_free(struct workloads *w);

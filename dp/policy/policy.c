@@ -571,17 +571,13 @@ int policy_parse(const char *json, size_t len, struct policy **out)
 	return 0;
 }
 
-int policy_load(const char *path, struct policy **out)
+int policy_load_fd(int fd, const char *path, struct policy **out)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, ret;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return err_set(-errno, "%s", path);
 	ret = fs_read_all(fd, POLICY_FILE_MAX, &buf, &len);
-	close(fd);
 	if (ret == -EFBIG)
 		return err_set(ret, "%s: policy larger than 4 MiB", path);
 	if (ret < 0)
@@ -590,5 +586,17 @@ int policy_load(const char *path, struct policy **out)
 	free(buf);
 	if (ret < 0)
 		err_wrap(ret, "%s", path);
+	return ret;
+}
+
+int policy_load(const char *path, struct policy **out)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return err_set(-errno, "%s", path);
+	ret = policy_load_fd(fd, path, out);
+	close(fd);
 	return ret;
 }

@@ -70,6 +70,8 @@ struct policy_decision {
 int policy_parse(const char *json, size_t len, struct policy **out);
 /* policy_parse of a file; the error line starts with the path. */
 int policy_load(const char *path, struct policy **out);
+/* policy_parse of what fd reads (opened by someone else, for a confined process); path names it. */
+int policy_load_fd(int fd, const char *path, struct policy **out);
 void policy_free(struct policy *p);
 
 /* The policy of no file: default allow, no rules. */

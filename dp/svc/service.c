@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "heartbeat.h"
 #include "sandbox.h"
 #include "service.h"
@@ -41,6 +42,8 @@ struct service {
 	struct worker *workers;
 	unsigned n_workers, inited, started;
 	bool sandbox;
+	struct sandbox_user user; /* who it runs as, sandboxed */
+	struct broker broker;	  /* sandboxed: what opens its files */
 	struct retired retired[MAX_RETIRED];
 	unsigned n_retired;
 	int sig_fd, ino_fd, timer_fd;
@@ -48,11 +51,20 @@ struct service {
 	struct ctl_service ctl_svc;
 };
 
-/* The configured policy; a missing file means allow all (said at level). */
-static int policy_open(const char *path, bool must_exist, enum log_level level, struct policy **out)
+/* The policy at path (b: opened by that broker); a missing file means allow all (said at level). */
+static int policy_open(const char *path, struct broker *b, bool must_exist, enum log_level level,
+		       struct policy **out)
 {
-	int ret = policy_load(path, out);
+	int fd, ret;
 
+	if (!b) {
+		ret = policy_load(path, out);
+	} else {
+		fd = broker_open_policy(b);
+		ret = fd < 0 ? fd : policy_load_fd(fd, path, out);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (ret != -ENOENT || must_exist)
 		return ret;
 	log_msg(level, "policy %s does not exist: allowing everything", path);
@@ -112,12 +124,18 @@ static void publish(struct service *s, void *obj, bool is_policy)
 	reclaim(s);
 }
 
+/* Where the running service's files come from: the broker, once it is confined. */
+static struct broker *broker_of(struct service *s)
+{
+	return s->broker.pid ? &s->broker : NULL;
+}
+
 /* SIGHUP and the control socket's policy_reload; < 0 with err_msg() when refused. */
 static int reload_policy(void *arg)
 {
 	struct service *s = arg;
 	struct policy *p;
-	int ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
+	int ret = policy_open(s->cfg->policy, broker_of(s), false, LOG_INFO, &p);
 
 	if (ret < 0) {
 		ret = err_wrap(ret, "policy reload");
@@ -131,9 +149,17 @@ static int reload_policy(void *arg)
 
 static void reload_workloads(struct service *s)
 {
+	struct state_source src;
 	struct workloads *wl;
+	int ret;
 
-	if (workloads_load(s->cfg->state_dir, &wl) < 0) {
+	if (broker_of(s)) {
+		broker_state_source(&s->broker, &src);
+		ret = workloads_load_from(s->cfg->state_dir, &src, &wl);
+	} else {
+		ret = workloads_load(s->cfg->state_dir, &wl);
+	}
+	if (ret < 0) {
 		pr_warn("state records: %s; keeping what was known", err_msg());
 		return;
 	}
@@ -164,6 +190,51 @@ static int open_fds(struct service *s)
 		return err_set(-errno, "watch %s", s->cfg->state_dir);
 	if (timerfd_settime(s->timer_fd, 0, &its, NULL) < 0)
 		return err_set(-errno, "timerfd");
+	return 0;
+}
+
+/* Its user, an empty root, no capability (sandbox.h); the workers inherit it. */
+static int confine(struct service *s)
+{
+	bool root = geteuid() == 0;
+	int ret = sandbox_drop(&s->user, s->bypass.map_fd);
+
+	if (ret < 0)
+		return err_wrap(ret, "sandbox");
+	if (!root) /* not started as root: its user and its root stay */
+		snprintf(s->user.name, sizeof(s->user.name), "its own uid %u", (unsigned)geteuid());
+	return 0;
+}
+
+static int filter(struct service *s)
+{
+	int ret = sandbox_filter(bypass_on(&s->bypass), s->broker.pid);
+
+	if (ret < 0)
+		return err_wrap(ret, "sandbox");
+	pr_info("sandbox: runs as %s without capabilities under seccomp; its files come from "
+		"the broker, pid %d",
+		s->user.name, (int)s->broker.pid);
+	return 0;
+}
+
+/*
+ * The broker, forked before the heartbeat map, the bypass map and the rings
+ * are open (it holds none of them), once the control socket exists (it
+ * removes that at the end).
+ */
+static int start_broker(struct service *s)
+{
+	dev_t dev;
+	ino_t ino;
+	int ret;
+
+	sandbox_user_pick(&s->user);
+	ctl_file(s->ctl, &dev, &ino);
+	ret = broker_start(&s->broker, dev, ino);
+	if (ret < 0)
+		return err_wrap(ret, "sandbox");
+	ctl_disown(s->ctl);
 	return 0;
 }
 
@@ -198,8 +269,10 @@ static int start_workers(struct service *s)
 			return err_wrap(ret, "worker %u", i);
 		s->inited++;
 	}
+	/* the rings are open: nothing more to make in the enforcer namespace */
+	nl_ns_close(&s->enf.ns);
 	/* every socket and map is open: what follows needs no privilege */
-	if (s->sandbox && (ret = sandbox_drop_caps(s->bypass.map_fd)) < 0)
+	if (s->sandbox && (ret = confine(s)) < 0)
 		return ret;
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		ret = worker_start(&s->workers[i]);
@@ -207,7 +280,7 @@ static int start_workers(struct service *s)
 			return ret;
 		s->started++;
 	}
-	return s->sandbox ? sandbox_filter(bypass_on(&s->bypass)) : 0;
+	return s->sandbox ? filter(s) : 0;
 }
 
 static void drain_inotify(struct service *s)
@@ -217,6 +290,17 @@ static void drain_inotify(struct service *s)
 	while (read(s->ino_fd, buf, sizeof(buf)) > 0)
 		;
 	reload_workloads(s);
+}
+
+/* The session log after a rotation: opened anew, by the broker once confined. */
+static int reopen_log(struct service *s)
+{
+	int fd;
+
+	if (!broker_of(s) || strcmp(s->cfg->session_log, "-") == 0)
+		return slog_reopen(s->sh.log);
+	fd = broker_open_log(&s->broker);
+	return fd < 0 ? fd : slog_replace(s->sh.log, fd);
 }
 
 /* One signal; false when it is time to stop. */
@@ -231,7 +315,7 @@ static bool on_signal(struct service *s)
 		return false;
 	}
 	reload_policy(s);
-	if (slog_reopen(s->sh.log) < 0)
+	if (reopen_log(s) < 0)
 		pr_err("%s", err_msg());
 	return true;
 }
@@ -292,6 +376,7 @@ static void teardown(struct service *s)
 	/* fwd ports take the dp_down path at once, not a second from now */
 	heartbeat_stop(&s->hb);
 	ctl_close(s->ctl);
+	broker_stop(&s->broker); /* it removes the control socket a confined service cannot */
 	atomic_store(&s->sh.stop, true);
 	for (unsigned i = 0; i < s->started; i++)
 		pthread_join(s->workers[i].tid, NULL), s->workers[i].tid = 0;
@@ -321,7 +406,7 @@ static int setup(struct service *s)
 	ret = enforcer_ready(s->cfg, &s->enf);
 	if (ret < 0)
 		return err_wrap(ret, "enforcer %s", s->cfg->enforcer_netns);
-	ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
+	ret = policy_open(s->cfg->policy, NULL, false, LOG_INFO, &p);
 	if (ret >= 0)
 		ret = workloads_load(s->cfg->state_dir, &wl);
 	atomic_init(&s->sh.policy, p);
@@ -329,14 +414,16 @@ static int setup(struct service *s)
 	if (ret >= 0)
 		ret = slog_open(s->cfg->session_log, &s->sh.log);
 	if (ret >= 0)
+		ret = ctl_open(s->cfg->ctl_socket, &s->ctl_svc, &s->ctl);
+	if (ret >= 0 && s->sandbox)
+		ret = start_broker(s);
+	if (ret >= 0)
 		ret = heartbeat_open(&s->hb, s->enf.heartbeat);
 	if (ret >= 0)
 		ret = bypass_open(&s->bypass, s->enf.heartbeat, s->cfg->bypass_after_kb);
 	s->sh.bypass = &s->bypass;
 	if (ret >= 0)
 		ret = open_fds(s);
-	if (ret >= 0)
-		ret = ctl_open(s->cfg->ctl_socket, &s->ctl_svc, &s->ctl);
 	if (ret >= 0)
 		ret = start_workers(s);
 	return ret;
@@ -375,6 +462,7 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 
 	s.hb.map_fd = -1;
 	s.bypass.map_fd = -1;
+	broker_init(&s.broker, cfg);
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
 	s.sh.table_full_closed = cfg->dp_down_closed;
 	s.sh.threats = cfg->threat_detection;
@@ -394,6 +482,18 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	}
 	teardown(&s);
 	return ret < 0 ? ret : 0;
+}
+
+int service_prepare(const struct pc_config *cfg)
+{
+	struct enforcer_info enf;
+	int ret = enforcer_ready(cfg, &enf);
+
+	if (ret < 0)
+		return err_wrap(ret, "enforcer %s", cfg->enforcer_netns);
+	nl_ns_close(&enf.ns);
+	pr_info("enforcer %s ready: backend %s", cfg->enforcer_netns, enf.backend);
+	return 0;
 }
 
 /* ---- --read-pcap ---- */
@@ -421,8 +521,8 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 
 	ret = wl ? 0 : err_set(-ENOMEM, "workloads");
 	if (ret >= 0)
-		ret = policy_open(policy_path ? policy_path : cfg->policy, policy_path != NULL,
-				  LOG_DEBUG, &p);
+		ret = policy_open(policy_path ? policy_path : cfg->policy, NULL,
+				  policy_path != NULL, LOG_DEBUG, &p);
 	if (ret >= 0)
 		ret = pcap_open(pcap, &r);
 	if (ret >= 0 && threats)

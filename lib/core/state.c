@@ -426,16 +426,14 @@ int state_save(const char *dir, const struct state_rec *rec)
 	return ret;
 }
 
-static int load_path(const char *path, unsigned long ns_ino, struct state_rec *rec)
+/* The record in fd (closed here); path names it in messages. */
+static int load_fd(int fd, const char *path, unsigned long ns_ino, struct state_rec *rec)
 {
 	json_error_t jerr;
 	struct stat sb;
 	json_t *obj;
-	int fd, ret;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return err_set(-errno, "%s", path);
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
 		close(fd);
 		return err_set(-EINVAL, "%s: not a regular file of at most 16 MiB", path);
@@ -457,6 +455,22 @@ static int load_path(const char *path, unsigned long ns_ino, struct state_rec *r
 		return ret;
 	}
 	return 0;
+}
+
+static int open_record(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int load_path(const char *path, unsigned long ns_ino, struct state_rec *rec)
+{
+	int fd = open_record(path);
+
+	if (fd < 0)
+		return err_set(fd, "%s", path);
+	return load_fd(fd, path, ns_ino, rec);
 }
 
 int state_load(const char *dir, unsigned long ns_ino, struct state_rec *rec)
@@ -487,8 +501,7 @@ int state_remove(const char *dir, unsigned long ns_ino)
 	return fs_sync_dir(dir);
 }
 
-/* "netns-<decimal>.json" exactly as state_file_name() writes it; 0 otherwise. */
-static unsigned long record_ino(const char *name)
+unsigned long state_record_ino(const char *name)
 {
 	char canon[64];
 	unsigned long ino;
@@ -519,48 +532,88 @@ static int list_push(struct state_rec **recs, size_t *n, size_t *cap, struct sta
 	return 0;
 }
 
-static int list_dir(DIR *d, const char *dir, struct state_rec **out, size_t *n)
+int state_list_from(const char *dir, const struct state_source *src, struct state_rec **out,
+		    size_t *n)
 {
 	struct state_rec rec, *recs = NULL;
-	size_t cap = 0;
-	struct dirent *de;
+	char name[NAME_MAX + 1], path[PATH_MAX];
 	unsigned long ino;
+	size_t cap = 0;
+	int fd, ret;
 
+	*out = NULL;
 	*n = 0;
-	while ((de = readdir(d))) {
-		ino = record_ino(de->d_name);
-		if (!ino)
+	while ((ret = src->next(src->arg, name, sizeof(name), &fd)) > 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		ino = state_record_ino(name);
+		if (fd < 0 || !ino) {
+			if (fd >= 0)
+				close(fd);
+			err_set(fd < 0 ? fd : -EINVAL, "%s", path);
+			pr_warn("state: skipping %s", err_msg());
 			continue;
-		if (state_load(dir, ino, &rec) < 0) {
+		}
+		if (load_fd(fd, path, ino, &rec) < 0) {
 			pr_warn("state: skipping %s", err_msg());
 			continue;
 		}
 		if (list_push(&recs, n, &cap, &rec) < 0) {
 			state_rec_free(&rec);
-			state_list_free(recs, *n);
-			*n = 0;
-			return err_set(-ENOMEM, "state: list %s", dir);
+			ret = err_set(-ENOMEM, "state: list %s", dir);
+			break;
 		}
+	}
+	if (ret < 0) {
+		state_list_free(recs, *n);
+		*n = 0;
+		return ret;
 	}
 	*out = recs;
 	return 0;
 }
 
+/* state_list's source: the directory, read and opened by this process. */
+struct dir_source {
+	DIR *d;
+	const char *dir;
+};
+
+static int dir_next(void *arg, char *name, size_t len, int *fd)
+{
+	struct dir_source *ds = arg;
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	while ((de = readdir(ds->d))) {
+		if (!state_record_ino(de->d_name))
+			continue;
+		snprintf(name, len, "%s", de->d_name);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", ds->dir, de->d_name) >=
+		    sizeof(path))
+			*fd = -ENAMETOOLONG;
+		else
+			*fd = open_record(path);
+		return 1;
+	}
+	return 0;
+}
+
 int state_list(const char *dir, struct state_rec **out, size_t *n)
 {
-	DIR *d;
+	struct dir_source ds = { .dir = dir };
+	struct state_source src = { dir_next, &ds };
 	int ret;
 
 	*out = NULL;
 	*n = 0;
-	d = opendir(dir);
-	if (!d) {
+	ds.d = opendir(dir);
+	if (!ds.d) {
 		if (errno == ENOENT)
 			return 0;
 		return err_set(-errno, "open %s", dir);
 	}
-	ret = list_dir(d, dir, out, n);
-	closedir(d);
+	ret = state_list_from(dir, &src, out, n);
+	closedir(ds.d);
 	return ret;
 }
 

@@ -74,6 +74,8 @@ int state_dir_remove(const char *dir);
 
 /* The file name of a record: "netns-<ino>.json". */
 void state_file_name(unsigned long ns_ino, char *out, size_t len);
+/* The inode a record's file name holds, as state_file_name writes it; 0 for any other name. */
+unsigned long state_record_ino(const char *name);
 
 int state_save(const char *dir, const struct state_rec *rec);
 /* -ENOENT when there is none. */
@@ -87,6 +89,22 @@ int state_remove(const char *dir, unsigned long ns_ino);
  */
 int state_list(const char *dir, struct state_rec **out, size_t *n);
 void state_list_free(struct state_rec *recs, size_t n);
+
+/*
+ * Where state_list_from finds the records of dir, for a process that may
+ * not open them itself (the confined data plane, whose broker does):
+ * next() gives the next record's file name and a descriptor open on it,
+ * or a negative errno in *fd when that file could not be opened (it is
+ * skipped with a warning, as state_list skips a file that does not
+ * parse); it returns 1 for a record, 0 at the end, a negative errno when
+ * the listing failed.  state_list_from closes the descriptors.
+ */
+struct state_source {
+	int (*next)(void *arg, char *name, size_t len, int *fd);
+	void *arg;
+};
+int state_list_from(const char *dir, const struct state_source *src, struct state_rec **out,
+		    size_t *n);
 
 /*
  * The record holding container id.  exact: the id must match fully (poststop);
