@@ -5,7 +5,8 @@
 /*
  * An NRI plugin (Node Resource Interface, containerd 1.7+, CRI-O 1.26+)
  * subscribed to the pod sandbox events: RUN_POD_SANDBOX, STOP_POD_SANDBOX
- * and REMOVE_POD_SANDBOX.
+ * and REMOVE_POD_SANDBOX, and, when it has handlers for them, to
+ * POST_CREATE_CONTAINER and REMOVE_CONTAINER.
  *
  *     struct nri *n;
  *     if (nri_open(&opts, &handlers, &n) < 0)    connect and register
@@ -20,8 +21,8 @@
  * and then drops the plugin altogether, letting the pod go on without it.
  * So a handler must finish well within that: NRI_HANDLER_BUDGET_MS is the
  * budget, and a handler that overruns it is logged with the time it took.
- * Work that can take longer belongs elsewhere (a worker the handler only
- * queues for), not in the handler.
+ * Work that can take longer is queued by the handler and done in idle()
+ * between requests, one short piece per call.
  *
  * A handler returns 0, or a negative errno after err_set() (err.h): the
  * runtime then gets a ttrpc error status carrying err_msg().  For pod_run
@@ -61,12 +62,40 @@ struct nri_pod {
 	size_t n_annotations;
 };
 
+/* NRI's container states */
+enum nri_ctr_state {
+	NRI_CTR_UNKNOWN = 0,
+	NRI_CTR_CREATED,
+	NRI_CTR_PAUSED,
+	NRI_CTR_RUNNING,
+	NRI_CTR_STOPPED,
+};
+
+/* A container as the runtime describes it; strings as in struct nri_pod. */
+struct nri_ctr {
+	const char *id;
+	const char *pod_id; /* its pod sandbox */
+	const char *name;   /* its name in the pod (Kubernetes: the container's name) */
+	enum nri_ctr_state state;
+	uint32_t pid; /* 0 when not sent */
+};
+
 struct nri_handlers {
 	int (*pod_run)(const struct nri_pod *pod, void *arg);
 	int (*pod_stop)(const struct nri_pod *pod, void *arg);
 	int (*pod_remove)(const struct nri_pod *pod, void *arg);
-	/* the pods that exist when the plugin registers (or re-registers) */
-	int (*synchronize)(const struct nri_pod *pods, size_t n, void *arg);
+	/* the pods and containers that exist when the plugin registers (or re-registers) */
+	int (*synchronize)(const struct nri_pod *pods, size_t n, const struct nri_ctr *ctrs,
+			   size_t n_ctrs, void *arg);
+	/* POST_CREATE_CONTAINER and REMOVE_CONTAINER; NULL: not subscribed to */
+	int (*ctr_created)(const struct nri_pod *pod, const struct nri_ctr *ctr, void *arg);
+	int (*ctr_removed)(const struct nri_pod *pod, const struct nri_ctr *ctr, void *arg);
+	/*
+	 * Queued work, called by nri_run() when no request waits (and after
+	 * each one): do one short piece, return > 0 while more remains, 0 when
+	 * done.  A request that comes meanwhile waits for the piece.
+	 */
+	int (*idle)(void *arg);
 	void *arg;
 };
 

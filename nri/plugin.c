@@ -277,10 +277,17 @@ int nri_open(const struct nri_opts *o, const struct nri_handlers *h, struct nri 
 
 int nri_run(struct nri *n, int stop_fd)
 {
+	unsigned seen = n->requests - 1; /* idle() is due at once: nri_open() may have queued */
+	bool more = false;
 	int ret;
 
 	while (!n->shutdown) {
-		ret = pump(n, -1, stop_fd);
+		if (n->h.idle && (more || seen != n->requests)) {
+			seen = n->requests;
+			more = n->h.idle(n->h.arg) > 0;
+		}
+		/* with more queued, only look for input; otherwise wait for it */
+		ret = pump(n, more ? 0 : -1, stop_fd);
 		if (ret != 0)
 			return ret;
 	}

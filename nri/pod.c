@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* NRI's PodSandbox messages as plain struct nri_pod. */
+/* NRI's PodSandbox and Container messages as plain struct nri_pod and nri_ctr. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +75,34 @@ int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **po
 	for (size_t i = 0; i < n; i++) {
 		pod_view(pb[i], &(*pods)[i], *kvs + at);
 		at += (*pods)[i].n_labels + (*pods)[i].n_annotations;
+	}
+	return 0;
+}
+
+static enum nri_ctr_state ctr_state(int pb)
+{
+	return pb >= NRI_CTR_UNKNOWN && pb <= NRI_CTR_STOPPED ? (enum nri_ctr_state)pb
+							      : NRI_CTR_UNKNOWN;
+}
+
+int ctr_views(struct Pcnri__Container *const *pb, size_t n, struct nri_ctr **ctrs)
+{
+	*ctrs = calloc(n ? n : 1, sizeof(**ctrs));
+	if (!*ctrs)
+		return err_set(-ENOMEM, "%zu containers", n);
+	for (size_t i = 0; i < n; i++) {
+		if (!pb[i]) {
+			free(*ctrs);
+			*ctrs = NULL;
+			return err_set(-EBADMSG, "container %zu of %zu is empty", i, n);
+		}
+		(*ctrs)[i] = (struct nri_ctr){
+			.id = str(pb[i]->id),
+			.pod_id = str(pb[i]->pod_sandbox_id),
+			.name = str(pb[i]->name),
+			.state = ctr_state(pb[i]->state),
+			.pid = pb[i]->pid,
+		};
 	}
 	return 0;
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The plugin's side of NRI against an in-process fake runtime over a
- * socketpair: registration, Configure, Synchronize, StateChange, the
- * container methods, unknown methods and services, stream id rules, a
+ * socketpair: registration, Configure, Synchronize, StateChange, container
+ * events, queued work between requests, the container methods, unknown
+ * methods and services, stream id rules, a
  * request cut into one-byte frames, Shutdown, and a runtime that refuses,
  * hangs up or sends a hostile frame.
  */
 #include <check.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,6 +38,17 @@ struct seen {
 	size_t n_labels, n_annotations, n_pods;
 	char pod1_id[64];
 	bool fail_run;
+	/* containers: with_ctrs subscribes to their events */
+	bool with_ctrs;
+	int created, removed;
+	size_t n_ctrs;
+	char ctr_id[64], ctr_pod[64], ctr_name[64], ctr_pod_seen[64];
+	int ctr_state;
+	uint32_t ctr_pid;
+	/* queued work: with_idle; each Synchronize queues 3 pieces */
+	bool with_idle;
+	int queued;
+	atomic_int idle_calls, pieces;
 };
 
 struct plugin {
@@ -89,12 +102,26 @@ static int h_remove(const struct nri_pod *p, void *arg)
 	return 0;
 }
 
-static int h_sync(const struct nri_pod *pods, size_t n, void *arg)
+static void copy_ctr(struct seen *s, const struct nri_ctr *c)
+{
+	snprintf(s->ctr_id, sizeof(s->ctr_id), "%s", c->id);
+	snprintf(s->ctr_pod, sizeof(s->ctr_pod), "%s", c->pod_id);
+	snprintf(s->ctr_name, sizeof(s->ctr_name), "%s", c->name);
+	s->ctr_state = c->state;
+	s->ctr_pid = c->pid;
+}
+
+static int h_sync(const struct nri_pod *pods, size_t n, const struct nri_ctr *ctrs, size_t n_ctrs,
+		  void *arg)
 {
 	struct seen *s = arg;
 
 	s->syncs++;
 	s->n_pods = n;
+	s->n_ctrs = n_ctrs;
+	s->queued += 3;
+	if (n_ctrs > 0)
+		copy_ctr(s, &ctrs[0]);
 	if (n > 0)
 		copy_pod(s, &pods[0]);
 	if (n > 1)
@@ -102,11 +129,52 @@ static int h_sync(const struct nri_pod *pods, size_t n, void *arg)
 	return 0;
 }
 
+static int h_created(const struct nri_pod *p, const struct nri_ctr *c, void *arg)
+{
+	struct seen *s = arg;
+
+	s->created++;
+	copy_ctr(s, c);
+	snprintf(s->ctr_pod_seen, sizeof(s->ctr_pod_seen), "%s", p->id);
+	return 0;
+}
+
+static int h_removed(const struct nri_pod *p, const struct nri_ctr *c, void *arg)
+{
+	struct seen *s = arg;
+
+	s->removed++;
+	copy_ctr(s, c);
+	return err_set(-EIO, "cannot forget %s", c->id);
+}
+
+/* One piece of the queued work per call. */
+static int h_idle(void *arg)
+{
+	struct seen *s = arg;
+
+	atomic_fetch_add(&s->idle_calls, 1);
+	if (s->queued == 0)
+		return 0;
+	s->queued--;
+	atomic_fetch_add(&s->pieces, 1);
+	return s->queued > 0;
+}
+
 static void *plugin_main(void *arg)
 {
 	struct plugin *pl = arg;
 	struct nri_opts o = {.fd = pl->fd, .name = "unit", .idx = "07"};
-	struct nri_handlers h = {h_run, h_stop, h_remove, h_sync, &pl->seen};
+	struct nri_handlers h = {
+		.pod_run = h_run,
+		.pod_stop = h_stop,
+		.pod_remove = h_remove,
+		.synchronize = h_sync,
+		.ctr_created = pl->seen.with_ctrs ? h_created : NULL,
+		.ctr_removed = pl->seen.with_ctrs ? h_removed : NULL,
+		.idle = pl->seen.with_idle ? h_idle : NULL,
+		.arg = &pl->seen,
+	};
 	struct nri *n;
 
 	pl->open_ret = nri_open(&o, &h, &n);
@@ -258,11 +326,14 @@ static uint32_t expect_register(struct fake *f)
 	return got.stream;
 }
 
-static void fake_start(struct fake *f)
+/* Set up the fake runtime and start the plugin; with: "ctrs", "idle" or NULL. */
+static void fake_start_with(struct fake *f, const char *with)
 {
 	int sv[2];
 
 	memset(f, 0, sizeof(*f));
+	f->pl.seen.with_ctrs = with && strstr(with, "ctrs");
+	f->pl.seen.with_idle = with && strstr(with, "idle");
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	f->fd = sv[0];
 	f->pl.fd = sv[1];
@@ -271,6 +342,11 @@ static void fake_start(struct fake *f)
 	ttrpc_rx_init(&f->rx[0]);
 	ttrpc_rx_init(&f->rx[1]);
 	ck_assert_int_eq(pthread_create(&f->thread, NULL, plugin_main, &f->pl), 0);
+}
+
+static void fake_start(struct fake *f)
+{
+	fake_start_with(f, NULL);
 }
 
 static void fake_stop(struct fake *f)
@@ -297,8 +373,9 @@ static void handshake(struct fake *f)
 	ck_assert_int_eq(r.code, TTRPC_OK);
 	rsp = pcnri__configure_response__unpack(NULL, r.payload_len, r.payload);
 	ck_assert_ptr_nonnull(rsp);
-	/* RUN_POD_SANDBOX, STOP_POD_SANDBOX, REMOVE_POD_SANDBOX: bits 0, 1, 2 */
-	ck_assert_int_eq(rsp->events, 0x7);
+	/* RUN_POD_SANDBOX, STOP_POD_SANDBOX, REMOVE_POD_SANDBOX: bits 0, 1, 2; with
+	 * container handlers POST_CREATE_CONTAINER and REMOVE_CONTAINER: 4 and 10 */
+	ck_assert_int_eq(rsp->events, f->pl.seen.with_ctrs ? 0x417 : 0x7);
 	pcnri__configure_response__free_unpacked(rsp, NULL);
 	ttrpc_reply_free(&r);
 	answer_register(f, reg, TTRPC_OK, NULL);
@@ -363,6 +440,27 @@ static struct ttrpc_reply state_change(struct fake *f, int event, Pcnri__PodSand
 	return call(f, "StateChange", &ev.base);
 }
 
+static void make_ctr(Pcnri__Container *c, const char *id, const char *pod, const char *name)
+{
+	*c = (Pcnri__Container)PCNRI__CONTAINER__INIT;
+	c->id = (char *)id;
+	c->pod_sandbox_id = (char *)pod;
+	c->name = (char *)name;
+	c->state = PCNRI__CONTAINER_STATE__CONTAINER_CREATED;
+	c->pid = 99;
+}
+
+static struct ttrpc_reply ctr_change(struct fake *f, int event, Pcnri__PodSandbox *pod,
+				     Pcnri__Container *c)
+{
+	Pcnri__StateChangeEvent ev = PCNRI__STATE_CHANGE_EVENT__INIT;
+
+	ev.event = event;
+	ev.pod = pod;
+	ev.container = c;
+	return call(f, "StateChange", &ev.base);
+}
+
 static void expect_code(struct ttrpc_reply r, int code, const char *in_msg)
 {
 	ck_assert_int_eq(r.code, code);
@@ -391,17 +489,29 @@ START_TEST(test_synchronize)
 	Pcnri__SynchronizeRequest req = PCNRI__SYNCHRONIZE_REQUEST__INIT;
 	struct pb_pod a, b;
 	Pcnri__PodSandbox *pods[2] = {&a.pod, &b.pod};
+	Pcnri__Container c;
+	Pcnri__Container *ctrs[1] = {&c};
 	static struct fake f;
 
 	fake_start(&f);
 	handshake(&f);
 	make_pod(&a, "pod-a", "/var/run/netns/cni-aaaa", 4242);
 	make_pod(&b, "pod-b", NULL, 0);
+	make_ctr(&c, "ctr-1", "pod-a", "web");
+	c.state = PCNRI__CONTAINER_STATE__CONTAINER_RUNNING;
 	req.n_pods = 2;
 	req.pods = pods;
+	req.n_containers = 1;
+	req.containers = ctrs;
 	expect_code(call(&f, "Synchronize", &req.base), TTRPC_OK, NULL);
 	ck_assert_int_eq(f.pl.seen.syncs, 1);
 	ck_assert_uint_eq(f.pl.seen.n_pods, 2);
+	ck_assert_uint_eq(f.pl.seen.n_ctrs, 1);
+	ck_assert_str_eq(f.pl.seen.ctr_id, "ctr-1");
+	ck_assert_str_eq(f.pl.seen.ctr_pod, "pod-a");
+	ck_assert_str_eq(f.pl.seen.ctr_name, "web");
+	ck_assert_int_eq(f.pl.seen.ctr_state, NRI_CTR_RUNNING);
+	ck_assert_uint_eq(f.pl.seen.ctr_pid, 99);
 	ck_assert_str_eq(f.pl.seen.id, "pod-a");
 	ck_assert_str_eq(f.pl.seen.netns, "/var/run/netns/cni-aaaa");
 	ck_assert_uint_eq(f.pl.seen.pid, 4242);
@@ -442,12 +552,79 @@ START_TEST(test_state_changes)
 
 	/* events not subscribed to are answered, and reach no handler */
 	expect_code(state_change(&f, PCNRI__EVENT__POST_START_CONTAINER, &p.pod), TTRPC_OK, NULL);
+	expect_code(state_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, &p.pod), TTRPC_OK, NULL);
+	ck_assert_int_eq(f.pl.seen.created, 0);
 	expect_code(state_change(&f, 99, NULL), TTRPC_OK, NULL);
 	ck_assert_int_eq(f.pl.seen.runs + f.pl.seen.stops + f.pl.seen.removes, 3);
 	/* a pod event without its pod is refused, not crashed on */
 	expect_code(state_change(&f, PCNRI__EVENT__RUN_POD_SANDBOX, NULL), TTRPC_INVALID_ARGUMENT,
 		    "without a pod");
 	ck_assert_int_eq(f.pl.seen.runs, 1);
+	shutdown_plugin(&f);
+}
+END_TEST
+
+/* POST_CREATE_CONTAINER and REMOVE_CONTAINER reach their handlers with the pod and container. */
+START_TEST(test_ctr_events)
+{
+	struct pb_pod p;
+	Pcnri__Container c;
+	static struct fake f;
+
+	fake_start_with(&f, "ctrs");
+	handshake(&f);
+	make_pod(&p, "pod-7", NULL, 0);
+	make_ctr(&c, "ctr-7", "pod-7", "sidecar");
+	expect_code(ctr_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, &p.pod, &c), TTRPC_OK,
+		    NULL);
+	ck_assert_int_eq(f.pl.seen.created, 1);
+	ck_assert_str_eq(f.pl.seen.ctr_id, "ctr-7");
+	ck_assert_str_eq(f.pl.seen.ctr_pod, "pod-7");
+	ck_assert_str_eq(f.pl.seen.ctr_name, "sidecar");
+	ck_assert_str_eq(f.pl.seen.ctr_pod_seen, "pod-7");
+	ck_assert_int_eq(f.pl.seen.ctr_state, NRI_CTR_CREATED);
+	/* a failing handler: an error status with its message */
+	expect_code(ctr_change(&f, PCNRI__EVENT__REMOVE_CONTAINER, &p.pod, &c), TTRPC_UNKNOWN,
+		    "cannot forget ctr-7");
+	ck_assert_int_eq(f.pl.seen.removed, 1);
+	/* other container events still reach nobody */
+	expect_code(ctr_change(&f, PCNRI__EVENT__START_CONTAINER, &p.pod, &c), TTRPC_OK, NULL);
+	/* a container event without its container, or without its pod, is refused */
+	expect_code(ctr_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, &p.pod, NULL),
+		    TTRPC_INVALID_ARGUMENT, "without a container");
+	expect_code(ctr_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, NULL, &c),
+		    TTRPC_INVALID_ARGUMENT, "without a pod");
+	ck_assert_int_eq(f.pl.seen.created, 1);
+	ck_assert_int_eq(f.pl.seen.runs + f.pl.seen.stops + f.pl.seen.removes, 0);
+	shutdown_plugin(&f);
+}
+END_TEST
+
+/* What a handler queues is done piece by piece between requests, without a request to wake it. */
+START_TEST(test_idle)
+{
+	Pcnri__SynchronizeRequest req = PCNRI__SYNCHRONIZE_REQUEST__INIT;
+	Pcnri__Empty e = PCNRI__EMPTY__INIT;
+	static struct fake f;
+	int i;
+
+	fake_start_with(&f, "idle");
+	handshake(&f);
+	expect_code(call(&f, "Synchronize", &req.base), TTRPC_OK, NULL);
+	for (i = 0; i < 500 && atomic_load(&f.pl.seen.pieces) < 3; i++)
+		usleep(10000);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.pieces), 3);
+	/* then it waits: no more calls while nothing is queued and nothing comes */
+	i = atomic_load(&f.pl.seen.idle_calls);
+	usleep(100000);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.idle_calls), i);
+	/* a request makes it look again, once */
+	expect_code(call(&f, "StopContainer", &e.base), TTRPC_OK, NULL);
+	for (int k = 0; k < 100 && atomic_load(&f.pl.seen.idle_calls) == i; k++)
+		usleep(10000);
+	usleep(50000);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.idle_calls), i + 1);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.pieces), 3);
 	shutdown_plugin(&f);
 }
 END_TEST
@@ -726,6 +903,8 @@ int main(void)
 	tcase_add_test(tc, test_synchronize);
 	tcase_add_test(tc, test_state_changes);
 	tcase_add_test(tc, test_run_fails);
+	tcase_add_test(tc, test_ctr_events);
+	tcase_add_test(tc, test_idle);
 	tcase_add_test(tc, test_other_methods);
 	tcase_add_test(tc, test_stream_ids);
 	tcase_add_test(tc, test_one_byte_frames);
