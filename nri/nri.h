@@ -22,7 +22,8 @@
  * So a handler must finish well within that: NRI_HANDLER_BUDGET_MS is the
  * budget, and a handler that overruns it is logged with the time it took.
  * Work that can take longer is queued by the handler and done in idle()
- * between requests, one short piece per call.
+ * between requests, one short piece per call (so that piece and handler
+ * together stay within the runtime's patience).
  *
  * A handler returns 0, or a negative errno after err_set() (err.h): the
  * runtime then gets a ttrpc error status carrying err_msg().  For pod_run
@@ -91,9 +92,11 @@ struct nri_handlers {
 	int (*ctr_created)(const struct nri_pod *pod, const struct nri_ctr *ctr, void *arg);
 	int (*ctr_removed)(const struct nri_pod *pod, const struct nri_ctr *ctr, void *arg);
 	/*
-	 * Queued work, called by nri_run() when no request waits (and after
-	 * each one): do one short piece, return > 0 while more remains, 0 when
-	 * done.  A request that comes meanwhile waits for the piece.
+	 * Queued work, called by nri_run() after each request and when it
+	 * asked to be: do one short piece and return 0 to be called again as
+	 * soon as no request waits, N > 0 to be called again in N ms (or after
+	 * the next request), or -1 when nothing is left.  A request that comes
+	 * meanwhile waits for the piece: keep it well within the budget.
 	 */
 	int (*idle)(void *arg);
 	void *arg;

@@ -278,16 +278,17 @@ int nri_open(const struct nri_opts *o, const struct nri_handlers *h, struct nri 
 int nri_run(struct nri *n, int stop_fd)
 {
 	unsigned seen = n->requests - 1; /* idle() is due at once: nri_open() may have queued */
-	bool more = false;
+	long due = -1, wait;		 /* when idle() asked to be called again */
 	int ret;
 
 	while (!n->shutdown) {
-		if (n->h.idle && (more || seen != n->requests)) {
+		if (n->h.idle && (seen != n->requests || (due >= 0 && now_ms() >= due))) {
 			seen = n->requests;
-			more = n->h.idle(n->h.arg) > 0;
+			ret = n->h.idle(n->h.arg);
+			due = ret < 0 ? -1 : now_ms() + ret;
 		}
-		/* with more queued, only look for input; otherwise wait for it */
-		ret = pump(n, more ? 0 : -1, stop_fd);
+		wait = due < 0 ? -1 : due - now_ms();
+		ret = pump(n, wait < 0 && due >= 0 ? 0 : (int)wait, stop_fd);
 		if (ret != 0)
 			return ret;
 	}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/core/err.h"
@@ -48,6 +49,7 @@ struct seen {
 	/* queued work: with_idle; each Synchronize queues 3 pieces */
 	bool with_idle;
 	int queued;
+	long asked_ms, first_ms; /* when a piece asked for 100 ms, when it got them */
 	atomic_int idle_calls, pieces;
 };
 
@@ -148,17 +150,31 @@ static int h_removed(const struct nri_pod *p, const struct nri_ctr *c, void *arg
 	return err_set(-EIO, "cannot forget %s", c->id);
 }
 
-/* One piece of the queued work per call. */
+static long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+/* One piece of the queued work per call; the first piece asks for 100 ms first. */
 static int h_idle(void *arg)
 {
 	struct seen *s = arg;
 
 	atomic_fetch_add(&s->idle_calls, 1);
 	if (s->queued == 0)
-		return 0;
+		return -1;
+	if (!s->asked_ms) {
+		s->asked_ms = mono_ms();
+		return 100;
+	}
+	if (!s->first_ms)
+		s->first_ms = mono_ms();
 	s->queued--;
 	atomic_fetch_add(&s->pieces, 1);
-	return s->queued > 0;
+	return s->queued > 0 ? 0 : -1;
 }
 
 static void *plugin_main(void *arg)
@@ -614,6 +630,9 @@ START_TEST(test_idle)
 	for (i = 0; i < 500 && atomic_load(&f.pl.seen.pieces) < 3; i++)
 		usleep(10000);
 	ck_assert_int_eq(atomic_load(&f.pl.seen.pieces), 3);
+	/* asked to wait 100 ms, it was called again after them, with no request coming */
+	ck_assert_int_ge(f.pl.seen.first_ms - f.pl.seen.asked_ms, 95);
+	ck_assert_int_lt(f.pl.seen.first_ms - f.pl.seen.asked_ms, 1000);
 	/* then it waits: no more calls while nothing is queued and nothing comes */
 	i = atomic_load(&f.pl.seen.idle_calls);
 	usleep(100000);
