@@ -157,11 +157,18 @@ static int join_existing(const struct pc_config *cfg, const struct intercept_tar
 	if (ret < 0)
 		return ret;
 	if (pull_is_live(&e->ns, &rec)) {
+		size_t n = rec.n_ctrs;
+
 		ret = state_put_ctr(&rec, &t->ctr);
 		if (ret >= 0)
 			ret = state_save(cfg->state_dir, &rec);
 		*joined = ret >= 0;
-		pr_info("container %s joins intercepted network namespace %lu", t->ctr.id, t->ino);
+		if (rec.n_ctrs > n)
+			pr_info("container %s joins intercepted network namespace %lu", t->ctr.id,
+				t->ino);
+		else
+			pr_debug("container %s: network namespace %lu intercepted already",
+				 t->ctr.id, t->ino);
 	} else {
 		pr_warn("network namespace %lu: dropping a stale record", t->ino);
 		pull_release(NULL, &e->ns, e->dpath, &rec);
