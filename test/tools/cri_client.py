@@ -16,7 +16,9 @@ one JSON document on stdout:
     netns POD                                     -> {"netns"}
     exec CONTAINER CMD...                         -> {"exit", "stdout", "stderr"}
 
-A failed call prints its gRPC status on stderr and exits 1.
+--annotation KEY=VALUE and --label KEY=VALUE (each may repeat) add to the
+pod's own (runp, create-start).  A failed call prints its gRPC status on
+stderr and exits 1.
 """
 import argparse
 import json
@@ -29,8 +31,9 @@ def pod_config(pb, name, namespace, uid, a):
         metadata=pb.PodSandboxMetadata(name=name, namespace=namespace, uid=uid, attempt=0),
         hostname=name,
         log_directory=a.log_dir,
-        labels={"app": name},
-        annotations={"io.portcullis.test": "nri"},
+        labels=dict({"app": name}, **dict(kv.split("=", 1) for kv in a.label or [])),
+        annotations=dict({"io.portcullis.test": "nri"},
+                         **dict(kv.split("=", 1) for kv in a.annotation or [])),
         linux=pb.LinuxPodSandboxConfig(
             cgroup_parent=a.cgroup_parent,
             security_context=pb.LinuxSandboxSecurityContext(
@@ -118,6 +121,9 @@ def main():
     p.add_argument("--endpoint", required=True)
     p.add_argument("--log-dir", default="")
     p.add_argument("--cgroup-parent", default="", help="the pods' cgroup parent")
+    p.add_argument("--annotation", action="append", metavar="KEY=VALUE",
+                   help="an annotation of the pod")
+    p.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label of the pod")
     p.add_argument("command", choices=sorted(COMMANDS))
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args()
