@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "known.h"
 #include "spec.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
@@ -22,6 +23,8 @@
 #define PODS_IDLE_WAIT_MS 200
 #define PODS_TRIES 3	   /* attempts at a pod while the lock stays busy */
 #define PODS_RETRY_MS 1000 /* between them */
+/* how often to look for pods whose namespace went without a stop event */
+#define PODS_CHECK_MS 5000
 
 /* A pod to intercept (or find intercepted): running unintercepted, or its lock wait timed out. */
 struct job {
@@ -37,50 +40,12 @@ struct pods {
 	const struct pc_config *cfg;
 	unsigned wait_ms, idle_wait_ms;
 	struct job *head, **tail;
-	char **known; /* ids of the pods the runtime has: the others' records go */
-	size_t n_known, cap_known;
-	bool sweep; /* records of pods gone may be left: release them */
+	struct known known; /* the pods the runtime has: the others' records go */
+	long check_due;	    /* when to look for namespaces gone without a stop event */
+	bool sweep;	    /* records of pods gone may be left: release them */
 	long sweep_due;
 	unsigned sweep_tries;
 };
-
-/* ---- the pods the runtime has ---- */
-
-static void known_del(struct pods *p, const char *id)
-{
-	for (size_t i = 0; i < p->n_known; i++) {
-		if (strcmp(p->known[i], id) == 0) {
-			free(p->known[i]);
-			p->known[i] = p->known[--p->n_known];
-			return;
-		}
-	}
-}
-
-static int known_add(struct pods *p, const char *id)
-{
-	char **grown;
-
-	known_del(p, id);
-	if (p->n_known == p->cap_known) {
-		grown = realloc(p->known, (p->cap_known * 2 + 16) * sizeof(*grown));
-		if (!grown)
-			return err_set(-ENOMEM, "pod ids");
-		p->known = grown;
-		p->cap_known = p->cap_known * 2 + 16;
-	}
-	p->known[p->n_known] = strdup(id);
-	if (!p->known[p->n_known])
-		return err_set(-ENOMEM, "pod ids");
-	p->n_known++;
-	return 0;
-}
-
-static void known_clear(struct pods *p)
-{
-	while (p->n_known)
-		free(p->known[--p->n_known]);
-}
 
 /* ---- the queue ---- */
 
@@ -213,7 +178,7 @@ static int on_run(const struct nri_pod *pod, void *arg)
 	spec_name(pod, who, sizeof(who));
 	job_drop(p, pod->id);
 	ret = spec_from_pod(p->cfg, pod, &s);
-	if (ret >= 0 && known_add(p, pod->id) < 0)
+	if (ret >= 0 && known_add(&p->known, pod->id, pod->netns) < 0)
 		pr_warn("%s", err_msg()); /* only the sweep would miss it */
 	if (ret >= 0)
 		ret = pod_intercept(p->cfg, &s.pod, p->wait_ms);
@@ -238,6 +203,8 @@ static int release(struct pods *p, const struct nri_pod *pod, const char *when)
 	spec_name(pod, who, sizeof(who));
 	job_drop(p, pod->id);
 	ret = pod_release(p->cfg, pod->id, p->wait_ms);
+	if (ret >= 0)
+		known_stopped(&p->known, pod->id);
 	if (ret == 0)
 		pr_info("pod %s (%s): released at %s", who, pod->id, when);
 	return ret < 0 ? err_wrap(ret, "pod %s: release", who) : 0;
@@ -251,9 +218,11 @@ static int on_stop(const struct nri_pod *pod, void *arg)
 static int on_remove(const struct nri_pod *pod, void *arg)
 {
 	struct pods *p = arg;
+	int ret;
 
-	known_del(p, pod->id);
-	return release(p, pod, "removal");
+	ret = release(p, pod, "removal");
+	known_del(&p->known, pod->id);
+	return ret;
 }
 
 static int on_ctr_created(const struct nri_pod *pod, const struct nri_ctr *ctr, void *arg)
@@ -284,9 +253,9 @@ static int on_sync(const struct nri_pod *pods, size_t n, const struct nri_ctr *c
 	struct job *j;
 
 	jobs_clear(p);
-	known_clear(p);
+	known_clear(&p->known);
 	for (size_t i = 0; i < n; i++) {
-		if (known_add(p, pods[i].id) < 0)
+		if (known_add(&p->known, pods[i].id, pods[i].pid ? pods[i].netns : "") < 0)
 			return err_wrap(-ENOMEM, "synchronize");
 		/* a pod without a process is stopped; without a netns path, on the host's */
 		if (!pods[i].netns[0] || pods[i].pid == 0)
@@ -330,6 +299,8 @@ static int next_call(const struct pods *p, long now)
 {
 	long first = p->sweep ? p->sweep_due : -1;
 
+	if (p->known.n && (first < 0 || p->check_due < first))
+		first = p->check_due;
 	for (const struct job *j = p->head; j; j = j->next)
 		if (first < 0 || j->due < first)
 			first = j->due;
@@ -338,21 +309,55 @@ static int next_call(const struct pods *p, long now)
 	return first <= now ? 0 : (int)(first - now);
 }
 
+static void sweep(struct pods *p)
+{
+	int ret = pod_sweep(p->cfg, p->known.ids, p->known.n, p->idle_wait_ms);
+
+	p->sweep = ret > 0 || (ret == -ETIMEDOUT && ++p->sweep_tries < PODS_TRIES);
+	p->sweep_due = ret == -ETIMEDOUT ? now_ms() + PODS_RETRY_MS : 0;
+	if (ret < 0 && !p->sweep)
+		pr_warn("synchronize: records of pods gone: %s", err_msg());
+}
+
+/*
+ * A pod whose namespace went without a stop event: containerd 1.7 keeps
+ * what it told plugins of a pod in memory only, so after its own restart
+ * it sends no stop or removal for the pods it had.  Their interception is
+ * released here, after the CNI teardown, once their namespace is gone.
+ */
+static void check_vanished(struct pods *p)
+{
+	const struct known_pod *kp = known_vanished(&p->known);
+	int ret;
+
+	if (!kp) {
+		p->check_due = now_ms() + PODS_CHECK_MS;
+		return;
+	}
+	ret = pod_release(p->cfg, kp->id, p->idle_wait_ms);
+	if (ret == 0)
+		pr_info("pod %s: released: its network namespace is gone, without a stop event "
+			"from the runtime",
+			kp->id);
+	else if (ret < 0)
+		pr_warn("pod %s: its network namespace is gone: %s", kp->id, err_msg());
+	if (ret != -ETIMEDOUT)
+		known_stopped(&p->known, kp->id);
+	else
+		p->check_due = now_ms() + PODS_RETRY_MS;
+}
+
 static int on_idle(void *arg)
 {
 	struct pods *p = arg;
 	struct job *j = job_due(p, now_ms());
-	int ret;
 
-	if (j) {
+	if (j)
 		run_job(p, j);
-	} else if (p->sweep && p->sweep_due <= now_ms()) {
-		ret = pod_sweep(p->cfg, (const char *const *)p->known, p->n_known, p->idle_wait_ms);
-		p->sweep = ret > 0 || (ret == -ETIMEDOUT && ++p->sweep_tries < PODS_TRIES);
-		p->sweep_due = ret == -ETIMEDOUT ? now_ms() + PODS_RETRY_MS : 0;
-		if (ret < 0 && !p->sweep)
-			pr_warn("synchronize: records of pods gone: %s", err_msg());
-	}
+	else if (p->sweep && p->sweep_due <= now_ms())
+		sweep(p);
+	else if (p->known.n && p->check_due <= now_ms())
+		check_vanished(p);
 	return next_call(p, now_ms());
 }
 
@@ -389,7 +394,6 @@ void pods_free(struct pods *p)
 	if (!p)
 		return;
 	jobs_clear(p);
-	known_clear(p);
-	free(p->known);
+	known_free(&p->known);
 	free(p);
 }

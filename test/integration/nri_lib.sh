@@ -83,6 +83,7 @@ nri_stamp() {
 nri_start() {
 	NRI_N=$((NRI_N + 1))
 	NRI_LOG=$TI_TMP/nri.$NRI_N.log
+	: >"$NRI_LOG"
 	"$NRI_BIN" --config "$TI_CFG" --socket "$CD_NRI_SOCK" "$@" > >(nri_stamp >"$NRI_LOG") 2>&1 \
 		</dev/null &
 	NRI_PID=$!
@@ -200,6 +201,25 @@ nri_counts() {
 		while read -r n; do [ -e "$n" ] && echo "$n"; done | wc -l)
 	echo "enforcer_ports=$enf records=$recs journals=$journals bridge_ports=$bports" \
 		"cni_results=$results ipam=$ipam netns=$netns"
+}
+
+# nri_cd_restart: containerd stopped (SIGTERM; the pods' shims go on) and
+# started again with the same configuration; its earlier log is kept as
+# containerd.log.N.
+nri_cd_restart() {
+	local had_run=$CD_HAD_RUN had_cni=$CD_HAD_CNI i
+	kill -TERM "$CD_PID"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$CD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$CD_PID" 2>/dev/null || true
+	NRI_CD_N=$((${NRI_CD_N:-0} + 1))
+	mv "$CD_DIR/containerd.log" "$CD_DIR/containerd.log.$NRI_CD_N"
+	cd_start
+	# what was there before this run, not before this start
+	CD_HAD_RUN=$had_run
+	CD_HAD_CNI=$had_cni
 }
 
 # nri_stop_pod KEY: StopPodSandbox and RemovePodSandbox.
