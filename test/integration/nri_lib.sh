@@ -113,6 +113,23 @@ nri_stop() {
 	[ "$rc" -eq 0 ] || { cat "$NRI_LOG" >&2; ti_fail "portcullis-nri exit $rc on SIGTERM"; }
 }
 
+# nri_cri_long ARGS...: the CRI client as cd_cri runs it, allowed 10 minutes
+nri_cri_long() {
+	timeout 600 "$CD_PY" "$CD_CLIENT" --stubs "$CD_STUBS" --endpoint "$CD_SOCK" \
+		--log-dir "$CD_DIR/logs" --cgroup-parent "/$CD_CGROUP" "$@"
+}
+
+# nri_stats FIELD < JSON: "median M ms, p90 P ms" of the array FIELD
+nri_stats() {
+	jq -r --arg f "$1" '.[$f] | sort | "median \(.[length / 2 | floor]) ms, p90 \(.[length * 9 / 10 | floor]) ms"'
+}
+
+# nri_proc PID: "fds=N rss_kb=M" of a process
+nri_proc() {
+	echo "fds=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l)" \
+		"rss_kb=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status")"
+}
+
 # nri_runp KEY NAME NAMESPACE [CRI OPTIONS...]: a pod through CRI; POD_ID,
 # POD_NS (its netns) under KEY; noted for containerd_lib's cleanup.
 nri_runp() {
