@@ -15,13 +15,14 @@
 
 /*
  * The longest wait for the state lock while the runtime waits for an
- * answer (2 s in all; the pull itself takes tens of milliseconds), and
+ * answer (2 s in all, NRI_HANDLER_BUDGET_MS for us; the pull itself takes
+ * tens of milliseconds), and
  * while working off the queue: a request that comes meanwhile waits for
  * that piece and then for its own answer.
  */
-#define PODS_WAIT_MS 1000
+#define PODS_WAIT_MS 800
 #define PODS_IDLE_WAIT_MS 200
-#define PODS_TRIES 3	   /* attempts at a pod while the lock stays busy */
+#define PODS_TRIES 10	   /* attempts at a pod while the lock stays busy */
 #define PODS_RETRY_MS 1000 /* between them */
 /* how often to look for pods whose namespace went without a stop event */
 #define PODS_CHECK_MS 5000

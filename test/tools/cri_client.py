@@ -25,7 +25,7 @@ cycle whose CHECK fails counts in "failures" (the first few are listed).
 The *_ms members are the calls' times in milliseconds, in order.
 
 --annotation KEY=VALUE and --label KEY=VALUE (each may repeat) add to the
-pod's own (runp, create-start).  A failed call prints its gRPC status on
+pod's own (runp, create-start); --host-network puts it on the host's network.  A failed call prints its gRPC status on
 stderr and exits 1.
 """
 import argparse
@@ -37,7 +37,7 @@ import time
 def pod_config(pb, name, namespace, uid, a):
     return pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, namespace=namespace, uid=uid, attempt=0),
-        hostname=name,
+        hostname="" if a.host_network else name,  # the host's own otherwise
         log_directory=a.log_dir,
         labels=dict({"app": name}, **dict(kv.split("=", 1) for kv in a.label or [])),
         annotations=dict({"io.portcullis.test": "nri"},
@@ -45,7 +45,8 @@ def pod_config(pb, name, namespace, uid, a):
         linux=pb.LinuxPodSandboxConfig(
             cgroup_parent=a.cgroup_parent,
             security_context=pb.LinuxSandboxSecurityContext(
-                namespace_options=pb.NamespaceOption(network=pb.POD))))
+                namespace_options=pb.NamespaceOption(
+                    network=pb.NODE if a.host_network else pb.POD))))
 
 
 def sandbox_netns(stub, pb, pod_id):
@@ -164,6 +165,7 @@ def main():
     p.add_argument("--annotation", action="append", metavar="KEY=VALUE",
                    help="an annotation of the pod")
     p.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label of the pod")
+    p.add_argument("--host-network", action="store_true", help="the pod on the host's network")
     p.add_argument("command", choices=sorted(COMMANDS))
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args()
