@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "heartbeat.h"
+#include "polwatch.h"
 #include "sandbox.h"
 #include "service.h"
 #include "worker.h"
@@ -44,6 +45,7 @@ struct service {
 	struct retired retired[MAX_RETIRED];
 	unsigned n_retired;
 	int sig_fd, ino_fd, timer_fd;
+	struct polwatch pol; /* the policy file: a new one is loaded */
 	struct ctl *ctl;
 	struct ctl_service ctl_svc;
 };
@@ -117,7 +119,10 @@ static int reload_policy(void *arg)
 {
 	struct service *s = arg;
 	struct policy *p;
-	int ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
+	int ret;
+
+	polwatch_seen(&s->pol); /* what is read now; a broken file is not read again */
+	ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
 
 	if (ret < 0) {
 		ret = err_wrap(ret, "policy reload");
@@ -164,7 +169,7 @@ static int open_fds(struct service *s)
 		return err_set(-errno, "watch %s", s->cfg->state_dir);
 	if (timerfd_settime(s->timer_fd, 0, &its, NULL) < 0)
 		return err_set(-errno, "timerfd");
-	return 0;
+	return s->cfg->policy_watch ? polwatch_open(&s->pol, s->cfg->policy) : 0;
 }
 
 static int start_workers(struct service *s)
@@ -238,17 +243,18 @@ static bool on_signal(struct service *s)
 
 static void loop(struct service *s)
 {
-	struct pollfd pfd[3 + CTL_POLL_MAX] = {
+	struct pollfd pfd[4 + CTL_POLL_MAX] = {
 		{ .fd = s->sig_fd, .events = POLLIN },
 		{ .fd = s->ino_fd, .events = POLLIN },
 		{ .fd = s->timer_fd, .events = POLLIN },
+		{ .fd = s->pol.fd, .events = POLLIN },
 	};
 
 	for (;;) {
-		unsigned n_ctl = ctl_poll_fds(s->ctl, pfd + 3);
+		unsigned n_ctl = ctl_poll_fds(s->ctl, pfd + 4);
 		uint64_t ticks;
 
-		if (poll(pfd, 3 + n_ctl, -1) < 0) {
+		if (poll(pfd, 4 + n_ctl, -1) < 0) {
 			if (errno != EINTR)
 				return;
 			continue;
@@ -262,7 +268,11 @@ static void loop(struct service *s)
 			reclaim(s);
 			ctl_tick(s->ctl);
 		}
-		ctl_on_poll(s->ctl, pfd + 3, n_ctl);
+		if ((pfd[3].revents & POLLIN) && polwatch_changed(&s->pol)) {
+			pr_info("policy %s: a new file", s->cfg->policy);
+			reload_policy(s);
+		}
+		ctl_on_poll(s->ctl, pfd + 4, n_ctl);
 	}
 }
 
@@ -310,6 +320,7 @@ static void teardown(struct service *s)
 	for (int *fd = &s->sig_fd; fd <= &s->timer_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	polwatch_close(&s->pol);
 }
 
 static int setup(struct service *s)
@@ -321,6 +332,7 @@ static int setup(struct service *s)
 	ret = enforcer_ready(s->cfg, &s->enf);
 	if (ret < 0)
 		return err_wrap(ret, "enforcer %s", s->cfg->enforcer_netns);
+	polwatch_seen(&s->pol);
 	ret = policy_open(s->cfg->policy, false, LOG_INFO, &p);
 	if (ret >= 0)
 		ret = workloads_load(s->cfg->state_dir, &wl);
@@ -369,7 +381,12 @@ static void ctl_attach(struct service *s)
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 {
 	struct service s = {
-		.cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1
+		.cfg = cfg,
+		.sandbox = sandbox,
+		.sig_fd = -1,
+		.ino_fd = -1,
+		.timer_fd = -1,
+		.pol = { .fd = -1 },
 	};
 	int ret;
 

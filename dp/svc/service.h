@@ -9,8 +9,9 @@
 /*
  * The data-plane service: make the enforcer namespace ready, start the
  * workers on dp_port, keep the heartbeat, follow the hook's state records
- * (inotify on state_dir) and reload the policy and reopen the session log
- * on SIGHUP, until SIGINT or SIGTERM.  sandbox: drop capabilities and
+ * (inotify on state_dir), load a new policy file when one appears with
+ * policy_watch (inotify on its directory: polwatch.h), and reload the policy and reopen the
+ * session log on SIGHUP, until SIGINT or SIGTERM.  sandbox: drop capabilities and
  * confine system calls once set up (dp/svc/sandbox.h).  ready_fd >= 0 gets one
  * byte once the service runs (daemon start-up) and is closed.  Returns 0
  * after a clean stop, or a negative errno when set-up failed.
