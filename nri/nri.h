@@ -47,7 +47,9 @@ struct nri_kv {
 /*
  * A pod as the runtime describes it.  Every string is non-NULL ("" when
  * the runtime did not send it); everything is valid only during the
- * handler call.  At STOP_POD_SANDBOX and REMOVE_POD_SANDBOX containerd
+ * handler call.  Pids are the runtime's: when the plugin runs in another
+ * PID namespace than the runtime (a container without the host's PIDs),
+ * they mean nothing here and come as 0.  At STOP_POD_SANDBOX and REMOVE_POD_SANDBOX containerd
  * sends neither pid nor netns: remember them from pod_run.
  */
 struct nri_pod {
@@ -56,7 +58,7 @@ struct nri_pod {
 	const char *namespace;
 	const char *uid;
 	const char *netns; /* path of the network namespace, e.g. /var/run/netns/cni-... */
-	uint32_t pid;	   /* the sandbox process, 0 when not sent */
+	uint32_t pid;	   /* the sandbox process; 0 when not sent or not in our PID namespace */
 	const struct nri_kv *labels;
 	size_t n_labels;
 	const struct nri_kv *annotations;
@@ -78,7 +80,7 @@ struct nri_ctr {
 	const char *pod_id; /* its pod sandbox */
 	const char *name;   /* its name in the pod (Kubernetes: the container's name) */
 	enum nri_ctr_state state;
-	uint32_t pid; /* 0 when not sent */
+	uint32_t pid; /* 0 when not sent or not in our PID namespace */
 };
 
 struct nri_handlers {

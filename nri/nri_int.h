@@ -33,6 +33,7 @@ struct nri {
 	int call_code;
 	char call_msg[256];
 
+	bool peer_pids;	   /* the runtime's pids are ours: it is in our PID namespace */
 	bool configured;   /* Configure answered */
 	bool shutdown;	   /* Shutdown answered */
 	unsigned requests; /* answered so far: idle() is due after each */
@@ -50,14 +51,14 @@ struct Pcnri__PodSandbox;
 /*
  * Plain views of n protobuf pods: *pods gets n entries, *kvs the labels
  * and annotations they point into; free both with free().  The strings
- * stay the protobuf message's.
+ * stay the protobuf message's; pids are kept only when pids is true.
  */
-int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **pods,
+int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, bool pids, struct nri_pod **pods,
 	      struct nri_kv **kvs);
 
 struct Pcnri__Container;
 
 /* Plain views of n protobuf containers: *ctrs gets n entries; free() it. */
-int ctr_views(struct Pcnri__Container *const *pb, size_t n, struct nri_ctr **ctrs);
+int ctr_views(struct Pcnri__Container *const *pb, size_t n, bool pids, struct nri_ctr **ctrs);
 
 #endif

@@ -39,7 +39,7 @@ static size_t copy_kvs(Pcnri__KeyValue *const *src, size_t n, struct nri_kv *dst
 	return k;
 }
 
-static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_kv *kv)
+static void pod_view(const Pcnri__PodSandbox *pb, bool pids, struct nri_pod *p, struct nri_kv *kv)
 {
 	*p = (struct nri_pod){
 		.id = str(pb->id),
@@ -47,7 +47,7 @@ static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_
 		.namespace = str(pb->namespace_),
 		.uid = str(pb->uid),
 		.netns = pod_netns(pb),
-		.pid = pb->pid,
+		.pid = pids ? pb->pid : 0,
 		.labels = kv,
 	};
 	p->n_labels = copy_kvs(pb->labels, pb->n_labels, kv);
@@ -55,7 +55,7 @@ static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_
 	p->n_annotations = copy_kvs(pb->annotations, pb->n_annotations, kv + p->n_labels);
 }
 
-int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **pods,
+int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, bool pids, struct nri_pod **pods,
 	      struct nri_kv **kvs)
 {
 	size_t total = 0, at = 0;
@@ -73,7 +73,7 @@ int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **po
 		return err_set(-ENOMEM, "%zu pods", n);
 	}
 	for (size_t i = 0; i < n; i++) {
-		pod_view(pb[i], &(*pods)[i], *kvs + at);
+		pod_view(pb[i], pids, &(*pods)[i], *kvs + at);
 		at += (*pods)[i].n_labels + (*pods)[i].n_annotations;
 	}
 	return 0;
@@ -85,7 +85,7 @@ static enum nri_ctr_state ctr_state(int pb)
 							      : NRI_CTR_UNKNOWN;
 }
 
-int ctr_views(struct Pcnri__Container *const *pb, size_t n, struct nri_ctr **ctrs)
+int ctr_views(struct Pcnri__Container *const *pb, size_t n, bool pids, struct nri_ctr **ctrs)
 {
 	*ctrs = calloc(n ? n : 1, sizeof(**ctrs));
 	if (!*ctrs)
@@ -101,7 +101,7 @@ int ctr_views(struct Pcnri__Container *const *pb, size_t n, struct nri_ctr **ctr
 			.pod_id = str(pb[i]->pod_sandbox_id),
 			.name = str(pb[i]->name),
 			.state = ctr_state(pb[i]->state),
-			.pid = pb[i]->pid,
+			.pid = pids ? pb[i]->pid : 0,
 		};
 	}
 	return 0;

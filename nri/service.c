@@ -86,9 +86,9 @@ static int do_synchronize(struct nri *n, const struct ttrpc_call *c, struct answ
 	req = pcnri__synchronize_request__unpack(NULL, c->payload_len, c->payload);
 	if (!req)
 		return bad_payload(a, "SynchronizeRequest");
-	ret = pod_views(req->pods, req->n_pods, &pods, &kvs);
+	ret = pod_views(req->pods, req->n_pods, n->peer_pids, &pods, &kvs);
 	if (ret >= 0)
-		ret = ctr_views(req->containers, req->n_containers, &ctrs);
+		ret = ctr_views(req->containers, req->n_containers, n->peer_pids, &ctrs);
 	if (ret < 0) {
 		fail(a, TTRPC_INVALID_ARGUMENT, ret);
 		goto out;
@@ -149,7 +149,7 @@ static int ctr_change(struct nri *n, const Pcnri__StateChangeEvent *ev, const st
 	if (!ev->container)
 		return fail(a, TTRPC_INVALID_ARGUMENT,
 			    err_set(-EBADMSG, "container event %d without a container", ev->event));
-	ret = ctr_views(&ev->container, 1, &ctr);
+	ret = ctr_views(&ev->container, 1, n->peer_pids, &ctr);
 	if (ret < 0)
 		return fail(a, TTRPC_UNKNOWN, ret);
 	err_clear();
@@ -174,7 +174,7 @@ static int state_change(struct nri *n, const Pcnri__StateChangeEvent *ev, struct
 		return fail(a, TTRPC_INVALID_ARGUMENT,
 			    err_set(-EBADMSG, "%s event %d without a pod",
 				    is_pod ? "pod" : "container", ev->event));
-	ret = pod_views(&ev->pod, 1, &pod, &kvs);
+	ret = pod_views(&ev->pod, 1, n->peer_pids, &pod, &kvs);
 	if (ret < 0)
 		return fail(a, TTRPC_UNKNOWN, ret);
 	err_clear();

@@ -13,7 +13,10 @@
 #include "lib/net/netns.h"
 #include "lib/net/nl.h"
 
-/* The pod's namespace, checked: when the pod names its process, that process is in it. */
+/*
+ * The pod's namespace, checked: when the pod names its process (in our
+ * PID namespace: nri.h), that process is in it.
+ */
 static int pod_netns_open(const struct pod_spec *p, unsigned long *ino)
 {
 	unsigned long pino = 0;
