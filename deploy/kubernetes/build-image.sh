@@ -56,6 +56,8 @@ cp "$deb" "$tmp/portcullis.deb"
 echo "build-image: Debian 12 root with $deps" >&2
 # essential: dpkg and what every Debian system has, no apt; then the
 # package's dependencies and the package itself, documentation left out
+# (the hooks' "$1" is mmdebstrap's, the root being made)
+# shellcheck disable=SC2016
 mmdebstrap --quiet --variant=essential --include="$deps" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/portcullis/*' \
 	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \

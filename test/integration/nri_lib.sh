@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # POD_IP, NRI_RUNP_MS...: read by the tests
 # SPDX-License-Identifier: Apache-2.0
 #
 # portcullis-nri against the private containerd of containerd_lib.sh, with
@@ -80,6 +80,7 @@ nri_stamp() {
 # nri_start [ARGS...]: portcullis-nri on this run's NRI socket (NRI_PID;
 # NRI_LOG, each line stamped with its time), registered and past its first
 # Synchronize.
+# shellcheck disable=SC2120 # the arguments are optional
 nri_start() {
 	NRI_N=$((NRI_N + 1))
 	NRI_LOG=$TI_TMP/nri.$NRI_N.log

@@ -21,7 +21,9 @@
 ti_init
 DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
 CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
-[ -x "$DP" ] && [ -x "$CTL" ] || ti_fail "portcullis-dp or portcullisctl not built"
+for b in "$DP" "$CTL"; do
+	[ -x "$b" ] || ti_fail "not built: $b"
+done
 SOCK=$TI_TMP/dp.sock
 DIR=$TI_TMP/policy
 mkdir -p "$DIR"

@@ -27,8 +27,7 @@ ti_init
 KUBE=$TI_ROOT/deploy/kubernetes
 PACKAGES=(kubectl kubernetes-client golang-k8s-client-go-dev golang-github-google-gnostic-models-dev)
 DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
-command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import grpc_tools' 2>/dev/null ||
-	ti_skip "python3-grpc-tools is not installed"
+/usr/bin/python3 -c 'import grpc_tools' 2>/dev/null || ti_skip "python3-grpc-tools is not installed"
 
 # kc_fetch: KC_HOME with the packages unpacked in tree/ and the v2 stubs
 kc_fetch() {

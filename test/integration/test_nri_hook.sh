@@ -51,7 +51,7 @@ nri_pulled web || ti_fail "the pod is not intercepted"
 pm run -d --name "ctr-$TI_ID" --annotation io.portcullis.group=podman "$PM_IMAGE" \
 	httpd -f -p 80 -h /www >/dev/null || ti_fail "podman run failed"
 CTR=$(pm inspect "ctr-$TI_ID" --format '{{.Id}}')
-CTR_NS=$(pm inspect "ctr-$TI_ID" --format '{{.NetworkSettings.SandboxKey}}')
+PM_NS=$(pm inspect "ctr-$TI_ID" --format '{{.NetworkSettings.SandboxKey}}')
 CTR_IP=$(pm inspect "ctr-$TI_ID" --format "{{(index .NetworkSettings.Networks \"$PM_NET\").IPAddress}}")
 
 status_json() { "$HOOK" --config "$TI_CFG" status --json; }
@@ -65,7 +65,7 @@ ti_assert_eq 2 "$(jq length <<<"$st")" "intercepted namespaces in status"
 ti_assert_eq "web-$TI_ID $NS true" \
 	"$(jq -r --arg id "${POD_ID[web]}" '.[].containers[] | select(.id == $id) |
 		"\(.k8s_pod) \(.k8s_namespace) \(.sandbox)"' <<<"$st")" "the pod in status"
-ti_assert_eq "$(stat -L -c %i "$CTR_NS")" \
+ti_assert_eq "$(stat -L -c %i "$PM_NS")" \
 	"$(jq -r --arg id "$CTR" '.[] | select(any(.containers[]; .id == $id)) | .netns_inode' <<<"$st")" \
 	"the podman container's namespace in status"
 key=$(status_key)

@@ -149,7 +149,9 @@ WEB_CMD='mkdir -p /tmp/www && echo hello-from-web >/tmp/www/index.html &&
 	exec httpd -f -p 8080 -h /tmp/www'
 nri_pod web "web-$TI_ID" "$NS" -- sh -c "$WEB_CMD"
 nri_pod client "client-$TI_ID" "$NS" -- sleep 3600
-nri_pulled web && nri_pulled client || ti_fail "the pods are not intercepted: $(pm logs "$NRI_CTR" 2>&1 | tail)"
+for k in web client; do
+	nri_pulled "$k" || ti_fail "pod $k is not intercepted: $(pm logs "$NRI_CTR" 2>&1 | tail)"
+done
 page=$(nri_exec client timeout 5 wget -q -O - "http://${POD_IP[web]}:8080/") || ti_fail "no page: $page"
 ti_assert_eq hello-from-web "$page" "the page through the data plane"
 # shellcheck disable=SC2317 # called through ti_wait_until

@@ -115,8 +115,9 @@ for k in web client; do
 	[ -n "$t_rel" ] || ti_fail "no release of $k at its stop: $(cat "$NRI_LOG")"
 	t_stop=$(cd_log_time "StopPodSandbox for \\\"${POD_ID[$k]}\\\"")
 	t_down=$(cd_log_time "TearDown network for sandbox \\\"${POD_ID[$k]}\\\" successfully")
-	[ -n "$t_stop" ] && [ -n "$t_down" ] ||
+	if [ -z "$t_stop" ] || [ -z "$t_down" ]; then
 		ti_fail "containerd's log lacks the stop or teardown of $k: $(tail -n 30 "$CD_DIR/containerd.log")"
+	fi
 	ms_after=$(nri_ms_between "$t_stop" "$t_rel")
 	ms_before=$(nri_ms_between "$t_rel" "$t_down")
 	ti_log "pod $k: released $ms_after ms after StopPodSandbox, $ms_before ms before its CNI teardown ended"

@@ -30,6 +30,7 @@ nri_config fwd closed
 before=$(nri_counts)
 nri_dp_start
 nri_start
+# shellcheck disable=SC2016 # $0 is the container's shell's: the pod's name
 WEB_CMD='mkdir -p /tmp/www && echo hello-from-$0 >/tmp/www/index.html &&
 	exec httpd -f -p 8080 -h /tmp/www'
 
@@ -45,7 +46,9 @@ rec_id() { nri_record "${POD_NS[$1]}" | jq -c '[.created, [.ports[].in_name]]'; 
 
 nri_pod a "a-$TI_ID" "$NS" -- sh -c "$WEB_CMD" a
 nri_pod c "c-$TI_ID" "$NS" -- sh -c "$WEB_CMD" c
-nri_pulled a && nri_pulled c || ti_fail "pods a and c are not intercepted"
+for k in a c; do
+	nri_pulled "$k" || ti_fail "pod $k is not intercepted"
+done
 a_id=$(rec_id a)
 
 ti_log "the plugin killed"
