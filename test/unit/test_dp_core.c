@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <ftw.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
@@ -10,21 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <ftw.h>
 
+#include "frame_util.h"
 #include "dp/flow/bypass.h"
 #include "dp/flow/decode.h"
-#include "frame_util.h"
-#include "lib/core/naming.h"
-#include "dp/io/pcap.h"
-#include "dp/io/ring.h"
-#include "dp/io/rst.h"
 #include "dp/flow/session.h"
 #include "dp/flow/slog.h"
 #include "dp/flow/workload.h"
+#include "dp/io/pcap.h"
+#include "dp/io/ring.h"
+#include "dp/io/rst.h"
+#include "lib/core/naming.h"
 
-static const uint8_t MAC_A[6] = {0x02, 0x70, 1, 2, 3, 4};
-static const uint8_t MAC_B[6] = {0x0a, 0x58, 9, 9, 9, 9};
+static const uint8_t MAC_A[6] = { 0x02, 0x70, 1, 2, 3, 4 };
+static const uint8_t MAC_B[6] = { 0x0a, 0x58, 9, 9, 9, 9 };
 
 /* ---- a tiny frame builder ---- */
 
@@ -166,7 +166,7 @@ END_TEST
 
 START_TEST(test_decode_ipv6_ext_headers)
 {
-	uint8_t ext[64] = {0};
+	uint8_t ext[64] = { 0 };
 	struct frame f;
 	struct pkt p;
 
@@ -431,7 +431,7 @@ START_TEST(test_ring_walk)
 	struct tpacket_block_desc *b = (void *)block;
 	size_t off = 64, hdr = sizeof(struct tpacket3_hdr);
 	struct tpacket3_hdr *h1, *h2;
-	struct walked w = {0};
+	struct walked w = { 0 };
 
 	memset(block, 0, sizeof(block));
 	b->hdr.bh1.num_pkts = 3;
@@ -481,7 +481,7 @@ END_TEST
 
 START_TEST(test_bypass_keys)
 {
-	static const uint8_t uc[6] = {0x02, 0x70, 0x63, 0, 0, 7};
+	static const uint8_t uc[6] = { 0x02, 0x70, 0x63, 0, 0, 7 };
 	struct pc_flow_key out[2];
 	struct flow_key k;
 	struct frame f;
@@ -622,7 +622,7 @@ END_TEST
 static void write_pcap(const char *path, bool swapped, uint32_t linktype, int records)
 {
 	FILE *fp = fopen(path, "wb");
-	uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype};
+	uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype };
 	struct frame f;
 
 	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
@@ -631,7 +631,7 @@ static void write_pcap(const char *path, bool swapped, uint32_t linktype, int re
 			hdr[i] = __builtin_bswap32(hdr[i]);
 	fwrite(hdr, sizeof(hdr), 1, fp);
 	for (int i = 0; i < records; i++) {
-		uint32_t rec[4] = {100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len};
+		uint32_t rec[4] = { 100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len };
 
 		if (swapped)
 			for (int j = 0; j < 4; j++)
@@ -687,8 +687,8 @@ START_TEST(test_workloads_lookups)
 	char dir[] = "/tmp/pc-wl-XXXXXX";
 	struct workloads *w;
 	struct state_rec rec;
-	struct state_ctr ctr = {.pid = 7};
-	uint8_t mac[6], a4[16] = {0}, a6[16], other[16] = {0};
+	struct state_ctr ctr = { .pid = 7 };
+	uint8_t mac[6], a4[16] = { 0 }, a6[16], other[16] = { 0 };
 	const struct workload *p;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -742,9 +742,10 @@ END_TEST
 START_TEST(test_workloads_pod)
 {
 	char dir[] = "/tmp/pc-wl-XXXXXX";
-	struct state_ctr sb = {.pid = 70, .sandbox = true}, c1 = {.pid = 71}, c2 = {.pid = 72};
+	struct state_ctr sb = { .pid = 70, .sandbox = true }, c1 = { .pid = 71 },
+			 c2 = { .pid = 72 };
 	struct workloads *w;
-	struct state_rec rec = {.ns_ino = 9, .mode = MODE_FWD, .n_ports = 1};
+	struct state_rec rec = { .ns_ino = 9, .mode = MODE_FWD, .n_ports = 1 };
 	uint8_t mac[6];
 	const struct workload *p;
 

@@ -9,21 +9,21 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "nri.pb-c.h"
 #include "lib/core/err.h"
 #include "nri/mux.h"
 #include "nri/nri.h"
-#include "nri.pb-c.h"
 #include "nri/ttrpc.h"
 
 #define PLUGIN_SVC "nri.pkg.api.v1alpha1.Plugin"
@@ -180,7 +180,7 @@ static int h_idle(void *arg)
 static void *plugin_main(void *arg)
 {
 	struct plugin *pl = arg;
-	struct nri_opts o = {.fd = pl->fd, .name = "unit", .idx = "07"};
+	struct nri_opts o = { .fd = pl->fd, .name = "unit", .idx = "07" };
 	struct nri_handlers h = {
 		.pod_run = h_run,
 		.pod_stop = h_stop,
@@ -232,8 +232,9 @@ static int fake_msg(const struct ttrpc_msg *m, void *arg)
 	struct rmsg *r = &f->q[f->nq++];
 
 	ck_assert_uint_le(f->nq, 8);
-	*r =
-	    (struct rmsg){.conn = f->cur_conn, .stream = m->stream, .type = m->type, .len = m->len};
+	*r = (struct rmsg){
+		.conn = f->cur_conn, .stream = m->stream, .type = m->type, .len = m->len
+	};
 	r->data = malloc(m->len + 1);
 	memcpy(r->data, m->data, m->len);
 	return 0;
@@ -250,7 +251,7 @@ static int fake_piece(uint32_t conn, const uint8_t *data, size_t len, void *arg)
 /* The next message the plugin sends (within 5 s). */
 static struct rmsg fake_recv(struct fake *f)
 {
-	struct pollfd p = {.fd = f->fd, .events = POLLIN};
+	struct pollfd p = { .fd = f->fd, .events = POLLIN };
 	struct rmsg r;
 	uint8_t buf[4096];
 	ssize_t n;
@@ -301,7 +302,7 @@ static struct ttrpc_reply call(struct fake *f, const char *method, const Protobu
 	ck_assert_uint_eq(got.conn, MUX_CONN_PLUGIN);
 	ck_assert_uint_eq(got.type, TTRPC_RESPONSE);
 	ck_assert_uint_eq(got.stream, id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	free(got.data);
 	return r;
@@ -323,7 +324,7 @@ static uint32_t expect_register(struct fake *f)
 {
 	Pcnri__RegisterPluginRequest *req;
 	struct rmsg got = fake_recv(f);
-	struct ttrpc_msg m = {.stream = got.stream, .data = got.data, .len = got.len};
+	struct ttrpc_msg m = { .stream = got.stream, .data = got.data, .len = got.len };
 	struct ttrpc_call c;
 
 	ck_assert_uint_eq(got.conn, MUX_CONN_RUNTIME);
@@ -416,12 +417,12 @@ struct pb_pod {
 
 static void make_pod(struct pb_pod *p, const char *id, const char *netns, uint32_t pid)
 {
-	*p = (struct pb_pod){.pod = PCNRI__POD_SANDBOX__INIT,
-			     .lx = PCNRI__LINUX_POD_SANDBOX__INIT,
-			     .ipc = PCNRI__LINUX_NAMESPACE__INIT,
-			     .net = PCNRI__LINUX_NAMESPACE__INIT,
-			     .label = PCNRI__KEY_VALUE__INIT,
-			     .annotation = PCNRI__KEY_VALUE__INIT};
+	*p = (struct pb_pod){ .pod = PCNRI__POD_SANDBOX__INIT,
+			      .lx = PCNRI__LINUX_POD_SANDBOX__INIT,
+			      .ipc = PCNRI__LINUX_NAMESPACE__INIT,
+			      .net = PCNRI__LINUX_NAMESPACE__INIT,
+			      .label = PCNRI__KEY_VALUE__INIT,
+			      .annotation = PCNRI__KEY_VALUE__INIT };
 	p->pod.id = (char *)id;
 	p->pod.name = "web-0";
 	p->pod.namespace_ = "shop";
@@ -504,9 +505,9 @@ START_TEST(test_synchronize)
 {
 	Pcnri__SynchronizeRequest req = PCNRI__SYNCHRONIZE_REQUEST__INIT;
 	struct pb_pod a, b;
-	Pcnri__PodSandbox *pods[2] = {&a.pod, &b.pod};
+	Pcnri__PodSandbox *pods[2] = { &a.pod, &b.pod };
 	Pcnri__Container c;
-	Pcnri__Container *ctrs[1] = {&c};
+	Pcnri__Container *ctrs[1] = { &c };
 	static struct fake f;
 
 	fake_start(&f);
@@ -667,7 +668,7 @@ END_TEST
 
 START_TEST(test_other_methods)
 {
-	static const uint8_t garbage[] = {0x12, 0x7f, 0x01};
+	static const uint8_t garbage[] = { 0x12, 0x7f, 0x01 };
 	Pcnri__Empty e = PCNRI__EMPTY__INIT;
 	struct ttrpc_reply r;
 	struct ttrpc_msg m;
@@ -687,7 +688,7 @@ START_TEST(test_other_methods)
 	send_call(&f, f.next_id, "nri.pkg.api.v1alpha1.Other", "Configure", &e.base, 4096);
 	got = fake_recv(&f);
 	ck_assert_uint_eq(got.stream, f.next_id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_UNIMPLEMENTED, "service nri.pkg.api.v1alpha1.Other");
 	free(got.data);
@@ -699,7 +700,7 @@ START_TEST(test_other_methods)
 	send_raw(&f, MUX_CONN_PLUGIN, buf, n, 4096);
 	free(buf);
 	got = fake_recv(&f);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_INVALID_ARGUMENT, "cannot decode StateChangeEvent");
 	free(got.data);
@@ -719,7 +720,7 @@ static void expect_bad_id(struct fake *f, uint32_t id, const char *why)
 	send_call(f, id, PLUGIN_SVC, "StopContainer", &e.base, 4096);
 	got = fake_recv(f);
 	ck_assert_uint_eq(got.stream, id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_INVALID_ARGUMENT, why);
 	free(got.data);
@@ -758,9 +759,9 @@ START_TEST(test_one_byte_frames)
 	ev.event = PCNRI__EVENT__RUN_POD_SANDBOX;
 	ev.pod = &p.pod;
 	len = pcnri__state_change_event__pack(&ev, payload);
-	ck_assert_int_eq(
-	    ttrpc_build_request(f.next_id, PLUGIN_SVC, "StateChange", payload, len, 0, &buf, &n),
-	    0);
+	ck_assert_int_eq(ttrpc_build_request(f.next_id, PLUGIN_SVC, "StateChange", payload, len, 0,
+					     &buf, &n),
+			 0);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_int_eq(mux_send(f.fd, MUX_CONN_PLUGIN, buf + i, 1), 0);
 		ck_assert_int_eq(mux_send(f.fd, 9, (const uint8_t *)"noise", 5), 0);
@@ -768,7 +769,7 @@ START_TEST(test_one_byte_frames)
 	free(buf);
 	got = fake_recv(&f);
 	ck_assert_uint_eq(got.stream, f.next_id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_OK, NULL);
 	free(got.data);
@@ -781,7 +782,7 @@ END_TEST
 /* Nothing the runtime sends goes unanswered: a request on connection 2, a data message. */
 START_TEST(test_no_silence)
 {
-	static const uint8_t data_msg[10] = {0, 0, 0, 0, 0, 0, 0, 21, TTRPC_DATA, 0};
+	static const uint8_t data_msg[10] = { 0, 0, 0, 0, 0, 0, 0, 21, TTRPC_DATA, 0 };
 	Pcnri__Empty e = PCNRI__EMPTY__INIT;
 	struct ttrpc_reply r;
 	struct ttrpc_msg m;
@@ -801,7 +802,7 @@ START_TEST(test_no_silence)
 	ck_assert_uint_eq(got.conn, MUX_CONN_RUNTIME);
 	ck_assert_uint_eq(got.type, TTRPC_RESPONSE);
 	ck_assert_uint_eq(got.stream, 1);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_UNIMPLEMENTED, "serves nothing on connection 2");
 	free(got.data);
@@ -810,7 +811,7 @@ START_TEST(test_no_silence)
 	got = fake_recv(&f);
 	ck_assert_uint_eq(got.conn, MUX_CONN_PLUGIN);
 	ck_assert_uint_eq(got.stream, 21);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_INVALID_ARGUMENT, "not active");
 	free(got.data);
@@ -828,9 +829,10 @@ START_TEST(test_register_refused)
 	answer_register(&f, expect_register(&f), TTRPC_INVALID_ARGUMENT, "invalid plugin index");
 	fake_stop(&f);
 	ck_assert_int_eq(f.pl.open_ret, -ECONNREFUSED);
-	ck_assert_msg(strstr(f.pl.msg, "register as 07-unit") &&
-			  strstr(f.pl.msg, "refused the registration (3: invalid plugin index)"),
-		      "message: %s", f.pl.msg);
+	ck_assert_msg(
+		strstr(f.pl.msg, "register as 07-unit") &&
+			strstr(f.pl.msg, "refused the registration (3: invalid plugin index)"),
+		"message: %s", f.pl.msg);
 }
 END_TEST
 
@@ -850,7 +852,7 @@ END_TEST
 
 START_TEST(test_hostile_frame)
 {
-	static const uint8_t hdr[8] = {0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff};
+	static const uint8_t hdr[8] = { 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff };
 	static struct fake f;
 
 	fake_start(&f);
@@ -865,7 +867,7 @@ END_TEST
 START_TEST(test_hostile_message)
 {
 	/* a ttrpc header claiming 64 MiB inside a valid frame */
-	static const uint8_t msg[10] = {0x04, 0, 0, 0, 0, 0, 0, 3, 1, 1};
+	static const uint8_t msg[10] = { 0x04, 0, 0, 0, 0, 0, 0, 3, 1, 1 };
 	static struct fake f;
 
 	fake_start(&f);
@@ -879,8 +881,8 @@ END_TEST
 
 START_TEST(test_bad_options)
 {
-	struct nri_handlers h = {0};
-	struct nri_opts o = {.fd = -1, .name = "x", .idx = "1"};
+	struct nri_handlers h = { 0 };
+	struct nri_opts o = { .fd = -1, .name = "x", .idx = "1" };
 	struct nri *n;
 
 	ck_assert_int_eq(nri_open(&o, &h, &n), -EINVAL);
@@ -894,7 +896,7 @@ END_TEST
 
 START_TEST(test_env)
 {
-	struct nri_opts o = {.fd = -1, .name = "portcullis", .idx = "10"};
+	struct nri_opts o = { .fd = -1, .name = "portcullis", .idx = "10" };
 
 	unsetenv("NRI_PLUGIN_SOCKET");
 	ck_assert_int_eq(nri_opts_from_env(&o), 0);

@@ -205,7 +205,8 @@ START_TEST(test_from_json_errors)
 		       "state: key \"backend\" is longer than 15 bytes");
 	expect_invalid(mutated("", "netns_path", json_null()),
 		       "state: key \"netns_path\" must be a string");
-	expect_invalid(mutated("", "ports", json_object()), "state: key \"ports\" must be an array");
+	expect_invalid(mutated("", "ports", json_object()),
+		       "state: key \"ports\" must be an array");
 	expect_invalid(mutated("", "containers", NULL), "state: key \"containers\" is missing");
 	expect_invalid(mutated("ports0", "ex_name", json_string("0123456789abcdef")),
 		       "state: ports[0]: key \"ex_name\" is longer than 15 bytes");
@@ -237,8 +238,10 @@ START_TEST(test_addrs_optional_and_checked)
 	ck_assert_uint_eq(rec.ports[0].n_addrs, 0);
 	state_rec_free(&rec);
 	json_decref(old);
-	expect_invalid(mutated("ports0", "addrs", json_string("10.0.0.1/8")), "\"addrs\" must be an array");
-	expect_invalid(mutated("ports0", "addrs", json_pack("[i]", 5)), "\"addrs\" must be a string");
+	expect_invalid(mutated("ports0", "addrs", json_string("10.0.0.1/8")),
+		       "\"addrs\" must be an array");
+	expect_invalid(mutated("ports0", "addrs", json_pack("[i]", 5)),
+		       "\"addrs\" must be a string");
 }
 END_TEST
 
@@ -412,7 +415,8 @@ START_TEST(test_load_bad_files)
 	ck_assert_ptr_nonnull(strstr(err_msg(), "netns-5.json: line"));
 	write_text("netns-6.json", "{\"netns_inode\": 6}");
 	ck_assert_int_eq(state_load(dir, 6, &rec), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err_msg(), "netns-6.json: state: key \"netns_path\" is missing"));
+	ck_assert_ptr_nonnull(
+		strstr(err_msg(), "netns-6.json: state: key \"netns_path\" is missing"));
 	make_rec(&rec, 7, "abc", NULL);
 	ck_assert_int_eq(state_save(dir, &rec), 0);
 	state_rec_free(&rec);
