@@ -44,7 +44,7 @@ static int grow(struct known *k)
 	return 0;
 }
 
-int known_add(struct known *k, const char *id, const char *netns)
+int known_add(struct known *k, const char *id, const char *netns, unsigned long ino)
 {
 	struct known_pod kp = { .id = strdup(id), .netns = strdup(netns) };
 	struct stat sb;
@@ -54,7 +54,8 @@ int known_add(struct known *k, const char *id, const char *netns)
 		pod_free(&kp);
 		return err_set(-ENOMEM, "pods");
 	}
-	if (netns[0] && stat(netns, &sb) == 0)
+	kp.ino = ino;
+	if (!ino && netns[0] && stat(netns, &sb) == 0)
 		kp.ino = sb.st_ino;
 	kp.stopped = kp.ino == 0;
 	k->pods[k->n] = kp;

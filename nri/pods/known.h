@@ -26,8 +26,11 @@ struct known {
 	size_t n, cap;
 };
 
-/* Add (or replace) pod id, reported in netns ("" for none). */
-int known_add(struct known *k, const char *id, const char *netns);
+/*
+ * Add (or replace) pod id, reported in netns ("" for none) whose inode is
+ * ino (0: as netns is now).
+ */
+int known_add(struct known *k, const char *id, const char *netns, unsigned long ino);
 void known_del(struct known *k, const char *id);
 void known_clear(struct known *k);
 void known_free(struct known *k);

@@ -179,7 +179,7 @@ static int on_run(const struct nri_pod *pod, void *arg)
 	spec_name(pod, who, sizeof(who));
 	job_drop(p, pod->id);
 	ret = spec_from_pod(p->cfg, pod, &s);
-	if (ret >= 0 && known_add(&p->known, pod->id, pod->netns) < 0)
+	if (ret >= 0 && known_add(&p->known, pod->id, pod->netns, 0) < 0)
 		pr_warn("%s", err_msg()); /* only the sweep would miss it */
 	if (ret >= 0)
 		ret = pod_intercept(p->cfg, &s.pod, p->wait_ms);
@@ -256,7 +256,7 @@ static int on_sync(const struct nri_pod *pods, size_t n, const struct nri_ctr *c
 	jobs_clear(p);
 	known_clear(&p->known);
 	for (size_t i = 0; i < n; i++) {
-		if (known_add(&p->known, pods[i].id, pods[i].pid ? pods[i].netns : "") < 0)
+		if (known_add(&p->known, pods[i].id, pods[i].pid ? pods[i].netns : "", 0) < 0)
 			return err_wrap(-ENOMEM, "synchronize");
 		/* a pod without a process is stopped; without a netns path, on the host's */
 		if (!pods[i].netns[0] || pods[i].pid == 0)
@@ -376,6 +376,31 @@ void pods_handlers(struct pods *p, struct nri_handlers *h)
 	};
 }
 
+/*
+ * The pods intercepted before this start, from their records: watched for
+ * their namespace to go, as the runtime may never tell (containerd runs the
+ * plugins it launches without a Synchronize, and after its own restart
+ * sends no stop for the pods it had).  Synchronize, when it comes, knows
+ * better and replaces them.
+ */
+static void adopt_records(struct pods *p)
+{
+	struct state_rec *recs = NULL;
+	size_t n = 0;
+
+	if (state_list(p->cfg->state_dir, &recs, &n) < 0) {
+		pr_warn("%s", err_msg());
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; c < recs[i].n_ctrs; c++)
+			if (recs[i].ctrs[c].sandbox &&
+			    known_add(&p->known, recs[i].ctrs[c].id, recs[i].ns_path,
+				      recs[i].ns_ino) < 0)
+				pr_warn("%s", err_msg());
+	state_list_free(recs, n);
+}
+
 int pods_new(const struct pc_config *cfg, struct pods **out)
 {
 	struct pods *p = calloc(1, sizeof(*p));
@@ -386,6 +411,7 @@ int pods_new(const struct pc_config *cfg, struct pods **out)
 	p->wait_ms = cfg->lock_timeout_ms < PODS_WAIT_MS ? cfg->lock_timeout_ms : PODS_WAIT_MS;
 	p->idle_wait_ms = p->wait_ms < PODS_IDLE_WAIT_MS ? p->wait_ms : PODS_IDLE_WAIT_MS;
 	p->tail = &p->head;
+	adopt_records(p);
 	*out = p;
 	return 0;
 }

@@ -23,6 +23,7 @@
 
 struct pods;
 
+/* The handlers' state; the pods of earlier records are watched from the start. */
 int pods_new(const struct pc_config *cfg, struct pods **out);
 void pods_free(struct pods *p);
 
