@@ -119,7 +119,7 @@ pm kube play "$TI_TMP/kube.yaml" >"$TI_TMP/play.log" 2>&1 ||
 DP_CTR=$POD-dp
 NRI_CTR=$POD-nri
 # shellcheck disable=SC2317 # called through ti_wait_until
-logs_have() { pm logs "$1" 2>&1 | grep -q -- "$2"; }
+logs_have() { grep -q -- "$2" <<<"$(pm logs "$1" 2>&1)"; } # all read: no SIGPIPE under pipefail
 ti_wait_until 20 logs_have "$DP_CTR" 'info: ready: ' ||
 	{ pm logs "$DP_CTR" >&2; ti_fail "the data plane is not ready"; }
 pm exec "$DP_CTR" portcullisctl --socket /run/portcullis/dp.sock status >/dev/null ||
@@ -139,7 +139,7 @@ ti_assert_eq "1" "$(pm inspect "$DP_CTR" --format '{{.HostConfig.Privileged}}' |
 pidmode=$(pm inspect "$NRI_CTR" --format '{{.HostConfig.PidMode}}')
 ti_log "podman $(pm --version | cut -d' ' -f3) gave the plugin PID mode \"$pidmode\" for hostPID: true"
 if [ "$pidmode" != host ]; then
-	logs_have "$NRI_CTR" 'the runtime is in another PID namespace' ||
+	logs_have "$NRI_CTR" "the runtime is in another PID namespace" ||
 		ti_fail "the plugin uses pids of another PID namespace"
 fi
 
@@ -169,7 +169,7 @@ pm pod stop -t 10 "$POD" >/dev/null || ti_fail "podman pod stop failed"
 for c in "$DP_CTR" "$NRI_CTR"; do
 	ti_assert_eq 0 "$(pm inspect "$c" --format '{{.State.ExitCode}}')" "exit status of $c"
 done
-pm logs "$NRI_CTR" 2>&1 | grep -q 'stopping; intercepted pods stay intercepted' ||
+logs_have "$NRI_CTR" 'stopping; intercepted pods stay intercepted' ||
 	ti_fail "the plugin did not stop cleanly"
 pm kube down "$TI_TMP/kube.yaml" >/dev/null 2>&1 || ti_fail "podman kube down failed"
 ti_assert_eq "" "$(find "$TI_STATE_DIR" -name 'netns-*' -o -name 'pull-*')" "records or journals left"
