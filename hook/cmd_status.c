@@ -32,7 +32,10 @@ static void print_table(const struct pc_config *cfg, const struct state_rec *rec
 		const struct state_rec *r = &recs[i];
 		char ctrs[64] = "-";
 
-		if (r->n_ctrs)
+		if (r->n_ctrs && r->ctrs[0].sandbox) /* a pod, from portcullis-nri */
+			snprintf(ctrs, sizeof(ctrs), "pod %.20s/%.20s%s", r->ctrs[0].k8s_namespace,
+				 r->ctrs[0].k8s_pod, r->n_ctrs > 1 ? " +" : "");
+		else if (r->n_ctrs)
 			snprintf(ctrs, sizeof(ctrs), "%.*s%s", r->ctrs[0].name[0] ? 20 : 12,
 				 r->ctrs[0].name[0] ? r->ctrs[0].name : r->ctrs[0].id,
 				 r->n_ctrs > 1 ? " +" : "");

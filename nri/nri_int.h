@@ -13,8 +13,11 @@
 #define NRI_RUNTIME_SERVICE "nri.pkg.api.v1alpha1.Runtime"
 #define NRI_PLUGIN_SERVICE "nri.pkg.api.v1alpha1.Plugin"
 
-/* The events portcullis-nri subscribes to: bit (event - 1) each. */
+/* The events subscribed to, bit (event - 1) each: the pod events always, */
 #define NRI_EVENTS_POD ((1 << (1 - 1)) | (1 << (2 - 1)) | (1 << (3 - 1)))
+/* POST_CREATE_CONTAINER and REMOVE_CONTAINER with handlers for them */
+#define NRI_EVENT_CTR_CREATED (1 << (5 - 1))
+#define NRI_EVENT_CTR_REMOVED (1 << (11 - 1))
 
 struct nri {
 	int fd;
@@ -30,8 +33,10 @@ struct nri {
 	int call_code;
 	char call_msg[256];
 
-	bool configured; /* Configure answered */
-	bool shutdown;	 /* Shutdown answered */
+	bool peer_pids;	   /* the runtime's pids are ours: it is in our PID namespace */
+	bool configured;   /* Configure answered */
+	bool shutdown;	   /* Shutdown answered */
+	unsigned requests; /* answered so far: idle() is due after each */
 };
 
 /* Answer one message of connection 1; a negative return means the link is lost. */
@@ -46,9 +51,14 @@ struct Pcnri__PodSandbox;
 /*
  * Plain views of n protobuf pods: *pods gets n entries, *kvs the labels
  * and annotations they point into; free both with free().  The strings
- * stay the protobuf message's.
+ * stay the protobuf message's; pids are kept only when pids is true.
  */
-int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **pods,
+int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, bool pids, struct nri_pod **pods,
 	      struct nri_kv **kvs);
+
+struct Pcnri__Container;
+
+/* Plain views of n protobuf containers: *ctrs gets n entries; free() it. */
+int ctr_views(struct Pcnri__Container *const *pb, size_t n, bool pids, struct nri_ctr **ctrs);
 
 #endif

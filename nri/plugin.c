@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,6 +229,25 @@ static int check_idx(const char *idx)
 	return 0;
 }
 
+/*
+ * Whether the runtime at the other end of fd is in our PID namespace, so
+ * that the pids it sends are ours: its pid as the kernel gives it to us (0
+ * when it is not in our namespace), and that process's PID namespace.
+ */
+static bool same_pids(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat ours, theirs;
+	char path[64];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)cred.pid);
+	return stat("/proc/self/ns/pid", &ours) == 0 && stat(path, &theirs) == 0 &&
+	       ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev;
+}
+
 static int plugin_register(struct nri *n, const struct nri_opts *o)
 {
 	const char *path = o->socket ? o->socket : NRI_DEFAULT_SOCKET;
@@ -241,6 +261,9 @@ static int plugin_register(struct nri *n, const struct nri_opts *o)
 	ret = set_send_timeout(n->fd);
 	if (ret < 0)
 		return ret;
+	n->peer_pids = same_pids(n->fd);
+	if (!n->peer_pids)
+		pr_info("the runtime is in another PID namespace: its pids are not used");
 	ret = send_register(n, o->name, o->idx);
 	if (ret < 0)
 		return ret;
@@ -277,10 +300,18 @@ int nri_open(const struct nri_opts *o, const struct nri_handlers *h, struct nri 
 
 int nri_run(struct nri *n, int stop_fd)
 {
+	unsigned seen = n->requests - 1; /* idle() is due at once: nri_open() may have queued */
+	long due = -1, wait;		 /* when idle() asked to be called again */
 	int ret;
 
 	while (!n->shutdown) {
-		ret = pump(n, -1, stop_fd);
+		if (n->h.idle && (seen != n->requests || (due >= 0 && now_ms() >= due))) {
+			seen = n->requests;
+			ret = n->h.idle(n->h.arg);
+			due = ret < 0 ? -1 : now_ms() + ret;
+		}
+		wait = due < 0 ? -1 : due - now_ms();
+		ret = pump(n, wait < 0 && due >= 0 ? 0 : (int)wait, stop_fd);
 		if (ret != 0)
 			return ret;
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* NRI's PodSandbox messages as plain struct nri_pod. */
+/* NRI's PodSandbox and Container messages as plain struct nri_pod and nri_ctr. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +39,7 @@ static size_t copy_kvs(Pcnri__KeyValue *const *src, size_t n, struct nri_kv *dst
 	return k;
 }
 
-static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_kv *kv)
+static void pod_view(const Pcnri__PodSandbox *pb, bool pids, struct nri_pod *p, struct nri_kv *kv)
 {
 	*p = (struct nri_pod){
 		.id = str(pb->id),
@@ -47,7 +47,7 @@ static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_
 		.namespace = str(pb->namespace_),
 		.uid = str(pb->uid),
 		.netns = pod_netns(pb),
-		.pid = pb->pid,
+		.pid = pids ? pb->pid : 0,
 		.labels = kv,
 	};
 	p->n_labels = copy_kvs(pb->labels, pb->n_labels, kv);
@@ -55,7 +55,7 @@ static void pod_view(const Pcnri__PodSandbox *pb, struct nri_pod *p, struct nri_
 	p->n_annotations = copy_kvs(pb->annotations, pb->n_annotations, kv + p->n_labels);
 }
 
-int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **pods,
+int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, bool pids, struct nri_pod **pods,
 	      struct nri_kv **kvs)
 {
 	size_t total = 0, at = 0;
@@ -73,8 +73,36 @@ int pod_views(struct Pcnri__PodSandbox *const *pb, size_t n, struct nri_pod **po
 		return err_set(-ENOMEM, "%zu pods", n);
 	}
 	for (size_t i = 0; i < n; i++) {
-		pod_view(pb[i], &(*pods)[i], *kvs + at);
+		pod_view(pb[i], pids, &(*pods)[i], *kvs + at);
 		at += (*pods)[i].n_labels + (*pods)[i].n_annotations;
+	}
+	return 0;
+}
+
+static enum nri_ctr_state ctr_state(int pb)
+{
+	return pb >= NRI_CTR_UNKNOWN && pb <= NRI_CTR_STOPPED ? (enum nri_ctr_state)pb
+							      : NRI_CTR_UNKNOWN;
+}
+
+int ctr_views(struct Pcnri__Container *const *pb, size_t n, bool pids, struct nri_ctr **ctrs)
+{
+	*ctrs = calloc(n ? n : 1, sizeof(**ctrs));
+	if (!*ctrs)
+		return err_set(-ENOMEM, "%zu containers", n);
+	for (size_t i = 0; i < n; i++) {
+		if (!pb[i]) {
+			free(*ctrs);
+			*ctrs = NULL;
+			return err_set(-EBADMSG, "container %zu of %zu is empty", i, n);
+		}
+		(*ctrs)[i] = (struct nri_ctr){
+			.id = str(pb[i]->id),
+			.pod_id = str(pb[i]->pod_sandbox_id),
+			.name = str(pb[i]->name),
+			.state = ctr_state(pb[i]->state),
+			.pid = pids ? pb[i]->pid : 0,
+		};
 	}
 	return 0;
 }

@@ -64,6 +64,10 @@ static int do_configure(struct nri *n, const struct ttrpc_call *c, struct answer
 		err_shown(req->runtime_version, version, sizeof(version)));
 	pcnri__configure_request__free_unpacked(req, NULL);
 	rsp.events = NRI_EVENTS_POD;
+	if (n->h.ctr_created)
+		rsp.events |= NRI_EVENT_CTR_CREATED;
+	if (n->h.ctr_removed)
+		rsp.events |= NRI_EVENT_CTR_REMOVED;
 	ret = pack(&rsp.base, a);
 	if (ret == 0)
 		n->configured = true;
@@ -75,26 +79,31 @@ static int do_synchronize(struct nri *n, const struct ttrpc_call *c, struct answ
 	Pcnri__SynchronizeRequest *req;
 	Pcnri__SynchronizeResponse rsp = PCNRI__SYNCHRONIZE_RESPONSE__INIT;
 	struct nri_pod *pods = NULL;
+	struct nri_ctr *ctrs = NULL;
 	struct nri_kv *kvs = NULL;
 	int ret;
 
 	req = pcnri__synchronize_request__unpack(NULL, c->payload_len, c->payload);
 	if (!req)
 		return bad_payload(a, "SynchronizeRequest");
-	ret = pod_views(req->pods, req->n_pods, &pods, &kvs);
+	ret = pod_views(req->pods, req->n_pods, n->peer_pids, &pods, &kvs);
+	if (ret >= 0)
+		ret = ctr_views(req->containers, req->n_containers, n->peer_pids, &ctrs);
 	if (ret < 0) {
 		fail(a, TTRPC_INVALID_ARGUMENT, ret);
 		goto out;
 	}
-	pr_debug("synchronize: %zu pods", req->n_pods);
+	pr_debug("synchronize: %zu pods, %zu containers", req->n_pods, req->n_containers);
 	err_clear();
-	if (n->h.synchronize && (ret = n->h.synchronize(pods, req->n_pods, n->h.arg)) < 0) {
+	if (n->h.synchronize &&
+	    (ret = n->h.synchronize(pods, req->n_pods, ctrs, req->n_containers, n->h.arg)) < 0) {
 		fail(a, TTRPC_UNKNOWN, ret);
 		goto out;
 	}
 	ret = pack(&rsp.base, a);
 out:
 	free(pods);
+	free(ctrs);
 	free(kvs);
 	pcnri__synchronize_request__free_unpacked(req, NULL);
 	return ret;
@@ -114,24 +123,64 @@ static int (*pod_handler(const struct nri *n, int event))(const struct nri_pod *
 	return NULL;
 }
 
+/* The handler for a container event, NULL for events nobody here handles. */
+static int (*ctr_handler(const struct nri *n, int event))(const struct nri_pod *,
+							  const struct nri_ctr *, void *)
+{
+	switch (event) {
+	case PCNRI__EVENT__POST_CREATE_CONTAINER:
+		return n->h.ctr_created;
+	case PCNRI__EVENT__REMOVE_CONTAINER:
+		return n->h.ctr_removed;
+	}
+	return NULL;
+}
+
+static int ctr_change(struct nri *n, const Pcnri__StateChangeEvent *ev, const struct nri_pod *pod,
+		      struct answer *a)
+{
+	int (*fn)(const struct nri_pod *, const struct nri_ctr *, void *);
+	struct nri_ctr *ctr = NULL;
+	int ret;
+
+	fn = ctr_handler(n, ev->event);
+	if (!fn)
+		return 0; /* not subscribed to: nothing to do */
+	if (!ev->container)
+		return fail(a, TTRPC_INVALID_ARGUMENT,
+			    err_set(-EBADMSG, "container event %d without a container", ev->event));
+	ret = ctr_views(&ev->container, 1, n->peer_pids, &ctr);
+	if (ret < 0)
+		return fail(a, TTRPC_UNKNOWN, ret);
+	err_clear();
+	if ((ret = fn(pod, ctr, n->h.arg)) < 0)
+		fail(a, TTRPC_UNKNOWN, ret);
+	free(ctr);
+	return ret;
+}
+
 static int state_change(struct nri *n, const Pcnri__StateChangeEvent *ev, struct answer *a)
 {
 	int (*fn)(const struct nri_pod *, void *) = pod_handler(n, ev->event);
+	bool is_pod = ev->event >= PCNRI__EVENT__RUN_POD_SANDBOX &&
+		      ev->event <= PCNRI__EVENT__REMOVE_POD_SANDBOX;
 	struct nri_pod *pod = NULL;
 	struct nri_kv *kvs = NULL;
 	int ret;
 
-	if (ev->event < PCNRI__EVENT__RUN_POD_SANDBOX ||
-	    ev->event > PCNRI__EVENT__REMOVE_POD_SANDBOX)
+	if (!is_pod && !ctr_handler(n, ev->event))
 		return 0; /* not subscribed to: nothing to do */
 	if (!ev->pod)
 		return fail(a, TTRPC_INVALID_ARGUMENT,
-			    err_set(-EBADMSG, "pod event %d without a pod", ev->event));
-	ret = pod_views(&ev->pod, 1, &pod, &kvs);
+			    err_set(-EBADMSG, "%s event %d without a pod",
+				    is_pod ? "pod" : "container", ev->event));
+	ret = pod_views(&ev->pod, 1, n->peer_pids, &pod, &kvs);
 	if (ret < 0)
 		return fail(a, TTRPC_UNKNOWN, ret);
 	err_clear();
-	if (fn && (ret = fn(pod, n->h.arg)) < 0)
+	if (!is_pod)
+		ret = ctr_change(n, ev, pod, a);
+	else if (fn && (ret = fn(pod, n->h.arg)) < 0)
 		fail(a, TTRPC_UNKNOWN, ret);
 	free(pod);
 	free(kvs);
@@ -234,6 +283,7 @@ static int handle_request(struct nri *n, const struct ttrpc_msg *m)
 	if (ret < 0)
 		return service_answer(n, m->stream, TTRPC_INVALID_ARGUMENT, err_msg(), NULL, 0);
 	dispatch(n, &c, &a);
+	n->requests++;
 	check_time(&c, ms_since(&t0));
 	if (a.code != TTRPC_OK)
 		pr_warn("%s: answered with error %d: %s", err_shown(c.method, shown, sizeof(shown)),

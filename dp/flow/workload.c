@@ -65,7 +65,12 @@ static bool parse_addr(const char *s, struct wl_addr *a)
 	return a->family != 0;
 }
 
-/* The record's identity: its first container, and the first group any has. */
+/*
+ * The record's identity: its first container (a pod's sandbox), the first
+ * group any has, and the first container name any has (a pod's sandbox has
+ * none: the name of the pod's first container, as portcullis-nri records
+ * them).
+ */
 static struct wl_ctr *ctr_of(const struct state_rec *r)
 {
 	struct wl_ctr *c = calloc(1, sizeof(*c));
@@ -85,6 +90,9 @@ static struct wl_ctr *ctr_of(const struct state_rec *r)
 			snprintf(c->group, sizeof(c->group), "%s", r->ctrs[i].group);
 			break;
 		}
+	for (size_t i = 1; !c->k8s_container[0] && i < r->n_ctrs; i++)
+		snprintf(c->k8s_container, sizeof(c->k8s_container), "%s",
+			 r->ctrs[i].k8s_container);
 	return c;
 }
 

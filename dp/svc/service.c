@@ -13,6 +13,7 @@
 
 #include "broker.h"
 #include "heartbeat.h"
+#include "polwatch.h"
 #include "sandbox.h"
 #include "service.h"
 #include "worker.h"
@@ -47,28 +48,54 @@ struct service {
 	struct retired retired[MAX_RETIRED];
 	unsigned n_retired;
 	int sig_fd, ino_fd, timer_fd;
+	struct polwatch pol; /* the policy file: a new one is loaded */
 	struct ctl *ctl;
 	struct ctl_service ctl_svc;
 };
 
-/* The policy at path (b: opened by that broker); a missing file means allow all (said at level). */
-static int policy_open(const char *path, struct broker *b, bool must_exist, enum log_level level,
-		       struct policy **out)
+/* The policy file, opened by the broker b when there is one; -errno. */
+static int policy_fd(const char *path, struct broker *b)
 {
+	int fd;
+
+	if (b)
+		return broker_open_policy(b);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+#define POL_MUST_EXIST 0x1 /* a missing file is an error, not "allow everything" */
+#define POL_ONLY_NEW 0x2   /* only a file w has not seen yet is read (else -EALREADY) */
+
+/*
+ * The policy at path (b: opened by that broker); a missing file means allow
+ * all (said at level).  w (may be NULL) learns which file was read.
+ */
+static int policy_open(const char *path, struct broker *b, struct polwatch *w, unsigned flags,
+		       enum log_level level, struct policy **out)
+{
+	bool only_new = flags & POL_ONLY_NEW;
+	struct stat st;
 	int fd, ret;
 
-	if (!b) {
-		ret = policy_load(path, out);
-	} else {
-		fd = broker_open_policy(b);
-		ret = fd < 0 ? fd : policy_load_fd(fd, path, out);
-		if (fd >= 0)
-			close(fd);
+	fd = policy_fd(path, b);
+	if (fd == -ENOENT && !(flags & POL_MUST_EXIST)) {
+		if (only_new)
+			return -EALREADY; /* gone for a moment, or for good: the loaded one stays */
+		log_msg(level, "policy %s does not exist: allowing everything", path);
+		return policy_default(out);
 	}
-	if (ret != -ENOENT || must_exist)
-		return ret;
-	log_msg(level, "policy %s does not exist: allowing everything", path);
-	return policy_default(out);
+	if (fd < 0)
+		return err_set(fd, "policy %s", path);
+	if (w && fstat(fd, &st) == 0 && !polwatch_is_new(w, &st) && only_new) {
+		close(fd);
+		return -EALREADY;
+	}
+	if (only_new)
+		pr_info("policy %s: a new file", path);
+	ret = policy_load_fd(fd, path, out);
+	close(fd);
+	return ret;
 }
 
 static void free_obj(struct retired *r)
@@ -130,13 +157,19 @@ static struct broker *broker_of(struct service *s)
 	return s->broker.pid ? &s->broker : NULL;
 }
 
-/* SIGHUP and the control socket's policy_reload; < 0 with err_msg() when refused. */
-static int reload_policy(void *arg)
+/*
+ * Load the policy file again (only_new: only if it is another file than the
+ * one read last); < 0 with err_msg() when refused.
+ */
+static int load_policy(struct service *s, bool only_new)
 {
-	struct service *s = arg;
 	struct policy *p;
-	int ret = policy_open(s->cfg->policy, broker_of(s), false, LOG_INFO, &p);
+	int ret;
 
+	ret = policy_open(s->cfg->policy, broker_of(s), &s->pol, only_new ? POL_ONLY_NEW : 0,
+			  LOG_INFO, &p);
+	if (ret == -EALREADY)
+		return 0;
 	if (ret < 0) {
 		ret = err_wrap(ret, "policy reload");
 		pr_err("%s; the current policy stays", err_msg());
@@ -145,6 +178,12 @@ static int reload_policy(void *arg)
 	publish(s, p, true);
 	pr_info("policy %s loaded: %zu rules", s->cfg->policy, policy_rule_count(p));
 	return 0;
+}
+
+/* SIGHUP and the control socket's policy_reload */
+static int reload_policy(void *arg)
+{
+	return load_policy(arg, false);
 }
 
 static void reload_workloads(struct service *s)
@@ -190,7 +229,7 @@ static int open_fds(struct service *s)
 		return err_set(-errno, "watch %s", s->cfg->state_dir);
 	if (timerfd_settime(s->timer_fd, 0, &its, NULL) < 0)
 		return err_set(-errno, "timerfd");
-	return 0;
+	return s->cfg->policy_watch ? polwatch_open(&s->pol, s->cfg->policy) : 0;
 }
 
 /* Its user, an empty root, no capability (sandbox.h); the workers inherit it. */
@@ -322,17 +361,18 @@ static bool on_signal(struct service *s)
 
 static void loop(struct service *s)
 {
-	struct pollfd pfd[3 + CTL_POLL_MAX] = {
+	struct pollfd pfd[4 + CTL_POLL_MAX] = {
 		{ .fd = s->sig_fd, .events = POLLIN },
 		{ .fd = s->ino_fd, .events = POLLIN },
 		{ .fd = s->timer_fd, .events = POLLIN },
+		{ .fd = s->pol.fd, .events = POLLIN },
 	};
 
 	for (;;) {
-		unsigned n_ctl = ctl_poll_fds(s->ctl, pfd + 3);
+		unsigned n_ctl = ctl_poll_fds(s->ctl, pfd + 4);
 		uint64_t ticks;
 
-		if (poll(pfd, 3 + n_ctl, -1) < 0) {
+		if (poll(pfd, 4 + n_ctl, -1) < 0) {
 			if (errno != EINTR)
 				return;
 			continue;
@@ -346,7 +386,9 @@ static void loop(struct service *s)
 			reclaim(s);
 			ctl_tick(s->ctl);
 		}
-		ctl_on_poll(s->ctl, pfd + 3, n_ctl);
+		if ((pfd[3].revents & POLLIN) && polwatch_events(&s->pol))
+			load_policy(s, true);
+		ctl_on_poll(s->ctl, pfd + 4, n_ctl);
 	}
 }
 
@@ -395,6 +437,7 @@ static void teardown(struct service *s)
 	for (int *fd = &s->sig_fd; fd <= &s->timer_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	polwatch_close(&s->pol);
 }
 
 static int setup(struct service *s)
@@ -406,7 +449,7 @@ static int setup(struct service *s)
 	ret = enforcer_ready(s->cfg, &s->enf);
 	if (ret < 0)
 		return err_wrap(ret, "enforcer %s", s->cfg->enforcer_netns);
-	ret = policy_open(s->cfg->policy, NULL, false, LOG_INFO, &p);
+	ret = policy_open(s->cfg->policy, NULL, &s->pol, 0, LOG_INFO, &p);
 	if (ret >= 0)
 		ret = workloads_load(s->cfg->state_dir, &wl);
 	atomic_init(&s->sh.policy, p);
@@ -456,7 +499,12 @@ static void ctl_attach(struct service *s)
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 {
 	struct service s = {
-		.cfg = cfg, .sandbox = sandbox, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1
+		.cfg = cfg,
+		.sandbox = sandbox,
+		.sig_fd = -1,
+		.ino_fd = -1,
+		.timer_fd = -1,
+		.pol = { .fd = -1 },
 	};
 	int ret;
 
@@ -521,8 +569,8 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 
 	ret = wl ? 0 : err_set(-ENOMEM, "workloads");
 	if (ret >= 0)
-		ret = policy_open(policy_path ? policy_path : cfg->policy, NULL,
-				  policy_path != NULL, LOG_DEBUG, &p);
+		ret = policy_open(policy_path ? policy_path : cfg->policy, NULL, NULL,
+				  policy_path ? POL_MUST_EXIST : 0, LOG_DEBUG, &p);
 	if (ret >= 0)
 		ret = pcap_open(pcap, &r);
 	if (ret >= 0 && threats)

@@ -9,13 +9,14 @@
 /*
  * The data-plane service: make the enforcer namespace ready, start the
  * workers on dp_port, keep the heartbeat, follow the hook's state records
- * (inotify on state_dir) and reload the policy and reopen the session log
- * on SIGHUP, until SIGINT or SIGTERM.  sandbox: once set up, run as an
- * unprivileged user in an empty root, without capabilities and with its
- * system calls confined (dp/svc/sandbox.h), its files opened by a broker
- * (dp/svc/broker.h).  ready_fd >= 0 gets one byte once the service runs
- * (daemon start-up) and is closed.  Returns 0 after a clean stop, or a
- * negative errno when set-up failed.
+ * (inotify on state_dir), load a new policy file when one appears with
+ * policy_watch (inotify on its folder: polwatch.h), and reload the policy
+ * and reopen the session log on SIGHUP, until SIGINT or SIGTERM.  sandbox:
+ * once set up, run as an unprivileged user in an empty root, without
+ * capabilities and with its system calls confined (dp/svc/sandbox.h), its
+ * files opened by a broker (dp/svc/broker.h).  ready_fd >= 0 gets one byte
+ * once the service runs (daemon start-up) and is closed.  Returns 0 after a
+ * clean stop, or a negative errno when set-up failed.
  */
 int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd);
 

@@ -48,6 +48,7 @@ void config_defaults(struct pc_config *cfg)
 	cfg->jumbo = false;
 	cfg->peer_redirect = true;
 	copy_str(cfg->policy, sizeof(cfg->policy), "/etc/portcullis/policy.json");
+	cfg->policy_watch = false;
 	copy_str(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/portcullis/dp.sock");
 	copy_str(cfg->session_log, sizeof(cfg->session_log), "-");
 	cfg->workers = 0;
@@ -185,8 +186,7 @@ static int read_backend(void *base, const json_t *v, const struct jfield *f, con
 	return i < 0 ? i : 0;
 }
 
-static int read_source_check(void *base, const json_t *v, const struct jfield *f,
-			     const char *where)
+static int read_source_check(void *base, const json_t *v, const struct jfield *f, const char *where)
 {
 	int i = name_of(v, source_check_names, ARRAY_SIZE(source_check_names), f,
 			"strict, mac or off", where);
@@ -232,6 +232,7 @@ static const struct jfield keys[] = {
 	KEY(jumbo, JF_BOOL, NULL),
 	KEY(peer_redirect, JF_BOOL, NULL),
 	KEY(policy, JF_STR, check_path),
+	KEY(policy_watch, JF_BOOL, NULL),
 	KEY(ctl_socket, JF_STR, check_path),
 	KEY(session_log, JF_STR, check_logdest),
 	KEY_UINT(workers, 0, 1024),

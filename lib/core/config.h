@@ -34,6 +34,7 @@ struct pc_config {
 	bool jumbo;
 	bool peer_redirect; /* forward straight into a veth's far end where the kernel allows */
 	char policy[PATH_MAX];
+	bool policy_watch; /* the data plane loads a new policy file by itself (inotify) */
 	char ctl_socket[PATH_MAX];
 	char session_log[PATH_MAX];
 	unsigned workers;

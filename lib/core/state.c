@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -29,7 +30,7 @@
 
 /* ---- lock ---- */
 
-int state_lock(const char *dir)
+static int lock_open(const char *dir)
 {
 	char path[PATH_MAX];
 	int fd, ret;
@@ -42,12 +43,55 @@ int state_lock(const char *dir)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return err_set(-errno, "open %s", path);
+	return fd;
+}
+
+int state_lock(const char *dir)
+{
+	int fd = lock_open(dir), ret;
+
+	if (fd < 0)
+		return fd;
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno == EINTR)
 			continue;
 		ret = -errno;
 		close(fd);
-		return err_set(ret, "lock %s", path);
+		return err_set(ret, "lock %s/lock", dir);
+	}
+	return fd;
+}
+
+static long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+int state_lock_wait(const char *dir, unsigned timeout_ms)
+{
+	long deadline = mono_ms() + timeout_ms;
+	int fd = lock_open(dir), ret;
+
+	if (fd < 0)
+		return fd;
+	/* flock has no timeout: try, and sleep a little between tries */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = -errno;
+		if (ret == -EWOULDBLOCK && mono_ms() < deadline) {
+			usleep(2000);
+			continue;
+		}
+		if (ret == -EINTR)
+			continue;
+		close(fd);
+		if (ret == -EWOULDBLOCK)
+			return err_set(-ETIMEDOUT,
+				       "state lock %s/lock still held by another after %u ms", dir,
+				       timeout_ms);
+		return err_set(ret, "lock %s/lock", dir);
 	}
 	return fd;
 }
@@ -136,7 +180,15 @@ static json_t *ctr_to_json(const void *item)
 	o = json_pack_ex(&jerr, 0, "{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "id", c->id, "name",
 			 c->name, "pid", (int)c->pid, "group", c->group, "k8s_pod", c->k8s_pod,
 			 "k8s_namespace", c->k8s_namespace, "k8s_container", c->k8s_container);
-	return o ? o : pack_fail(&jerr);
+	if (!o)
+		return pack_fail(&jerr);
+	/* only pods have it: the hook's records stay as they were */
+	if (c->sandbox && json_object_set_new(o, "sandbox", json_true()) < 0) {
+		json_decref(o);
+		err_set(-ENOMEM, "state: encode");
+		return NULL;
+	}
+	return o;
 }
 
 static json_t *port_to_json(const void *item)
@@ -270,6 +322,7 @@ static const struct jfield ctr_fields[] = {
 	STR(struct state_ctr, "k8s_container", k8s_container),
 	/* optional: records written before it existed have none */
 	{ "name", JF_STR, JF_FIELD(struct state_ctr, name), 0, 0, NULL, false },
+	{ "sandbox", JF_BOOL, JF_FIELD(struct state_ctr, sandbox), 0, 0, NULL, false },
 };
 
 static const struct jfield port_fields[] = {
@@ -693,6 +746,17 @@ int state_add_ctr(struct state_rec *rec, const struct state_ctr *ctr)
 	nctrs[rec->n_ctrs++] = *ctr;
 	rec->ctrs = nctrs;
 	return 0;
+}
+
+int state_put_ctr(struct state_rec *rec, const struct state_ctr *ctr)
+{
+	for (size_t i = 0; i < rec->n_ctrs; i++) {
+		if (strcmp(rec->ctrs[i].id, ctr->id) == 0) {
+			rec->ctrs[i] = *ctr;
+			return 0;
+		}
+	}
+	return state_add_ctr(rec, ctr);
 }
 
 void state_del_ctr(struct state_rec *rec, size_t i)

@@ -45,6 +45,11 @@ struct state_ctr {
 	char k8s_pod[OCI_NAME_MAX];
 	char k8s_namespace[OCI_NAME_MAX];
 	char k8s_container[OCI_NAME_MAX];
+	/*
+	 * A pod sandbox as its runtime reported it over NRI (portcullis-nri):
+	 * the namespace belongs to the pod, which releases it when it stops.
+	 */
+	bool sandbox;
 };
 
 struct state_rec {
@@ -62,6 +67,8 @@ struct state_rec {
 
 /* Create dir (0700, parents too) if needed and take its exclusive lock; returns the fd. */
 int state_lock(const char *dir);
+/* The same, giving up with -ETIMEDOUT after timeout_ms of waiting for it. */
+int state_lock_wait(const char *dir, unsigned timeout_ms);
 void state_unlock(int fd);
 
 /*
@@ -116,6 +123,8 @@ int state_find_ctr(const char *dir, const char *id, bool exact, struct state_rec
 
 /* Append a container (copied); -EEXIST if its id is already there. */
 int state_add_ctr(struct state_rec *rec, const struct state_ctr *ctr);
+/* Append a container, or replace the entry of the same id. */
+int state_put_ctr(struct state_rec *rec, const struct state_ctr *ctr);
 /* Remove the container at index i. */
 void state_del_ctr(struct state_rec *rec, size_t i);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctrname.h"
+#include "intercept_int.h"
 #include "journal.h"
 #include "pull.h"
 #include "recover.h"
@@ -52,10 +53,9 @@ static void enf_close(struct enforcer *e)
 }
 
 struct target {
-	struct oci_state st;	/* with the bundle's annotations merged in */
-	char ns_path[PATH_MAX]; /* how to find the namespace again at poststop */
+	struct oci_state st; /* with the bundle's annotations merged in */
+	struct intercept_target it;
 	int fd;
-	unsigned long ino;
 };
 
 static int ns_ino_of(const char *path, unsigned long *ino)
@@ -67,6 +67,18 @@ static int ns_ino_of(const char *path, unsigned long *ino)
 	ret = netns_ino(fd, ino);
 	close(fd);
 	return ret;
+}
+
+static void ctr_from_state(const struct oci_state *st, struct state_ctr *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", st->id);
+	snprintf(c->name, sizeof(c->name), "%s", st->name);
+	c->pid = st->pid;
+	snprintf(c->group, sizeof(c->group), "%s", st->group);
+	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", st->k8s_pod);
+	snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s", st->k8s_namespace);
+	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", st->k8s_container);
 }
 
 /* Step 1: the container's namespace, from its pid or else from its bundle. */
@@ -89,7 +101,7 @@ static int resolve(const struct oci_state *st, struct target *t)
 		t->fd = netns_open_pid(st->pid);
 		if (t->fd == -ESRCH)
 			return err_set(-ESRCH, "pid %d has exited", (int)st->pid);
-		snprintf(t->ns_path, sizeof(t->ns_path), "/proc/%d/ns/net", (int)st->pid);
+		snprintf(t->it.ns_path, sizeof(t->it.ns_path), "/proc/%d/ns/net", (int)st->pid);
 	} else if (bundle_ns[0]) {
 		t->fd = netns_open_path(bundle_ns);
 	} else {
@@ -98,17 +110,18 @@ static int resolve(const struct oci_state *st, struct target *t)
 	}
 	if (t->fd < 0)
 		return t->fd;
-	ret = netns_ino(t->fd, &t->ino);
+	ret = netns_ino(t->fd, &t->it.ino);
 	if (ret < 0)
 		return ret;
 	/* a named namespace outlives the pid: prefer it for poststop */
-	if (bundle_ns[0] && ns_ino_of(bundle_ns, &bino) == 0 && bino == t->ino)
-		snprintf(t->ns_path, sizeof(t->ns_path), "%s", bundle_ns);
+	if (bundle_ns[0] && ns_ino_of(bundle_ns, &bino) == 0 && bino == t->it.ino)
+		snprintf(t->it.ns_path, sizeof(t->it.ns_path), "%s", bundle_ns);
+	ctr_from_state(&t->st, &t->it.ctr);
 	return 0;
 }
 
 /* Step 2: namespaces that must never be touched. */
-static const char *refusal(const struct pc_config *cfg, unsigned long ino)
+const char *intercept_refusal(const struct pc_config *cfg, unsigned long ino)
 {
 	unsigned long other;
 
@@ -130,24 +143,11 @@ static enum pc_mode wanted_mode(const struct pc_config *cfg, const struct oci_st
 	return m;
 }
 
-static void ctr_from_state(const struct target *t, struct state_ctr *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->id, sizeof(c->id), "%s", t->st.id);
-	snprintf(c->name, sizeof(c->name), "%s", t->st.name);
-	c->pid = t->st.pid;
-	snprintf(c->group, sizeof(c->group), "%s", t->st.group);
-	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", t->st.k8s_pod);
-	snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s", t->st.k8s_namespace);
-	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", t->st.k8s_container);
-}
-
 /* A record already covers this namespace (a pod): join it, or clear it if stale. */
-static int join_existing(const struct pc_config *cfg, const struct target *t, struct enforcer *e,
-			 bool *joined)
+static int join_existing(const struct pc_config *cfg, const struct intercept_target *t,
+			 struct enforcer *e, bool *joined)
 {
 	struct state_rec rec = { 0 };
-	struct state_ctr c;
 	int ret;
 
 	*joined = false;
@@ -157,12 +157,18 @@ static int join_existing(const struct pc_config *cfg, const struct target *t, st
 	if (ret < 0)
 		return ret;
 	if (pull_is_live(&e->ns, &rec)) {
-		ctr_from_state(t, &c);
-		ret = state_add_ctr(&rec, &c);
-		if (ret >= 0 || ret == -EEXIST)
+		size_t n = rec.n_ctrs;
+
+		ret = state_put_ctr(&rec, &t->ctr);
+		if (ret >= 0)
 			ret = state_save(cfg->state_dir, &rec);
 		*joined = ret >= 0;
-		pr_info("container %s joins intercepted network namespace %lu", t->st.id, t->ino);
+		if (rec.n_ctrs > n)
+			pr_info("container %s joins intercepted network namespace %lu", t->ctr.id,
+				t->ino);
+		else
+			pr_debug("container %s: network namespace %lu intercepted already",
+				 t->ctr.id, t->ino);
 	} else {
 		pr_warn("network namespace %lu: dropping a stale record", t->ino);
 		pull_release(NULL, &e->ns, e->dpath, &rec);
@@ -173,18 +179,16 @@ static int join_existing(const struct pc_config *cfg, const struct target *t, st
 }
 
 /* The pull's record; when it cannot be written, the pull is undone. */
-static int record_pull(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
-		       struct enforcer *e, struct state_rec *rec)
+static int record_pull(const struct pc_config *cfg, const struct intercept_target *t,
+		       struct nl_ns *ctr, struct enforcer *e, struct state_rec *rec)
 {
-	struct state_ctr c;
 	int ret;
 
 	snprintf(rec->ns_path, sizeof(rec->ns_path), "%s", t->ns_path);
-	rec->pid = t->st.pid;
+	rec->pid = t->ctr.pid;
 	snprintf(rec->backend, sizeof(rec->backend), "%s", dpath_backend(e->dpath));
 	rec->created = time(NULL);
-	ctr_from_state(t, &c);
-	ret = state_add_ctr(rec, &c);
+	ret = state_add_ctr(rec, &t->ctr);
 	if (ret >= 0)
 		ret = fault_point("save state");
 	if (ret >= 0)
@@ -224,8 +228,9 @@ static int live_ucmacs(const struct pc_config *cfg, unsigned char (**out)[6], si
 }
 
 /* The pull itself, its record, and the rollback if the record cannot be written. */
-static int pull_and_record(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
-			   struct enforcer *e, struct pull_args *a, struct state_rec *rec)
+static int pull_and_record(const struct pc_config *cfg, const struct intercept_target *t,
+			   struct nl_ns *ctr, struct enforcer *e, struct pull_args *a,
+			   struct state_rec *rec)
 {
 	int ret;
 
@@ -241,8 +246,8 @@ static int pull_and_record(const struct pc_config *cfg, const struct target *t, 
 	return ret;
 }
 
-static int pull_locked(const struct pc_config *cfg, const struct target *t, struct nl_ns *ctr,
-		       enum pc_mode mode)
+int intercept_pull_locked(const struct pc_config *cfg, const struct intercept_target *t,
+			  struct nl_ns *ctr, enum pc_mode mode)
 {
 	struct pull_args a = { .mode = mode };
 	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
@@ -265,13 +270,13 @@ static int pull_locked(const struct pc_config *cfg, const struct target *t, stru
 			config_mode_name(mode), dpath_backend(e.dpath));
 		a.mode = MODE_PASS;
 	}
-	a.pid = t->st.pid > 0 ? t->st.pid : (pid_t)(t->ino % 4194303 + 1);
+	a.pid = t->ctr.pid > 0 ? t->ctr.pid : (pid_t)(t->ino % 4194303 + 1);
 	a.taken = (const unsigned char(*)[6])taken;
 	a.journal_dir = cfg->state_dir;
 	a.ns_path = t->ns_path;
 	ret = pull_and_record(cfg, t, ctr, &e, &a, &rec);
 	if (ret == 0)
-		pr_info("container %s: %zu port(s) intercepted, mode %s, backend %s", t->st.id,
+		pr_info("container %s: %zu port(s) intercepted, mode %s, backend %s", t->ctr.id,
 			rec.n_ports, config_mode_name(a.mode), dpath_backend(e.dpath));
 	ret = ret == PULL_NOTHING ? SKIPPED : ret;
 out:
@@ -299,7 +304,7 @@ int intercept_start(const struct pc_config *cfg, const struct oci_state *st, boo
 		return ret;
 	}
 	mode = wanted_mode(cfg, &t.st);
-	why = mode == MODE_OFF ? "its mode is off" : refusal(cfg, t.ino);
+	why = mode == MODE_OFF ? "its mode is off" : intercept_refusal(cfg, t.it.ino);
 	if (why) {
 		pr_info("container %s: left alone: %s", t.st.id, why);
 		close(t.fd);
@@ -317,7 +322,7 @@ int intercept_start(const struct pc_config *cfg, const struct oci_state *st, boo
 	}
 	if (ret > 0) {
 		lock = state_lock(cfg->state_dir);
-		ret = lock < 0 ? lock : pull_locked(cfg, &t, &ctr, mode);
+		ret = lock < 0 ? lock : intercept_pull_locked(cfg, &t.it, &ctr, mode);
 		state_unlock(lock);
 	} else if (ret == 0) {
 		ret = SKIPPED;
@@ -335,7 +340,7 @@ static int reopen(const struct state_rec *rec, struct nl_ns *ctr)
 }
 
 /* Give a namespace back and drop its record; the record stays if that failed. */
-static int release_record(const struct pc_config *cfg, struct state_rec *rec)
+int intercept_release_locked(const struct pc_config *cfg, struct state_rec *rec)
 {
 	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
 	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
@@ -361,7 +366,7 @@ static int release_record(const struct pc_config *cfg, struct state_rec *rec)
 }
 
 /* The pulls of dead hooks, undone (gc, poststop); the caller holds the lock. */
-static int gc_journals(const struct pc_config *cfg)
+int intercept_journals_locked(const struct pc_config *cfg)
 {
 	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
 	int ret;
@@ -387,7 +392,7 @@ int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
 	if (lock < 0)
 		return lock;
 	/* a container whose prestart hook died stops here: undo what it left */
-	if (gc_journals(cfg) < 0)
+	if (intercept_journals_locked(cfg) < 0)
 		pr_warn("%s", err_msg());
 	ret = state_find_ctr(cfg->state_dir, st->id, true, &rec, &idx);
 	if (ret == -ENOENT) {
@@ -398,7 +403,7 @@ int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
 		if (rec.n_ctrs > 0)
 			ret = state_save(cfg->state_dir, &rec); /* others still use it */
 		else
-			ret = release_record(cfg, &rec);
+			ret = intercept_release_locked(cfg, &rec);
 	}
 	state_rec_free(&rec);
 	state_unlock(lock);
@@ -418,7 +423,7 @@ int intercept_restore(const struct pc_config *cfg, const char *id)
 	if (ret == -ENOENT)
 		ret = err_set(-ENOENT, "no intercepted container %s", id);
 	else if (ret >= 0)
-		ret = release_record(cfg, &rec);
+		ret = intercept_release_locked(cfg, &rec);
 	state_rec_free(&rec);
 	state_unlock(lock);
 	return ret;
@@ -444,14 +449,14 @@ int intercept_gc(const struct pc_config *cfg)
 	lock = state_lock(cfg->state_dir);
 	if (lock < 0)
 		return lock;
-	ret = gc_journals(cfg);
+	ret = intercept_journals_locked(cfg);
 	released = ret > 0 ? ret : 0;
 	first = ret < 0 ? ret : 0;
 	ret = state_list(cfg->state_dir, &recs, &n);
 	for (size_t i = 0; ret >= 0 && i < n; i++) {
 		if (!is_garbage(&recs[i]))
 			continue;
-		ret = release_record(cfg, &recs[i]);
+		ret = intercept_release_locked(cfg, &recs[i]);
 		if (ret < 0 && !first)
 			first = ret;
 		released += ret >= 0;
@@ -488,14 +493,14 @@ static int release_all(const struct pc_config *cfg)
 	size_t n = 0;
 	int ret, released, first;
 
-	ret = gc_journals(cfg);
+	ret = intercept_journals_locked(cfg);
 	first = ret < 0 ? ret : 0;
 	released = ret > 0 ? ret : 0;
 	ret = state_list(cfg->state_dir, &recs, &n);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
-		ret = release_record(cfg, &recs[i]);
+		ret = intercept_release_locked(cfg, &recs[i]);
 		if (ret < 0 && !first)
 			first = ret;
 		released += ret >= 0;

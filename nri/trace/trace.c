@@ -4,7 +4,7 @@
  * everything, and prints one JSON line per event on stdout:
  *
  *   {"event":"REGISTERED","name":"pc-nri-trace","idx":"50","ms":3}   (ms: registration took)
- *   {"event":"SYNCHRONIZE","pods":[{pod}, ...]}
+ *   {"event":"SYNCHRONIZE","pods":[{pod}, ...],"containers":[{"id","pod","name","state"}, ...]}
  *   {"event":"RUN_POD_SANDBOX", pod members..., "eth0":["10.1.2.3/24"], "t":...}
  *
  * pod members: id, name, namespace, uid, netns (as the event carries it),
@@ -116,7 +116,19 @@ static int on_remove(const struct nri_pod *p, void *arg)
 	return 0;
 }
 
-static int on_sync(const struct nri_pod *pods, size_t n, void *arg)
+static json_t *ctrs_json(const struct nri_ctr *ctrs, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i}", "id", ctrs[i].id,
+						      "pod", ctrs[i].pod_id, "name", ctrs[i].name,
+						      "state", (int)ctrs[i].state));
+	return list;
+}
+
+static int on_sync(const struct nri_pod *pods, size_t n, const struct nri_ctr *ctrs, size_t n_ctrs,
+		   void *arg)
 {
 	struct trace *tr = arg;
 	json_t *list = json_array();
@@ -126,7 +138,8 @@ static int on_sync(const struct nri_pod *pods, size_t n, void *arg)
 		if (*pods[i].netns)
 			json_object_set_new(tr->netns, pods[i].id, json_string(pods[i].netns));
 	}
-	emit(json_pack("{s:s, s:o}", "event", "SYNCHRONIZE", "pods", list));
+	emit(json_pack("{s:s, s:o, s:o}", "event", "SYNCHRONIZE", "pods", list, "containers",
+		       ctrs_json(ctrs, n_ctrs)));
 	return 0;
 }
 
@@ -200,7 +213,13 @@ int main(int argc, char **argv)
 {
 	struct nri_opts o = { .fd = -1, .name = "pc-nri-trace", .idx = "50" };
 	struct trace tr = { .netns = json_object() };
-	struct nri_handlers h = { on_run, on_stop, on_remove, on_sync, &tr };
+	struct nri_handlers h = {
+		.pod_run = on_run,
+		.pod_stop = on_stop,
+		.pod_remove = on_remove,
+		.synchronize = on_sync,
+		.arg = &tr,
+	};
 	struct timespec t0, t1;
 	struct nri *n;
 	int ret;

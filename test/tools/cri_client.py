@@ -15,8 +15,18 @@ one JSON document on stdout:
     pods                                          -> [{"id", "name", "namespace", "state"}]
     netns POD                                     -> {"netns"}
     exec CONTAINER CMD...                         -> {"exit", "stdout", "stderr"}
+    cycles N PREFIX NAMESPACE [CHECK...]          -> {"cycles", "ms", "runp_ms", "stopp_ms",
+                                                      "rmp_ms", "failures"}
 
-A failed call prints its gRPC status on stderr and exits 1.
+cycles runs N pods one after the other, each run, checked, stopped and
+removed (named PREFIX-0, PREFIX-1, ...): CHECK, when given, runs after
+each RunPodSandbox with the pod's netns path as its last argument, and a
+cycle whose CHECK fails counts in "failures" (the first few are listed).
+The *_ms members are the calls' times in milliseconds, in order.
+
+--annotation KEY=VALUE and --label KEY=VALUE (each may repeat) add to the
+pod's own (runp, create-start); --host-network puts it on the host's network.  A failed call prints its gRPC status on
+stderr and exits 1.
 """
 import argparse
 import json
@@ -27,14 +37,16 @@ import time
 def pod_config(pb, name, namespace, uid, a):
     return pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, namespace=namespace, uid=uid, attempt=0),
-        hostname=name,
+        hostname="" if a.host_network else name,  # the host's own otherwise
         log_directory=a.log_dir,
-        labels={"app": name},
-        annotations={"io.portcullis.test": "nri"},
+        labels=dict({"app": name}, **dict(kv.split("=", 1) for kv in a.label or [])),
+        annotations=dict({"io.portcullis.test": "nri"},
+                         **dict(kv.split("=", 1) for kv in a.annotation or [])),
         linux=pb.LinuxPodSandboxConfig(
             cgroup_parent=a.cgroup_parent,
             security_context=pb.LinuxSandboxSecurityContext(
-                namespace_options=pb.NamespaceOption(network=pb.POD))))
+                namespace_options=pb.NamespaceOption(
+                    network=pb.NODE if a.host_network else pb.POD))))
 
 
 def sandbox_netns(stub, pb, pod_id):
@@ -107,7 +119,39 @@ def cmd_exec(stub, pb, a):
             "stderr": rsp.stderr.decode(errors="replace")}
 
 
-COMMANDS = {"runp": (cmd_runp, 3), "create-start": (cmd_create_start, 6),
+def cmd_cycles(stub, pb, a):
+    import subprocess
+    n, prefix, namespace = int(a.args[0]), a.args[1], a.args[2]
+    check = a.args[3:]
+    out = {"cycles": 0, "runp_ms": [], "stopp_ms": [], "rmp_ms": [], "failures": []}
+    t0 = time.monotonic()
+    for i in range(n):
+        name = "%s-%d" % (prefix, i)
+        cfg = pod_config(pb, name, namespace, "uid-" + name, a)
+        rsp, ms = timed(lambda: stub.RunPodSandbox(
+            pb.RunPodSandboxRequest(config=cfg, runtime_handler=""), timeout=60))
+        out["runp_ms"].append(ms)
+        pod = rsp.pod_sandbox_id
+        if check:
+            netns = sandbox_netns(stub, pb, pod)
+            r = subprocess.run(check + [netns], capture_output=True, text=True)
+            if r.returncode != 0 and len(out["failures"]) < 10:
+                out["failures"].append({"pod": name, "netns": netns,
+                                        "why": (r.stdout + r.stderr).strip()[-300:]})
+            elif r.returncode != 0:
+                out["failures"].append(name)
+        _, ms = timed(lambda: stub.StopPodSandbox(
+            pb.StopPodSandboxRequest(pod_sandbox_id=pod), timeout=60))
+        out["stopp_ms"].append(ms)
+        _, ms = timed(lambda: stub.RemovePodSandbox(
+            pb.RemovePodSandboxRequest(pod_sandbox_id=pod), timeout=60))
+        out["rmp_ms"].append(ms)
+        out["cycles"] += 1
+    out["ms"] = round((time.monotonic() - t0) * 1000)
+    return out
+
+
+COMMANDS = {"runp": (cmd_runp, 3), "cycles": (cmd_cycles, 3), "create-start": (cmd_create_start, 6),
             "stopp": (cmd_stopp, 1), "rmp": (cmd_rmp, 1), "pods": (cmd_pods, 0),
             "netns": (cmd_netns, 1), "exec": (cmd_exec, 2)}
 
@@ -118,6 +162,10 @@ def main():
     p.add_argument("--endpoint", required=True)
     p.add_argument("--log-dir", default="")
     p.add_argument("--cgroup-parent", default="", help="the pods' cgroup parent")
+    p.add_argument("--annotation", action="append", metavar="KEY=VALUE",
+                   help="an annotation of the pod")
+    p.add_argument("--label", action="append", metavar="KEY=VALUE", help="a label of the pod")
+    p.add_argument("--host-network", action="store_true", help="the pod on the host's network")
     p.add_argument("command", choices=sorted(COMMANDS))
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args()

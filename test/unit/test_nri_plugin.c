@@ -1,26 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The plugin's side of NRI against an in-process fake runtime over a
- * socketpair: registration, Configure, Synchronize, StateChange, the
- * container methods, unknown methods and services, stream id rules, a
+ * socketpair: registration, Configure, Synchronize, StateChange, container
+ * events, queued work between requests, the container methods, unknown
+ * methods and services, stream id rules, a
  * request cut into one-byte frames, Shutdown, and a runtime that refuses,
  * hangs up or sends a hostile frame.
  */
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "nri.pb-c.h"
 #include "lib/core/err.h"
 #include "nri/mux.h"
 #include "nri/nri.h"
-#include "nri.pb-c.h"
 #include "nri/ttrpc.h"
 
 #define PLUGIN_SVC "nri.pkg.api.v1alpha1.Plugin"
@@ -36,6 +39,18 @@ struct seen {
 	size_t n_labels, n_annotations, n_pods;
 	char pod1_id[64];
 	bool fail_run;
+	/* containers: with_ctrs subscribes to their events */
+	bool with_ctrs;
+	int created, removed;
+	size_t n_ctrs;
+	char ctr_id[64], ctr_pod[64], ctr_name[64], ctr_pod_seen[64];
+	int ctr_state;
+	uint32_t ctr_pid;
+	/* queued work: with_idle; each Synchronize queues 3 pieces */
+	bool with_idle;
+	int queued;
+	long asked_ms, first_ms; /* when a piece asked for 100 ms, when it got them */
+	atomic_int idle_calls, pieces;
 };
 
 struct plugin {
@@ -89,12 +104,26 @@ static int h_remove(const struct nri_pod *p, void *arg)
 	return 0;
 }
 
-static int h_sync(const struct nri_pod *pods, size_t n, void *arg)
+static void copy_ctr(struct seen *s, const struct nri_ctr *c)
+{
+	snprintf(s->ctr_id, sizeof(s->ctr_id), "%s", c->id);
+	snprintf(s->ctr_pod, sizeof(s->ctr_pod), "%s", c->pod_id);
+	snprintf(s->ctr_name, sizeof(s->ctr_name), "%s", c->name);
+	s->ctr_state = c->state;
+	s->ctr_pid = c->pid;
+}
+
+static int h_sync(const struct nri_pod *pods, size_t n, const struct nri_ctr *ctrs, size_t n_ctrs,
+		  void *arg)
 {
 	struct seen *s = arg;
 
 	s->syncs++;
 	s->n_pods = n;
+	s->n_ctrs = n_ctrs;
+	s->queued += 3;
+	if (n_ctrs > 0)
+		copy_ctr(s, &ctrs[0]);
 	if (n > 0)
 		copy_pod(s, &pods[0]);
 	if (n > 1)
@@ -102,11 +131,66 @@ static int h_sync(const struct nri_pod *pods, size_t n, void *arg)
 	return 0;
 }
 
+static int h_created(const struct nri_pod *p, const struct nri_ctr *c, void *arg)
+{
+	struct seen *s = arg;
+
+	s->created++;
+	copy_ctr(s, c);
+	snprintf(s->ctr_pod_seen, sizeof(s->ctr_pod_seen), "%s", p->id);
+	return 0;
+}
+
+static int h_removed(const struct nri_pod *p, const struct nri_ctr *c, void *arg)
+{
+	struct seen *s = arg;
+
+	s->removed++;
+	copy_ctr(s, c);
+	return err_set(-EIO, "cannot forget %s", c->id);
+}
+
+static long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+/* One piece of the queued work per call; the first piece asks for 100 ms first. */
+static int h_idle(void *arg)
+{
+	struct seen *s = arg;
+
+	atomic_fetch_add(&s->idle_calls, 1);
+	if (s->queued == 0)
+		return -1;
+	if (!s->asked_ms) {
+		s->asked_ms = mono_ms();
+		return 100;
+	}
+	if (!s->first_ms)
+		s->first_ms = mono_ms();
+	s->queued--;
+	atomic_fetch_add(&s->pieces, 1);
+	return s->queued > 0 ? 0 : -1;
+}
+
 static void *plugin_main(void *arg)
 {
 	struct plugin *pl = arg;
-	struct nri_opts o = {.fd = pl->fd, .name = "unit", .idx = "07"};
-	struct nri_handlers h = {h_run, h_stop, h_remove, h_sync, &pl->seen};
+	struct nri_opts o = { .fd = pl->fd, .name = "unit", .idx = "07" };
+	struct nri_handlers h = {
+		.pod_run = h_run,
+		.pod_stop = h_stop,
+		.pod_remove = h_remove,
+		.synchronize = h_sync,
+		.ctr_created = pl->seen.with_ctrs ? h_created : NULL,
+		.ctr_removed = pl->seen.with_ctrs ? h_removed : NULL,
+		.idle = pl->seen.with_idle ? h_idle : NULL,
+		.arg = &pl->seen,
+	};
 	struct nri *n;
 
 	pl->open_ret = nri_open(&o, &h, &n);
@@ -148,8 +232,9 @@ static int fake_msg(const struct ttrpc_msg *m, void *arg)
 	struct rmsg *r = &f->q[f->nq++];
 
 	ck_assert_uint_le(f->nq, 8);
-	*r =
-	    (struct rmsg){.conn = f->cur_conn, .stream = m->stream, .type = m->type, .len = m->len};
+	*r = (struct rmsg){
+		.conn = f->cur_conn, .stream = m->stream, .type = m->type, .len = m->len
+	};
 	r->data = malloc(m->len + 1);
 	memcpy(r->data, m->data, m->len);
 	return 0;
@@ -166,7 +251,7 @@ static int fake_piece(uint32_t conn, const uint8_t *data, size_t len, void *arg)
 /* The next message the plugin sends (within 5 s). */
 static struct rmsg fake_recv(struct fake *f)
 {
-	struct pollfd p = {.fd = f->fd, .events = POLLIN};
+	struct pollfd p = { .fd = f->fd, .events = POLLIN };
 	struct rmsg r;
 	uint8_t buf[4096];
 	ssize_t n;
@@ -217,7 +302,7 @@ static struct ttrpc_reply call(struct fake *f, const char *method, const Protobu
 	ck_assert_uint_eq(got.conn, MUX_CONN_PLUGIN);
 	ck_assert_uint_eq(got.type, TTRPC_RESPONSE);
 	ck_assert_uint_eq(got.stream, id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	free(got.data);
 	return r;
@@ -239,7 +324,7 @@ static uint32_t expect_register(struct fake *f)
 {
 	Pcnri__RegisterPluginRequest *req;
 	struct rmsg got = fake_recv(f);
-	struct ttrpc_msg m = {.stream = got.stream, .data = got.data, .len = got.len};
+	struct ttrpc_msg m = { .stream = got.stream, .data = got.data, .len = got.len };
 	struct ttrpc_call c;
 
 	ck_assert_uint_eq(got.conn, MUX_CONN_RUNTIME);
@@ -258,11 +343,14 @@ static uint32_t expect_register(struct fake *f)
 	return got.stream;
 }
 
-static void fake_start(struct fake *f)
+/* Set up the fake runtime and start the plugin; with: "ctrs", "idle" or NULL. */
+static void fake_start_with(struct fake *f, const char *with)
 {
 	int sv[2];
 
 	memset(f, 0, sizeof(*f));
+	f->pl.seen.with_ctrs = with && strstr(with, "ctrs");
+	f->pl.seen.with_idle = with && strstr(with, "idle");
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	f->fd = sv[0];
 	f->pl.fd = sv[1];
@@ -271,6 +359,11 @@ static void fake_start(struct fake *f)
 	ttrpc_rx_init(&f->rx[0]);
 	ttrpc_rx_init(&f->rx[1]);
 	ck_assert_int_eq(pthread_create(&f->thread, NULL, plugin_main, &f->pl), 0);
+}
+
+static void fake_start(struct fake *f)
+{
+	fake_start_with(f, NULL);
 }
 
 static void fake_stop(struct fake *f)
@@ -297,8 +390,9 @@ static void handshake(struct fake *f)
 	ck_assert_int_eq(r.code, TTRPC_OK);
 	rsp = pcnri__configure_response__unpack(NULL, r.payload_len, r.payload);
 	ck_assert_ptr_nonnull(rsp);
-	/* RUN_POD_SANDBOX, STOP_POD_SANDBOX, REMOVE_POD_SANDBOX: bits 0, 1, 2 */
-	ck_assert_int_eq(rsp->events, 0x7);
+	/* RUN_POD_SANDBOX, STOP_POD_SANDBOX, REMOVE_POD_SANDBOX: bits 0, 1, 2; with
+	 * container handlers POST_CREATE_CONTAINER and REMOVE_CONTAINER: 4 and 10 */
+	ck_assert_int_eq(rsp->events, f->pl.seen.with_ctrs ? 0x417 : 0x7);
 	pcnri__configure_response__free_unpacked(rsp, NULL);
 	ttrpc_reply_free(&r);
 	answer_register(f, reg, TTRPC_OK, NULL);
@@ -323,12 +417,12 @@ struct pb_pod {
 
 static void make_pod(struct pb_pod *p, const char *id, const char *netns, uint32_t pid)
 {
-	*p = (struct pb_pod){.pod = PCNRI__POD_SANDBOX__INIT,
-			     .lx = PCNRI__LINUX_POD_SANDBOX__INIT,
-			     .ipc = PCNRI__LINUX_NAMESPACE__INIT,
-			     .net = PCNRI__LINUX_NAMESPACE__INIT,
-			     .label = PCNRI__KEY_VALUE__INIT,
-			     .annotation = PCNRI__KEY_VALUE__INIT};
+	*p = (struct pb_pod){ .pod = PCNRI__POD_SANDBOX__INIT,
+			      .lx = PCNRI__LINUX_POD_SANDBOX__INIT,
+			      .ipc = PCNRI__LINUX_NAMESPACE__INIT,
+			      .net = PCNRI__LINUX_NAMESPACE__INIT,
+			      .label = PCNRI__KEY_VALUE__INIT,
+			      .annotation = PCNRI__KEY_VALUE__INIT };
 	p->pod.id = (char *)id;
 	p->pod.name = "web-0";
 	p->pod.namespace_ = "shop";
@@ -363,6 +457,27 @@ static struct ttrpc_reply state_change(struct fake *f, int event, Pcnri__PodSand
 	return call(f, "StateChange", &ev.base);
 }
 
+static void make_ctr(Pcnri__Container *c, const char *id, const char *pod, const char *name)
+{
+	*c = (Pcnri__Container)PCNRI__CONTAINER__INIT;
+	c->id = (char *)id;
+	c->pod_sandbox_id = (char *)pod;
+	c->name = (char *)name;
+	c->state = PCNRI__CONTAINER_STATE__CONTAINER_CREATED;
+	c->pid = 99;
+}
+
+static struct ttrpc_reply ctr_change(struct fake *f, int event, Pcnri__PodSandbox *pod,
+				     Pcnri__Container *c)
+{
+	Pcnri__StateChangeEvent ev = PCNRI__STATE_CHANGE_EVENT__INIT;
+
+	ev.event = event;
+	ev.pod = pod;
+	ev.container = c;
+	return call(f, "StateChange", &ev.base);
+}
+
 static void expect_code(struct ttrpc_reply r, int code, const char *in_msg)
 {
 	ck_assert_int_eq(r.code, code);
@@ -390,18 +505,30 @@ START_TEST(test_synchronize)
 {
 	Pcnri__SynchronizeRequest req = PCNRI__SYNCHRONIZE_REQUEST__INIT;
 	struct pb_pod a, b;
-	Pcnri__PodSandbox *pods[2] = {&a.pod, &b.pod};
+	Pcnri__PodSandbox *pods[2] = { &a.pod, &b.pod };
+	Pcnri__Container c;
+	Pcnri__Container *ctrs[1] = { &c };
 	static struct fake f;
 
 	fake_start(&f);
 	handshake(&f);
 	make_pod(&a, "pod-a", "/var/run/netns/cni-aaaa", 4242);
 	make_pod(&b, "pod-b", NULL, 0);
+	make_ctr(&c, "ctr-1", "pod-a", "web");
+	c.state = PCNRI__CONTAINER_STATE__CONTAINER_RUNNING;
 	req.n_pods = 2;
 	req.pods = pods;
+	req.n_containers = 1;
+	req.containers = ctrs;
 	expect_code(call(&f, "Synchronize", &req.base), TTRPC_OK, NULL);
 	ck_assert_int_eq(f.pl.seen.syncs, 1);
 	ck_assert_uint_eq(f.pl.seen.n_pods, 2);
+	ck_assert_uint_eq(f.pl.seen.n_ctrs, 1);
+	ck_assert_str_eq(f.pl.seen.ctr_id, "ctr-1");
+	ck_assert_str_eq(f.pl.seen.ctr_pod, "pod-a");
+	ck_assert_str_eq(f.pl.seen.ctr_name, "web");
+	ck_assert_int_eq(f.pl.seen.ctr_state, NRI_CTR_RUNNING);
+	ck_assert_uint_eq(f.pl.seen.ctr_pid, 99);
 	ck_assert_str_eq(f.pl.seen.id, "pod-a");
 	ck_assert_str_eq(f.pl.seen.netns, "/var/run/netns/cni-aaaa");
 	ck_assert_uint_eq(f.pl.seen.pid, 4242);
@@ -442,12 +569,82 @@ START_TEST(test_state_changes)
 
 	/* events not subscribed to are answered, and reach no handler */
 	expect_code(state_change(&f, PCNRI__EVENT__POST_START_CONTAINER, &p.pod), TTRPC_OK, NULL);
+	expect_code(state_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, &p.pod), TTRPC_OK, NULL);
+	ck_assert_int_eq(f.pl.seen.created, 0);
 	expect_code(state_change(&f, 99, NULL), TTRPC_OK, NULL);
 	ck_assert_int_eq(f.pl.seen.runs + f.pl.seen.stops + f.pl.seen.removes, 3);
 	/* a pod event without its pod is refused, not crashed on */
 	expect_code(state_change(&f, PCNRI__EVENT__RUN_POD_SANDBOX, NULL), TTRPC_INVALID_ARGUMENT,
 		    "without a pod");
 	ck_assert_int_eq(f.pl.seen.runs, 1);
+	shutdown_plugin(&f);
+}
+END_TEST
+
+/* POST_CREATE_CONTAINER and REMOVE_CONTAINER reach their handlers with the pod and container. */
+START_TEST(test_ctr_events)
+{
+	struct pb_pod p;
+	Pcnri__Container c;
+	static struct fake f;
+
+	fake_start_with(&f, "ctrs");
+	handshake(&f);
+	make_pod(&p, "pod-7", NULL, 0);
+	make_ctr(&c, "ctr-7", "pod-7", "sidecar");
+	expect_code(ctr_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, &p.pod, &c), TTRPC_OK,
+		    NULL);
+	ck_assert_int_eq(f.pl.seen.created, 1);
+	ck_assert_str_eq(f.pl.seen.ctr_id, "ctr-7");
+	ck_assert_str_eq(f.pl.seen.ctr_pod, "pod-7");
+	ck_assert_str_eq(f.pl.seen.ctr_name, "sidecar");
+	ck_assert_str_eq(f.pl.seen.ctr_pod_seen, "pod-7");
+	ck_assert_int_eq(f.pl.seen.ctr_state, NRI_CTR_CREATED);
+	/* a failing handler: an error status with its message */
+	expect_code(ctr_change(&f, PCNRI__EVENT__REMOVE_CONTAINER, &p.pod, &c), TTRPC_UNKNOWN,
+		    "cannot forget ctr-7");
+	ck_assert_int_eq(f.pl.seen.removed, 1);
+	/* other container events still reach nobody */
+	expect_code(ctr_change(&f, PCNRI__EVENT__START_CONTAINER, &p.pod, &c), TTRPC_OK, NULL);
+	/* a container event without its container, or without its pod, is refused */
+	expect_code(ctr_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, &p.pod, NULL),
+		    TTRPC_INVALID_ARGUMENT, "without a container");
+	expect_code(ctr_change(&f, PCNRI__EVENT__POST_CREATE_CONTAINER, NULL, &c),
+		    TTRPC_INVALID_ARGUMENT, "without a pod");
+	ck_assert_int_eq(f.pl.seen.created, 1);
+	ck_assert_int_eq(f.pl.seen.runs + f.pl.seen.stops + f.pl.seen.removes, 0);
+	shutdown_plugin(&f);
+}
+END_TEST
+
+/* What a handler queues is done piece by piece between requests, without a request to wake it. */
+START_TEST(test_idle)
+{
+	Pcnri__SynchronizeRequest req = PCNRI__SYNCHRONIZE_REQUEST__INIT;
+	Pcnri__Empty e = PCNRI__EMPTY__INIT;
+	static struct fake f;
+	int i;
+
+	fake_start_with(&f, "idle");
+	handshake(&f);
+	expect_code(call(&f, "Synchronize", &req.base), TTRPC_OK, NULL);
+	for (i = 0; i < 500 && atomic_load(&f.pl.seen.pieces) < 3; i++)
+		usleep(10000);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.pieces), 3);
+	/* asked to wait 100 ms, it was called again after them, with no request coming */
+	ck_assert_int_ge(f.pl.seen.first_ms - f.pl.seen.asked_ms, 95);
+	ck_assert_int_lt(f.pl.seen.first_ms - f.pl.seen.asked_ms, 1000);
+	/* then it waits: no more calls while nothing is queued and nothing comes */
+	i = atomic_load(&f.pl.seen.idle_calls);
+	usleep(100000);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.idle_calls), i);
+	/* a request makes it look again, once */
+	expect_code(call(&f, "StopContainer", &e.base), TTRPC_OK, NULL);
+	for (int k = 0; k < 100 && atomic_load(&f.pl.seen.idle_calls) == i; k++)
+		usleep(10000);
+	usleep(50000);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.idle_calls), i + 1);
+	ck_assert_int_eq(atomic_load(&f.pl.seen.pieces), 3);
 	shutdown_plugin(&f);
 }
 END_TEST
@@ -471,7 +668,7 @@ END_TEST
 
 START_TEST(test_other_methods)
 {
-	static const uint8_t garbage[] = {0x12, 0x7f, 0x01};
+	static const uint8_t garbage[] = { 0x12, 0x7f, 0x01 };
 	Pcnri__Empty e = PCNRI__EMPTY__INIT;
 	struct ttrpc_reply r;
 	struct ttrpc_msg m;
@@ -491,7 +688,7 @@ START_TEST(test_other_methods)
 	send_call(&f, f.next_id, "nri.pkg.api.v1alpha1.Other", "Configure", &e.base, 4096);
 	got = fake_recv(&f);
 	ck_assert_uint_eq(got.stream, f.next_id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_UNIMPLEMENTED, "service nri.pkg.api.v1alpha1.Other");
 	free(got.data);
@@ -503,7 +700,7 @@ START_TEST(test_other_methods)
 	send_raw(&f, MUX_CONN_PLUGIN, buf, n, 4096);
 	free(buf);
 	got = fake_recv(&f);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_INVALID_ARGUMENT, "cannot decode StateChangeEvent");
 	free(got.data);
@@ -523,7 +720,7 @@ static void expect_bad_id(struct fake *f, uint32_t id, const char *why)
 	send_call(f, id, PLUGIN_SVC, "StopContainer", &e.base, 4096);
 	got = fake_recv(f);
 	ck_assert_uint_eq(got.stream, id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_INVALID_ARGUMENT, why);
 	free(got.data);
@@ -562,9 +759,9 @@ START_TEST(test_one_byte_frames)
 	ev.event = PCNRI__EVENT__RUN_POD_SANDBOX;
 	ev.pod = &p.pod;
 	len = pcnri__state_change_event__pack(&ev, payload);
-	ck_assert_int_eq(
-	    ttrpc_build_request(f.next_id, PLUGIN_SVC, "StateChange", payload, len, 0, &buf, &n),
-	    0);
+	ck_assert_int_eq(ttrpc_build_request(f.next_id, PLUGIN_SVC, "StateChange", payload, len, 0,
+					     &buf, &n),
+			 0);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_int_eq(mux_send(f.fd, MUX_CONN_PLUGIN, buf + i, 1), 0);
 		ck_assert_int_eq(mux_send(f.fd, 9, (const uint8_t *)"noise", 5), 0);
@@ -572,7 +769,7 @@ START_TEST(test_one_byte_frames)
 	free(buf);
 	got = fake_recv(&f);
 	ck_assert_uint_eq(got.stream, f.next_id);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_OK, NULL);
 	free(got.data);
@@ -585,7 +782,7 @@ END_TEST
 /* Nothing the runtime sends goes unanswered: a request on connection 2, a data message. */
 START_TEST(test_no_silence)
 {
-	static const uint8_t data_msg[10] = {0, 0, 0, 0, 0, 0, 0, 21, TTRPC_DATA, 0};
+	static const uint8_t data_msg[10] = { 0, 0, 0, 0, 0, 0, 0, 21, TTRPC_DATA, 0 };
 	Pcnri__Empty e = PCNRI__EMPTY__INIT;
 	struct ttrpc_reply r;
 	struct ttrpc_msg m;
@@ -605,7 +802,7 @@ START_TEST(test_no_silence)
 	ck_assert_uint_eq(got.conn, MUX_CONN_RUNTIME);
 	ck_assert_uint_eq(got.type, TTRPC_RESPONSE);
 	ck_assert_uint_eq(got.stream, 1);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_UNIMPLEMENTED, "serves nothing on connection 2");
 	free(got.data);
@@ -614,7 +811,7 @@ START_TEST(test_no_silence)
 	got = fake_recv(&f);
 	ck_assert_uint_eq(got.conn, MUX_CONN_PLUGIN);
 	ck_assert_uint_eq(got.stream, 21);
-	m = (struct ttrpc_msg){.stream = got.stream, .data = got.data, .len = got.len};
+	m = (struct ttrpc_msg){ .stream = got.stream, .data = got.data, .len = got.len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	expect_code(r, TTRPC_INVALID_ARGUMENT, "not active");
 	free(got.data);
@@ -632,9 +829,10 @@ START_TEST(test_register_refused)
 	answer_register(&f, expect_register(&f), TTRPC_INVALID_ARGUMENT, "invalid plugin index");
 	fake_stop(&f);
 	ck_assert_int_eq(f.pl.open_ret, -ECONNREFUSED);
-	ck_assert_msg(strstr(f.pl.msg, "register as 07-unit") &&
-			  strstr(f.pl.msg, "refused the registration (3: invalid plugin index)"),
-		      "message: %s", f.pl.msg);
+	ck_assert_msg(
+		strstr(f.pl.msg, "register as 07-unit") &&
+			strstr(f.pl.msg, "refused the registration (3: invalid plugin index)"),
+		"message: %s", f.pl.msg);
 }
 END_TEST
 
@@ -654,7 +852,7 @@ END_TEST
 
 START_TEST(test_hostile_frame)
 {
-	static const uint8_t hdr[8] = {0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff};
+	static const uint8_t hdr[8] = { 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff };
 	static struct fake f;
 
 	fake_start(&f);
@@ -669,7 +867,7 @@ END_TEST
 START_TEST(test_hostile_message)
 {
 	/* a ttrpc header claiming 64 MiB inside a valid frame */
-	static const uint8_t msg[10] = {0x04, 0, 0, 0, 0, 0, 0, 3, 1, 1};
+	static const uint8_t msg[10] = { 0x04, 0, 0, 0, 0, 0, 0, 3, 1, 1 };
 	static struct fake f;
 
 	fake_start(&f);
@@ -683,8 +881,8 @@ END_TEST
 
 START_TEST(test_bad_options)
 {
-	struct nri_handlers h = {0};
-	struct nri_opts o = {.fd = -1, .name = "x", .idx = "1"};
+	struct nri_handlers h = { 0 };
+	struct nri_opts o = { .fd = -1, .name = "x", .idx = "1" };
 	struct nri *n;
 
 	ck_assert_int_eq(nri_open(&o, &h, &n), -EINVAL);
@@ -698,7 +896,7 @@ END_TEST
 
 START_TEST(test_env)
 {
-	struct nri_opts o = {.fd = -1, .name = "portcullis", .idx = "10"};
+	struct nri_opts o = { .fd = -1, .name = "portcullis", .idx = "10" };
 
 	unsetenv("NRI_PLUGIN_SOCKET");
 	ck_assert_int_eq(nri_opts_from_env(&o), 0);
@@ -726,6 +924,8 @@ int main(void)
 	tcase_add_test(tc, test_synchronize);
 	tcase_add_test(tc, test_state_changes);
 	tcase_add_test(tc, test_run_fails);
+	tcase_add_test(tc, test_ctr_events);
+	tcase_add_test(tc, test_idle);
 	tcase_add_test(tc, test_other_methods);
 	tcase_add_test(tc, test_stream_ids);
 	tcase_add_test(tc, test_one_byte_frames);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/core/err.h"
@@ -204,7 +205,8 @@ START_TEST(test_from_json_errors)
 		       "state: key \"backend\" is longer than 15 bytes");
 	expect_invalid(mutated("", "netns_path", json_null()),
 		       "state: key \"netns_path\" must be a string");
-	expect_invalid(mutated("", "ports", json_object()), "state: key \"ports\" must be an array");
+	expect_invalid(mutated("", "ports", json_object()),
+		       "state: key \"ports\" must be an array");
 	expect_invalid(mutated("", "containers", NULL), "state: key \"containers\" is missing");
 	expect_invalid(mutated("ports0", "ex_name", json_string("0123456789abcdef")),
 		       "state: ports[0]: key \"ex_name\" is longer than 15 bytes");
@@ -236,8 +238,10 @@ START_TEST(test_addrs_optional_and_checked)
 	ck_assert_uint_eq(rec.ports[0].n_addrs, 0);
 	state_rec_free(&rec);
 	json_decref(old);
-	expect_invalid(mutated("ports0", "addrs", json_string("10.0.0.1/8")), "\"addrs\" must be an array");
-	expect_invalid(mutated("ports0", "addrs", json_pack("[i]", 5)), "\"addrs\" must be a string");
+	expect_invalid(mutated("ports0", "addrs", json_string("10.0.0.1/8")),
+		       "\"addrs\" must be an array");
+	expect_invalid(mutated("ports0", "addrs", json_pack("[i]", 5)),
+		       "\"addrs\" must be a string");
 }
 END_TEST
 
@@ -253,6 +257,52 @@ START_TEST(test_name_optional)
 	state_rec_free(&rec);
 	json_decref(old);
 	expect_invalid(mutated("ctrs0", "name", json_integer(3)), "\"name\" must be a string");
+}
+END_TEST
+
+/* A pod's sandbox entry says so; others carry no such key, and records without it load. */
+START_TEST(test_sandbox_flag)
+{
+	struct state_rec rec, back;
+	struct state_ctr c = make_ctr("pod-1", 77, "web");
+	json_t *obj, *ctrs;
+
+	make_rec(&rec, 4026532009UL, "abc", NULL);
+	c.sandbox = true;
+	ck_assert_int_eq(state_add_ctr(&rec, &c), 0);
+	obj = state_to_json(&rec);
+	ck_assert_ptr_nonnull(obj);
+	ctrs = json_object_get(obj, "containers");
+	ck_assert_ptr_null(json_object_get(json_array_get(ctrs, 0), "sandbox"));
+	ck_assert(json_is_true(json_object_get(json_array_get(ctrs, 1), "sandbox")));
+	ck_assert_int_eq(state_from_json(obj, &back), 0);
+	ck_assert(!back.ctrs[0].sandbox);
+	ck_assert(back.ctrs[1].sandbox);
+	assert_rec_eq(&rec, &back);
+	state_rec_free(&back);
+	json_decref(obj);
+	state_rec_free(&rec);
+	expect_invalid(mutated("ctrs0", "sandbox", json_string("yes")), "\"sandbox\"");
+}
+END_TEST
+
+/* put: a new id is appended, a known one replaced in place. */
+START_TEST(test_put_ctr)
+{
+	struct state_rec rec;
+	struct state_ctr c = make_ctr("def", 9, "db");
+
+	make_rec(&rec, 4026532010UL, "abc", "def");
+	ck_assert_int_eq(state_put_ctr(&rec, &c), 0);
+	ck_assert_uint_eq(rec.n_ctrs, 2);
+	ck_assert_str_eq(rec.ctrs[1].group, "db");
+	ck_assert_int_eq(rec.ctrs[1].pid, 9);
+	c = make_ctr("ghi", 10, "");
+	ck_assert_int_eq(state_put_ctr(&rec, &c), 0);
+	ck_assert_uint_eq(rec.n_ctrs, 3);
+	ck_assert_str_eq(rec.ctrs[2].id, "ghi");
+	ck_assert_str_eq(rec.ctrs[0].id, "abc");
+	state_rec_free(&rec);
 }
 END_TEST
 
@@ -365,7 +415,8 @@ START_TEST(test_load_bad_files)
 	ck_assert_ptr_nonnull(strstr(err_msg(), "netns-5.json: line"));
 	write_text("netns-6.json", "{\"netns_inode\": 6}");
 	ck_assert_int_eq(state_load(dir, 6, &rec), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err_msg(), "netns-6.json: state: key \"netns_path\" is missing"));
+	ck_assert_ptr_nonnull(
+		strstr(err_msg(), "netns-6.json: state: key \"netns_path\" is missing"));
 	make_rec(&rec, 7, "abc", NULL);
 	ck_assert_int_eq(state_save(dir, &rec), 0);
 	state_rec_free(&rec);
@@ -521,6 +572,32 @@ START_TEST(test_lock)
 }
 END_TEST
 
+/* The lock with a patience: taken when free, -ETIMEDOUT after the wait when held. */
+START_TEST(test_lock_wait)
+{
+	struct timespec t0, t1;
+	long ms;
+	int fd, other;
+
+	make_dir();
+	fd = state_lock_wait(dir, 100);
+	ck_assert_int_ge(fd, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	other = state_lock_wait(dir, 150);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_int_eq(other, -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(err_msg(), "still held by another after 150 ms"));
+	ck_assert_int_ge(ms, 145); /* whole milliseconds, cut */
+	ck_assert_int_lt(ms, 1000);
+	state_unlock(fd);
+	other = state_lock_wait(dir, 0);
+	ck_assert_int_ge(other, 0);
+	state_unlock(other);
+	remove_dir();
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -532,6 +609,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tj, test_from_json_errors);
 	tcase_add_test(tj, test_addrs_optional_and_checked);
 	tcase_add_test(tj, test_name_optional);
+	tcase_add_test(tj, test_sandbox_flag);
+	tcase_add_test(tj, test_put_ctr);
 	tcase_add_test(tj, test_from_json_too_many_ports);
 	tcase_add_test(tj, test_add_del_ctr);
 	suite_add_tcase(s, tj);
@@ -542,6 +621,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tf, test_list);
 	tcase_add_test(tf, test_find_ctr);
 	tcase_add_test(tf, test_lock);
+	tcase_add_test(tf, test_lock_wait);
 	suite_add_tcase(s, tf);
 	return s;
 }

@@ -20,8 +20,8 @@ START_TEST(test_workloads_lookups)
 	char dir[] = "/tmp/pc-wl-XXXXXX";
 	struct workloads *w;
 	struct state_rec rec;
-	struct state_ctr ctr = {.pid = 7};
-	uint8_t mac[6], a4[16] = {0}, a6[16], other[16] = {0};
+	struct state_ctr ctr = { .pid = 7 };
+	uint8_t mac[6], a4[16] = { 0 }, a6[16], other[16] = { 0 };
 	const struct workload *p;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -71,6 +71,47 @@ START_TEST(test_workloads_lookups)
 }
 END_TEST
 
+/* A pod's record: the sandbox names the pod, its first container the container. */
+START_TEST(test_workloads_pod)
+{
+	char dir[] = "/tmp/pc-wl-XXXXXX";
+	struct state_ctr sb = { .pid = 70, .sandbox = true }, c1 = { .pid = 71 },
+			 c2 = { .pid = 72 };
+	struct workloads *w;
+	struct state_rec rec = { .ns_ino = 9, .mode = MODE_FWD, .n_ports = 1 };
+	uint8_t mac[6];
+	const struct workload *p;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
+	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:01:09");
+	snprintf(sb.id, sizeof(sb.id), "sandbox9");
+	snprintf(sb.k8s_pod, sizeof(sb.k8s_pod), "web-0");
+	snprintf(sb.k8s_namespace, sizeof(sb.k8s_namespace), "shop");
+	snprintf(sb.group, sizeof(sb.group), "web");
+	snprintf(c1.id, sizeof(c1.id), "ctr-a");
+	snprintf(c1.k8s_container, sizeof(c1.k8s_container), "nginx");
+	snprintf(c2.id, sizeof(c2.id), "ctr-b");
+	snprintf(c2.k8s_container, sizeof(c2.k8s_container), "sidecar");
+	ck_assert_int_eq(state_add_ctr(&rec, &sb), 0);
+	ck_assert_int_eq(state_add_ctr(&rec, &c1), 0);
+	ck_assert_int_eq(state_add_ctr(&rec, &c2), 0);
+	ck_assert_int_eq(state_save(dir, &rec), 0);
+	state_rec_free(&rec);
+	ck_assert_int_eq(workloads_load(dir, &w), 0);
+	ck_assert_int_eq(naming_mac_parse("02:70:00:00:01:09", mac), 0);
+	p = workloads_by_ucmac(w, mac);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->ctr->id, "sandbox9");
+	ck_assert_str_eq(p->ctr->k8s_pod, "web-0");
+	ck_assert_str_eq(p->ctr->k8s_namespace, "shop");
+	ck_assert_str_eq(p->ctr->k8s_container, "nginx");
+	ck_assert_str_eq(p->ctr->group, "web");
+	workloads_free(w);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("workload");
@@ -79,6 +120,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_workloads_lookups);
+	tcase_add_test(tc, test_workloads_pod);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
