@@ -15,14 +15,15 @@
 #include "dp/app/app_int.h"
 
 static const app_probe_fn probes[] = {
-    app_http_probe,  app_http2_probe,	   app_tls_probe,   app_ssh_probe,	 app_dns_probe,
-    app_mysql_probe, app_postgresql_probe, app_redis_probe, app_memcached_probe, app_mongodb_probe,
-    app_kafka_probe, app_ntp_probe,	   app_dhcp_probe,
+	app_http_probe,	     app_http2_probe,	app_tls_probe,	      app_ssh_probe,
+	app_dns_probe,	     app_mysql_probe,	app_postgresql_probe, app_redis_probe,
+	app_memcached_probe, app_mongodb_probe, app_kafka_probe,      app_ntp_probe,
+	app_dhcp_probe,
 };
 
 static const uint16_t ports[8][2] = {
-    {40000, 80}, {40000, 443}, {40000, 53}, {68, 67},
-    {546, 547},	 {40000, 123}, {123, 123},  {40000, 6379},
+	{ 40000, 80 }, { 40000, 443 }, { 40000, 53 }, { 68, 67 },
+	{ 546, 547 },  { 40000, 123 }, { 123, 123 },  { 40000, 6379 },
 };
 
 static void check_info(const struct app_state *st, const struct app_info *info)
@@ -56,8 +57,8 @@ static void probe_all(const struct app_segment *seg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct app_state st;
-	struct app_info info = {0};
-	struct app_segment seg = {0};
+	struct app_info info = { 0 };
+	struct app_segment seg = { 0 };
 	size_t off = 1;
 
 	if (size < 1)

@@ -22,7 +22,7 @@ static struct slog *threat_log;
 static void format_one(const struct session *s, void *arg)
 {
 	char line[SLOG_LINE_MAX];
-	struct slog_clock clk = {.wall_ns = 1795765547000000000LL, .session_ns = s->last_ns};
+	struct slog_clock clk = { .wall_ns = 1795765547000000000LL, .session_ns = s->last_ns };
 
 	slog_format(s, SLOG_SESSION, &clk, line, sizeof(line));
 	if (line[strlen(line) - 1] != '\n')
@@ -32,15 +32,14 @@ static void format_one(const struct session *s, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char rules[] =
-	    "{\"default\":\"allow\",\"rules\":[{\"id\":1,\"from\":\"any\",\"to\":\"any\","
-	    "\"ports\":[\"tcp/81\"],\"action\":\"deny\"}],\"threats\":{\"syn_flood_pps\":2,"
-	    "\"icmp_flood_pps\":2,\"actions\":{\"ip_teardrop\":\"drop\",\"tcp_syn_data\":\"drop\"}}}";
+		"{\"default\":\"allow\",\"rules\":[{\"id\":1,\"from\":\"any\",\"to\":\"any\","
+		"\"ports\":[\"tcp/81\"],\"action\":\"deny\"}],\"threats\":{\"syn_flood_pps\":2,"
+		"\"icmp_flood_pps\":2,\"actions\":{\"ip_teardrop\":\"drop\",\"tcp_syn_data\":\"drop\"}}}";
 	struct inspector in;
 	uint64_t now = 1;
 
-	if (!policy &&
-	    (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 || !(wl = workloads_empty()) ||
-	     slog_open("/dev/null", &threat_log) < 0))
+	if (!policy && (policy_parse(rules, sizeof(rules) - 1, &policy) < 0 ||
+			!(wl = workloads_empty()) || slog_open("/dev/null", &threat_log) < 0))
 		abort();
 	if (inspector_init(&in, 64, policy, wl, NULL) < 0 ||
 	    inspect_threats_on(&in, threat_log) < 0)

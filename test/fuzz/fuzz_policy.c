@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/core/err.h"
 #include "dp/policy/policy.h"
+#include "lib/core/err.h"
 
 #define check(cond)                                                                                \
 	do {                                                                                       \
@@ -19,7 +19,7 @@
 
 static struct policy_peer peer(const char *ip, const char *id, const char *name, const char *group)
 {
-	struct policy_peer p = {.id = id, .name = name, .group = group, .internal = id != NULL};
+	struct policy_peer p = { .id = id, .name = name, .group = group, .internal = id != NULL };
 
 	p.family = strchr(ip, ':') ? AF_INET6 : AF_INET;
 	inet_pton(p.family, ip, p.addr);
@@ -35,14 +35,14 @@ static size_t make_flows(struct policy_flow *f)
 	struct policy_peer web6 = peer("fd00::3", "3f2a", NULL, "web");
 	size_t n = 0;
 
-	f[n++] = (struct policy_flow){IPPROTO_TCP, 5432, web, db, APP_UNKNOWN, false};
-	f[n++] = (struct policy_flow){IPPROTO_TCP, 5432, web, db, APP_POSTGRESQL, true};
-	f[n++] = (struct policy_flow){IPPROTO_TCP, 443, ext4, web, APP_TLS, true};
-	f[n++] = (struct policy_flow){IPPROTO_UDP, 53, web, ext4, APP_DNS, false};
-	f[n++] = (struct policy_flow){IPPROTO_ICMP, 0, ext4, db, APP_UNKNOWN, true};
-	f[n++] = (struct policy_flow){IPPROTO_ICMPV6, 0, ext6, web6, APP_UNKNOWN, false};
-	f[n++] = (struct policy_flow){IPPROTO_TCP, 22, web6, ext6, APP_UNKNOWN, true};
-	f[n++] = (struct policy_flow){IPPROTO_SCTP, 9, db, web, APP_UNKNOWN, true};
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_UNKNOWN, false };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_POSTGRESQL, true };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 443, ext4, web, APP_TLS, true };
+	f[n++] = (struct policy_flow){ IPPROTO_UDP, 53, web, ext4, APP_DNS, false };
+	f[n++] = (struct policy_flow){ IPPROTO_ICMP, 0, ext4, db, APP_UNKNOWN, true };
+	f[n++] = (struct policy_flow){ IPPROTO_ICMPV6, 0, ext6, web6, APP_UNKNOWN, false };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 22, web6, ext6, APP_UNKNOWN, true };
+	f[n++] = (struct policy_flow){ IPPROTO_SCTP, 9, db, web, APP_UNKNOWN, true };
 	return n;
 }
 

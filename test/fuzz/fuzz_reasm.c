@@ -85,7 +85,7 @@ struct model {
 	struct reasm_dir d;
 	uint32_t isn; /* sequence number of stream position 0 */
 	uint32_t next;
-	uint32_t hi;	 /* past the last position ever known */
+	uint32_t hi;	/* past the last position ever known */
 	uint32_t nheld; /* known positions at or after next: held */
 	bool stopped;
 	/* the consumer */
@@ -224,7 +224,7 @@ MODEL static struct expect expect_of(int64_t s, uint32_t len, unsigned seed)
 {
 	struct reasm_buf *b = m.d.buf;
 	uint32_t klen = b ? b->klen : 0, win = m.ctx.lim.window;
-	struct expect e = {0};
+	struct expect e = { 0 };
 	bool in_piece = false;
 
 	e.in_order = s <= m.next;
@@ -250,8 +250,8 @@ MODEL static void learn(int64_t s, uint32_t len, unsigned seed, bool in_order)
 {
 	int64_t end = in_order ? s + len
 		      : s + len < (int64_t)m.next + m.ctx.lim.window
-			  ? s + len
-			  : (int64_t)m.next + m.ctx.lim.window;
+			      ? s + len
+			      : (int64_t)m.next + m.ctx.lim.window;
 
 	for (int64_t p = s > m.next ? s : m.next; p < end; p++) {
 		if (!m.have[p]) {
@@ -364,7 +364,7 @@ static void op_far(bool behind, uint32_t by, uint32_t len)
 {
 	struct reasm_result res;
 	uint32_t seq = m.isn + m.next + (behind ? 0x80000000u + by : m.ctx.lim.window + by);
-	uint8_t data[256] = {0};
+	uint8_t data[256] = { 0 };
 	unsigned f;
 
 	f = reasm_segment(&m.ctx, &m.d, seq, data, len, sink, NULL, &res);
@@ -386,8 +386,8 @@ MODEL static void check_delivered(void)
 static void setup(const uint8_t *h)
 {
 	struct reasm_limits lim = {
-	    .window = h[4] == 255 ? REASM_WINDOW_DEFAULT : 16 + h[4] * 16u,
-	    .max_segs = (uint16_t)(1 + h[5] % 64),
+		.window = h[4] == 255 ? REASM_WINDOW_DEFAULT : 16 + h[4] * 16u,
+		.max_segs = (uint16_t)(1 + h[5] % 64),
 	};
 
 	/* only what the last input touched needs clearing */

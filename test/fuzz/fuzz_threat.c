@@ -112,8 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		http_wrapped("GET /p?a=1&q=", data + 1, size - 1, " HTTP/1.1\r\nHost: a\r\n\r\n");
 	if (data[0] & 4)
 		http_wrapped(
-		    "POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-		    "\r\n",
-		    data + 1, size - 1, "");
+			"POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+			"\r\n",
+			data + 1, size - 1, "");
 	return 0;
 }

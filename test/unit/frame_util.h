@@ -19,8 +19,8 @@ struct frame {
 	size_t len;
 };
 
-static const uint8_t MAC_A[6] = {0x02, 0x70, 1, 2, 3, 4};
-static const uint8_t MAC_B[6] = {0x0a, 0x58, 9, 9, 9, 9};
+static const uint8_t MAC_A[6] = { 0x02, 0x70, 1, 2, 3, 4 };
+static const uint8_t MAC_B[6] = { 0x0a, 0x58, 9, 9, 9, 9 };
 
 /* Network-order writers. */
 static inline void put16(uint8_t *p, uint16_t v)

@@ -75,8 +75,8 @@ static char log_path[64];
 
 static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 {
-	struct state_rec rec = {.ns_ino = ino, .mode = mode, .n_ports = 1};
-	struct state_ctr ctr = {.pid = 7};
+	struct state_rec rec = { .ns_ino = ino, .mode = mode, .n_ports = 1 };
+	struct state_ctr ctr = { .pid = 7 };
 
 	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
 	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
@@ -160,7 +160,8 @@ int threat_lines(const char *name, char *line, size_t size)
 
 void handshake(const struct ep *c, const struct ep *s, uint64_t now)
 {
-	send_tcp(c, s, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460}, now);
-	send_tcp(s, c, &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460}, now);
-	send_tcp(c, s, &(struct seg){.flags = TCPF_ACK, .win = 502}, now);
+	send_tcp(c, s, &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 1460 }, now);
+	send_tcp(s, c, &(struct seg){ .flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460 },
+		 now);
+	send_tcp(c, s, &(struct seg){ .flags = TCPF_ACK, .win = 502 }, now);
 }

@@ -13,14 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dp/flow/inspect.h"
 #include "frame_util.h"
+#include "dp/flow/inspect.h"
 
 #define SEC 1000000000ULL
 
-static const uint8_t MAC_EXT[6] = {0x0a, 0x58, 9, 9, 9, 9};
-static const uint8_t MAC_FWD[6] = {0x02, 0x70, 0, 0, 0, 1};
-static const uint8_t MAC_TAP[6] = {0x02, 0x70, 0, 0, 0, 2};
+static const uint8_t MAC_EXT[6] = { 0x0a, 0x58, 9, 9, 9, 9 };
+static const uint8_t MAC_FWD[6] = { 0x02, 0x70, 0, 0, 0, 1 };
+static const uint8_t MAC_TAP[6] = { 0x02, 0x70, 0, 0, 0, 2 };
 
 /* an end of a connection */
 struct ep {
@@ -29,9 +29,9 @@ struct ep {
 	const uint8_t *mac;
 };
 
-static const struct ep CLI = {"10.0.0.9", 40000, MAC_EXT};
-static const struct ep SRV = {"10.0.0.2", 80, MAC_FWD};
-static const struct ep TAP_SRV = {"10.0.0.3", 80, MAC_TAP};
+static const struct ep CLI = { "10.0.0.9", 40000, MAC_EXT };
+static const struct ep SRV = { "10.0.0.2", 80, MAC_FWD };
+static const struct ep TAP_SRV = { "10.0.0.3", 80, MAC_TAP };
 
 /* a TCP segment */
 struct seg {

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "frame_util.h"
 #include "dp/flow/decode.h"
 #include "dp/flow/session.h"
-#include "frame_util.h"
 
 /* Decode f and account it to its session, created if new, as the data
  * plane does; the session (NULL: the table is full), and the direction. */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_samples.h"
 #include "dp/app/app.h"
 #include "dp/app/app_int.h"
-#include "app_samples.h"
 
 #define T IPPROTO_TCP
 #define U IPPROTO_UDP
@@ -29,74 +29,74 @@ struct sample {
 	}
 
 static const struct sample samples[] = {
-    S(http_get, T, true, 48936, 8080, APP_HTTP),
-    S(http_404, T, false, 48936, 8080, APP_HTTP),
-    S(h2_preface, T, true, 56996, 8082, APP_HTTP2),
-    S(h2_settings, T, false, 56996, 8082, APP_HTTP2),
-    S(tls13_client_hello, T, true, 48390, 8443, APP_TLS),
-    S(tls13_server_hello, T, false, 48390, 8443, APP_TLS),
-    S(tls12_client_hello, T, true, 48406, 8443, APP_TLS),
-    S(tls_curl_client_hello, T, true, 48928, 8443, APP_TLS),
-    S(ssh_client_banner, T, true, 60638, 2222, APP_SSH),
-    S(dns_udp_query, U, true, 46540, 5353, APP_DNS),
-    S(dns_udp_answer, U, false, 46540, 5353, APP_DNS),
-    S(dns_tcp_query, T, true, 42563, 5353, APP_DNS),
-    S(dns_tcp_answer, T, false, 42563, 5353, APP_DNS),
-    S(redis_set, T, true, 59144, 6380, APP_REDIS),
-    S(redis_ok, T, false, 59144, 6380, APP_REDIS),
-    S(redis_get, T, true, 59154, 6380, APP_REDIS),
-    S(redis_bulk, T, false, 59154, 6380, APP_REDIS),
-    S(memcached_set, T, true, 52766, 11212, APP_MEMCACHED),
-    S(memcached_stored, T, false, 52766, 11212, APP_MEMCACHED),
-    S(memcached_get, T, true, 52778, 11212, APP_MEMCACHED),
-    S(memcached_value, T, false, 52778, 11212, APP_MEMCACHED),
-    S(memcached_bin_version, T, true, 52790, 11212, APP_MEMCACHED),
-    S(memcached_bin_version_reply, T, false, 52790, 11212, APP_MEMCACHED),
-    S(mysql_greeting, T, false, 42188, 3307, APP_MYSQL),
-    S(mysql_login, T, true, 42188, 3307, APP_MYSQL),
-    S(pg_ssl_request, T, true, 44782, 5433, APP_POSTGRESQL),
-    S(pg_startup, T, true, 44782, 5433, APP_POSTGRESQL),
-    S(pg_auth_sasl, T, false, 44782, 5433, APP_POSTGRESQL),
-    S(pg_error, T, false, 44782, 5433, APP_POSTGRESQL),
-    S(mongo_query, T, true, 60294, 27019, APP_MONGODB),
-    S(mongo_reply, T, false, 60294, 27019, APP_MONGODB),
-    S(mongo_msg, T, true, 60306, 27019, APP_MONGODB),
-    S(mongo_msg_reply, T, false, 60306, 27019, APP_MONGODB),
-    S(kafka_api_versions, T, true, 38782, 9093, APP_KAFKA),
-    S(ntp_sntp_request, U, true, 38775, 123, APP_NTP),
-    S(ntp_chrony_reply, U, false, 38775, 123, APP_NTP),
-    S(ntp_chrony_request, U, true, 54470, 123, APP_NTP),
-    S(dhcp_discover, U, true, 68, 67, APP_DHCP),
-    S(dhcp_offer, U, true, 67, 68, APP_DHCP),
-    S(dhcp6_solicit, U, true, 546, 547, APP_DHCP),
-    S(dhcp6_advertise, U, false, 546, 547, APP_DHCP),
+	S(http_get, T, true, 48936, 8080, APP_HTTP),
+	S(http_404, T, false, 48936, 8080, APP_HTTP),
+	S(h2_preface, T, true, 56996, 8082, APP_HTTP2),
+	S(h2_settings, T, false, 56996, 8082, APP_HTTP2),
+	S(tls13_client_hello, T, true, 48390, 8443, APP_TLS),
+	S(tls13_server_hello, T, false, 48390, 8443, APP_TLS),
+	S(tls12_client_hello, T, true, 48406, 8443, APP_TLS),
+	S(tls_curl_client_hello, T, true, 48928, 8443, APP_TLS),
+	S(ssh_client_banner, T, true, 60638, 2222, APP_SSH),
+	S(dns_udp_query, U, true, 46540, 5353, APP_DNS),
+	S(dns_udp_answer, U, false, 46540, 5353, APP_DNS),
+	S(dns_tcp_query, T, true, 42563, 5353, APP_DNS),
+	S(dns_tcp_answer, T, false, 42563, 5353, APP_DNS),
+	S(redis_set, T, true, 59144, 6380, APP_REDIS),
+	S(redis_ok, T, false, 59144, 6380, APP_REDIS),
+	S(redis_get, T, true, 59154, 6380, APP_REDIS),
+	S(redis_bulk, T, false, 59154, 6380, APP_REDIS),
+	S(memcached_set, T, true, 52766, 11212, APP_MEMCACHED),
+	S(memcached_stored, T, false, 52766, 11212, APP_MEMCACHED),
+	S(memcached_get, T, true, 52778, 11212, APP_MEMCACHED),
+	S(memcached_value, T, false, 52778, 11212, APP_MEMCACHED),
+	S(memcached_bin_version, T, true, 52790, 11212, APP_MEMCACHED),
+	S(memcached_bin_version_reply, T, false, 52790, 11212, APP_MEMCACHED),
+	S(mysql_greeting, T, false, 42188, 3307, APP_MYSQL),
+	S(mysql_login, T, true, 42188, 3307, APP_MYSQL),
+	S(pg_ssl_request, T, true, 44782, 5433, APP_POSTGRESQL),
+	S(pg_startup, T, true, 44782, 5433, APP_POSTGRESQL),
+	S(pg_auth_sasl, T, false, 44782, 5433, APP_POSTGRESQL),
+	S(pg_error, T, false, 44782, 5433, APP_POSTGRESQL),
+	S(mongo_query, T, true, 60294, 27019, APP_MONGODB),
+	S(mongo_reply, T, false, 60294, 27019, APP_MONGODB),
+	S(mongo_msg, T, true, 60306, 27019, APP_MONGODB),
+	S(mongo_msg_reply, T, false, 60306, 27019, APP_MONGODB),
+	S(kafka_api_versions, T, true, 38782, 9093, APP_KAFKA),
+	S(ntp_sntp_request, U, true, 38775, 123, APP_NTP),
+	S(ntp_chrony_reply, U, false, 38775, 123, APP_NTP),
+	S(ntp_chrony_request, U, true, 54470, 123, APP_NTP),
+	S(dhcp_discover, U, true, 68, 67, APP_DHCP),
+	S(dhcp_offer, U, true, 67, 68, APP_DHCP),
+	S(dhcp6_solicit, U, true, 546, 547, APP_DHCP),
+	S(dhcp6_advertise, U, false, 546, 547, APP_DHCP),
 };
 
 static const app_probe_fn probes[APP_MAX] = {
-    [APP_HTTP] = app_http_probe,
-    [APP_HTTP2] = app_http2_probe,
-    [APP_TLS] = app_tls_probe,
-    [APP_SSH] = app_ssh_probe,
-    [APP_DNS] = app_dns_probe,
-    [APP_MYSQL] = app_mysql_probe,
-    [APP_POSTGRESQL] = app_postgresql_probe,
-    [APP_REDIS] = app_redis_probe,
-    [APP_MEMCACHED] = app_memcached_probe,
-    [APP_MONGODB] = app_mongodb_probe,
-    [APP_KAFKA] = app_kafka_probe,
-    [APP_NTP] = app_ntp_probe,
-    [APP_DHCP] = app_dhcp_probe,
+	[APP_HTTP] = app_http_probe,
+	[APP_HTTP2] = app_http2_probe,
+	[APP_TLS] = app_tls_probe,
+	[APP_SSH] = app_ssh_probe,
+	[APP_DNS] = app_dns_probe,
+	[APP_MYSQL] = app_mysql_probe,
+	[APP_POSTGRESQL] = app_postgresql_probe,
+	[APP_REDIS] = app_redis_probe,
+	[APP_MEMCACHED] = app_memcached_probe,
+	[APP_MONGODB] = app_mongodb_probe,
+	[APP_KAFKA] = app_kafka_probe,
+	[APP_NTP] = app_ntp_probe,
+	[APP_DHCP] = app_dhcp_probe,
 };
 
 static struct app_segment seg_of(const struct sample *s, size_t len)
 {
 	struct app_segment seg = {
-	    .data = s->data,
-	    .len = len,
-	    .transport = s->transport,
-	    .from_client = s->from_client,
-	    .client_port = s->cport,
-	    .server_port = s->sport,
+		.data = s->data,
+		.len = len,
+		.transport = s->transport,
+		.from_client = s->from_client,
+		.client_port = s->cport,
+		.server_port = s->sport,
 	};
 	return seg;
 }
@@ -131,12 +131,12 @@ static enum app_answer probe(enum app_proto app, const struct app_segment *seg)
 static struct app_segment text(const char *s, uint8_t transport, bool from_client)
 {
 	struct app_segment seg = {
-	    .data = (const uint8_t *)s,
-	    .len = strlen(s),
-	    .transport = transport,
-	    .from_client = from_client,
-	    .client_port = 40000,
-	    .server_port = 5000,
+		.data = (const uint8_t *)s,
+		.len = strlen(s),
+		.transport = transport,
+		.from_client = from_client,
+		.client_port = 40000,
+		.server_port = 5000,
 	};
 	return seg;
 }
@@ -232,10 +232,10 @@ START_TEST(test_sni_exact)
 	static const struct {
 		const char *sample, *sni;
 	} want[] = {
-	    {"tls13_client_hello", "x.example"},
-	    {"tls12_client_hello", "www.portcullis.test"},
-	    {"tls_curl_client_hello", "localhost"},
-	    {"tls13_server_hello", ""},
+		{ "tls13_client_hello", "x.example" },
+		{ "tls12_client_hello", "www.portcullis.test" },
+		{ "tls_curl_client_hello", "localhost" },
+		{ "tls13_server_hello", "" },
 	};
 	struct app_info info;
 
@@ -338,22 +338,23 @@ END_TEST
 START_TEST(test_http_lines)
 {
 	static const char *const yes[] = {
-	    "POST /submit HTTP/1.0\r\n",
-	    "OPTIONS * HTTP/1.1\r\n",
-	    "CONNECT db.example:5432 HTTP/1.1\r\nHost: db.example\r\n\r\n",
-	    "GET http://a.example/ HTTP/1.1\r\n",
-	    "PROPFIND /dav/ HTTP/1.1\n",
-	    "HTTP/1.1 200 OK\r\n",
-	    "HTTP/1.1 204\r\n",
+		"POST /submit HTTP/1.0\r\n",
+		"OPTIONS * HTTP/1.1\r\n",
+		"CONNECT db.example:5432 HTTP/1.1\r\nHost: db.example\r\n\r\n",
+		"GET http://a.example/ HTTP/1.1\r\n",
+		"PROPFIND /dav/ HTTP/1.1\n",
+		"HTTP/1.1 200 OK\r\n",
+		"HTTP/1.1 204\r\n",
 	};
 	static const char *const no[] = {
-	    "GET / HTTP/2.0\r\n",    "GET / HTTP/1.1X\r\n",   "GETX / HTTP/1.1\r\n",
-	    "GET / FTP/1.1\r\n",     "GET /a b HTTP/1.1\r\n", "get / HTTP/1.1\r\n",
-	    "HTTP/1.1 999 x\r\n",    "HTTP/1.1 20x OK\r\n",   "HTTP/3.0 200 OK\r\n",
-	    "GET \x01 HTTP/1.1\r\n", "GET  / HTTP/1.1\r\n",   "BREW /pot HTCPCP/1.0\r\n",
+		"GET / HTTP/2.0\r\n",	 "GET / HTTP/1.1X\r\n",	  "GETX / HTTP/1.1\r\n",
+		"GET / FTP/1.1\r\n",	 "GET /a b HTTP/1.1\r\n", "get / HTTP/1.1\r\n",
+		"HTTP/1.1 999 x\r\n",	 "HTTP/1.1 20x OK\r\n",	  "HTTP/3.0 200 OK\r\n",
+		"GET \x01 HTTP/1.1\r\n", "GET  / HTTP/1.1\r\n",	  "BREW /pot HTCPCP/1.0\r\n",
 	};
 	static const char *const maybe[] = {
-	    "G", "GE", "GET", "GET ", "GET /index.ht", "GET / HTTP/1", "HTTP/1.1 2", "H"};
+		"G", "GE", "GET", "GET ", "GET /index.ht", "GET / HTTP/1", "HTTP/1.1 2", "H"
+	};
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, yes[i][0] != 'H');
@@ -381,7 +382,7 @@ END_TEST
  */
 START_TEST(test_http_long_request_line)
 {
-	static const size_t cuts[] = {548, 700, 708, 709, 710, 712, 716, 717};
+	static const size_t cuts[] = { 548, 700, 708, 709, 710, 712, 716, 717 };
 	char req[1024], *p = req;
 	struct app_state st;
 	struct app_info info;
@@ -423,11 +424,12 @@ END_TEST
 
 START_TEST(test_ssh_banners)
 {
-	static const char *const yes[] = {"SSH-1.99-Cisco-1.25\r\n", "SSH-2.0-dropbear_2022.83\r\n",
-					  "SSH-2.0-x", "SSH-1.5-OpenSSH_2.1\n"};
-	static const char *const no[] = {"SSH-3.0-x\r\n", "SSH-2.0-\r\n", "SSH-2.0-a\x01\r\n",
-					 "SSH-2.0_x\r\n", "ssh-2.0-x\r\n"};
-	static const char *const maybe[] = {"S", "SSH-", "SSH-2.", "SSH-1.9", "SSH-2.0-"};
+	static const char *const yes[] = { "SSH-1.99-Cisco-1.25\r\n",
+					   "SSH-2.0-dropbear_2022.83\r\n", "SSH-2.0-x",
+					   "SSH-1.5-OpenSSH_2.1\n" };
+	static const char *const no[] = { "SSH-3.0-x\r\n", "SSH-2.0-\r\n", "SSH-2.0-a\x01\r\n",
+					  "SSH-2.0_x\r\n", "ssh-2.0-x\r\n" };
+	static const char *const maybe[] = { "S", "SSH-", "SSH-2.", "SSH-1.9", "SSH-2.0-" };
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, false);
@@ -447,7 +449,9 @@ START_TEST(test_ssh_banners)
 	/* what follows the banner is binary packets: not a banner again */
 	{
 		const struct sample ks = {
-		    "ssh_kexinit", ssh_kexinit, sizeof(ssh_kexinit), T, true, 60638, 2222, APP_SSH};
+			"ssh_kexinit", ssh_kexinit, sizeof(ssh_kexinit), T, true, 60638,
+			2222,	       APP_SSH
+		};
 		struct app_segment seg = seg_of(&ks, ks.len);
 
 		ck_assert_int_eq(probe(APP_SSH, &seg), APP_NO);
@@ -462,17 +466,17 @@ START_TEST(test_dns_malformed)
 		size_t off;
 		uint8_t val;
 	} edits[] = {
-	    {2, 0x19},	/* opcode 3 */
-	    {3, 0x60},	/* Z set */
-	    {3, 0x21},	/* a query with an rcode */
-	    {5, 0},	/* no question */
-	    {5, 9},	/* 9 questions */
-	    {11, 200},	/* 200 additional records in 54 bytes */
-	    {12, 64},	/* label of 64 */
-	    {12, 0xc0}, /* compression pointer in the first name */
-	    {14, 0x01}, /* control byte in a label */
-	    {16, 60},	/* label past the datagram */
-	    {30, 0x00}, /* qclass 0 */
+		{ 2, 0x19 },  /* opcode 3 */
+		{ 3, 0x60 },  /* Z set */
+		{ 3, 0x21 },  /* a query with an rcode */
+		{ 5, 0 },     /* no question */
+		{ 5, 9 },     /* 9 questions */
+		{ 11, 200 },  /* 200 additional records in 54 bytes */
+		{ 12, 64 },   /* label of 64 */
+		{ 12, 0xc0 }, /* compression pointer in the first name */
+		{ 14, 0x01 }, /* control byte in a label */
+		{ 16, 60 },   /* label past the datagram */
+		{ 30, 0x00 }, /* qclass 0 */
 	};
 	uint8_t b[sizeof(dns_udp_query)];
 	struct app_segment seg = seg_of(sample_named("dns_udp_query"), sizeof(b));
@@ -543,23 +547,23 @@ END_TEST
 START_TEST(test_postgresql_requests)
 {
 	/* GSSENCRequest and a CancelRequest as libpq writes them */
-	static const uint8_t gssenc[] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30};
-	static const uint8_t cancel[] = {0, 0, 0,    16,   0x04, 0xd2, 0x16, 0x2e,
-					 0, 0, 0x1f, 0x90, 0x12, 0x34, 0x56, 0x78};
-	static const uint8_t ssl_bad_len[] = {0, 0, 0, 9, 0x04, 0xd2, 0x16, 0x2f};
-	static const uint8_t proto2[] = {0, 0, 0, 12, 0, 2, 0, 0, 'u', 0, 0, 0};
+	static const uint8_t gssenc[] = { 0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30 };
+	static const uint8_t cancel[] = { 0, 0, 0,    16,   0x04, 0xd2, 0x16, 0x2e,
+					  0, 0, 0x1f, 0x90, 0x12, 0x34, 0x56, 0x78 };
+	static const uint8_t ssl_bad_len[] = { 0, 0, 0, 9, 0x04, 0xd2, 0x16, 0x2f };
+	static const uint8_t proto2[] = { 0, 0, 0, 12, 0, 2, 0, 0, 'u', 0, 0, 0 };
 	const struct sample t[] = {
-	    {"gssenc", gssenc, sizeof(gssenc), T, true, 1, 2, APP_POSTGRESQL},
-	    {"cancel", cancel, sizeof(cancel), T, true, 1, 2, APP_POSTGRESQL},
-	    {"ssl_bad_len", ssl_bad_len, sizeof(ssl_bad_len), T, true, 1, 2, APP_UNKNOWN},
-	    {"proto2", proto2, sizeof(proto2), T, true, 1, 2, APP_UNKNOWN},
+		{ "gssenc", gssenc, sizeof(gssenc), T, true, 1, 2, APP_POSTGRESQL },
+		{ "cancel", cancel, sizeof(cancel), T, true, 1, 2, APP_POSTGRESQL },
+		{ "ssl_bad_len", ssl_bad_len, sizeof(ssl_bad_len), T, true, 1, 2, APP_UNKNOWN },
+		{ "proto2", proto2, sizeof(proto2), T, true, 1, 2, APP_UNKNOWN },
 	};
 
 	for (size_t i = 0; i < N(t); i++) {
 		struct app_segment seg = seg_of(&t[i], t[i].len);
 
 		ck_assert_msg(probe(APP_POSTGRESQL, &seg) ==
-				  (t[i].app == APP_POSTGRESQL ? APP_YES : APP_NO),
+				      (t[i].app == APP_POSTGRESQL ? APP_YES : APP_NO),
 			      "%s", t[i].name);
 	}
 	/* the startup cut inside "user" is a maybe, the SASL request as a client's is not */
@@ -576,20 +580,20 @@ END_TEST
 
 START_TEST(test_redis_forms)
 {
-	static const char *const yes[] = {"PING\r\n",
-					  "ping\r\n",
-					  "SET k v\r\n",
-					  "hgetall h\n",
-					  "*1\r\n$4\r\nPING\r\n",
-					  "*2\r\n$8\r\nJSON.GET\r\n"};
+	static const char *const yes[] = { "PING\r\n",
+					   "ping\r\n",
+					   "SET k v\r\n",
+					   "hgetall h\n",
+					   "*1\r\n$4\r\nPING\r\n",
+					   "*2\r\n$8\r\nJSON.GET\r\n" };
 	static const char *const no[] = {
-	    "FOO bar\r\n", "GET / HTTP/1.1\r\n", "*1\r\n$3\r\nPING\r\n", "*1\r\n$4\r\nPI G\r\n",
-	    "*0\r\n",	   "*2\r\n:1\r\n",	 "*1\r\n$-1\r\n",	 "PING\x01\r\n",
+		"FOO bar\r\n", "GET / HTTP/1.1\r\n", "*1\r\n$3\r\nPING\r\n", "*1\r\n$4\r\nPI G\r\n",
+		"*0\r\n",      "*2\r\n:1\r\n",	     "*1\r\n$-1\r\n",	     "PING\x01\r\n",
 	};
-	static const char *const server_yes[] = {"+OK\r\n", "-ERR unknown command\r\n", ":42\r\n",
-						 "$-1\r\n", "*2\r\n$1\r\na\r\n:1\r\n"};
-	static const char *const server_no[] = {"+OK POP3 server ready\r\n", "-nope\r\n",
-						"$1\r\nab\r\n", ":4x\r\n"};
+	static const char *const server_yes[] = { "+OK\r\n", "-ERR unknown command\r\n", ":42\r\n",
+						  "$-1\r\n", "*2\r\n$1\r\na\r\n:1\r\n" };
+	static const char *const server_no[] = { "+OK POP3 server ready\r\n", "-nope\r\n",
+						 "$1\r\nab\r\n", ":4x\r\n" };
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, true);
@@ -617,28 +621,28 @@ END_TEST
 START_TEST(test_memcached_syntax)
 {
 	static const char *const yes[] = {
-	    "set k 0 0 5\r\nhello\r\n",
-	    "cas k 1 -1 2 77 noreply\r\nab\r\n",
-	    "gets a b c\r\n",
-	    "delete k noreply\r\n",
-	    "incr n 1\r\n",
-	    "touch k 60\r\n",
-	    "version\r\n",
-	    "flush_all 10\r\n",
-	    "stats items\r\n",
-	    "set big 0 0 100000\r\npartial",
+		"set k 0 0 5\r\nhello\r\n",
+		"cas k 1 -1 2 77 noreply\r\nab\r\n",
+		"gets a b c\r\n",
+		"delete k noreply\r\n",
+		"incr n 1\r\n",
+		"touch k 60\r\n",
+		"version\r\n",
+		"flush_all 10\r\n",
+		"stats items\r\n",
+		"set big 0 0 100000\r\npartial",
 	};
 	static const char *const no[] = {
-	    "set k 0 0 5\r\nhelloX\r\n",
-	    "set k x 0 5\r\n",
-	    "set k 0 0\r\n",
-	    "get\r\n",
-	    "incr n\r\n",
-	    "version 1\r\n",
-	    "delete\r\n",
-	    "SET k 0 0 1\r\nx\r\n",
-	    "get k\x01\r\n",
-	    "flush_all now\r\n",
+		"set k 0 0 5\r\nhelloX\r\n",
+		"set k x 0 5\r\n",
+		"set k 0 0\r\n",
+		"get\r\n",
+		"incr n\r\n",
+		"version 1\r\n",
+		"delete\r\n",
+		"SET k 0 0 1\r\nx\r\n",
+		"get k\x01\r\n",
+		"flush_all now\r\n",
 	};
 
 	for (size_t i = 0; i < N(yes); i++) {
@@ -654,8 +658,8 @@ START_TEST(test_memcached_syntax)
 	/* binary: the data type must be raw and a response's status known */
 	{
 		uint8_t b[sizeof(memcached_bin_version_reply)];
-		struct app_segment seg =
-		    seg_of(sample_named("memcached_bin_version_reply"), sizeof(b));
+		struct app_segment seg = seg_of(sample_named("memcached_bin_version_reply"),
+						sizeof(b));
 
 		seg.data = b;
 		memcpy(b, memcached_bin_version_reply, sizeof(b));
@@ -748,7 +752,7 @@ START_TEST(test_ntp_direction_and_fields)
 	ck_assert_int_eq(probe(APP_NTP, &seg), APP_NO);
 	/* 48 bytes and a 20-byte MAC; 48 and 10 loose bytes */
 	{
-		uint8_t m[68] = {0};
+		uint8_t m[68] = { 0 };
 		struct app_segment ms = seg;
 
 		memcpy(m, ntp_chrony_reply, 48);
@@ -813,8 +817,8 @@ END_TEST
 
 START_TEST(test_engine_no_candidates)
 {
-	static const uint8_t junk[64] = {0xff, 0xfe, 0xfd, 0xfc};
-	struct app_segment seg = {.data = junk, .len = sizeof(junk), .transport = T};
+	static const uint8_t junk[64] = { 0xff, 0xfe, 0xfd, 0xfc };
+	struct app_segment seg = { .data = junk, .len = sizeof(junk), .transport = T };
 	struct app_state st;
 	struct app_info info;
 
@@ -905,7 +909,7 @@ END_TEST
 /* a whole exchange, segment by segment, as the data plane feeds it */
 START_TEST(test_engine_conversation)
 {
-	static const char *const order[] = {"mysql_greeting", "mysql_login"};
+	static const char *const order[] = { "mysql_greeting", "mysql_login" };
 	struct app_state st;
 	struct app_info info;
 	struct app_segment seg;
@@ -940,8 +944,8 @@ static uint64_t rng(void)
  */
 START_TEST(test_random_not_identified)
 {
-	static const uint16_t ports[] = {80,	443,   22,   53,  3306, 5432, 6379,
-					 11211, 27017, 9092, 123, 67,	546,  547};
+	static const uint16_t ports[] = { 80,	 443,	22,   53,  3306, 5432, 6379,
+					  11211, 27017, 9092, 123, 67,	 546,  547 };
 	static uint8_t buf[1500];
 
 	rng_state = 0x9e3779b97f4a7c15ull;
@@ -950,10 +954,10 @@ START_TEST(test_random_not_identified)
 		struct app_info info;
 		uint8_t tr = n % 2 ? T : U;
 		bool printable = n % 4 >= 2;
-		struct app_segment seg = {.data = buf,
-					  .transport = tr,
-					  .client_port = (uint16_t)(32768 + rng() % 28000),
-					  .server_port = ports[rng() % N(ports)]};
+		struct app_segment seg = { .data = buf,
+					   .transport = tr,
+					   .client_port = (uint16_t)(32768 + rng() % 28000),
+					   .server_port = ports[rng() % N(ports)] };
 
 		app_state_init(&st, tr);
 		for (int s = 0; s < 2 * APP_MAX_SEGMENTS && !st.done; s++) {

@@ -5,14 +5,14 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
+#include "frame_util.h"
 #include "dp/flow/bypass.h"
 #include "dp/flow/decode.h"
 #include "dp/flow/session.h"
-#include "frame_util.h"
 
 START_TEST(test_bypass_keys)
 {
-	static const uint8_t uc[6] = {0x02, 0x70, 0x63, 0, 0, 7};
+	static const uint8_t uc[6] = { 0x02, 0x70, 0x63, 0, 0, 7 };
 	struct pc_flow_key out[2];
 	struct flow_key k;
 	struct frame f;

@@ -187,7 +187,8 @@ START_TEST(test_wrong_types)
 	expect_invalid("{\"on_failure\": false}", "key \"on_failure\" must be a string");
 	expect_invalid("{\"jumbo\": \"true\"}", "key \"jumbo\" must be true or false");
 	expect_invalid("{\"jumbo\": 1}", "key \"jumbo\" must be true or false");
-	expect_invalid("{\"threat_detection\": \"no\"}", "key \"threat_detection\" must be true or false");
+	expect_invalid("{\"threat_detection\": \"no\"}",
+		       "key \"threat_detection\" must be true or false");
 	expect_invalid("{\"workers\": \"4\"}", "key \"workers\" must be a non-negative integer");
 	expect_invalid("{\"workers\": 1.5}", "key \"workers\" must be a non-negative integer");
 	expect_invalid("{\"workers\": 2.0}", "key \"workers\" must be a non-negative integer");
@@ -201,9 +202,11 @@ START_TEST(test_number_ranges)
 	struct pc_config cfg;
 
 	expect_invalid("{\"workers\": 1025}", "key \"workers\" must be between 0 and 1024");
-	expect_invalid("{\"ring_block_kb\": 64}", "key \"ring_block_kb\" must be between 128 and 8192");
+	expect_invalid("{\"ring_block_kb\": 64}",
+		       "key \"ring_block_kb\" must be between 128 and 8192");
 	expect_invalid("{\"ring_blocks\": 1}", "key \"ring_blocks\" must be between 2 and 1024");
-	expect_invalid("{\"ring_retire_ms\": 0}", "key \"ring_retire_ms\" must be between 1 and 1000");
+	expect_invalid("{\"ring_retire_ms\": 0}",
+		       "key \"ring_retire_ms\" must be between 1 and 1000");
 	expect_invalid("{\"quick_max\": 9000}", "key \"quick_max\" must be between 0 and 1500");
 	expect_invalid("{\"bypass_after_kb\": 4194305}",
 		       "key \"bypass_after_kb\" must be between 0 and 4194304");

@@ -34,21 +34,22 @@ END_TEST
 static const struct {
 	const char *line, *msg;
 } bad[] = {
-    {"", "request: not JSON"},
-    {"status", "request: not JSON"},
-    {"{\"cmd\":\"status\"} x", "request: not JSON"},
-    {"[\"status\"]", "request: not a JSON object"},
-    {"{}", "request: no \"cmd\""},
-    {"{\"cmd\":1}", "request: \"cmd\" must be a string"},
-    {"{\"cmd\":\"reboot\"}", "request: unknown cmd \"reboot\""},
-    {"{\"cmd\":\"status\",\"verbose\":true}", "request: unknown key \"verbose\""},
-    {"{\"cmd\":\"status\",\"limit\":3}", "request: \"limit\" goes with \"sessions\" only"},
-    {"{\"cmd\":\"sessions\",\"limit\":0}", "request: \"limit\" 0 out of range 1..100000"},
-    {"{\"cmd\":\"sessions\",\"limit\":-1}", "request: \"limit\" -1 out of range 1..100000"},
-    {"{\"cmd\":\"sessions\",\"limit\":100001}", "request: \"limit\" 100001 out of range 1..100000"},
-    {"{\"cmd\":\"sessions\",\"limit\":\"5\"}", "request: \"limit\" must be an integer"},
-    {"{\"cmd\":\"sessions\",\"limit\":2.5}", "request: \"limit\" must be an integer"},
-    {"{\"cmd\":\"status\",\"cmd\":\"ports\"}", "request: not JSON"},
+	{ "", "request: not JSON" },
+	{ "status", "request: not JSON" },
+	{ "{\"cmd\":\"status\"} x", "request: not JSON" },
+	{ "[\"status\"]", "request: not a JSON object" },
+	{ "{}", "request: no \"cmd\"" },
+	{ "{\"cmd\":1}", "request: \"cmd\" must be a string" },
+	{ "{\"cmd\":\"reboot\"}", "request: unknown cmd \"reboot\"" },
+	{ "{\"cmd\":\"status\",\"verbose\":true}", "request: unknown key \"verbose\"" },
+	{ "{\"cmd\":\"status\",\"limit\":3}", "request: \"limit\" goes with \"sessions\" only" },
+	{ "{\"cmd\":\"sessions\",\"limit\":0}", "request: \"limit\" 0 out of range 1..100000" },
+	{ "{\"cmd\":\"sessions\",\"limit\":-1}", "request: \"limit\" -1 out of range 1..100000" },
+	{ "{\"cmd\":\"sessions\",\"limit\":100001}",
+	  "request: \"limit\" 100001 out of range 1..100000" },
+	{ "{\"cmd\":\"sessions\",\"limit\":\"5\"}", "request: \"limit\" must be an integer" },
+	{ "{\"cmd\":\"sessions\",\"limit\":2.5}", "request: \"limit\" must be an integer" },
+	{ "{\"cmd\":\"status\",\"cmd\":\"ports\"}", "request: not JSON" },
 };
 
 START_TEST(test_parse_invalid)
@@ -80,7 +81,7 @@ END_TEST
 
 START_TEST(test_encode_roundtrip)
 {
-	struct ctl_request in = {.cmd = (enum ctl_cmd)_i, .limit = 42}, out;
+	struct ctl_request in = { .cmd = (enum ctl_cmd)_i, .limit = 42 }, out;
 	char *line = ctl_request_encode(&in);
 	size_t len;
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dp/flow/decode.h"
 #include "frame_util.h"
+#include "dp/flow/decode.h"
 
 START_TEST(test_decode_tcp4)
 {
@@ -91,7 +91,7 @@ END_TEST
 
 START_TEST(test_decode_ipv6_ext_headers)
 {
-	uint8_t ext[64] = {0};
+	uint8_t ext[64] = { 0 };
 	struct frame f;
 	struct pkt p;
 

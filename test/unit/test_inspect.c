@@ -14,18 +14,19 @@ START_TEST(test_denied_session_passes_resets)
 	static const char data[] = "payload";
 
 	env_up("{\"default\": \"deny\"}", false);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240}, SEC);
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240 }, SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
 	ck_assert(last.reset);
 	/* the reset the other port sent for the same session */
-	send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_RST | TCPF_ACK}, SEC);
+	send_tcp(&SRV, &CLI, &(struct seg){ .flags = TCPF_RST | TCPF_ACK }, SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_PASS);
 	ck_assert(!last.reset);
 	/* not a reset carrying data, nor anything else */
 	send_tcp(&SRV, &CLI,
-		 &(struct seg){.flags = TCPF_RST | TCPF_ACK, .data = data, .len = sizeof(data)}, SEC);
+		 &(struct seg){ .flags = TCPF_RST | TCPF_ACK, .data = data, .len = sizeof(data) },
+		 SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .data = data, .len = sizeof(data)},
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .data = data, .len = sizeof(data) },
 		 SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
 	ck_assert(!last.reset); /* one reset per session */

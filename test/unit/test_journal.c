@@ -133,7 +133,7 @@ static void assert_same_objs(struct nl_object **a, struct nl_object **b, size_t 
 START_TEST(test_roundtrip)
 {
 	struct journal_port jp[2];
-	struct journal j = {.ns_ino = 4026532001UL, .mode = 3, .n = 2, .ports = jp}, back;
+	struct journal j = { .ns_ino = 4026532001UL, .mode = 3, .n = 2, .ports = jp }, back;
 	char path[PATH_MAX];
 
 	strcpy(j.ns_path, "/proc/42/ns/net");
@@ -172,7 +172,7 @@ END_TEST
 
 START_TEST(test_list_and_remove)
 {
-	struct journal j = {.ns_ino = 77, .n = 0};
+	struct journal j = { .ns_ino = 77, .n = 0 };
 	char path[PATH_MAX], **paths;
 	size_t n;
 	FILE *f;
@@ -221,7 +221,7 @@ static void expect_refused(const void *bytes, size_t len, const char *why)
 START_TEST(test_refused)
 {
 	struct journal_port jp;
-	struct journal j = {.ns_ino = 5, .n = 1, .ports = &jp};
+	struct journal j = { .ns_ino = 5, .n = 1, .ports = &jp };
 	char path[PATH_MAX], *buf;
 	size_t len;
 	FILE *f;

@@ -8,15 +8,14 @@
 #include "lib/core/naming.h"
 
 static const unsigned sample_pids[] = {
-	1,     2,      9,      10,      11,      35,      36,      99,      100,    101,
-	999,   1000,   1295,   1296,    9999,    10000,   12345,   32767,   32768,  65535,
+	1,     2,      9,      10,	11,	 35,	  36,	   99,	    100,   101,
+	999,   1000,   1295,   1296,	9999,	 10000,	  12345,   32767,   32768, 65535,
 	99999, 100000, 999999, 1000000, 2097152, 4194302, 4194303, 4194304,
 };
 #define N_PIDS (sizeof(sample_pids) / sizeof(sample_pids[0]))
 
 /* An independent decoder of the documented shape; -1 when it does not fit. */
-static int decode(const char *name, const char *prefix, unsigned *pid, unsigned *ord,
-		  unsigned *gen)
+static int decode(const char *name, const char *prefix, unsigned *pid, unsigned *ord, unsigned *gen)
 {
 	static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	const char *p = name + strlen(prefix), *dash = strchr(p, '-'), *dot;
@@ -50,8 +49,7 @@ static void check_one(const char *prefix, unsigned pid, unsigned ord, unsigned g
 			     err_msg());
 	if (strlen(name) >= IFNAMSIZ || !naming_is_port(name, prefix))
 		ck_abort_msg("%s not recognised", name);
-	if (decode(name, prefix, &dp, &dord, &dgen) < 0 || dp != pid || dord != ord ||
-	    dgen != gen)
+	if (decode(name, prefix, &dp, &dord, &dgen) < 0 || dp != pid || dord != ord || dgen != gen)
 		ck_abort_msg("%s does not decode to %u/%u/%u", name, pid, ord, gen);
 }
 
@@ -140,7 +138,7 @@ START_TEST(test_injective)
 {
 	static const unsigned gens[] = { 0, 1, 9, 10, 35 };
 	size_t n = 0, cap = N_PIDS * (NAMING_MAX_ORDINAL + 1) * 5;
-	char (*names)[IFNAMSIZ] = calloc(cap, IFNAMSIZ);
+	char(*names)[IFNAMSIZ] = calloc(cap, IFNAMSIZ);
 
 	ck_assert_ptr_nonnull(names);
 	for (size_t i = 0; i < N_PIDS; i++)
@@ -161,13 +159,39 @@ END_TEST
 START_TEST(test_is_port_rejects)
 {
 	static const char *const bad[] = {
-		"",		  "vex",	   "vex-0",	  "vex0-0",	     "vex01-0",
-		"vex4194305-0",	  "vex12345678-0", "vex99999999999999999999-0",  "vex1-",
-		"vex1-00",	  "vex1-0a",	   "vex1-zzz",	  "vex1-0.",	     "vex1-0.0",
-		"vex1-0.10",	  "vex1-A",	   "vex1-0.Z",	  "vex1-0 ",	     " vex1-0",
-		"xvex1-0",	  "vex+1-0",	   "vex 1-0",	  "vex1-0.-",	     "vex1--0",
-		"vex1-0-0",	  "vex1.0-0",	   "eth0",	  "vin1-0",	     "VEX1-0",
-		"vex4194304-zz.zz", "vex1-0.1x",   "vex1-_",	  "vex-1-0",
+		"",
+		"vex",
+		"vex-0",
+		"vex0-0",
+		"vex01-0",
+		"vex4194305-0",
+		"vex12345678-0",
+		"vex99999999999999999999-0",
+		"vex1-",
+		"vex1-00",
+		"vex1-0a",
+		"vex1-zzz",
+		"vex1-0.",
+		"vex1-0.0",
+		"vex1-0.10",
+		"vex1-A",
+		"vex1-0.Z",
+		"vex1-0 ",
+		" vex1-0",
+		"xvex1-0",
+		"vex+1-0",
+		"vex 1-0",
+		"vex1-0.-",
+		"vex1--0",
+		"vex1-0-0",
+		"vex1.0-0",
+		"eth0",
+		"vin1-0",
+		"VEX1-0",
+		"vex4194304-zz.zz",
+		"vex1-0.1x",
+		"vex1-_",
+		"vex-1-0",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -186,7 +210,8 @@ START_TEST(test_is_port_accepts)
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ck_assert_msg(naming_is_port(good[i], NAMING_EX_PREFIX), "\"%s\" rejected", good[i]);
+		ck_assert_msg(naming_is_port(good[i], NAMING_EX_PREFIX), "\"%s\" rejected",
+			      good[i]);
 		ck_assert_msg(!naming_is_port(good[i], NAMING_IN_PREFIX), "\"%s\" is vin", good[i]);
 	}
 	ck_assert(naming_is_port("vin1-0", NAMING_IN_PREFIX));

@@ -122,9 +122,9 @@ END_TEST
 START_TEST(test_hostile_length)
 {
 	static struct sink s;
-	uint8_t hdr[8] = {0, 0, 0, 1, 0x01, 0x00, 0x00, 0x01}; /* (1<<24) + 1 */
-	uint8_t max[8] = {0, 0, 0, 2, 0x01, 0x00, 0x00, 0x00}; /* exactly 1<<24 */
-	uint8_t huge[8] = {0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff};
+	uint8_t hdr[8] = { 0, 0, 0, 1, 0x01, 0x00, 0x00, 0x01 }; /* (1<<24) + 1 */
+	uint8_t max[8] = { 0, 0, 0, 2, 0x01, 0x00, 0x00, 0x00 }; /* exactly 1<<24 */
+	uint8_t huge[8] = { 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff };
 	struct mux_rx rx;
 
 	memset(&s, 0, sizeof(s));
@@ -132,7 +132,7 @@ START_TEST(test_hostile_length)
 	err_clear();
 	ck_assert_int_eq(mux_rx_feed(&rx, hdr, 8, collect, &s), -EPROTO);
 	ck_assert_msg(strstr(err_msg(), "16777217 bytes on connection 1") &&
-			  strstr(err_msg(), "over the limit"),
+			      strstr(err_msg(), "over the limit"),
 		      "message: %s", err_msg());
 	mux_rx_init(&rx);
 	ck_assert_int_eq(mux_rx_feed(&rx, huge, 8, collect, &s), -EPROTO);
@@ -183,7 +183,7 @@ START_TEST(test_send_frames)
 {
 	size_t len = 3 * MUX_SEND_MAX + 123, frames = 4, at = 0;
 	uint8_t *data = malloc(len);
-	struct reader r = {.want = len + frames * MUX_HDR_LEN};
+	struct reader r = { .want = len + frames * MUX_HDR_LEN };
 	int sv[2], small = 4096;
 	pthread_t t;
 
@@ -198,8 +198,8 @@ START_TEST(test_send_frames)
 	pthread_join(t, NULL);
 	ck_assert_uint_eq(r.have, r.want);
 	for (size_t f = 0, off = 0; f < frames; f++) {
-		uint32_t conn =
-		    r.buf[off] << 24 | r.buf[off + 1] << 16 | r.buf[off + 2] << 8 | r.buf[off + 3];
+		uint32_t conn = r.buf[off] << 24 | r.buf[off + 1] << 16 | r.buf[off + 2] << 8 |
+				r.buf[off + 3];
 		uint32_t n = r.buf[off + 4] << 24 | r.buf[off + 5] << 16 | r.buf[off + 6] << 8 |
 			     r.buf[off + 7];
 

@@ -45,10 +45,10 @@ static size_t sample(uint8_t *buf)
 			 0);
 	memcpy(buf + at, m, n), at += n, free(m);
 	ck_assert_int_eq(
-	    ttrpc_build_response(1, TTRPC_UNIMPLEMENTED, "method Get", NULL, 0, &m, &n), 0);
+		ttrpc_build_response(1, TTRPC_UNIMPLEMENTED, "method Get", NULL, 0, &m, &n), 0);
 	memcpy(buf + at, m, n), at += n, free(m);
 	ck_assert_int_eq(
-	    ttrpc_build_response(3, TTRPC_OK, NULL, (const uint8_t *)"\x10\x07", 2, &m, &n), 0);
+		ttrpc_build_response(3, TTRPC_OK, NULL, (const uint8_t *)"\x10\x07", 2, &m, &n), 0);
 	memcpy(buf + at, m, n), at += n, free(m);
 	return at;
 }
@@ -63,7 +63,7 @@ static void check_sample(const struct got *g)
 	ck_assert_uint_eq(g->m[0].type, TTRPC_REQUEST);
 	ck_assert_uint_eq(g->m[0].flags, TTRPC_FLAG_REMOTE_CLOSED);
 	ck_assert_uint_eq(g->m[0].stream, 1);
-	m = (struct ttrpc_msg){.stream = 1, .data = g->m[0].data, .len = g->m[0].len};
+	m = (struct ttrpc_msg){ .stream = 1, .data = g->m[0].data, .len = g->m[0].len };
 	ck_assert_int_eq(ttrpc_call_decode(&m, &c), 0);
 	ck_assert_str_eq(c.service, "svc.A");
 	ck_assert_str_eq(c.method, "Get");
@@ -73,7 +73,7 @@ static void check_sample(const struct got *g)
 	ttrpc_call_free(&c);
 
 	ck_assert_uint_eq(g->m[1].type, TTRPC_RESPONSE);
-	m = (struct ttrpc_msg){.stream = 1, .data = g->m[1].data, .len = g->m[1].len};
+	m = (struct ttrpc_msg){ .stream = 1, .data = g->m[1].data, .len = g->m[1].len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	ck_assert_int_eq(r.code, TTRPC_UNIMPLEMENTED);
 	ck_assert_str_eq(r.message, "method Get");
@@ -81,7 +81,7 @@ static void check_sample(const struct got *g)
 	ttrpc_reply_free(&r);
 
 	ck_assert_uint_eq(g->m[2].stream, 3);
-	m = (struct ttrpc_msg){.stream = 3, .data = g->m[2].data, .len = g->m[2].len};
+	m = (struct ttrpc_msg){ .stream = 3, .data = g->m[2].data, .len = g->m[2].len };
 	ck_assert_int_eq(ttrpc_reply_decode(&m, &r), 0);
 	ck_assert_int_eq(r.code, TTRPC_OK);
 	ck_assert_uint_eq(r.payload_len, 2);
@@ -91,7 +91,7 @@ static void check_sample(const struct got *g)
 
 START_TEST(test_several_in_one_read)
 {
-	struct got g = {0};
+	struct got g = { 0 };
 	struct ttrpc_rx rx;
 	uint8_t buf[512];
 	size_t n = sample(buf);
@@ -126,7 +126,7 @@ END_TEST
 
 START_TEST(test_byte_by_byte)
 {
-	struct got g = {0};
+	struct got g = { 0 };
 	struct ttrpc_rx rx;
 	uint8_t buf[512];
 	size_t n = sample(buf);
@@ -141,8 +141,8 @@ END_TEST
 /* A message with an empty body (header only) is delivered too. */
 START_TEST(test_empty_body)
 {
-	uint8_t hdr[10] = {0, 0, 0, 0, 0, 0, 0, 5, TTRPC_DATA, 0x5};
-	struct got g = {0};
+	uint8_t hdr[10] = { 0, 0, 0, 0, 0, 0, 0, 5, TTRPC_DATA, 0x5 };
+	struct got g = { 0 };
 	struct ttrpc_rx rx;
 
 	ttrpc_rx_init(&rx);
@@ -156,17 +156,17 @@ END_TEST
 
 START_TEST(test_hostile_length)
 {
-	uint8_t over[10] = {0x00, 0x40, 0x00, 0x01, 0, 0, 0, 9, 1, 0}; /* 4 MiB + 1 */
-	uint8_t huge[10] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 9, 1, 0};
-	uint8_t max[10] = {0x00, 0x40, 0x00, 0x00, 0, 0, 0, 9, 1, 0}; /* exactly 4 MiB */
-	struct got g = {0};
+	uint8_t over[10] = { 0x00, 0x40, 0x00, 0x01, 0, 0, 0, 9, 1, 0 }; /* 4 MiB + 1 */
+	uint8_t huge[10] = { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 9, 1, 0 };
+	uint8_t max[10] = { 0x00, 0x40, 0x00, 0x00, 0, 0, 0, 9, 1, 0 }; /* exactly 4 MiB */
+	struct got g = { 0 };
 	struct ttrpc_rx rx;
 
 	ttrpc_rx_init(&rx);
 	err_clear();
 	ck_assert_int_eq(ttrpc_rx_feed(&rx, over, sizeof(over), keep, &g), -EMSGSIZE);
 	ck_assert_msg(strstr(err_msg(), "4194305 bytes on stream 9") &&
-			  strstr(err_msg(), "over the limit"),
+			      strstr(err_msg(), "over the limit"),
 		      "message: %s", err_msg());
 	ck_assert_ptr_null(rx.body);
 	ttrpc_rx_init(&rx);
@@ -182,8 +182,8 @@ END_TEST
 START_TEST(test_garbage_envelopes)
 {
 	/* field 1 (string) claims 100 bytes, 2 follow */
-	static const uint8_t bad[] = {0x0a, 100, 'a', 'b'};
-	struct ttrpc_msg m = {.stream = 7, .data = bad, .len = sizeof(bad)};
+	static const uint8_t bad[] = { 0x0a, 100, 'a', 'b' };
+	struct ttrpc_msg m = { .stream = 7, .data = bad, .len = sizeof(bad) };
 	struct ttrpc_call c;
 	struct ttrpc_reply r;
 
@@ -229,7 +229,8 @@ START_TEST(test_header_layout)
 	size_t n;
 
 	ck_assert_int_eq(
-	    ttrpc_build_response(0x01020305, TTRPC_OK, NULL, (const uint8_t *)"ab", 2, &m, &n), 0);
+		ttrpc_build_response(0x01020305, TTRPC_OK, NULL, (const uint8_t *)"ab", 2, &m, &n),
+		0);
 	ck_assert_uint_eq(n, 10 + 4); /* field 2, length 2, "ab" */
 	ck_assert_mem_eq(m, "\x00\x00\x00\x04\x01\x02\x03\x05\x02\x00", 10);
 	ck_assert_mem_eq(m + 10,

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/pull/ctrname.h"
 #include "lib/core/err.h"
+#include "lib/pull/ctrname.h"
 #include "lib/pull/oci.h"
 
 static struct oci_state st;
@@ -147,8 +147,9 @@ START_TEST(test_annotations)
 	ck_assert_int_eq(parse("{\"id\": \"c\", \"annotations\": {\"io.portcullis.mode\": \"\"}}"),
 			 0);
 	ck_assert_str_eq(st.mode, "");
-	expect_invalid("{\"id\": \"c\", \"annotations\": {\"io.portcullis.mode\": \"drop\"}}",
-		       "state: annotations: key \"io.portcullis.mode\" must be off, pass, tap or fwd");
+	expect_invalid(
+		"{\"id\": \"c\", \"annotations\": {\"io.portcullis.mode\": \"drop\"}}",
+		"state: annotations: key \"io.portcullis.mode\" must be off, pass, tap or fwd");
 	expect_invalid("{\"id\": \"c\", \"annotations\": {\"io.portcullis.group\": 1}}",
 		       "state: annotations: key \"io.portcullis.group\" must be a string");
 	expect_invalid("{\"id\": \"c\", \"annotations\": [\"io.portcullis.group\"]}",
@@ -157,7 +158,9 @@ START_TEST(test_annotations)
 	name[256] = '\0';
 	snprintf(json, sizeof(json),
 		 "{\"id\": \"c\", \"annotations\": {\"io.kubernetes.pod.name\": \"%s\"}}", name);
-	expect_invalid(json, "state: annotations: key \"io.kubernetes.pod.name\" is longer than 255 bytes");
+	expect_invalid(
+		json,
+		"state: annotations: key \"io.kubernetes.pod.name\" is longer than 255 bytes");
 	name[255] = '\0';
 	snprintf(json, sizeof(json),
 		 "{\"id\": \"c\", \"annotations\": {\"io.kubernetes.pod.name\": \"%s\"}}", name);
@@ -343,8 +346,9 @@ START_TEST(test_bundle_errors)
 	expect_bundle_invalid(
 		"{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": 5}]}}",
 		"linux.namespaces[0].path is not an absolute path");
-	expect_bundle_invalid("{\"annotations\": {\"io.portcullis.mode\": \"none\"}}",
-			      "annotations: key \"io.portcullis.mode\" must be off, pass, tap or fwd");
+	expect_bundle_invalid(
+		"{\"annotations\": {\"io.portcullis.mode\": \"none\"}}",
+		"annotations: key \"io.portcullis.mode\" must be off, pass, tap or fwd");
 	expect_bundle_invalid("{\"a\": 1, \"a\": 2}", "duplicate object key");
 }
 END_TEST
@@ -355,8 +359,8 @@ START_TEST(test_bundle_annotations)
 
 	make_bundle("{\"annotations\": {\"io.portcullis.mode\": \"pass\","
 		    "\"io.portcullis.group\": \"db\", \"io.kubernetes.pod.name\": \"p\"}}");
-	ck_assert_int_eq(parse("{\"id\": \"c\", \"annotations\": {\"io.portcullis.mode\": \"off\"}}"),
-			 0);
+	ck_assert_int_eq(
+		parse("{\"id\": \"c\", \"annotations\": {\"io.portcullis.mode\": \"off\"}}"), 0);
 	ck_assert_int_eq(oci_bundle_read(bundle, ns, sizeof(ns), &st), 0);
 	ck_assert_str_eq(st.mode, "off"); /* the state's annotation wins */
 	ck_assert_str_eq(st.group, "db");
@@ -430,7 +434,8 @@ START_TEST(test_name_from_storage)
 	ctrname_resolve(&os);
 	ck_assert_str_eq(os.name, "k8s-web");
 	/* no storage at all: nothing */
-	ck_assert(!ctrname_from_storage("/nonexistent/c0ffee/userdata", "c0ffee", name, sizeof(name)));
+	ck_assert(!ctrname_from_storage("/nonexistent/c0ffee/userdata", "c0ffee", name,
+					sizeof(name)));
 	ck_assert(!ctrname_from_storage("", "c0ffee", name, sizeof(name)));
 	remove_bundle();
 }

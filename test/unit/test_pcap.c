@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "frame_util.h"
 #include "dp/flow/decode.h"
 #include "dp/io/pcap.h"
-#include "frame_util.h"
 
 static void write_pcap(const char *path, bool swapped, uint32_t linktype, int records)
 {
 	FILE *fp = fopen(path, "wb");
-	uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype};
+	uint32_t hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype };
 	struct frame f;
 
 	tcp4(&f, "10.0.0.3", 1, "10.0.0.2", 2, TCPF_SYN, 0, 0, NULL);
@@ -23,7 +23,7 @@ static void write_pcap(const char *path, bool swapped, uint32_t linktype, int re
 			hdr[i] = __builtin_bswap32(hdr[i]);
 	fwrite(hdr, sizeof(hdr), 1, fp);
 	for (int i = 0; i < records; i++) {
-		uint32_t rec[4] = {100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len};
+		uint32_t rec[4] = { 100u + (uint32_t)i, 5, (uint32_t)f.len, (uint32_t)f.len };
 
 		if (swapped)
 			for (int j = 0; j < 4; j++)

@@ -8,18 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/core/err.h"
 #include "dp/policy/policy.h"
+#include "lib/core/err.h"
 
 /* err_set() ends a message with the strerror() of its code */
 #define INVAL(msg) msg ": Invalid argument"
 
 static const char contract_example[] =
-    "{\"default\": \"allow\",\n"
-    " \"rules\": [{\"id\": 10, \"from\": \"group:web\", \"to\": \"group:db\", \"ports\": "
-    "[\"tcp/5432\"], \"apps\": [\"postgresql\"], \"action\": \"allow\"},\n"
-    "           {\"id\": 20, \"from\": \"any\", \"to\": \"group:db\", \"ports\": [\"any\"], "
-    "\"action\": \"deny\"}]}";
+	"{\"default\": \"allow\",\n"
+	" \"rules\": [{\"id\": 10, \"from\": \"group:web\", \"to\": \"group:db\", \"ports\": "
+	"[\"tcp/5432\"], \"apps\": [\"postgresql\"], \"action\": \"allow\"},\n"
+	"           {\"id\": 20, \"from\": \"any\", \"to\": \"group:db\", \"ports\": [\"any\"], "
+	"\"action\": \"deny\"}]}";
 
 static struct policy *parse_ok(const char *json)
 {
@@ -57,7 +57,7 @@ static void expect_rule_error(const char *members, const char *msg)
 /* An intercepted container of this host. */
 static struct policy_peer ctr(const char *ip, const char *id, const char *name, const char *group)
 {
-	struct policy_peer p = {.id = id, .name = name, .group = group, .internal = true};
+	struct policy_peer p = { .id = id, .name = name, .group = group, .internal = true };
 
 	p.family = strchr(ip, ':') ? AF_INET6 : AF_INET;
 	ck_assert_int_eq(inet_pton(p.family, ip, p.addr), 1);
@@ -75,11 +75,11 @@ static struct policy_peer ext(const char *ip)
 static struct policy_flow tcp(struct policy_peer from, struct policy_peer to, uint16_t port)
 {
 	struct policy_flow f = {
-	    .proto = IPPROTO_TCP,
-	    .port = port,
-	    .from = from,
-	    .to = to,
-	    .app = APP_UNKNOWN,
+		.proto = IPPROTO_TCP,
+		.port = port,
+		.from = from,
+		.to = to,
+		.app = APP_UNKNOWN,
 	};
 	return f;
 }
@@ -221,15 +221,15 @@ START_TEST(test_selector_cidr)
 END_TEST
 
 static const char ports_policy[] =
-    "{\"default\": \"deny\", \"rules\": ["
-    "{\"id\": 1, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/80\", \"tcp/8000-8080\","
-    " \"udp/53\"], \"action\": \"allow\"},"
-    "{\"id\": 2, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"udp/any\", \"icmp\"],"
-    " \"action\": \"allow\"},"
-    "{\"id\": 3, \"from\": \"external\", \"to\": \"any\", \"ports\": [\"tcp/any\"],"
-    " \"action\": \"allow\"},"
-    "{\"id\": 4, \"from\": \"group:x\", \"to\": \"any\", \"ports\": [\"any\"],"
-    " \"action\": \"allow\"}]}";
+	"{\"default\": \"deny\", \"rules\": ["
+	"{\"id\": 1, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/80\", \"tcp/8000-8080\","
+	" \"udp/53\"], \"action\": \"allow\"},"
+	"{\"id\": 2, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"udp/any\", \"icmp\"],"
+	" \"action\": \"allow\"},"
+	"{\"id\": 3, \"from\": \"external\", \"to\": \"any\", \"ports\": [\"tcp/any\"],"
+	" \"action\": \"allow\"},"
+	"{\"id\": 4, \"from\": \"group:x\", \"to\": \"any\", \"ports\": [\"any\"],"
+	" \"action\": \"allow\"}]}";
 
 static struct policy_flow proto_flow(uint8_t proto, uint16_t port, struct policy_peer from)
 {
@@ -273,11 +273,11 @@ START_TEST(test_order_by_id)
 {
 	/* the file lists 30, 5, 12: decisions follow 5, 12, 30 */
 	static const char json[] =
-	    "{\"default\": \"deny\", \"rules\": ["
-	    "{\"id\": 30, \"from\": \"any\", \"to\": \"any\", \"action\": \"allow\"},"
-	    "{\"id\": 5, \"from\": \"group:bad\", \"to\": \"any\", \"action\": \"deny\"},"
-	    "{\"id\": 12, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/22\"],"
-	    " \"action\": \"deny\"}]}";
+		"{\"default\": \"deny\", \"rules\": ["
+		"{\"id\": 30, \"from\": \"any\", \"to\": \"any\", \"action\": \"allow\"},"
+		"{\"id\": 5, \"from\": \"group:bad\", \"to\": \"any\", \"action\": \"deny\"},"
+		"{\"id\": 12, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/22\"],"
+		" \"action\": \"deny\"}]}";
 	struct policy *p = parse_ok(json);
 	struct policy_peer bad = ctr("10.0.0.1", "b", NULL, "bad");
 	struct policy_peer good = ctr("10.0.0.2", "g", NULL, "good");
@@ -326,12 +326,12 @@ START_TEST(test_defaults)
 END_TEST
 
 static const char apps_policy[] =
-    "{\"default\": \"allow\", \"rules\": ["
-    "{\"id\": 1, \"from\": \"any\", \"to\": \"group:api\", \"ports\": [\"tcp/any\"],"
-    " \"apps\": [\"ssh\", \"unknown\"], \"action\": \"deny\"},"
-    "{\"id\": 2, \"from\": \"any\", \"to\": \"group:api\", \"ports\": [\"tcp/443\"],"
-    " \"apps\": [\"tls\", \"http2\"], \"action\": \"allow\"},"
-    "{\"id\": 3, \"from\": \"any\", \"to\": \"group:api\", \"action\": \"deny\"}]}";
+	"{\"default\": \"allow\", \"rules\": ["
+	"{\"id\": 1, \"from\": \"any\", \"to\": \"group:api\", \"ports\": [\"tcp/any\"],"
+	" \"apps\": [\"ssh\", \"unknown\"], \"action\": \"deny\"},"
+	"{\"id\": 2, \"from\": \"any\", \"to\": \"group:api\", \"ports\": [\"tcp/443\"],"
+	" \"apps\": [\"tls\", \"http2\"], \"action\": \"allow\"},"
+	"{\"id\": 3, \"from\": \"any\", \"to\": \"group:api\", \"action\": \"deny\"}]}";
 
 START_TEST(test_provisional)
 {
@@ -368,10 +368,10 @@ START_TEST(test_provisional_after_allow_rule)
 {
 	/* a decided rule before a rule with apps: no waiting */
 	static const char json[] =
-	    "{\"default\": \"deny\", \"rules\": ["
-	    "{\"id\": 2, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/5432\"],"
-	    " \"apps\": [\"postgresql\"], \"action\": \"allow\"},"
-	    "{\"id\": 1, \"from\": \"group:admin\", \"to\": \"any\", \"action\": \"allow\"}]}";
+		"{\"default\": \"deny\", \"rules\": ["
+		"{\"id\": 2, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/5432\"],"
+		" \"apps\": [\"postgresql\"], \"action\": \"allow\"},"
+		"{\"id\": 1, \"from\": \"group:admin\", \"to\": \"any\", \"action\": \"allow\"}]}";
 	struct policy *p = parse_ok(json);
 	struct policy_peer admin = ctr("10.0.0.1", "a", NULL, "admin");
 	struct policy_peer user = ctr("10.0.0.2", "u", NULL, "user");
@@ -458,29 +458,29 @@ START_TEST(test_errors_selectors)
 	expect_rule_error("\"from\": \"cidr:10.0.0.0\", \"to\": \"any\", \"action\": \"deny\"",
 			  INVAL("policy rule 1: from \"cidr:10.0.0.0\": missing /LEN"));
 	expect_rule_error(
-	    "\"from\": \"cidr:10.0.0/8\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:10.0.0/8\": not an IPv4 or IPv6 address"));
+		"\"from\": \"cidr:10.0.0/8\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:10.0.0/8\": not an IPv4 or IPv6 address"));
 	expect_rule_error(
-	    "\"from\": \"cidr:10.0.0.0/33\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:10.0.0.0/33\": prefix length must be 0 to 32"));
+		"\"from\": \"cidr:10.0.0.0/33\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:10.0.0.0/33\": prefix length must be 0 to 32"));
 	expect_rule_error(
-	    "\"from\": \"cidr:10.0.0.0/\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:10.0.0.0/\": prefix length must be 0 to 32"));
+		"\"from\": \"cidr:10.0.0.0/\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:10.0.0.0/\": prefix length must be 0 to 32"));
 	expect_rule_error(
-	    "\"from\": \"cidr:10.0.0.0/-8\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:10.0.0.0/-8\": prefix length must be 0 to 32"));
+		"\"from\": \"cidr:10.0.0.0/-8\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:10.0.0.0/-8\": prefix length must be 0 to 32"));
 	expect_rule_error(
-	    "\"from\": \"cidr:fd00::/129\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:fd00::/129\": prefix length must be 0 to 128"));
+		"\"from\": \"cidr:fd00::/129\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:fd00::/129\": prefix length must be 0 to 128"));
 	expect_rule_error(
-	    "\"from\": \"cidr:10.0.0.1/24\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:10.0.0.1/24\": address bits set after the prefix"));
+		"\"from\": \"cidr:10.0.0.1/24\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:10.0.0.1/24\": address bits set after the prefix"));
 	expect_rule_error(
-	    "\"from\": \"cidr:fd00::1/64\", \"to\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: from \"cidr:fd00::1/64\": address bits set after the prefix"));
+		"\"from\": \"cidr:fd00::1/64\", \"to\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: from \"cidr:fd00::1/64\": address bits set after the prefix"));
 	expect_rule_error(
-	    "\"from\": \"cidr:10.0.0.128/25\", \"to\": \"cidr:10.1.0.0/15\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: to \"cidr:10.1.0.0/15\": address bits set after the prefix"));
+		"\"from\": \"cidr:10.0.0.128/25\", \"to\": \"cidr:10.1.0.0/15\", \"action\": \"deny\"",
+		INVAL("policy rule 1: to \"cidr:10.1.0.0/15\": address bits set after the prefix"));
 }
 END_TEST
 
@@ -506,8 +506,8 @@ START_TEST(test_errors_ports_apps)
 	expect_port_error("tcp/1-65536",
 			  INVAL("policy rule 1: ports[1] \"tcp/1-65536\": port out of range"));
 	expect_port_error(
-	    "tcp/8080-8000",
-	    INVAL("policy rule 1: ports[1] \"tcp/8080-8000\": low port above high port"));
+		"tcp/8080-8000",
+		INVAL("policy rule 1: ports[1] \"tcp/8080-8000\": low port above high port"));
 	expect_port_error("tcp/http",
 			  INVAL("policy rule 1: ports[1] \"tcp/http\": bad port number"));
 	expect_port_error("tcp/-80", INVAL("policy rule 1: ports[1] \"tcp/-80\": bad port number"));
@@ -515,40 +515,41 @@ START_TEST(test_errors_ports_apps)
 	expect_port_error("tcp/ 80", INVAL("policy rule 1: ports[1] \"tcp/ 80\": bad port number"));
 	expect_port_error("tcp/", INVAL("policy rule 1: ports[1] \"tcp/\": bad port number"));
 	expect_port_error(
-	    "tcp", INVAL("policy rule 1: ports[1] \"tcp\": missing /PORT (/any for every port)"));
+		"tcp",
+		INVAL("policy rule 1: ports[1] \"tcp\": missing /PORT (/any for every port)"));
 	expect_port_error(
-	    "sctp/80",
-	    INVAL("policy rule 1: ports[1] \"sctp/80\": protocol must be tcp, udp or icmp"));
+		"sctp/80",
+		INVAL("policy rule 1: ports[1] \"sctp/80\": protocol must be tcp, udp or icmp"));
 	expect_port_error(
-	    "TCP/80",
-	    INVAL("policy rule 1: ports[1] \"TCP/80\": protocol must be tcp, udp or icmp"));
+		"TCP/80",
+		INVAL("policy rule 1: ports[1] \"TCP/80\": protocol must be tcp, udp or icmp"));
 	expect_port_error("icmp/8",
 			  INVAL("policy rule 1: ports[1] \"icmp/8\": icmp takes no port number"));
 	expect_rule_error(
-	    "\"from\": \"any\", \"to\": \"any\", \"ports\": [80], \"action\": \"deny\"",
-	    INVAL("policy rule 1: ports[0] must be a string"));
+		"\"from\": \"any\", \"to\": \"any\", \"ports\": [80], \"action\": \"deny\"",
+		INVAL("policy rule 1: ports[0] must be a string"));
 	expect_rule_error("\"from\": \"any\", \"to\": \"any\", \"ports\": [], \"action\": \"deny\"",
 			  INVAL("policy rule 1: \"ports\" must be a non-empty array of strings"));
 	expect_rule_error(
-	    "\"from\": \"any\", \"to\": \"any\", \"ports\": \"any\", \"action\": \"deny\"",
-	    INVAL("policy rule 1: \"ports\" must be a non-empty array of strings"));
+		"\"from\": \"any\", \"to\": \"any\", \"ports\": \"any\", \"action\": \"deny\"",
+		INVAL("policy rule 1: \"ports\" must be a non-empty array of strings"));
 	expect_rule_error("\"from\": \"any\", \"to\": \"any\", \"apps\": [\"http\", \"htp\"], "
 			  "\"action\": \"deny\"",
 			  INVAL("policy rule 1: apps[1] \"htp\": unknown application"));
 	expect_rule_error("\"from\": \"any\", \"to\": \"any\", \"apps\": [], \"action\": \"deny\"",
 			  INVAL("policy rule 1: \"apps\" must be a non-empty array of strings"));
 	expect_rule_error(
-	    "\"from\": \"any\", \"to\": \"any\", \"apps\": [null], \"action\": \"deny\"",
-	    INVAL("policy rule 1: apps[0] must be a string"));
+		"\"from\": \"any\", \"to\": \"any\", \"apps\": [null], \"action\": \"deny\"",
+		INVAL("policy rule 1: apps[0] must be a string"));
 }
 END_TEST
 
 START_TEST(test_good_port_forms)
 {
 	static const char json[] =
-	    "{\"rules\": [{\"id\": 1, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/1\","
-	    " \"tcp/65535\", \"udp/1-65535\", \"tcp/any\", \"udp/any\", \"icmp\", \"icmp/any\","
-	    " \"tcp/7-7\"], \"action\": \"deny\"}]}";
+		"{\"rules\": [{\"id\": 1, \"from\": \"any\", \"to\": \"any\", \"ports\": [\"tcp/1\","
+		" \"tcp/65535\", \"udp/1-65535\", \"tcp/any\", \"udp/any\", \"icmp\", \"icmp/any\","
+		" \"tcp/7-7\"], \"action\": \"deny\"}]}";
 	struct policy *p = parse_ok(json);
 
 	ck_assert_uint_eq(policy_rule_count(p), 1);
@@ -559,8 +560,8 @@ END_TEST
 START_TEST(test_threats)
 {
 	static const char json[] =
-	    "{\"threats\": {\"actions\": {\"sql_injection\": \"drop\", \"syn_flood\": \"alert\","
-	    " \"icmp_tunneling\": \"drop\"}, \"syn_flood_pps\": 5000, \"icmp_flood_pps\": 1}}";
+		"{\"threats\": {\"actions\": {\"sql_injection\": \"drop\", \"syn_flood\": \"alert\","
+		" \"icmp_tunneling\": \"drop\"}, \"syn_flood_pps\": 5000, \"icmp_flood_pps\": 1}}";
 	struct policy *p = parse_ok(json);
 
 	ck_assert_int_eq(policy_threat_action(p, "sql_injection"), POLICY_THREAT_DROP);
@@ -586,17 +587,17 @@ START_TEST(test_threats)
 	expect_error("{\"threats\": {\"actions\": [\"sql_injection\"]}}",
 		     INVAL("policy threats: \"actions\" must be an object"));
 	expect_error(
-	    "{\"threats\": {\"syn_flood_pps\": 0}}",
-	    INVAL("policy threats: \"syn_flood_pps\" must be an integer from 1 to 4294967295"));
+		"{\"threats\": {\"syn_flood_pps\": 0}}",
+		INVAL("policy threats: \"syn_flood_pps\" must be an integer from 1 to 4294967295"));
 	expect_error(
-	    "{\"threats\": {\"icmp_flood_pps\": -5}}",
-	    INVAL("policy threats: \"icmp_flood_pps\" must be an integer from 1 to 4294967295"));
+		"{\"threats\": {\"icmp_flood_pps\": -5}}",
+		INVAL("policy threats: \"icmp_flood_pps\" must be an integer from 1 to 4294967295"));
 	expect_error(
-	    "{\"threats\": {\"icmp_flood_pps\": 2.5}}",
-	    INVAL("policy threats: \"icmp_flood_pps\" must be an integer from 1 to 4294967295"));
+		"{\"threats\": {\"icmp_flood_pps\": 2.5}}",
+		INVAL("policy threats: \"icmp_flood_pps\" must be an integer from 1 to 4294967295"));
 	expect_error(
-	    "{\"threats\": {\"syn_flood_pps\": 4294967296}}",
-	    INVAL("policy threats: \"syn_flood_pps\" must be an integer from 1 to 4294967295"));
+		"{\"threats\": {\"syn_flood_pps\": 4294967296}}",
+		INVAL("policy threats: \"syn_flood_pps\" must be an integer from 1 to 4294967295"));
 	expect_error("{\"threats\": {\"synflood_pps\": 10}}",
 		     INVAL("policy threats: unknown key \"synflood_pps\""));
 }
@@ -631,24 +632,24 @@ END_TEST
 START_TEST(test_dump)
 {
 	static const char json[] =
-	    "{\"default\": \"deny\", \"rules\": ["
-	    "{\"id\": 40, \"from\": \"cidr:2001:0db8:0:0::/32\", \"to\": \"container:ab12\","
-	    " \"ports\": [\"udp/53\", \"tcp/8000-8080\", \"icmp/any\", \"tcp/any\"], \"action\": "
-	    "\"allow\"},"
-	    "{\"id\": 3, \"from\": \"external\", \"to\": \"group:web\", \"apps\": [\"tls\","
-	    " \"http\", \"http\"], \"action\": \"allow\"},"
-	    "{\"id\": 7, \"from\": \"any\", \"to\": \"cidr:10.0.0.0/8\", \"ports\": [\"tcp/22\","
-	    " \"any\"], \"action\": \"deny\"}],"
-	    " \"threats\": {\"actions\": {\"ssh_v1\": \"drop\"}, \"icmp_flood_pps\": 300}}";
+		"{\"default\": \"deny\", \"rules\": ["
+		"{\"id\": 40, \"from\": \"cidr:2001:0db8:0:0::/32\", \"to\": \"container:ab12\","
+		" \"ports\": [\"udp/53\", \"tcp/8000-8080\", \"icmp/any\", \"tcp/any\"], \"action\": "
+		"\"allow\"},"
+		"{\"id\": 3, \"from\": \"external\", \"to\": \"group:web\", \"apps\": [\"tls\","
+		" \"http\", \"http\"], \"action\": \"allow\"},"
+		"{\"id\": 7, \"from\": \"any\", \"to\": \"cidr:10.0.0.0/8\", \"ports\": [\"tcp/22\","
+		" \"any\"], \"action\": \"deny\"}],"
+		" \"threats\": {\"actions\": {\"ssh_v1\": \"drop\"}, \"icmp_flood_pps\": 300}}";
 	static const char rules[] =
-	    "\"rules\": ["
-	    "{\"id\": 3, \"from\": \"external\", \"to\": \"group:web\", \"ports\": [\"any\"],"
-	    " \"apps\": [\"http\", \"tls\"], \"action\": \"allow\"}, "
-	    "{\"id\": 7, \"from\": \"any\", \"to\": \"cidr:10.0.0.0/8\", \"ports\": [\"any\"],"
-	    " \"action\": \"deny\"}, "
-	    "{\"id\": 40, \"from\": \"cidr:2001:db8::/32\", \"to\": \"container:ab12\","
-	    " \"ports\": [\"udp/53\", \"tcp/8000-8080\", \"icmp\", \"tcp/any\"], \"action\": "
-	    "\"allow\"}]";
+		"\"rules\": ["
+		"{\"id\": 3, \"from\": \"external\", \"to\": \"group:web\", \"ports\": [\"any\"],"
+		" \"apps\": [\"http\", \"tls\"], \"action\": \"allow\"}, "
+		"{\"id\": 7, \"from\": \"any\", \"to\": \"cidr:10.0.0.0/8\", \"ports\": [\"any\"],"
+		" \"action\": \"deny\"}, "
+		"{\"id\": 40, \"from\": \"cidr:2001:db8::/32\", \"to\": \"container:ab12\","
+		" \"ports\": [\"udp/53\", \"tcp/8000-8080\", \"icmp\", \"tcp/any\"], \"action\": "
+		"\"allow\"}]";
 	struct policy *p = parse_ok(json), *q;
 	char *dump, *again;
 

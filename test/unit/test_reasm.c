@@ -61,7 +61,7 @@ struct fx {
 static struct fx *fx_new(uint32_t base, uint32_t window, uint16_t max_segs, size_t cap)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct reasm_limits lim = {.window = window, .max_segs = max_segs};
+	struct reasm_limits lim = { .window = window, .max_segs = max_segs };
 
 	ck_assert_ptr_nonnull(f);
 	reasm_pool_init(&f->pool, cap);
@@ -139,7 +139,7 @@ END_TEST
 START_TEST(test_zero_length_and_pickup)
 {
 	struct fx *f = fx_default(0);
-	struct reasm_dir d = {0};
+	struct reasm_dir d = { 0 };
 	struct reasm_result res;
 
 	/* a pure ACK does nothing, and does not start a direction */
@@ -262,7 +262,7 @@ END_TEST
 
 START_TEST(test_three_orders)
 {
-	static const uint32_t orders[][3] = {{1, 2, 0}, {2, 1, 0}, {2, 0, 1}, {1, 0, 2}};
+	static const uint32_t orders[][3] = { { 1, 2, 0 }, { 2, 1, 0 }, { 2, 0, 1 }, { 1, 0, 2 } };
 
 	for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
 		struct fx *f = fx_default(7);
@@ -540,9 +540,9 @@ END_TEST
 START_TEST(test_pool_cap_shared)
 {
 	struct fx *f = fx_new(0, 1 << 20, 64, 4096);
-	struct reasm_dir other = {0};
+	struct reasm_dir other = { 0 };
 	struct reasm_result res;
-	struct rec r2 = {0};
+	struct rec r2 = { 0 };
 	size_t used;
 
 	ck_assert_int_eq(reasm_dir_pickup(&other, 0), 0);
@@ -657,7 +657,7 @@ START_TEST(test_message_cut_everywhere)
 	for (size_t cut = 1; cut < n; cut++) {
 		for (int reversed = 0; reversed < 2; reversed++) {
 			struct fx *f = fx_default(4000);
-			struct waiter w = {0};
+			struct waiter w = { 0 };
 			const uint8_t *q = (const uint8_t *)request;
 
 			if (reversed)
@@ -863,7 +863,8 @@ END_TEST
 
 START_TEST(test_stats_add)
 {
-	struct reasm_stats a = {.segments = 2, .mem_peak = 5, .invalid = 1}, sum = {.segments = 1};
+	struct reasm_stats a = { .segments = 2, .mem_peak = 5, .invalid = 1 },
+			   sum = { .segments = 1 };
 
 	reasm_stats_add(&sum, &a);
 	ck_assert_uint_eq(sum.segments, 3);

@@ -31,7 +31,7 @@ START_TEST(test_ring_walk)
 	struct tpacket_block_desc *b = (void *)block;
 	size_t off = 64, hdr = sizeof(struct tpacket3_hdr);
 	struct tpacket3_hdr *h1, *h2;
-	struct walked w = {0};
+	struct walked w = { 0 };
 
 	memset(block, 0, sizeof(block));
 	b->hdr.bh1.num_pkts = 3;

@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame_util.h"
 #include "dp/flow/decode.h"
 #include "dp/io/rst.h"
-#include "frame_util.h"
 
 static uint16_t fold(uint32_t s)
 {

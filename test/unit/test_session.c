@@ -5,10 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dp/flow/decode.h"
-#include "dp/flow/session.h"
 #include "frame_util.h"
 #include "session_util.h"
+#include "dp/flow/decode.h"
+#include "dp/flow/session.h"
 
 static int ended;
 static void count_done(struct session *s, void *arg)

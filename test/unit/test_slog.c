@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dp/flow/session.h"
-#include "dp/flow/slog.h"
 #include "frame_util.h"
 #include "session_util.h"
+#include "dp/flow/session.h"
+#include "dp/flow/slog.h"
 
 START_TEST(test_slog_line)
 {

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dp/threat/threat.h"
-#include "dp/threat/threat_ctx.h"
 #include "frame_util.h"
 #include "inspect_env.h"
+#include "dp/threat/threat.h"
+#include "dp/threat/threat_ctx.h"
 
 /* ---- frames ---- */
 
@@ -57,7 +57,7 @@ START_TEST(test_line_and_count)
 
 	env_up(ALLOW, true);
 	send_tcp(&CLI, &SRV,
-		 &(struct seg){.flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5},
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5 },
 		 1 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, line, sizeof(line)), 1);
 	ck_assert_str_eq(line,
@@ -69,7 +69,7 @@ START_TEST(test_line_and_count)
 	ck_assert_int_eq(last.verdict, INSPECT_PASS);
 	/* once per session: the retransmitted SYN is not another line */
 	send_tcp(&CLI, &SRV,
-		 &(struct seg){.flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5},
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5 },
 		 2 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 1);
 	ck_assert_uint_eq(in.st.threats[THREAT_TCP_SYN_DATA], 1);
@@ -97,7 +97,7 @@ START_TEST(test_off_runs_nothing)
 {
 	env_up(ALLOW, false);
 	send_tcp(&CLI, &SRV,
-		 &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 48, .data = "x", .len = 1},
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 48, .data = "x", .len = 1 },
 		 1 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
 	ck_assert_uint_eq(in.st.threats[THREAT_TCP_SYN_DATA], 0);
@@ -114,7 +114,7 @@ static void syns(int n, uint16_t first_port, uint64_t now)
 		struct ep c = CLI;
 
 		c.port = (uint16_t)(first_port + i);
-		send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460},
+		send_tcp(&c, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 1460 },
 			 now);
 	}
 }
@@ -194,7 +194,7 @@ END_TEST
 
 START_TEST(test_ping_of_death)
 {
-	uint8_t d[1480] = {8, 0};
+	uint8_t d[1480] = { 8, 0 };
 	struct frame f;
 	char line[4096];
 
@@ -223,7 +223,7 @@ END_TEST
 
 START_TEST(test_teardrop)
 {
-	uint8_t d[1480] = {0x9c, 0x40, 0, 53};
+	uint8_t d[1480] = { 0x9c, 0x40, 0, 53 };
 	struct frame f;
 	char line[4096];
 
@@ -244,7 +244,7 @@ END_TEST
 
 START_TEST(test_fragments_that_fit)
 {
-	uint8_t d[1480] = {0x9c, 0x40, 0, 53};
+	uint8_t d[1480] = { 0x9c, 0x40, 0, 53 };
 	struct frame f;
 
 	env_up(ALLOW, true);
@@ -282,17 +282,19 @@ START_TEST(test_normal_handshake_silent)
 	env_up(ALLOW, true);
 	handshake(&CLI, &SRV, 1 * SEC);
 	send_tcp(&CLI, &SRV,
-		 &(struct seg){
-		     .flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = req, .len = sizeof(req) - 1},
+		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH,
+				.win = 502,
+				.data = req,
+				.len = sizeof(req) - 1 },
 		 1 * SEC);
 	for (int i = 0; i < 20; i++)
-		send_tcp(
-		    &SRV, &CLI,
-		    &(struct seg){.flags = TCPF_ACK, .win = 509, .data = body, .len = sizeof(body)},
-		    2 * SEC);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK | TCPF_FIN, .win = 502}, 3 * SEC);
-	send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_ACK | TCPF_FIN, .win = 509}, 3 * SEC);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 502}, 3 * SEC);
+		send_tcp(&SRV, &CLI,
+			 &(struct seg){
+				 .flags = TCPF_ACK, .win = 509, .data = body, .len = sizeof(body) },
+			 2 * SEC);
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK | TCPF_FIN, .win = 502 }, 3 * SEC);
+	send_tcp(&SRV, &CLI, &(struct seg){ .flags = TCPF_ACK | TCPF_FIN, .win = 509 }, 3 * SEC);
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = 502 }, 3 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
 	env_down();
 }
@@ -303,9 +305,11 @@ START_TEST(test_split_handshake)
 	char line[4096];
 
 	env_up(ALLOW, true);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460}, 1 * SEC);
-	send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_SYN, .win = 65160, .mss = 1460}, 1 * SEC);
-	send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_ACK, .win = 65160}, 1 * SEC);
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 1460 },
+		 1 * SEC);
+	send_tcp(&SRV, &CLI, &(struct seg){ .flags = TCPF_SYN, .win = 65160, .mss = 1460 },
+		 1 * SEC);
+	send_tcp(&SRV, &CLI, &(struct seg){ .flags = TCPF_ACK, .win = 65160 }, 1 * SEC);
 	ck_assert_int_eq(threat_lines("tcp_split_handshake", line, sizeof(line)), 1);
 	ck_assert_ptr_nonnull(strstr(line, "\"src\":\"10.0.0.9\",\"sport\":40000,"));
 	ck_assert_ptr_nonnull(strstr(line, "the server answered with a SYN without ACK"));
@@ -320,14 +324,14 @@ START_TEST(test_small_mss)
 	struct ep c = CLI;
 
 	env_up(ALLOW, true);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 48}, 1 * SEC);
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 48 }, 1 * SEC);
 	ck_assert_int_eq(threat_lines("tcp_small_mss", line, sizeof(line)), 1);
 	ck_assert_ptr_nonnull(strstr(line, "client SYN with MSS 48 (under 500)"));
 	/* 536, the default of a path with 576-byte datagrams, and 1460 are fine */
 	c.port = 40001;
-	send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 536}, 1 * SEC);
+	send_tcp(&c, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 536 }, 1 * SEC);
 	c.port = 40002;
-	send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460}, 1 * SEC);
+	send_tcp(&c, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 1460 }, 1 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 1);
 	env_down();
 }
@@ -340,14 +344,14 @@ START_TEST(test_small_window)
 	env_up(ALLOW, true);
 	handshake(&CLI, &SRV, 1 * SEC);
 	for (int i = 0; i < 9; i++)
-		send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = i % 2 ? 0 : 10},
+		send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = i % 2 ? 0 : 10 },
 			 2 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
 	for (int i = 0; i < 5; i++)
-		send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 0}, 3 * SEC);
+		send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = 0 }, 3 * SEC);
 	ck_assert_int_eq(threat_lines("tcp_small_window", line, sizeof(line)), 1);
 	ck_assert_ptr_nonnull(
-	    strstr(line, "10 client segments in a row with a window under 64 bytes (last 0)"));
+		strstr(line, "10 client segments in a row with a window under 64 bytes (last 0)"));
 	ck_assert_uint_eq(in.st.threats[THREAT_TCP_SMALL_WINDOW], 1);
 	env_down();
 }
@@ -360,22 +364,25 @@ START_TEST(test_scaled_window_silent)
 	char line[4096];
 
 	env_up(ALLOW, true);
-	send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460, .wscale = 11},
+	send_tcp(&CLI, &SRV,
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 1460, .wscale = 11 },
 		 1 * SEC);
 	send_tcp(&SRV, &CLI,
-		 &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460, .wscale = 8},
+		 &(struct seg){
+			 .flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460, .wscale = 8 },
 		 1 * SEC);
 	for (int i = 0; i < 30; i++)
-		send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 63}, 2 * SEC);
+		send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = 63 }, 2 * SEC);
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
 	/* a server that does not scale: the client's raw window is the window */
 	c.port = 40001;
-	send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_SYN, .win = 64240, .mss = 1460, .wscale = 11},
+	send_tcp(&c, &SRV,
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .mss = 1460, .wscale = 11 },
 		 3 * SEC);
-	send_tcp(&SRV, &c, &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460},
+	send_tcp(&SRV, &c, &(struct seg){ .flags = TCPF_SYN | TCPF_ACK, .win = 65160, .mss = 1460 },
 		 3 * SEC);
 	for (int i = 0; i < 10; i++)
-		send_tcp(&c, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 63}, 4 * SEC);
+		send_tcp(&c, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = 63 }, 4 * SEC);
 	ck_assert_int_eq(threat_lines("tcp_small_window", line, sizeof(line)), 1);
 	ck_assert_ptr_nonnull(strstr(line, "(last 63)"));
 	env_down();
@@ -392,21 +399,23 @@ START_TEST(test_download_with_zero_windows)
 	for (int round = 0; round < 50; round++) {
 		/* the client's buffer fills: its ACK of the data says window 0 */
 		for (int i = 0; i < 4; i++) {
-			send_tcp(
-			    &SRV, &CLI,
-			    &(struct seg){
-				.flags = TCPF_ACK, .win = 509, .data = body, .len = sizeof(body)},
-			    2 * SEC);
+			send_tcp(&SRV, &CLI,
+				 &(struct seg){ .flags = TCPF_ACK,
+						.win = 509,
+						.data = body,
+						.len = sizeof(body) },
+				 2 * SEC);
 			send_tcp(&CLI, &SRV,
-				 &(struct seg){.flags = TCPF_ACK, .win = (round % 3) ? 0 : 3000},
+				 &(struct seg){ .flags = TCPF_ACK, .win = (round % 3) ? 0 : 3000 },
 				 2 * SEC);
 		}
 		/* zero-window probes answered with window 0, then the window opens */
 		for (int i = 0; i < 3; i++) {
-			send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_ACK, .win = 509}, 2 * SEC);
-			send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 0}, 2 * SEC);
+			send_tcp(&SRV, &CLI, &(struct seg){ .flags = TCPF_ACK, .win = 509 },
+				 2 * SEC);
+			send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = 0 }, 2 * SEC);
 		}
-		send_tcp(&CLI, &SRV, &(struct seg){.flags = TCPF_ACK, .win = 20000}, 2 * SEC);
+		send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_ACK, .win = 20000 }, 2 * SEC);
 	}
 	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
 	env_down();
@@ -448,7 +457,7 @@ START_TEST(test_icmp_tunneling)
 	echoes(1, 42, 200, true, 4 * SEC, SEC / 2);
 	ck_assert_int_eq(threat_lines("icmp_tunneling", line, sizeof(line)), 1);
 	ck_assert_ptr_nonnull(
-	    strstr(line, "\"transport\":\"icmp\",\"src\":\"10.0.0.9\",\"sport\":42,"));
+		strstr(line, "\"transport\":\"icmp\",\"src\":\"10.0.0.9\",\"sport\":42,"));
 	ck_assert_ptr_nonnull(strstr(line, "10 echo payloads at >= 6.5 bits/byte within 10 s"));
 	ck_assert_uint_eq(in.st.threats[THREAT_ICMP_TUNNELING], 1);
 	env_down();
@@ -481,23 +490,25 @@ static void slow_session(uint16_t port, bool finish)
 
 	c.port = port;
 	handshake(&c, &SRV, 1 * SEC);
-	send_tcp(
-	    &c, &SRV,
-	    &(struct seg){
-		.flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = start, .len = sizeof(start) - 1},
-	    1 * SEC);
+	send_tcp(&c, &SRV,
+		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH,
+				.win = 502,
+				.data = start,
+				.len = sizeof(start) - 1 },
+		 1 * SEC);
 	if (finish)
 		send_tcp(&c, &SRV,
-			 &(struct seg){.flags = TCPF_ACK | TCPF_PSH,
-				       .win = 502,
-				       .data = end,
-				       .len = sizeof(end) - 1},
+			 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH,
+					.win = 502,
+					.data = end,
+					.len = sizeof(end) - 1 },
 			 2 * SEC);
-	send_tcp(
-	    &c, &SRV,
-	    &(struct seg){
-		.flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = more, .len = sizeof(more) - 1},
-	    12 * SEC);
+	send_tcp(&c, &SRV,
+		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH,
+				.win = 502,
+				.data = more,
+				.len = sizeof(more) - 1 },
+		 12 * SEC);
 }
 
 START_TEST(test_slowloris)
@@ -515,7 +526,7 @@ START_TEST(test_slowloris)
 	ck_assert_ptr_nonnull(strstr(line, "\"sport\":43000,\"dst\":\"10.0.0.2\",\"dport\":80,"
 					   "\"app\":\"http\""));
 	ck_assert_ptr_nonnull(
-	    strstr(line, "20 sessions to this server with request headers incomplete"));
+		strstr(line, "20 sessions to this server with request headers incomplete"));
 	slow_session(43001, false);
 	ck_assert_int_eq(threat_lines("http_slowloris", NULL, 0), 1);
 	env_down();
@@ -525,7 +536,7 @@ END_TEST
 /* ---- actions ---- */
 
 static const char *const SYN_DATA_DROP =
-    "{\"default\": \"allow\", \"threats\": {\"actions\": {\"tcp_syn_data\": \"drop\"}}}";
+	"{\"default\": \"allow\", \"threats\": {\"actions\": {\"tcp_syn_data\": \"drop\"}}}";
 
 START_TEST(test_drop_cuts_in_fwd)
 {
@@ -534,7 +545,7 @@ START_TEST(test_drop_cuts_in_fwd)
 
 	env_up(SYN_DATA_DROP, true);
 	send_tcp(&CLI, &SRV,
-		 &(struct seg){.flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5},
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5 },
 		 1 * SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
 	ck_assert(last.reset);
@@ -544,14 +555,16 @@ START_TEST(test_drop_cuts_in_fwd)
 	ck_assert_uint_eq(in.st.resets, 1);
 	ck_assert_uint_eq(in.st.violations, 0); /* the threat line says it */
 	/* the rest of the session goes nowhere, reset once */
-	send_tcp(&SRV, &CLI, &(struct seg){.flags = TCPF_SYN | TCPF_ACK, .win = 65160}, 1 * SEC);
+	send_tcp(&SRV, &CLI, &(struct seg){ .flags = TCPF_SYN | TCPF_ACK, .win = 65160 }, 1 * SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
 	ck_assert(!last.reset);
 	/* a new policy does not undo the cut */
 	inspect_set_policy(&in, pol);
 	send_tcp(&CLI, &SRV,
-		 &(struct seg){
-		     .flags = TCPF_ACK, .win = 502, .data = "GET / HTTP/1.1\r\n\r\n", .len = 18},
+		 &(struct seg){ .flags = TCPF_ACK,
+				.win = 502,
+				.data = "GET / HTTP/1.1\r\n\r\n",
+				.len = 18 },
 		 1 * SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
 	session_stats(in.sessions, &ss);
@@ -566,7 +579,7 @@ START_TEST(test_drop_in_tap_is_violation)
 
 	env_up(SYN_DATA_DROP, true);
 	send_tcp(&CLI, &TAP_SRV,
-		 &(struct seg){.flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5},
+		 &(struct seg){ .flags = TCPF_SYN, .win = 64240, .data = "hello", .len = 5 },
 		 1 * SEC);
 	ck_assert_int_eq(threat_lines("tcp_syn_data", line, sizeof(line)), 1);
 	ck_assert_ptr_nonnull(strstr(line, "\"dst\":\"10.0.0.3\""));
@@ -580,7 +593,7 @@ END_TEST
 
 START_TEST(test_drop_fragment)
 {
-	uint8_t d[1480] = {0x9c, 0x40, 0, 53};
+	uint8_t d[1480] = { 0x9c, 0x40, 0, 53 };
 	struct frame f;
 
 	env_up("{\"default\": \"allow\", \"threats\": {\"actions\": {\"ip_teardrop\": \"drop\"}}}",
@@ -602,7 +615,7 @@ static void send_data(const struct ep *a, const struct ep *b, const void *d, siz
 		      uint64_t now)
 {
 	send_tcp(a, b,
-		 &(struct seg){.flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = d, .len = len},
+		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = d, .len = len },
 		 now);
 }
 
@@ -610,9 +623,9 @@ START_TEST(test_http_every_request)
 {
 	static const char ok[] = "GET /item?id=12 HTTP/1.1\r\nHost: shop\r\n\r\n";
 	static const char reply[] =
-	    "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n' OR '1'='1' -- hello";
+		"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n' OR '1'='1' -- hello";
 	static const char bad[] =
-	    "GET /item?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\nHost: shop\r\n\r\n";
+		"GET /item?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\nHost: shop\r\n\r\n";
 	char line[4096];
 
 	env_up(ALLOW, true);
@@ -636,9 +649,8 @@ START_TEST(test_http_smuggling_drop)
 	static const char req[] = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
 				  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
 
-	env_up(
-	    "{\"default\": \"allow\", \"threats\": {\"actions\": {\"http_smuggling\": \"drop\"}}}",
-	    true);
+	env_up("{\"default\": \"allow\", \"threats\": {\"actions\": {\"http_smuggling\": \"drop\"}}}",
+	       true);
 	handshake(&CLI, &SRV, 1 * SEC);
 	send_data(&CLI, &SRV, req, sizeof(req) - 1, 1 * SEC);
 	ck_assert_int_eq(threat_lines("http_smuggling", NULL, 0), 1);
@@ -661,7 +673,7 @@ static size_t tls_rec(uint8_t *d, uint8_t type, uint16_t version, const uint8_t 
 /* A ClientHello offering version (no extensions), in a handshake record. */
 static size_t client_hello(uint8_t *d, uint16_t version)
 {
-	uint8_t hs[4 + 2 + 32 + 1 + 4 + 2] = {1, 0, 0, sizeof(hs) - 4};
+	uint8_t hs[4 + 2 + 32 + 1 + 4 + 2] = { 1, 0, 0, sizeof(hs) - 4 };
 	uint8_t *b = hs + 4;
 
 	put16(b, version);
@@ -676,7 +688,7 @@ static size_t client_hello(uint8_t *d, uint16_t version)
 
 START_TEST(test_tls)
 {
-	static const uint8_t ccs[] = {1}, beat[] = {1, 0x40, 0};
+	static const uint8_t ccs[] = { 1 }, beat[] = { 1, 0x40, 0 };
 	uint8_t d[512], appdata[300];
 	size_t n;
 	char line[4096];
@@ -738,7 +750,7 @@ END_TEST
 /* A DNS query for name (dotted) of qtype, over UDP from port sport. */
 static void dns_query(uint16_t sport, const char *name, uint16_t qtype, uint64_t now)
 {
-	uint8_t q[300] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+	uint8_t q[300] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
 	size_t n = 12;
 	struct frame f;
 	struct ep c = CLI, s = SRV;
@@ -832,7 +844,7 @@ START_TEST(test_small_window_raw)
 	memset(&s, 0, sizeof(s));
 	s.key.proto = IPPROTO_TCP;
 	ck_assert_uint_eq(threat_small_window_raw(&s), 64); /* no scale agreed */
-	s.threat.win_s = 1 + 1; /* shift 1 */
+	s.threat.win_s = 1 + 1;				    /* shift 1 */
 	ck_assert_uint_eq(threat_small_window_raw(&s), 32);
 	s.threat.win_s = 1 + 5; /* 63 << 5 >= 64, 1 << 5 < 64 */
 	ck_assert_uint_eq(threat_small_window_raw(&s), 2);

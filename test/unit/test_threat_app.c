@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dp/threat/app/detect.h"
 #include "app_samples.h"
 #include "threat_samples.h"
 #include "threat_util.h"
+#include "dp/threat/app/detect.h"
 
 /* the hits of one request segment, as text "id:evidence|..." for easy asserts */
 static size_t http(const char *req, struct threat_hit *hits, size_t max)
@@ -46,8 +46,8 @@ START_TEST(test_http_smuggling)
 			   THREAT_HTTP_SMUGGLING, "Content-Length and Transfer-Encoding"));
 	/* obfuscated: whitespace before the colon, odd case */
 	ck_assert(
-	    http_has("POST / HTTP/1.1\r\nContent-Length: 4\r\nTRANSFER-encoding : chunked\r\n",
-		     THREAT_HTTP_SMUGGLING, NULL));
+		http_has("POST / HTTP/1.1\r\nContent-Length: 4\r\nTRANSFER-encoding : chunked\r\n",
+			 THREAT_HTTP_SMUGGLING, NULL));
 	ck_assert(http_has("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
 			   THREAT_HTTP_SMUGGLING, "Content-Length 5 and 7"));
 	ck_assert(http_has("POST / HTTP/1.1\r\nContent-Length: 5, 50\r\n\r\n",
@@ -72,19 +72,19 @@ END_TEST
 START_TEST(test_http_clean)
 {
 	static const char *const clean[] = {
-	    "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
-	    "GET /search?q=union+station&page=2&sort=price%20asc HTTP/1.1\r\nHost: a\r\n\r\n",
-	    "GET /people/O'Brien?name=O%27Brien&city=Coeur+d%27Alene HTTP/1.1\r\n\r\n",
-	    "GET /api/v1/items?ids=1,2,3&fields=a.b,c&cb=jQuery_123 HTTP/1.1\r\n\r\n",
-	    "POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-	    "Content-Length: 43\r\n\r\nuser=jo%40example.com&pass=it%27s+a+secret",
-	    "POST /api HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n"
-	    "{\"q\":\"select a size\",\"note\":\"O'Brien\"}",
-	    "POST /up HTTP/1.1\r\nContent-Length: 9223372036854775807\r\n\r\n",
-	    "POST /up HTTP/1.1\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello",
-	    "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-	    "GET /?q=" /* cut inside the request line */,
-	    "PUT /x HTTP/1.1\r\nContent-Length: 10\r\nContent-Leng",
+		"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
+		"GET /search?q=union+station&page=2&sort=price%20asc HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /people/O'Brien?name=O%27Brien&city=Coeur+d%27Alene HTTP/1.1\r\n\r\n",
+		"GET /api/v1/items?ids=1,2,3&fields=a.b,c&cb=jQuery_123 HTTP/1.1\r\n\r\n",
+		"POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 43\r\n\r\nuser=jo%40example.com&pass=it%27s+a+secret",
+		"POST /api HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n"
+		"{\"q\":\"select a size\",\"note\":\"O'Brien\"}",
+		"POST /up HTTP/1.1\r\nContent-Length: 9223372036854775807\r\n\r\n",
+		"POST /up HTTP/1.1\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello",
+		"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		"GET /?q=" /* cut inside the request line */,
+		"PUT /x HTTP/1.1\r\nContent-Length: 10\r\nContent-Leng",
 	};
 	struct threat_hit hits[4];
 
@@ -107,10 +107,10 @@ START_TEST(test_http_sqli)
 			   "query q=' or 'x'='x"));
 	ck_assert(http_has("GET /users/1;DROP%20TABLE%20users HTTP/1.1\r\n\r\n",
 			   THREAT_SQL_INJECTION, "path: ;DROP TABLE"));
-	ck_assert(
-	    http_has("POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded"
-		     "; charset=UTF-8\r\nContent-Length: 31\r\n\r\nuser=admin%27--&pass=whatever",
-		     THREAT_SQL_INJECTION, "form user=admin'--"));
+	ck_assert(http_has(
+		"POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded"
+		"; charset=UTF-8\r\nContent-Length: 31\r\n\r\nuser=admin%27--&pass=whatever",
+		THREAT_SQL_INJECTION, "form user=admin'--"));
 	/* a long query cut at the segment end still has its first parameters read */
 	ck_assert(http_has("GET /s?id=1+or+1%3D1&pad=aaaaaaaa", THREAT_SQL_INJECTION, NULL));
 }
@@ -152,20 +152,21 @@ END_TEST
 START_TEST(test_http_not_request)
 {
 	static const char *const other[] = {
-	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-	    "SET key ' OR 1=1--\r\n",
-	    "get / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-	    "MAIL FROM:<a@b> ' OR 1=1--\r\n",
-	    "GET /x FTP/1.0\r\nContent-Length: -1\r\n\r\n",
-	    "",
-	    "G",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"SET key ' OR 1=1--\r\n",
+		"get / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+		"MAIL FROM:<a@b> ' OR 1=1--\r\n",
+		"GET /x FTP/1.0\r\nContent-Length: -1\r\n\r\n",
+		"",
+		"G",
 	};
 	struct threat_hit hits[4];
 
 	for (size_t i = 0; i < N(other); i++)
 		ck_assert_msg(http(other[i], hits, N(hits)) == 0, "%s", other[i]);
 	ck_assert_uint_eq(
-	    threat_http_request(tls13_client_hello, sizeof(tls13_client_hello), hits, N(hits)), 0);
+		threat_http_request(tls13_client_hello, sizeof(tls13_client_hello), hits, N(hits)),
+		0);
 }
 END_TEST
 
@@ -175,20 +176,20 @@ START_TEST(test_http_headers_complete)
 		const char *seg;
 		bool complete;
 	} cases[] = {
-	    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true},
-	    {"GET / HTTP/1.1\nHost: a\n\n", true},
-	    {"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", true},
-	    {"\r\n", true},
-	    {"GET / HTTP/1.1\r\nHost: a\r\n", false},
-	    {"X-a: b\r\n", false},
-	    {"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", false},
-	    {"", false},
+		{ "GET / HTTP/1.1\r\nHost: a\r\n\r\n", true },
+		{ "GET / HTTP/1.1\nHost: a\n\n", true },
+		{ "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", true },
+		{ "\r\n", true },
+		{ "GET / HTTP/1.1\r\nHost: a\r\n", false },
+		{ "X-a: b\r\n", false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", false },
+		{ "", false },
 	};
 
 	for (size_t i = 0; i < N(cases); i++)
 		ck_assert_msg(threat_http_headers_complete((const uint8_t *)cases[i].seg,
 							   strlen(cases[i].seg)) ==
-				  cases[i].complete,
+				      cases[i].complete,
 			      "case %zu", i);
 	ck_assert(threat_http_headers_complete(http_get, sizeof(http_get)));
 }
@@ -212,10 +213,12 @@ START_TEST(test_tls_old_hellos)
 		bool from_client;
 		const char *evidence;
 	} old[] = {
-	    {tls10_client_hello, sizeof(tls10_client_hello), true, "ClientHello max TLS 1.0"},
-	    {tls10_server_hello, sizeof(tls10_server_hello), false, "ServerHello version TLS 1.0"},
-	    {tls11_client_hello, sizeof(tls11_client_hello), true, "ClientHello max TLS 1.1"},
-	    {tls11_server_hello, sizeof(tls11_server_hello), false, "ServerHello version TLS 1.1"},
+		{ tls10_client_hello, sizeof(tls10_client_hello), true, "ClientHello max TLS 1.0" },
+		{ tls10_server_hello, sizeof(tls10_server_hello), false,
+		  "ServerHello version TLS 1.0" },
+		{ tls11_client_hello, sizeof(tls11_client_hello), true, "ClientHello max TLS 1.1" },
+		{ tls11_server_hello, sizeof(tls11_server_hello), false,
+		  "ServerHello version TLS 1.1" },
 	};
 	struct threat_hit hits[4];
 
@@ -237,12 +240,12 @@ START_TEST(test_tls_current_hellos)
 		size_t len;
 		bool from_client;
 	} ok[] = {
-	    {tls12_client_hello, sizeof(tls12_client_hello), true},
-	    {tls12_server_hello, sizeof(tls12_server_hello), false},
-	    {tls13_client_hello, sizeof(tls13_client_hello), true},
-	    {tls13_server_hello, sizeof(tls13_server_hello), false},
-	    {tls_curl_client_hello, sizeof(tls_curl_client_hello), true},
-	    {tls13_client_finished, sizeof(tls13_client_finished), true},
+		{ tls12_client_hello, sizeof(tls12_client_hello), true },
+		{ tls12_server_hello, sizeof(tls12_server_hello), false },
+		{ tls13_client_hello, sizeof(tls13_client_hello), true },
+		{ tls13_server_hello, sizeof(tls13_server_hello), false },
+		{ tls_curl_client_hello, sizeof(tls_curl_client_hello), true },
+		{ tls13_client_finished, sizeof(tls13_client_finished), true },
 	};
 	struct threat_hit hits[4];
 
@@ -319,10 +322,10 @@ static size_t tls_hello(uint8_t *buf, uint8_t type, uint16_t v, const uint16_t *
 
 START_TEST(test_tls_supported_versions)
 {
-	static const uint16_t grease_13[] = {0x7a7a, 0x0304, 0x0303};
-	static const uint16_t only_old[] = {0x0302, 0x0301, 0x1a1a};
-	static const uint16_t tls11[] = {0x0302};
-	static const uint16_t tls13[] = {0x0304};
+	static const uint16_t grease_13[] = { 0x7a7a, 0x0304, 0x0303 };
+	static const uint16_t only_old[] = { 0x0302, 0x0301, 0x1a1a };
+	static const uint16_t tls11[] = { 0x0302 };
+	static const uint16_t tls13[] = { 0x0304 };
 	uint8_t b[256];
 	struct threat_hit hits[4];
 
@@ -345,8 +348,8 @@ START_TEST(test_tls_sslv2_hello)
 {
 	/* RFC 6101 E.1: header, CLIENT-HELLO, version, 21 bytes of cipher specs, no session id, 16
 	 * of challenge */
-	uint8_t b[2 + 9 + 21 + 16] = {0x80, 0x2e, 0x01, 0x00, 0x02, 0x00,
-				      0x15, 0x00, 0x00, 0x00, 0x10};
+	uint8_t b[2 + 9 + 21 + 16] = { 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00,
+				       0x15, 0x00, 0x00, 0x00, 0x10 };
 	struct threat_hit hits[4];
 
 	memset(b + 11, 0x01, sizeof(b) - 11);
@@ -365,8 +368,8 @@ END_TEST
 
 START_TEST(test_tls_heartbleed)
 {
-	static const uint8_t bleed[] = {0x18, 0x03, 0x02, 0x00, 0x03, 0x01, 0x40, 0x00};
-	uint8_t ok[5 + 3 + 16 + 16] = {0x18, 0x03, 0x03, 0x00, 3 + 16 + 16, 0x01, 0x00, 0x10};
+	static const uint8_t bleed[] = { 0x18, 0x03, 0x02, 0x00, 0x03, 0x01, 0x40, 0x00 };
+	uint8_t ok[5 + 3 + 16 + 16] = { 0x18, 0x03, 0x03, 0x00, 3 + 16 + 16, 0x01, 0x00, 0x10 };
 	uint8_t seg[64];
 	struct threat_hit hits[4];
 
@@ -394,7 +397,7 @@ END_TEST
 /* records walked: an old ServerHello followed by more records, both hits in one segment */
 START_TEST(test_tls_record_walk)
 {
-	static const uint8_t bleed[] = {0x18, 0x03, 0x01, 0x00, 0x03, 0x01, 0xff, 0xff};
+	static const uint8_t bleed[] = { 0x18, 0x03, 0x01, 0x00, 0x03, 0x01, 0xff, 0xff };
 	uint8_t seg[256];
 	struct threat_hit hits[4];
 	size_t n = sizeof(tls10_server_hello);
@@ -424,14 +427,14 @@ static bool ssh(const char *s, struct threat_hit *hit)
 START_TEST(test_ssh_versions)
 {
 	static const char *const clean[] = {
-	    "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u1\r\n",
-	    "SSH-1.99-OpenSSH_3.9p1\r\n",
-	    "SSH-1.99-Cisco-1.25\n",
-	    "SSH-1.",
-	    "SSH-1.5",
-	    "SSH-1.-x\r\n",
-	    "xSSH-1.5-old\r\n",
-	    "",
+		"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u1\r\n",
+		"SSH-1.99-OpenSSH_3.9p1\r\n",
+		"SSH-1.99-Cisco-1.25\n",
+		"SSH-1.",
+		"SSH-1.5",
+		"SSH-1.-x\r\n",
+		"xSSH-1.5-old\r\n",
+		"",
 	};
 	struct threat_hit hit;
 
@@ -490,10 +493,11 @@ START_TEST(test_dns_ordinary_queries)
 		const char *domain;
 		unsigned front_len, longest;
 	} q[] = {
-	    {dns_udp_query, sizeof(dns_udp_query), false, 1, "x.example", 3, 3},
-	    {dns_tcp_query, sizeof(dns_tcp_query), true, 28, "x.example", 4, 4},
-	    {dns_mx_query, sizeof(dns_mx_query), false, 15, "example.com", 0, 0},
-	    {dns_srv_ldap_query, sizeof(dns_srv_ldap_query), false, 33, "corp.example", 17, 6},
+		{ dns_udp_query, sizeof(dns_udp_query), false, 1, "x.example", 3, 3 },
+		{ dns_tcp_query, sizeof(dns_tcp_query), true, 28, "x.example", 4, 4 },
+		{ dns_mx_query, sizeof(dns_mx_query), false, 15, "example.com", 0, 0 },
+		{ dns_srv_ldap_query, sizeof(dns_srv_ldap_query), false, 33, "corp.example", 17,
+		  6 },
 	};
 	struct threat_dns_query dq;
 	struct threat_hit hits[2];
@@ -521,20 +525,21 @@ START_TEST(test_dns_types)
 	uint8_t b[300];
 
 	ck_assert_uint_eq(
-	    threat_dns_message(dns_axfr_query, sizeof(dns_axfr_query), true, &dq, hits, 2), 1);
+		threat_dns_message(dns_axfr_query, sizeof(dns_axfr_query), true, &dq, hits, 2), 1);
 	ck_assert_int_eq(hits[0].id, THREAT_DNS_ZONE_TRANSFER);
 	ck_assert_str_eq(hits[0].evidence, "AXFR example.com");
 	ck_assert_uint_eq(
-	    threat_dns_message(dns_ixfr_query, sizeof(dns_ixfr_query), false, &dq, hits, 2), 1);
+		threat_dns_message(dns_ixfr_query, sizeof(dns_ixfr_query), false, &dq, hits, 2), 1);
 	ck_assert_str_eq(hits[0].evidence, "IXFR example.com");
 	ck_assert_uint_eq(
-	    threat_dns_message(dns_null_query, sizeof(dns_null_query), false, &dq, hits, 2), 1);
+		threat_dns_message(dns_null_query, sizeof(dns_null_query), false, &dq, hits, 2), 1);
 	ck_assert_int_eq(hits[0].id, THREAT_DNS_TYPE_NULL);
 	ck_assert_str_eq(hits[0].evidence, "NULL t.example");
 	ck_assert_uint_eq(dq.qtype, 10);
 	/* the zone of a transfer is shown whole, lowercased */
 	ck_assert_uint_eq(
-	    threat_dns_message(b, dns_query(b, "Corp.Example.NET", 252), false, &dq, hits, 2), 1);
+		threat_dns_message(b, dns_query(b, "Corp.Example.NET", 252), false, &dq, hits, 2),
+		1);
 	ck_assert_str_eq(hits[0].evidence, "AXFR corp.example.net");
 	ck_assert_str_eq(dq.domain, "example.net");
 	/* a response to a zone transfer is not one more hit */
@@ -543,7 +548,7 @@ START_TEST(test_dns_types)
 	ck_assert_uint_eq(threat_dns_message(b, sizeof(dns_axfr_query) - 2, false, &dq, hits, 2),
 			  0);
 	ck_assert_uint_eq(
-	    threat_dns_message(dns_null_query, sizeof(dns_null_query), false, &dq, hits, 0), 0);
+		threat_dns_message(dns_null_query, sizeof(dns_null_query), false, &dq, hits, 0), 0);
 }
 END_TEST
 
@@ -650,16 +655,16 @@ END_TEST
 START_TEST(test_dns_ordinary_never_fires)
 {
 	static const char *const names[] = {
-	    "www.example.com",
-	    "_ldap._tcp.dc._msdcs.corp.example",
-	    "mail.example.com",
-	    "api.eu-west-1.amazonaws.com",
-	    "d3k81ch9hvuctc.cloudfront.net",
-	    "fonts.gstatic.com",
-	    "1.0.0.127.in-addr.arpa",
-	    "b.4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
-	    "this-is-a-rather-long-but-plain-hostname-for-a-service.internal.example",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com",
+		"www.example.com",
+		"_ldap._tcp.dc._msdcs.corp.example",
+		"mail.example.com",
+		"api.eu-west-1.amazonaws.com",
+		"d3k81ch9hvuctc.cloudfront.net",
+		"fonts.gstatic.com",
+		"1.0.0.127.in-addr.arpa",
+		"b.4.3.2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+		"this-is-a-rather-long-but-plain-hostname-for-a-service.internal.example",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com",
 	};
 	struct threat_dns_tracker *t = threat_dns_tracker_new();
 	struct threat_hit hit;
@@ -700,8 +705,8 @@ START_TEST(test_dns_tunnel_slow)
 		ck_assert(!track(t, name, i * 600, &hit));
 	}
 	threat_dns_tracker_set_threshold(t, 5);
-	ck_assert(
-	    !track(t, "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm.slow.example", 60 * 600, &hit));
+	ck_assert(!track(t, "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm.slow.example", 60 * 600,
+			 &hit));
 	for (unsigned i = 0; i < 5; i++) {
 		random_label(label, 40, base32, &seed);
 		snprintf(name, sizeof(name), "%s.slow.example", label);
@@ -735,7 +740,7 @@ START_TEST(test_dns_tracker_bounded)
 	ck_assert(fired);
 	/* a query that is not valid is ignored */
 	{
-		struct threat_dns_query dq = {0};
+		struct threat_dns_query dq = { 0 };
 
 		ck_assert(!threat_dns_track(t, &dq, 1, &hit));
 	}
