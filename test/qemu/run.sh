@@ -21,8 +21,8 @@
 #
 # HOOK: the portcullis-hook binary to test (default build/bin/portcullis-hook);
 # the test tools are taken from build/test/tools beside it.
-# Environment: PC_QEMU_CACHE (default: qemu-cache beside HOOK's bin/, i.e.
-# build/qemu-cache), PC_QEMU_TIMEOUT (seconds for the whole VM, default
+# Environment: PC_QEMU_CACHE (default /var/cache/portcullis/qemu: the kernel
+# package, kept by its name, across clones and runs), PC_QEMU_TIMEOUT (seconds for the whole VM, default
 # 1200), PC_QEMU_LOG (keep the guest console there), PC_QEMU_SMP (vCPUs,
 # default 2), PC_QEMU_TESTS (only the integration tests whose name contains
 # it, and no guest_test.sh checks; default all), PC_QEMU_CHURN (containers
@@ -40,7 +40,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 hook=$(realpath "${1:-$root/build/bin/portcullis-hook}")
-cache=${PC_QEMU_CACHE:-$(dirname "$(dirname "$hook")")/qemu-cache}
+cache=${PC_QEMU_CACHE:-/var/cache/portcullis/qemu}
 vm_timeout=${PC_QEMU_TIMEOUT:-1200}
 smp=${PC_QEMU_SMP:-2}
 tools=$(dirname "$(dirname "$hook")")/test/tools
