@@ -202,7 +202,9 @@ R=$(raw 'not json\n')
 ti_assert_eq false "$(jq -r .ok <<<"$R")" "ok of a request that is not JSON"
 R=$(raw '{"cmd":"sessions","limit":0}\n')
 jq -e '.ok == false and (.error | test("limit"))' <<<"$R" >/dev/null || ti_fail "limit 0: $R"
-R=$({ head -c 6000 /dev/zero | tr '\0' x; echo; } | timeout 5 socat -t 3 - "UNIX-CONNECT:$SOCK")
+# the data plane answers and closes before it has read all of it: socat may
+# then fail to write the rest, which is not what is tested
+R=$({ head -c 6000 /dev/zero | tr '\0' x; echo; } | timeout 5 socat -t 3 - "UNIX-CONNECT:$SOCK" || true)
 jq -e '.ok == false and (.error | test("longer"))' <<<"$R" >/dev/null || ti_fail "a long request: $R"
 R=$(raw '{"cmd":"status"}\n\n{"cmd":"ports"}\n{"cmd":"policy_show"}')
 ti_assert_eq "3 true true true" "$(wc -l <<<"$R") $(jq -r .ok <<<"$R" | xargs)" "three requests on one connection"

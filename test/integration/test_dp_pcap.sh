@@ -262,7 +262,16 @@ if [ "$HAVE_MC" = 1 ]; then
 	[ "$HAVE_MC_BIN" = 0 ] || check memcached-binary tcp "$PC_C4" "$PC_S4B" 11211 memcached
 fi
 [ "$HAVE_KAFKA" = 0 ] || check kafka-client tcp "$PC_C4" "$PC_S4B" 9092 kafka
-[ "$HAVE_MONGO" = 0 ] || check mongodb-client tcp "$PC_C4" "$PC_S4B" 27017 mongodb
+if [ "$HAVE_MONGO" = 1 ]; then
+	# pymongo may open a monitoring connection beside the one it asks on,
+	# and give up on it before it sends a byte: one or more sessions, at
+	# least one identified, none as anything else
+	apps=$(jq -r --arg s "$PC_C4" --arg d "$PC_S4B" 'select(.threat == null and
+		.transport == "tcp" and .src == $s and .dst == $d and .dport == 27017) | .app' "$O")
+	grep -qx mongodb <<<"$apps" || ti_fail "no session to 27017 identified as mongodb: $apps"
+	! grep -vqx 'mongodb\|unknown' <<<"$apps" || ti_fail "sessions to 27017 identified as: $apps"
+	pc_covered mongodb-client
+fi
 [ "$HAVE_NTP" = 0 ] || check ntp udp "$PC_C4" "$PC_S4" 123 ntp
 check random-80-unknown tcp "$PC_C4" "$PC_S4B" 80 unknown
 check random-443-unknown tcp "$PC_C4" "$PC_S4B" 443 unknown
