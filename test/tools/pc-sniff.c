@@ -316,12 +316,19 @@ static void print_frame(const struct frame *f, bool out)
 	       f->extra, cast);
 }
 
-static void print_summary(const struct counters *c)
+/* drops: frames the kernel could not queue to us (a full buffer), so a
+ * comparison with another capture knows whether it is complete */
+static void print_summary(const struct counters *c, int fd)
 {
+	struct tpacket_stats st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		st.tp_drops = 0;
 	printf("# pc-sniff: frames=%llu bytes=%llu in=%llu out=%llu bcast=%llu mcast=%llu arp=%llu "
-	       "ipv4=%llu ipv6=%llu nd=%llu tcp=%llu udp=%llu icmp=%llu other=%llu\n",
+	       "ipv4=%llu ipv6=%llu nd=%llu tcp=%llu udp=%llu icmp=%llu other=%llu drops=%u\n",
 	       c->frames, c->bytes, c->in, c->out, c->bcast, c->mcast, c->arp, c->ipv4, c->ipv6,
-	       c->nd, c->tcp, c->udp, c->icmp, c->other);
+	       c->nd, c->tcp, c->udp, c->icmp, c->other, st.tp_drops);
 }
 
 static int fail(const char *what, int err)
@@ -343,7 +350,9 @@ static int packet_socket(const char *ifname)
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fail("AF_PACKET socket", errno);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	/* beyond rmem_max when root may: a slow (emulated) machine must not drop */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
 		return fail("PACKET_AUXDATA", errno);
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
@@ -530,6 +539,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (capture(fd, &o, &c) < 0)
 		return 1;
-	print_summary(&c);
+	print_summary(&c, fd);
 	return 0;
 }
