@@ -25,7 +25,8 @@
  *
  * A first line "# pc-sniff: listening on IFNAME" says the socket is bound;
  * the last line is "# pc-sniff: frames=N ..." with counters (frames, bytes,
- * in, out, bcast, mcast, arp, ipv4, ipv6, nd, tcp, udp, icmp, other).
+ * in, out, bcast, mcast, arp, ipv4, ipv6, nd, tcp, udp, icmp, other, and
+ * drops: frames the kernel could not queue).
  * -s prints only those two lines; -d keeps only one direction.
  */
 #include <arpa/inet.h>
