@@ -234,6 +234,8 @@ run_vm() {
 	local raw=$work/console.raw show
 	log=$work/console.log
 	say "booting $(basename "$vmlinuz") (TCG, ${smp} vCPU, timeout ${vm_timeout}s)"
+	# made before tail looks for it: the emulator's redirection may come later
+	: >"$raw"
 	timeout --kill-after=10 "$vm_timeout" qemu-system-x86_64 \
 		-nodefaults -no-reboot -display none -accel tcg -m 768 -smp "$smp" \
 		-serial stdio -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
