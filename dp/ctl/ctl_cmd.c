@@ -158,7 +158,8 @@ static const struct counter worker_ctrs[] = {
 static const struct counter session_ctrs[] = {
 	CTR(struct session_stats, live),        CTR(struct session_stats, created),
 	CTR(struct session_stats, expired),     CTR(struct session_stats, ended),
-	CTR(struct session_stats, table_full),  { NULL, 0 },
+	CTR(struct session_stats, table_full),  CTR(struct session_stats, evicted),
+	{ NULL, 0 },
 };
 /* clang-format on */
 

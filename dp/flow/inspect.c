@@ -310,7 +310,7 @@ static struct session *session_of(struct inspector *in, const struct inspect_res
 	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST))
 		return NULL;
 	if (!s) {
-		s = session_create(in->sessions, &k, p_is_a, p, now_ns);
+		s = session_create(in->sessions, &k, p_is_a, p, now_ns, session_done, in);
 		*full = !s;
 		if (!s)
 			return NULL;
