@@ -140,6 +140,7 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, violations),   CTR(struct inspect_stats, resets),
 	CTR(struct inspect_stats, malformed),    CTR(struct inspect_stats, truncated),
 	CTR(struct inspect_stats, frag_orphans), CTR(struct inspect_stats, no_session),
+	CTR(struct inspect_stats, no_session_dropped),
 	CTR(struct inspect_stats, unknown_port), CTR(struct inspect_stats, not_ip),
 	CTR(struct inspect_stats, other_l4),     CTR(struct inspect_stats, bypassed),
 	CTR(struct inspect_stats, bypass_failed), CTR(struct inspect_stats, bypass_ended),

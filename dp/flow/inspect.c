@@ -10,8 +10,11 @@
 #include "inspect.h"
 #include "dp/threat/threat.h"
 #include "lib/core/err.h"
+#include "lib/core/log.h"
 
-#define FRAG_TTL_NS (30ULL * 1000000000ULL)
+#define NS_PER_S 1000000000ULL
+#define FRAG_TTL_NS (30 * NS_PER_S)
+#define FULL_SAY_EVERY_NS (10 * NS_PER_S)
 
 /* Now, for a log line: NULL when sessions run on capture time. */
 static const struct slog_clock *log_clock(const struct inspector *in, struct slog_clock *c)
@@ -163,7 +166,8 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 	session_timeouts_default(&to);
 	in->sessions = session_table_new(max_sessions, &to);
 	if (!in->sessions)
-		return err_set(-ENOMEM, "session table of %zu", max_sessions);
+		return err_wrap(-ENOMEM, "session table of %zu", max_sessions);
+	in->max_sessions = max_sessions;
 	in->policy = pol;
 	in->wl = wl;
 	in->log = log;
@@ -392,6 +396,30 @@ static bool threats(struct inspector *in, struct inspect_result *r, struct sessi
 	return true;
 }
 
+/*
+ * r's frame would open a session, and the table is full of sessions none
+ * of which is evictable: it cannot be inspected.  Passing it would switch
+ * policy off for whoever fills the table, so a fwd port drops it; a tap
+ * copy is only counted.
+ */
+static enum inspect_verdict table_full(struct inspector *in, const struct inspect_result *r,
+				       uint64_t now_ns)
+{
+	bool drop = !r->port || r->port->mode == MODE_FWD;
+
+	in->st.no_session++;
+	in->st.no_session_dropped += drop;
+	if (!in->full_said_ns || now_ns - in->full_said_ns >= FULL_SAY_EVERY_NS) {
+		in->full_said_ns = now_ns ? now_ns : 1;
+		pr_warn("worker %u: session table full (%zu sessions, none evictable): new flows "
+			"are dropped at fwd ports and not inspected at tap ports (%llu frames so "
+			"far, %llu dropped)",
+			in->worker, in->max_sessions, (unsigned long long)in->st.no_session,
+			(unsigned long long)in->st.no_session_dropped);
+	}
+	return drop ? INSPECT_DROP : INSPECT_PASS;
+}
+
 static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
 {
 	struct policy_flow f = { .proto = p->proto, .app_final = true };
@@ -424,8 +452,9 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	if (!s && !full)
 		return INSPECT_PASS;
 	if (!s) {
-		in->st.no_session++;
-		return in->table_full_closed ? INSPECT_DROP : INSPECT_PASS;
+		if (in->threats)
+			threats(in, r, NULL, true, now_ns); /* floods are counted all the same */
+		return table_full(in, r, now_ns);
 	}
 	if (!s->app.done && p->payload_len)
 		identify(in, s, p, from_client);

@@ -25,8 +25,9 @@ struct inspect_stats {
 	uint64_t frames, bytes;
 	uint64_t not_ip, truncated, malformed, other_l4;
 	uint64_t unknown_port; /* IP frame with no known UCMAC on either end */
-	uint64_t no_session;   /* table full: the frame followed dp_down */
-	uint64_t frag_orphans; /* later fragment with no first fragment seen */
+	uint64_t no_session;   /* table full, nothing evictable: a new flow's frame uninspected */
+	uint64_t no_session_dropped; /* ... and dropped (fwd ports, unknown ports) */
+	uint64_t frag_orphans;	     /* later fragment with no first fragment seen */
 	uint64_t allowed, denied, violations, resets;
 	uint64_t bypassed;	/* sessions handed to the kernel */
 	uint64_t bypass_failed; /* ... that the map refused (full) */
@@ -46,10 +47,12 @@ struct frag_slot {
 
 struct inspector {
 	struct session_table *sessions;
+	size_t max_sessions;
+	unsigned worker; /* its worker's number, for log lines */
 	const struct policy *policy;
 	const struct workloads *wl;
 	struct slog *log;	     /* NULL: sessions are not logged as they end */
-	bool table_full_closed;	     /* at max_sessions: true drop, false pass */
+	uint64_t full_said_ns;	     /* when the full table was last said in the log (0: never) */
 	bool wall_clock;	     /* stamp log lines with the time (live mode) */
 	struct threat_ctx *threats;  /* NULL: no threat detection */
 	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
@@ -85,6 +88,13 @@ int inspect_threats_on(struct inspector *in, struct slog *log);
 /*
  * Inspect a frame of wire_len bytes of which len are at frame (a snapped
  * tap copy has fewer): decoding sees len, sessions count wire_len.
+ *
+ * A frame that would open a session when the table is full and nothing in
+ * it is evictable (session.h) is not inspected: dropped at a fwd port (and
+ * at an unknown one), passed at a tap port, counted (no_session,
+ * no_session_dropped) and said in the log at most every 10 s per worker,
+ * with the worker and the table's size.  The flood detectors still count
+ * its SYN or echo request.
  */
 void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
 		   uint64_t now_ns, struct inspect_result *r);

@@ -401,7 +401,7 @@ static void report(const struct service *s)
 		pr_info("worker %u: frames=%llu quick=%llu tx=%llu tx_errors=%llu truncated=%llu "
 			"not_returned=%llu "
 			"snapped=%llu allowed=%llu denied=%llu violations=%llu resets=%llu "
-			"malformed=%llu frag_orphans=%llu",
+			"malformed=%llu frag_orphans=%llu no_session=%llu",
 			i, (unsigned long long)st->frames, (unsigned long long)w->st.quick,
 			(unsigned long long)w->st.tx, (unsigned long long)w->st.tx_errors,
 			(unsigned long long)w->st.truncated, (unsigned long long)w->st.not_returned,
@@ -409,7 +409,7 @@ static void report(const struct service *s)
 			(unsigned long long)st->denied, (unsigned long long)st->violations,
 			(unsigned long long)w->st.rst_sent,
 			(unsigned long long)(st->malformed + st->truncated),
-			(unsigned long long)st->frag_orphans);
+			(unsigned long long)st->frag_orphans, (unsigned long long)st->no_session);
 	}
 }
 
@@ -512,7 +512,6 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	s.bypass.map_fd = -1;
 	broker_init(&s.broker, cfg);
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
-	s.sh.table_full_closed = cfg->dp_down_closed;
 	s.sh.threats = cfg->threat_detection;
 	ret = setup(&s);
 	if (ret >= 0) {

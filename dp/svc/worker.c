@@ -55,7 +55,7 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 	if (ret < 0)
 		goto err_box;
 	w->in.wall_clock = true;
-	w->in.table_full_closed = sh->table_full_closed;
+	w->in.worker = index;
 	w->in.bypass = sh->bypass;
 	/* sendmmsg only writes msg_len: each message is bound to its iovec once */
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {

@@ -43,7 +43,6 @@ struct dp_shared {
 	atomic_uint gen;
 	atomic_bool stop;
 	struct slog *log;
-	bool table_full_closed;
 	bool threats;		     /* threat detection on */
 	const struct bypass *bypass; /* session bypass, may be off */
 };

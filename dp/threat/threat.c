@@ -152,8 +152,12 @@ void threat_frame(struct threat_ctx *t, struct threat_pkt *tp)
 
 	if (p->fragment)
 		threat_frag(t, tp);
-	if (!s)
+	if (!s) {
+		/* no session for it (the table is full): floods are counted all the same */
+		if (!p->fragment || p->first_fragment)
+			threat_flood(t, tp);
 		return;
+	}
 	if (p->proto == IPPROTO_TCP) {
 		if (p->tcp_flags & TCPF_SYN)
 			threat_flood(t, tp);

@@ -50,7 +50,7 @@ void threat_free(struct threat_ctx *t);
 /* One frame as the inspector sees it. */
 struct threat_pkt {
 	const struct pkt *p;
-	struct session *s; /* NULL for a fragment after the first */
+	struct session *s; /* NULL: a fragment after the first, or no room in the table */
 	bool from_client;
 	const struct workload *port; /* NULL: none known (--read-pcap) */
 	const struct policy *pol;

@@ -92,6 +92,11 @@ static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 
 void env_up(const char *policy_json, bool threats)
 {
+	env_up_max(policy_json, threats, 4096);
+}
+
+void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
+{
 	strcpy(state_dir, "/tmp/pc-threat-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	add_port(1, MODE_FWD, "10.0.0.2");
@@ -100,7 +105,7 @@ void env_up(const char *policy_json, bool threats)
 	ck_assert_int_eq(policy_parse(policy_json, strlen(policy_json), &pol), 0);
 	snprintf(log_path, sizeof(log_path), "%s/log", state_dir);
 	ck_assert_int_eq(slog_open(log_path, &lg), 0);
-	ck_assert_int_eq(inspector_init(&in, 4096, pol, wl, NULL), 0);
+	ck_assert_int_eq(inspector_init(&in, max_sessions, pol, wl, NULL), 0);
 	if (threats)
 		ck_assert_int_eq(inspect_threats_on(&in, lg), 0);
 }

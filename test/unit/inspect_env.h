@@ -58,8 +58,9 @@ extern struct workloads *wl;
 /* what inspect_frame said of the last frame sent */
 extern struct inspect_result last;
 
-/* The inspector with policy_json, threat detection on or off. */
+/* The inspector with policy_json, threat detection on or off (4096 sessions, or max_sessions). */
 void env_up(const char *policy_json, bool threats);
+void env_up_max(const char *policy_json, bool threats, size_t max_sessions);
 void env_down(void);
 
 void send_frame(const struct frame *f, uint64_t now);

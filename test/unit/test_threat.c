@@ -164,6 +164,23 @@ START_TEST(test_syn_flood_drop)
 }
 END_TEST
 
+/* A full table of two-way sessions: the flooding SYNs get no session, and count all the same. */
+START_TEST(test_syn_flood_with_full_table)
+{
+	char line[4096];
+
+	env_up_max("{\"default\": \"allow\", \"threats\": {\"syn_flood_pps\": 10}}", true, 4);
+	for (uint16_t i = 0; i < 4; i++)
+		handshake(&(struct ep){ CLI.ip, (uint16_t)(41000 + i), MAC_EXT }, &SRV, 1 * SEC);
+	syns(30, 2000, 5 * SEC);
+	ck_assert_uint_eq(in.st.no_session, 30);
+	ck_assert_int_eq(threat_lines("syn_flood", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "\"sport\":2010,")); /* the 11th, from its frame */
+	ck_assert_ptr_nonnull(strstr(line, "\"id\":\"ctr1\"")); /* the port's container */
+	env_down();
+}
+END_TEST
+
 START_TEST(test_icmp_flood)
 {
 	uint8_t pat[56];
@@ -879,6 +896,7 @@ int main(void)
 	tc = tcase_create("net");
 	tcase_add_test(tc, test_syn_flood);
 	tcase_add_test(tc, test_syn_flood_drop);
+	tcase_add_test(tc, test_syn_flood_with_full_table);
 	tcase_add_test(tc, test_icmp_flood);
 	tcase_add_test(tc, test_ping_of_death);
 	tcase_add_test(tc, test_teardrop);
