@@ -138,6 +138,7 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, frames),       CTR(struct inspect_stats, bytes),
 	CTR(struct inspect_stats, allowed),      CTR(struct inspect_stats, denied),
 	CTR(struct inspect_stats, violations),   CTR(struct inspect_stats, resets),
+	CTR(struct inspect_stats, provisional_cut),
 	CTR(struct inspect_stats, malformed),    CTR(struct inspect_stats, truncated),
 	CTR(struct inspect_stats, frag_orphans), CTR(struct inspect_stats, no_session),
 	CTR(struct inspect_stats, no_session_dropped),

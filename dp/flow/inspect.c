@@ -168,6 +168,7 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 	if (!in->sessions)
 		return err_wrap(-ENOMEM, "session table of %zu", max_sessions);
 	in->max_sessions = max_sessions;
+	in->provisional_bytes = INSPECT_PROVISIONAL_BYTES;
 	in->policy = pol;
 	in->wl = wl;
 	in->log = log;
@@ -242,6 +243,23 @@ static void decide(struct inspector *in, struct session *s)
 	s->provisional = d.provisional;
 }
 
+/* The payload p carried: a snapped tap copy's too, by what it was cut from. */
+static size_t payload_of(const struct pkt *p)
+{
+	return p->payload_len + (p->wire_len > p->len ? p->wire_len - p->len : 0);
+}
+
+/* Count p's payload against the provisional bound; whether the bound is now passed. */
+static bool past_provisional(const struct inspector *in, struct session *s, const struct pkt *p,
+			     bool from_client)
+{
+	uint32_t *n = &s->unid_bytes[from_client ? 0 : 1];
+	size_t add = payload_of(p);
+
+	*n = add >= UINT32_MAX - *n ? UINT32_MAX : *n + (uint32_t)add;
+	return s->provisional && *n > in->provisional_bytes;
+}
+
 static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
 {
 	struct app_segment seg = {
@@ -253,9 +271,15 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 		.server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
 	};
 	struct app_info info = { .sni = "" };
+	bool past = past_provisional(in, s, p, from_client);
 
-	if (!app_feed(&s->app, &seg, &info))
-		return;
+	if (!app_feed(&s->app, &seg, &info)) {
+		if (!past)
+			return;
+		/* what it may carry unidentified is spent: decided as if without an app */
+		app_give_up(&s->app);
+		in->st.provisional_cut++;
+	}
 	in->st.app_found[s->app.app < APP_MAX ? s->app.app : 0]++;
 	if (info.sni[0])
 		s->sni = strdup(info.sni);

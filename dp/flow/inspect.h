@@ -29,10 +29,11 @@ struct inspect_stats {
 	uint64_t no_session_dropped; /* ... and dropped (fwd ports, unknown ports) */
 	uint64_t frag_orphans;	     /* later fragment with no first fragment seen */
 	uint64_t allowed, denied, violations, resets;
-	uint64_t bypassed;	/* sessions handed to the kernel */
-	uint64_t bypass_failed; /* ... that the map refused (full) */
-	uint64_t bypass_ended;	/* ... taken back: ended, expired, denied */
-	uint64_t bypass_kept;	/* ... taken back for good on a small window */
+	uint64_t provisional_cut; /* decided without their app: provisional_bytes ran out */
+	uint64_t bypassed;	  /* sessions handed to the kernel */
+	uint64_t bypass_failed;	  /* ... that the map refused (full) */
+	uint64_t bypass_ended;	  /* ... taken back: ended, expired, denied */
+	uint64_t bypass_kept;	  /* ... taken back for good on a small window */
 	uint64_t app_found[APP_MAX];
 	uint64_t threats[THREAT_MAX]; /* detections (dp/threat/threat.h) */
 };
@@ -45,10 +46,14 @@ struct frag_slot {
 	uint64_t seen_ns;
 };
 
+/* what a provisional session may carry each way unidentified (config provisional_bytes) */
+#define INSPECT_PROVISIONAL_BYTES 4096
+
 struct inspector {
 	struct session_table *sessions;
 	size_t max_sessions;
-	unsigned worker; /* its worker's number, for log lines */
+	uint32_t provisional_bytes; /* INSPECT_PROVISIONAL_BYTES unless set after init */
+	unsigned worker;	    /* its worker's number, for log lines */
 	const struct policy *policy;
 	const struct workloads *wl;
 	struct slog *log;	     /* NULL: sessions are not logged as they end */
@@ -95,6 +100,15 @@ int inspect_threats_on(struct inspector *in, struct slog *log);
  * no_session_dropped) and said in the log at most every 10 s per worker,
  * with the worker and the table's size.  The flood detectors still count
  * its SYN or echo request.
+ *
+ * A session allowed provisionally (a rule with apps may still match it,
+ * policy.h) carries at most provisional_bytes of payload in each
+ * direction while its app is unknown: payload as the frame carries it, a
+ * GSO super-frame by its whole payload, a snapped tap copy by what it was
+ * cut from.  A frame that would pass the bound ends identification (app
+ * unknown, counted as provisional_cut), and the session is decided again,
+ * without an app, before that frame's verdict: a deny where no rule
+ * without apps (or with "unknown") allows it.
  */
 void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
 		   uint64_t now_ns, struct inspect_result *r);

@@ -117,15 +117,17 @@ struct session {
 	struct session *hnext;	     /* hash chain */
 	struct session *prev, *next; /* class list or free list */
 	struct flow_key key;
-	bool client_is_a;      /* who opened it: (addr_a, port_a)? */
-	bool picked_up;	       /* first seen mid-stream: opener guessed */
-	uint8_t tcp_state;     /* enum tcp_state */
-	uint8_t sclass;	       /* enum session_class */
-	uint8_t fin_seen;      /* bit 0 client, bit 1 server */
-	uint8_t verdict;       /* enum session_verdict */
-	bool provisional;      /* decided again once the app is known */
-	bool logged_violation; /* tap: the deny was logged once */
-	uint32_t rule;	       /* id of the deciding rule, 0 = default */
+	bool client_is_a;	/* who opened it: (addr_a, port_a)? */
+	bool picked_up;		/* first seen mid-stream: opener guessed */
+	uint8_t tcp_state;	/* enum tcp_state */
+	uint8_t sclass;		/* enum session_class */
+	uint8_t fin_seen;	/* bit 0 client, bit 1 server */
+	uint8_t verdict;	/* enum session_verdict */
+	bool provisional;	/* decided again once the app is known */
+	uint32_t unid_bytes[2]; /* payload [0] from the client, [1] from the server while
+				 * the app was not known (saturating) */
+	bool logged_violation;	/* tap: the deny was logged once */
+	uint32_t rule;		/* id of the deciding rule, 0 = default */
 	struct app_state app;
 	struct threat_sess threat;
 	uint64_t first_ns, last_ns;

@@ -513,6 +513,7 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	broker_init(&s.broker, cfg);
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
 	s.sh.threats = cfg->threat_detection;
+	s.sh.provisional_bytes = cfg->provisional_bytes;
 	ret = setup(&s);
 	if (ret >= 0) {
 		ctl_attach(&s);
@@ -578,6 +579,7 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 		ret = inspector_init(&in, cfg->max_sessions, p, wl, NULL);
 	if (ret < 0)
 		goto out;
+	in.provisional_bytes = cfg->provisional_bytes;
 	if (threats)
 		ret = inspect_threats_on(&in, tlog);
 	while (ret >= 0 && (ret = pcap_next(r, &data, &len, &ts)) > 0) {

@@ -56,6 +56,7 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 		goto err_box;
 	w->in.wall_clock = true;
 	w->in.worker = index;
+	w->in.provisional_bytes = sh->provisional_bytes;
 	w->in.bypass = sh->bypass;
 	/* sendmmsg only writes msg_len: each message is bound to its iovec once */
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {

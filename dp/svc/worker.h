@@ -44,6 +44,7 @@ struct dp_shared {
 	atomic_bool stop;
 	struct slog *log;
 	bool threats;		     /* threat detection on */
+	uint32_t provisional_bytes;  /* inspector.provisional_bytes */
 	const struct bypass *bypass; /* session bypass, may be off */
 };
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * dp/flow/inspect.c: the verdict on a frame of a denied session, and its
- * reset; a full session table.
+ * reset; a full session table; what a provisional session may carry.
  */
 #include <check.h>
+#include <string.h>
 
 #include "inspect_env.h"
 
@@ -106,6 +107,133 @@ START_TEST(test_full_of_two_way_drops_new_flows_in_fwd)
 }
 END_TEST
 
+static const char *const PG_ONLY =
+	"{\"default\": \"deny\", \"rules\": [{\"id\": 1, \"from\": \"any\", \"to\": \"any\","
+	" \"ports\": [\"tcp/5432\"], \"apps\": [\"postgresql\"], \"action\": \"allow\"}]}";
+
+static const struct ep PG = { "10.0.0.2", 5432, MAC_FWD };
+
+/* A client segment of n bytes from c to PG, starting with head; its verdict. */
+static enum inspect_verdict send_data(const struct ep *c, const char *head, size_t n, uint64_t now)
+{
+	static char data[1500];
+
+	ck_assert_uint_le(n, sizeof(data));
+	memset(data, 'x', n);
+	memcpy(data, head, strlen(head) < n ? strlen(head) : n);
+	send_tcp(c, &PG,
+		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = data, .len = n },
+		 now);
+	return last.verdict;
+}
+
+/*
+ * The issue's attack: "SSH-" four times keeps the SSH parser undecided, so
+ * the postgresql rule may still match and the session is allowed
+ * provisionally.  Bulk after it got three more segments through (up to
+ * 64 KiB each with GSO).  Now at most provisional_bytes of payload pass,
+ * then the session is decided without an app: the default denies it.
+ */
+START_TEST(test_provisional_bounded_in_bytes)
+{
+	struct ep c = { CLI.ip, 40100, MAC_EXT };
+	size_t passed = 0;
+	int i;
+
+	env_up(PG_ONLY, false);
+	handshake(&c, &PG, SEC);
+	ck_assert_int_eq(last.verdict, INSPECT_PASS);
+	ck_assert(last.session->provisional);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(send_data(&c, "SSH-", 4, 2 * SEC), INSPECT_PASS);
+		passed += 4;
+	}
+	for (i = 0; i < 3 && send_data(&c, "", 1400, 2 * SEC) == INSPECT_PASS; i++)
+		passed += 1400;
+	ck_assert_int_eq(i, 2); /* the third 1400 would have been 4216 bytes */
+	ck_assert_uint_le(passed, INSPECT_PROVISIONAL_BYTES);
+	ck_assert(last.reset);
+	ck_assert(!last.session->provisional);
+	ck_assert_int_eq(last.session->verdict, VERDICT_DENY);
+	ck_assert_int_eq(last.session->rule, 0);
+	ck_assert_int_eq(last.session->app.app, APP_UNKNOWN);
+	ck_assert_uint_eq(in.st.provisional_cut, 1);
+	env_down();
+}
+END_TEST
+
+/*
+ * One big frame (a GSO super-frame, or a tap copy cut short) counts by all
+ * its payload.  Four "SSH-" keep the parsers undecided; a fifth segment
+ * is not probed any more.
+ */
+START_TEST(test_provisional_counts_whole_payload)
+{
+	struct ep c = { CLI.ip, 40101, MAC_EXT };
+	struct ep tc = { CLI.ip, 40102, MAC_EXT };
+	const struct ep tap_pg = { TAP_SRV.ip, 5432, MAC_TAP };
+	struct frame f;
+
+	env_up(PG_ONLY, false);
+	in.provisional_bytes = 1000;
+	handshake(&c, &PG, SEC);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(send_data(&c, "SSH-", 4, 2 * SEC), INSPECT_PASS);
+	ck_assert_int_eq(send_data(&c, "", 1000 - 16, 2 * SEC), INSPECT_PASS);
+	ck_assert_int_eq(send_data(&c, "", 1, 2 * SEC), INSPECT_DROP);
+	ck_assert_uint_eq(in.st.provisional_cut, 1);
+	/* a tap copy of 64 KiB cut to its first 100 bytes: counted as 64 KiB */
+	handshake(&tc, &tap_pg, 3 * SEC);
+	for (int i = 0; i < 4; i++) {
+		tcp(&f, &tc, &tap_pg,
+		    &(struct seg){ .flags = TCPF_ACK, .win = 502, .data = "SSH-", .len = 4 });
+		send_frame(&f, 3 * SEC);
+	}
+	ck_assert(last.session->provisional);
+	tcp(&f, &tc, &tap_pg,
+	    &(struct seg){ .flags = TCPF_ACK, .win = 502, .data = "xxxxxxxxxx", .len = 10 });
+	inspect_frame(&in, f.b, f.len, f.len + 65000, 3 * SEC, &last);
+	ck_assert_uint_eq(in.st.provisional_cut, 2);
+	ck_assert_int_eq(last.session->verdict, VERDICT_DENY);
+	ck_assert_uint_eq(in.st.violations, 2);
+	env_down();
+}
+END_TEST
+
+/* PostgreSQL within the bound is identified and allowed; a session no app rule waits for is not
+ * bounded. */
+START_TEST(test_provisional_identified_in_time)
+{
+	static const char startup[] = "\0\0\0\x17\0\x03\0\0user\0postgres\0\0";
+	struct ep c = { CLI.ip, 40103, MAC_EXT };
+
+	env_up(PG_ONLY, false);
+	handshake(&c, &PG, SEC);
+	in.provisional_bytes = 0;
+	send_tcp(&c, &PG,
+		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH,
+				.win = 502,
+				.data = startup,
+				.len = sizeof(startup) - 1 },
+		 2 * SEC);
+	ck_assert_int_eq(last.verdict, INSPECT_PASS);
+	ck_assert_int_eq(last.session->app.app, app_from_name("postgresql"));
+	ck_assert(!last.session->provisional);
+	ck_assert_int_eq(last.session->rule, 1);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(send_data(&c, "", 1400, 2 * SEC), INSPECT_PASS);
+	ck_assert_uint_eq(in.st.provisional_cut, 0);
+	env_down();
+	/* allowed by the default, not provisional: unbounded */
+	env_up(ALLOW, false);
+	handshake(&c, &PG, SEC);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(send_data(&c, "SSH-", i < 4 ? 4 : 1400, 2 * SEC), INSPECT_PASS);
+	ck_assert_uint_eq(in.st.provisional_cut, 0);
+	env_down();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inspect");
@@ -116,6 +244,9 @@ int main(void)
 	tcase_add_test(tc, test_denied_session_passes_resets);
 	tcase_add_test(tc, test_full_of_pickups_still_denies);
 	tcase_add_test(tc, test_full_of_two_way_drops_new_flows_in_fwd);
+	tcase_add_test(tc, test_provisional_bounded_in_bytes);
+	tcase_add_test(tc, test_provisional_counts_whole_payload);
+	tcase_add_test(tc, test_provisional_identified_in_time);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
