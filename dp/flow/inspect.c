@@ -13,7 +13,6 @@
 #include "lib/core/log.h"
 
 #define NS_PER_S 1000000000ULL
-#define FRAG_TTL_NS (30 * NS_PER_S)
 #define FULL_SAY_EVERY_NS (10 * NS_PER_S)
 
 /* Now, for a log line: NULL when sessions run on capture time. */
@@ -167,6 +166,12 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 	in->sessions = session_table_new(max_sessions, &to);
 	if (!in->sessions)
 		return err_wrap(-ENOMEM, "session table of %zu", max_sessions);
+	in->frags = fragtab_new();
+	if (!in->frags) {
+		session_table_free(in->sessions, NULL, NULL);
+		in->sessions = NULL;
+		return -ENOMEM;
+	}
 	in->max_sessions = max_sessions;
 	in->provisional_bytes = INSPECT_PROVISIONAL_BYTES;
 	in->policy = pol;
@@ -179,6 +184,8 @@ void inspector_fini(struct inspector *in)
 {
 	session_table_free(in->sessions, session_done, in);
 	in->sessions = NULL;
+	fragtab_free(in->frags);
+	in->frags = NULL;
 	threat_free(in->threats);
 	in->threats = NULL;
 }
@@ -286,37 +293,16 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 	decide(in, s);
 }
 
-static struct frag_slot *frag_slot(struct inspector *in, const struct frag_key *k)
-{
-	return &in->frags[frag_key_hash(k) % INSPECT_FRAG_SLOTS];
-}
-
-static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t verdict,
-			  uint64_t now_ns)
-{
-	struct frag_key k;
-	struct frag_slot *f;
-
-	frag_key_of(p, &k);
-	f = frag_slot(in, &k);
-	f->key = k;
-	f->verdict = verdict;
-	f->seen_ns = now_ns;
-}
-
 /* A later fragment has no ports: it follows its first fragment's verdict. */
 static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p, uint64_t now_ns)
 {
-	struct frag_key k;
-	struct frag_slot *f;
+	int v = fragtab_lookup(in->frags, p, now_ns);
 
-	frag_key_of(p, &k);
-	f = frag_slot(in, &k);
-	if (!frag_key_eq(&f->key, &k) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+	if (v < 0) {
 		in->st.frag_orphans++;
 		return INSPECT_DROP;
 	}
-	return f->verdict == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
+	return v == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
 }
 
 /*
@@ -485,7 +471,7 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	if (in->threats)
 		threats(in, r, s, from_client, now_ns);
 	if (p->first_fragment)
-		frag_remember(in, p, s->verdict, now_ns);
+		in->st.frag_evicted += fragtab_remember(in->frags, p, s->verdict, now_ns);
 	v = session_verdict(in, s, r);
 	if (v == INSPECT_PASS && bypass_on(in->bypass))
 		bypass_maybe(in, s, r->port, p, from_client);

@@ -15,6 +15,7 @@
 
 #include "bypass.h"
 #include "decode.h"
+#include "fragtab.h"
 #include "session.h"
 #include "slog.h"
 #include "workload.h"
@@ -28,6 +29,7 @@ struct inspect_stats {
 	uint64_t no_session;   /* table full, nothing evictable: a new flow's frame uninspected */
 	uint64_t no_session_dropped; /* ... and dropped (fwd ports, unknown ports) */
 	uint64_t frag_orphans;	     /* later fragment with no first fragment seen */
+	uint64_t frag_evicted;	     /* datagrams forgotten for newer ones (fragtab.h) */
 	uint64_t allowed, denied, violations, resets;
 	uint64_t provisional_cut; /* decided without their app: provisional_bytes ran out */
 	uint64_t bypassed;	  /* sessions handed to the kernel */
@@ -36,14 +38,6 @@ struct inspect_stats {
 	uint64_t bypass_kept;	  /* ... taken back for good on a small window */
 	uint64_t app_found[APP_MAX];
 	uint64_t threats[THREAT_MAX]; /* detections (dp/threat/threat.h) */
-};
-
-#define INSPECT_FRAG_SLOTS 1024
-
-struct frag_slot {
-	struct frag_key key;
-	uint8_t verdict; /* enum session_verdict */
-	uint64_t seen_ns;
 };
 
 /* what a provisional session may carry each way unidentified (config provisional_bytes) */
@@ -62,7 +56,7 @@ struct inspector {
 	struct threat_ctx *threats;  /* NULL: no threat detection */
 	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
 	struct inspect_stats st;
-	struct frag_slot frags[INSPECT_FRAG_SLOTS];
+	struct fragtab *frags; /* the verdicts of fragmented datagrams */
 };
 
 enum inspect_verdict {
