@@ -190,11 +190,11 @@ void inspector_fini(struct inspector *in)
 	in->threats = NULL;
 }
 
-int inspect_threats_on(struct inspector *in, struct slog *log)
+int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_shared *shared)
 {
 	if (in->threats)
 		return 0;
-	in->threats = threat_new(log, in->wall_clock, in->st.threats);
+	in->threats = threat_new(log, in->wall_clock, in->st.threats, shared);
 	return in->threats ? 0 : err_set(-ENOMEM, "threat detection");
 }
 

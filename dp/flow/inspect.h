@@ -79,10 +79,12 @@ void inspector_fini(struct inspector *in);
 
 /*
  * Threat detection on from now (after wall_clock is set): detections are
- * written to log (may be NULL: only counted).  Without this call no
- * detector runs.
+ * written to log (may be NULL: only counted).  shared: the tables of the
+ * whole data plane (threat.h), NULL for tables of its own.  Without this
+ * call no detector runs.
  */
-int inspect_threats_on(struct inspector *in, struct slog *log);
+struct threat_shared;
+int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_shared *shared);
 
 /*
  * Inspect a frame of wire_len bytes of which len are at frame (a snapped

@@ -20,6 +20,7 @@
 #include "dp/ctl/ctl.h"
 #include "dp/flow/clock.h"
 #include "dp/io/pcap.h"
+#include "dp/threat/threat.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
 #include "lib/dpath/bpf/dpath_common.h"
@@ -426,6 +427,7 @@ static void teardown(struct service *s)
 	for (unsigned i = 0; i < s->inited; i++)
 		worker_finish(&s->workers[i]);
 	bypass_close(&s->bypass); /* after the workers took their sessions back */
+	threat_shared_free(s->sh.threat_tables);
 	free(s->workers);
 	heartbeat_close(&s->hb);
 	for (unsigned i = 0; i < s->n_retired; i++)
@@ -465,6 +467,8 @@ static int setup(struct service *s)
 	if (ret >= 0)
 		ret = bypass_open(&s->bypass, s->enf.heartbeat, s->cfg->bypass_after_kb);
 	s->sh.bypass = &s->bypass;
+	if (ret >= 0 && s->sh.threats && !(s->sh.threat_tables = threat_shared_new()))
+		ret = err_wrap(-ENOMEM, "threat detection");
 	if (ret >= 0)
 		ret = open_fds(s);
 	if (ret >= 0)
@@ -581,7 +585,7 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 		goto out;
 	in.provisional_bytes = cfg->provisional_bytes;
 	if (threats)
-		ret = inspect_threats_on(&in, tlog);
+		ret = inspect_threats_on(&in, tlog, NULL);
 	while (ret >= 0 && (ret = pcap_next(r, &data, &len, &ts)) > 0) {
 		struct inspect_result res;
 

@@ -63,7 +63,7 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	ret = sh->threats ? inspect_threats_on(&w->in, sh->log) : 0;
+	ret = sh->threats ? inspect_threats_on(&w->in, sh->log, sh->threat_tables) : 0;
 	if (ret < 0)
 		goto err_inspector;
 	ret = ring_open(&w->ring, nsfd, ifindex, rp);

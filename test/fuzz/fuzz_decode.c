@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			!(wl = workloads_empty()) || slog_open("/dev/null", &threat_log) < 0))
 		abort();
 	if (inspector_init(&in, 64, policy, wl, NULL) < 0 ||
-	    inspect_threats_on(&in, threat_log) < 0)
+	    inspect_threats_on(&in, threat_log, NULL) < 0)
 		abort();
 	while (size >= 2) {
 		size_t len = (size_t)data[0] << 8 | data[1];

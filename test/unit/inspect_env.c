@@ -106,8 +106,9 @@ void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
 	snprintf(log_path, sizeof(log_path), "%s/log", state_dir);
 	ck_assert_int_eq(slog_open(log_path, &lg), 0);
 	ck_assert_int_eq(inspector_init(&in, max_sessions, pol, wl, NULL), 0);
+	cur = &in;
 	if (threats)
-		ck_assert_int_eq(inspect_threats_on(&in, lg), 0);
+		ck_assert_int_eq(inspect_threats_on(&in, lg, NULL), 0);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -127,10 +128,16 @@ void env_down(void)
 const char *const ALLOW = "{\"default\": \"allow\"}";
 
 struct inspect_result last;
+struct inspector *cur = &in;
+
+struct slog *env_log(void)
+{
+	return lg;
+}
 
 void send_frame(const struct frame *f, uint64_t now)
 {
-	inspect_frame(&in, f->b, f->len, f->len, now, &last);
+	inspect_frame(cur, f->b, f->len, f->len, now, &last);
 }
 
 void send_tcp(const struct ep *a, const struct ep *b, const struct seg *s, uint64_t now)

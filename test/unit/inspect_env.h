@@ -57,6 +57,10 @@ extern struct policy *pol;
 extern struct workloads *wl;
 /* what inspect_frame said of the last frame sent */
 extern struct inspect_result last;
+/* where send_frame sends: &in from env_up, another inspector when a test says so */
+extern struct inspector *cur;
+/* the session log of the fixture */
+struct slog *env_log(void);
 
 /* The inspector with policy_json, threat detection on or off (4096 sessions, or max_sessions). */
 void env_up(const char *policy_json, bool threats);
