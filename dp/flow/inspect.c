@@ -228,7 +228,11 @@ static void peer_fill(const struct inspector *in, const struct session *s, bool 
 		return;
 	pp->internal = true;
 	pp->id = c->id;
+	pp->names = (const char *const *)c->names;
+	pp->n_names = c->n_names;
 	pp->group = c->group[0] ? c->group : NULL;
+	pp->k8s_namespace = c->k8s_namespace[0] ? c->k8s_namespace : NULL;
+	pp->k8s_pod = c->k8s_pod[0] ? c->k8s_pod : NULL;
 }
 
 static void decide(struct inspector *in, struct session *s)

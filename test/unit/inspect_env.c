@@ -90,6 +90,31 @@ static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 	state_rec_free(&rec);
 }
 
+/* A pod of namespace ns: its sandbox (named as the pod) and a container "app". */
+static void add_pod(unsigned long ino, const char *addr, const char *ns, const char *pod)
+{
+	struct state_rec rec = { .ns_ino = ino, .mode = MODE_FWD, .n_ports = 1 };
+	struct state_ctr sb = { .pid = 7, .sandbox = true }, app = { .pid = 8 };
+
+	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
+	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
+	rec.ports[0].n_addrs = 1;
+	snprintf(rec.ports[0].addrs[0], STATE_ADDR_STR, "%s/24", addr);
+	snprintf(sb.id, sizeof(sb.id), "pod%lu", ino);
+	snprintf(sb.name, sizeof(sb.name), "%s", pod);
+	snprintf(sb.k8s_namespace, sizeof(sb.k8s_namespace), "%s", ns);
+	snprintf(sb.k8s_pod, sizeof(sb.k8s_pod), "%s", pod);
+	snprintf(app.id, sizeof(app.id), "app%lu", ino);
+	snprintf(app.name, sizeof(app.name), "app");
+	snprintf(app.k8s_container, sizeof(app.k8s_container), "app");
+	snprintf(app.k8s_namespace, sizeof(app.k8s_namespace), "%s", ns);
+	snprintf(app.k8s_pod, sizeof(app.k8s_pod), "%s", pod);
+	ck_assert_int_eq(state_add_ctr(&rec, &sb), 0);
+	ck_assert_int_eq(state_add_ctr(&rec, &app), 0);
+	ck_assert_int_eq(state_save(state_dir, &rec), 0);
+	state_rec_free(&rec);
+}
+
 void env_up(const char *policy_json, bool threats)
 {
 	env_up_max(policy_json, threats, 4096);
@@ -101,6 +126,8 @@ void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	add_port(1, MODE_FWD, "10.0.0.2");
 	add_port(2, MODE_TAP, "10.0.0.3");
+	add_pod(3, "10.0.0.4", "shop", "web-0");
+	add_pod(4, "10.0.0.5", "bank", "web-0");
 	ck_assert_int_eq(workloads_load(state_dir, &wl), 0);
 	ck_assert_int_eq(policy_parse(policy_json, strlen(policy_json), &pol), 0);
 	snprintf(log_path, sizeof(log_path), "%s/log", state_dir);

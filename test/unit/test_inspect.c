@@ -2,7 +2,8 @@
 /*
  * dp/flow/inspect.c: the verdict on a frame of a denied session, and its
  * reset; a full session table; what a provisional session may carry;
- * later fragments through a spray of first fragments.
+ * later fragments through a spray of first fragments; selectors by
+ * container name and Kubernetes names.
  */
 #include <check.h>
 #include <string.h>
@@ -284,6 +285,43 @@ START_TEST(test_frag_spray_keeps_later_fragments)
 }
 END_TEST
 
+/* A connection from CLI to s under policy: allowed? */
+static bool allowed(const char *policy_json, const struct ep *s)
+{
+	bool ok;
+
+	env_up(policy_json, false);
+	handshake(&CLI, s, SEC);
+	ok = last.verdict == INSPECT_PASS;
+	env_down();
+	return ok;
+}
+
+#define ALLOW_TO(sel)                                                                              \
+	"{\"default\": \"deny\", \"rules\": [{\"id\": 1, \"from\": \"any\", \"to\": \"" sel "\","  \
+	" \"action\": \"allow\"}]}"
+
+/*
+ * container:NAME by the names the runtime gave (it matched nothing: the
+ * data plane never passed names to the policy); "app" repeats across
+ * namespaces and matches both pods; namespace: and pod: tell them apart.
+ */
+START_TEST(test_selectors_by_name)
+{
+	ck_assert(allowed(ALLOW_TO("container:web1"), &SRV));
+	ck_assert(!allowed(ALLOW_TO("container:web2"), &SRV));
+	ck_assert(allowed(ALLOW_TO("container:app"), &SHOP));
+	ck_assert(allowed(ALLOW_TO("container:app"), &BANK));
+	ck_assert(
+		!allowed(ALLOW_TO("container:web-0"), &SHOP)); /* the sandbox's name is the pod's */
+	ck_assert(allowed(ALLOW_TO("namespace:shop"), &SHOP));
+	ck_assert(!allowed(ALLOW_TO("namespace:shop"), &BANK));
+	ck_assert(!allowed(ALLOW_TO("namespace:shop"), &SRV));
+	ck_assert(allowed(ALLOW_TO("pod:bank/web-0"), &BANK));
+	ck_assert(!allowed(ALLOW_TO("pod:bank/web-0"), &SHOP));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inspect");
@@ -298,6 +336,7 @@ int main(void)
 	tcase_add_test(tc, test_provisional_counts_whole_payload);
 	tcase_add_test(tc, test_provisional_identified_in_time);
 	tcase_add_test(tc, test_frag_spray_keeps_later_fragments);
+	tcase_add_test(tc, test_selectors_by_name);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
