@@ -113,6 +113,12 @@ static enum app_proto app_probe_all(struct app_state *st, const struct app_segme
 	return APP_UNKNOWN;
 }
 
+void app_give_up(struct app_state *st)
+{
+	if (!st->done)
+		app_finish(st, APP_UNKNOWN);
+}
+
 /*
  * Segments past APP_MAX_SEGMENTS in one direction are not probed but still
  * counted (saturating), so that a one-way flow ends after twice the limit

@@ -73,4 +73,7 @@ void app_state_init(struct app_state *st, uint8_t transport);
 #define APP_MAX_SEGMENTS 4
 bool app_feed(struct app_state *st, const struct app_segment *seg, struct app_info *info);
 
+/* Identification ends now, the app unknown (e.g. it has seen all the payload it may). */
+void app_give_up(struct app_state *st);
+
 #endif

@@ -138,8 +138,11 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, frames),       CTR(struct inspect_stats, bytes),
 	CTR(struct inspect_stats, allowed),      CTR(struct inspect_stats, denied),
 	CTR(struct inspect_stats, violations),   CTR(struct inspect_stats, resets),
+	CTR(struct inspect_stats, provisional_cut),
 	CTR(struct inspect_stats, malformed),    CTR(struct inspect_stats, truncated),
-	CTR(struct inspect_stats, frag_orphans), CTR(struct inspect_stats, no_session),
+	CTR(struct inspect_stats, frag_orphans), CTR(struct inspect_stats, frag_evicted),
+	CTR(struct inspect_stats, no_session),
+	CTR(struct inspect_stats, no_session_dropped),
 	CTR(struct inspect_stats, unknown_port), CTR(struct inspect_stats, not_ip),
 	CTR(struct inspect_stats, other_l4),     CTR(struct inspect_stats, bypassed),
 	CTR(struct inspect_stats, bypass_failed), CTR(struct inspect_stats, bypass_ended),
@@ -158,7 +161,8 @@ static const struct counter worker_ctrs[] = {
 static const struct counter session_ctrs[] = {
 	CTR(struct session_stats, live),        CTR(struct session_stats, created),
 	CTR(struct session_stats, expired),     CTR(struct session_stats, ended),
-	CTR(struct session_stats, table_full),  { NULL, 0 },
+	CTR(struct session_stats, table_full),  CTR(struct session_stats, evicted),
+	{ NULL, 0 },
 };
 /* clang-format on */
 

@@ -73,7 +73,10 @@ struct pkt {
 enum decode_status decode_frame(const uint8_t *frame, size_t len, struct pkt *p);
 const char *decode_status_name(enum decode_status s);
 
-/* What names one IP datagram among the fragments: addresses, protocol, id. */
+/*
+ * What names one IP datagram among the fragments: addresses, protocol, id.
+ * The sender picks all of it: tables index it by a keyed hash (khash.h).
+ */
 struct frag_key {
 	uint8_t src[16], dst[16];
 	uint32_t id;
@@ -94,11 +97,6 @@ static inline void frag_key_of(const struct pkt *p, struct frag_key *k)
 static inline bool frag_key_eq(const struct frag_key *a, const struct frag_key *b)
 {
 	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
-static inline uint32_t frag_key_hash(const struct frag_key *k)
-{
-	return fnv32(FNV32_INIT, k, sizeof(*k));
 }
 
 #endif

@@ -10,8 +10,10 @@
 #include "inspect.h"
 #include "dp/threat/threat.h"
 #include "lib/core/err.h"
+#include "lib/core/log.h"
 
-#define FRAG_TTL_NS (30ULL * 1000000000ULL)
+#define NS_PER_S 1000000000ULL
+#define FULL_SAY_EVERY_NS (10 * NS_PER_S)
 
 /* Now, for a log line: NULL when sessions run on capture time. */
 static const struct slog_clock *log_clock(const struct inspector *in, struct slog_clock *c)
@@ -163,7 +165,15 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 	session_timeouts_default(&to);
 	in->sessions = session_table_new(max_sessions, &to);
 	if (!in->sessions)
-		return err_set(-ENOMEM, "session table of %zu", max_sessions);
+		return err_wrap(-ENOMEM, "session table of %zu", max_sessions);
+	in->frags = fragtab_new();
+	if (!in->frags) {
+		session_table_free(in->sessions, NULL, NULL);
+		in->sessions = NULL;
+		return -ENOMEM;
+	}
+	in->max_sessions = max_sessions;
+	in->provisional_bytes = INSPECT_PROVISIONAL_BYTES;
 	in->policy = pol;
 	in->wl = wl;
 	in->log = log;
@@ -174,15 +184,17 @@ void inspector_fini(struct inspector *in)
 {
 	session_table_free(in->sessions, session_done, in);
 	in->sessions = NULL;
+	fragtab_free(in->frags);
+	in->frags = NULL;
 	threat_free(in->threats);
 	in->threats = NULL;
 }
 
-int inspect_threats_on(struct inspector *in, struct slog *log)
+int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_shared *shared)
 {
 	if (in->threats)
 		return 0;
-	in->threats = threat_new(log, in->wall_clock, in->st.threats);
+	in->threats = threat_new(log, in->wall_clock, in->st.threats, shared);
 	return in->threats ? 0 : err_set(-ENOMEM, "threat detection");
 }
 
@@ -216,7 +228,11 @@ static void peer_fill(const struct inspector *in, const struct session *s, bool 
 		return;
 	pp->internal = true;
 	pp->id = c->id;
+	pp->names = (const char *const *)c->names;
+	pp->n_names = c->n_names;
 	pp->group = c->group[0] ? c->group : NULL;
+	pp->k8s_namespace = c->k8s_namespace[0] ? c->k8s_namespace : NULL;
+	pp->k8s_pod = c->k8s_pod[0] ? c->k8s_pod : NULL;
 }
 
 static void decide(struct inspector *in, struct session *s)
@@ -238,6 +254,23 @@ static void decide(struct inspector *in, struct session *s)
 	s->provisional = d.provisional;
 }
 
+/* The payload p carried: a snapped tap copy's too, by what it was cut from. */
+static size_t payload_of(const struct pkt *p)
+{
+	return p->payload_len + (p->wire_len > p->len ? p->wire_len - p->len : 0);
+}
+
+/* Count p's payload against the provisional bound; whether the bound is now passed. */
+static bool past_provisional(const struct inspector *in, struct session *s, const struct pkt *p,
+			     bool from_client)
+{
+	uint32_t *n = &s->unid_bytes[from_client ? 0 : 1];
+	size_t add = payload_of(p);
+
+	*n = add >= UINT32_MAX - *n ? UINT32_MAX : *n + (uint32_t)add;
+	return s->provisional && *n > in->provisional_bytes;
+}
+
 static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
 {
 	struct app_segment seg = {
@@ -249,46 +282,31 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 		.server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
 	};
 	struct app_info info = { .sni = "" };
+	bool past = past_provisional(in, s, p, from_client);
 
-	if (!app_feed(&s->app, &seg, &info))
-		return;
+	if (!app_feed(&s->app, &seg, &info)) {
+		if (!past)
+			return;
+		/* what it may carry unidentified is spent: decided as if without an app */
+		app_give_up(&s->app);
+		in->st.provisional_cut++;
+	}
 	in->st.app_found[s->app.app < APP_MAX ? s->app.app : 0]++;
 	if (info.sni[0])
 		s->sni = strdup(info.sni);
 	decide(in, s);
 }
 
-static struct frag_slot *frag_slot(struct inspector *in, const struct frag_key *k)
-{
-	return &in->frags[frag_key_hash(k) % INSPECT_FRAG_SLOTS];
-}
-
-static void frag_remember(struct inspector *in, const struct pkt *p, uint8_t verdict,
-			  uint64_t now_ns)
-{
-	struct frag_key k;
-	struct frag_slot *f;
-
-	frag_key_of(p, &k);
-	f = frag_slot(in, &k);
-	f->key = k;
-	f->verdict = verdict;
-	f->seen_ns = now_ns;
-}
-
 /* A later fragment has no ports: it follows its first fragment's verdict. */
 static enum inspect_verdict frag_verdict(struct inspector *in, const struct pkt *p, uint64_t now_ns)
 {
-	struct frag_key k;
-	struct frag_slot *f;
+	int v = fragtab_lookup(in->frags, p, now_ns);
 
-	frag_key_of(p, &k);
-	f = frag_slot(in, &k);
-	if (!frag_key_eq(&f->key, &k) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+	if (v < 0) {
 		in->st.frag_orphans++;
 		return INSPECT_DROP;
 	}
-	return f->verdict == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
+	return v == VERDICT_DENY ? INSPECT_DROP : INSPECT_PASS;
 }
 
 /*
@@ -310,7 +328,7 @@ static struct session *session_of(struct inspector *in, const struct inspect_res
 	if (!s && p->proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST))
 		return NULL;
 	if (!s) {
-		s = session_create(in->sessions, &k, p_is_a, p, now_ns);
+		s = session_create(in->sessions, &k, p_is_a, p, now_ns, session_done, in);
 		*full = !s;
 		if (!s)
 			return NULL;
@@ -392,6 +410,30 @@ static bool threats(struct inspector *in, struct inspect_result *r, struct sessi
 	return true;
 }
 
+/*
+ * r's frame would open a session, and the table is full of sessions none
+ * of which is evictable: it cannot be inspected.  Passing it would switch
+ * policy off for whoever fills the table, so a fwd port drops it; a tap
+ * copy is only counted.
+ */
+static enum inspect_verdict table_full(struct inspector *in, const struct inspect_result *r,
+				       uint64_t now_ns)
+{
+	bool drop = !r->port || r->port->mode == MODE_FWD;
+
+	in->st.no_session++;
+	in->st.no_session_dropped += drop;
+	if (!in->full_said_ns || now_ns - in->full_said_ns >= FULL_SAY_EVERY_NS) {
+		in->full_said_ns = now_ns ? now_ns : 1;
+		pr_warn("worker %u: session table full (%zu sessions, none evictable): new flows "
+			"are dropped at fwd ports and not inspected at tap ports (%llu frames so "
+			"far, %llu dropped)",
+			in->worker, in->max_sessions, (unsigned long long)in->st.no_session,
+			(unsigned long long)in->st.no_session_dropped);
+	}
+	return drop ? INSPECT_DROP : INSPECT_PASS;
+}
+
 static enum inspect_verdict other_l4(struct inspector *in, const struct pkt *p)
 {
 	struct policy_flow f = { .proto = p->proto, .app_final = true };
@@ -424,15 +466,16 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	if (!s && !full)
 		return INSPECT_PASS;
 	if (!s) {
-		in->st.no_session++;
-		return in->table_full_closed ? INSPECT_DROP : INSPECT_PASS;
+		if (in->threats)
+			threats(in, r, NULL, true, now_ns); /* floods are counted all the same */
+		return table_full(in, r, now_ns);
 	}
 	if (!s->app.done && p->payload_len)
 		identify(in, s, p, from_client);
 	if (in->threats)
 		threats(in, r, s, from_client, now_ns);
 	if (p->first_fragment)
-		frag_remember(in, p, s->verdict, now_ns);
+		in->st.frag_evicted += fragtab_remember(in->frags, p, s->verdict, now_ns);
 	v = session_verdict(in, s, r);
 	if (v == INSPECT_PASS && bypass_on(in->bypass))
 		bypass_maybe(in, s, r->port, p, from_client);

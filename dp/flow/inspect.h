@@ -15,6 +15,7 @@
 
 #include "bypass.h"
 #include "decode.h"
+#include "fragtab.h"
 #include "session.h"
 #include "slog.h"
 #include "workload.h"
@@ -25,36 +26,37 @@ struct inspect_stats {
 	uint64_t frames, bytes;
 	uint64_t not_ip, truncated, malformed, other_l4;
 	uint64_t unknown_port; /* IP frame with no known UCMAC on either end */
-	uint64_t no_session;   /* table full: the frame followed dp_down */
-	uint64_t frag_orphans; /* later fragment with no first fragment seen */
+	uint64_t no_session;   /* table full, nothing evictable: a new flow's frame uninspected */
+	uint64_t no_session_dropped; /* ... and dropped (fwd ports, unknown ports) */
+	uint64_t frag_orphans;	     /* later fragment with no first fragment seen */
+	uint64_t frag_evicted;	     /* datagrams forgotten for newer ones (fragtab.h) */
 	uint64_t allowed, denied, violations, resets;
-	uint64_t bypassed;	/* sessions handed to the kernel */
-	uint64_t bypass_failed; /* ... that the map refused (full) */
-	uint64_t bypass_ended;	/* ... taken back: ended, expired, denied */
-	uint64_t bypass_kept;	/* ... taken back for good on a small window */
+	uint64_t provisional_cut; /* decided without their app: provisional_bytes ran out */
+	uint64_t bypassed;	  /* sessions handed to the kernel */
+	uint64_t bypass_failed;	  /* ... that the map refused (full) */
+	uint64_t bypass_ended;	  /* ... taken back: ended, expired, denied */
+	uint64_t bypass_kept;	  /* ... taken back for good on a small window */
 	uint64_t app_found[APP_MAX];
 	uint64_t threats[THREAT_MAX]; /* detections (dp/threat/threat.h) */
 };
 
-#define INSPECT_FRAG_SLOTS 1024
-
-struct frag_slot {
-	struct frag_key key;
-	uint8_t verdict; /* enum session_verdict */
-	uint64_t seen_ns;
-};
+/* what a provisional session may carry each way unidentified (config provisional_bytes) */
+#define INSPECT_PROVISIONAL_BYTES 4096
 
 struct inspector {
 	struct session_table *sessions;
+	size_t max_sessions;
+	uint32_t provisional_bytes; /* INSPECT_PROVISIONAL_BYTES unless set after init */
+	unsigned worker;	    /* its worker's number, for log lines */
 	const struct policy *policy;
 	const struct workloads *wl;
 	struct slog *log;	     /* NULL: sessions are not logged as they end */
-	bool table_full_closed;	     /* at max_sessions: true drop, false pass */
+	uint64_t full_said_ns;	     /* when the full table was last said in the log (0: never) */
 	bool wall_clock;	     /* stamp log lines with the time (live mode) */
 	struct threat_ctx *threats;  /* NULL: no threat detection */
 	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
 	struct inspect_stats st;
-	struct frag_slot frags[INSPECT_FRAG_SLOTS];
+	struct fragtab *frags; /* the verdicts of fragmented datagrams */
 };
 
 enum inspect_verdict {
@@ -77,14 +79,32 @@ void inspector_fini(struct inspector *in);
 
 /*
  * Threat detection on from now (after wall_clock is set): detections are
- * written to log (may be NULL: only counted).  Without this call no
- * detector runs.
+ * written to log (may be NULL: only counted).  shared: the tables of the
+ * whole data plane (threat.h), NULL for tables of its own.  Without this
+ * call no detector runs.
  */
-int inspect_threats_on(struct inspector *in, struct slog *log);
+struct threat_shared;
+int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_shared *shared);
 
 /*
  * Inspect a frame of wire_len bytes of which len are at frame (a snapped
  * tap copy has fewer): decoding sees len, sessions count wire_len.
+ *
+ * A frame that would open a session when the table is full and nothing in
+ * it is evictable (session.h) is not inspected: dropped at a fwd port (and
+ * at an unknown one), passed at a tap port, counted (no_session,
+ * no_session_dropped) and said in the log at most every 10 s per worker,
+ * with the worker and the table's size.  The flood detectors still count
+ * its SYN or echo request.
+ *
+ * A session allowed provisionally (a rule with apps may still match it,
+ * policy.h) carries at most provisional_bytes of payload in each
+ * direction while its app is unknown: payload as the frame carries it, a
+ * GSO super-frame by its whole payload, a snapped tap copy by what it was
+ * cut from.  A frame that would pass the bound ends identification (app
+ * unknown, counted as provisional_cut), and the session is decided again,
+ * without an app, before that frame's verdict: a deny where no rule
+ * without apps (or with "unknown") allows it.
  */
 void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_t wire_len,
 		   uint64_t now_ns, struct inspect_result *r);

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The per-worker session table: hash, TCP state, timeout lists, recycling. */
+/* The per-worker session table: keyed hash, TCP state, timeout lists, eviction, recycling. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "session.h"
 #include "workload.h"
+#include "lib/core/err.h"
+#include "lib/core/khash.h"
 #include "lib/core/util.h"
 
 #define SLAB_ENTRIES 1024
@@ -22,7 +23,7 @@ struct session_table {
 	struct session **buckets;
 	size_t mask;
 	size_t max, live;
-	uint64_t seed;
+	struct khash_key key;
 	struct session_list lists[SC_MAX];
 	struct session *free;
 	struct slab *slabs;
@@ -34,11 +35,14 @@ struct session_table {
 void session_timeouts_default(struct session_timeouts *t)
 {
 	t->secs[SC_TCP_OPENING] = 30;
+	t->secs[SC_TCP_PICKUP] = 10;
 	t->secs[SC_TCP_ESTABLISHED] = 3600;
 	t->secs[SC_TCP_CLOSING] = 30;
 	t->secs[SC_TCP_CLOSED] = 5;
 	t->secs[SC_UDP] = 60;
+	t->secs[SC_UDP_ONEWAY] = 60;
 	t->secs[SC_ICMP] = 30;
+	t->secs[SC_ICMP_ONEWAY] = 30;
 }
 
 struct session_table *session_table_new(size_t max_sessions, const struct session_timeouts *to)
@@ -46,20 +50,23 @@ struct session_table *session_table_new(size_t max_sessions, const struct sessio
 	struct session_table *t = calloc(1, sizeof(*t));
 	size_t nb = 64;
 
-	if (!t)
+	if (!t) {
+		err_set(-ENOMEM, "session table");
 		return NULL;
+	}
 	while (nb < max_sessions && nb < ((size_t)1 << 30))
 		nb <<= 1;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->buckets) {
+	if (!t->buckets || khash_key_init(&t->key) < 0) {
+		if (!t->buckets)
+			err_set(-ENOMEM, "session table of %zu buckets", nb);
+		free(t->buckets);
 		free(t);
 		return NULL;
 	}
 	t->mask = nb - 1;
 	t->max = max_sessions;
 	t->slab_used = SLAB_ENTRIES;
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
 	for (int i = 0; i < SC_MAX; i++)
 		t->timeout_ns[i] = (uint64_t)to->secs[i] * NS_PER_SEC;
 	return t;
@@ -89,26 +96,13 @@ static void list_add_tail(struct session_list *l, struct session *s)
 	l->tail = s;
 }
 
-/* A keyed hash of the key: tuples are chosen by whoever sends packets. */
+/* The bucket of k, by a keyed hash: tuples are chosen by whoever sends packets. */
 static size_t key_hash(const struct session_table *t, const struct flow_key *k)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = t->seed;
-
-	for (size_t i = 0; i < sizeof(*k); i += 8) {
-		uint64_t w;
-
-		memcpy(&w, b + i, 8);
-		h ^= w;
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	return (size_t)h & t->mask;
+	return (size_t)khash(&t->key, k, sizeof(*k)) & t->mask;
 }
 
-_Static_assert(sizeof(struct flow_key) % 8 == 0, "flow_key is hashed in 8-byte words");
+_Static_assert(sizeof(struct flow_key) % 8 == 0, "flow_key is hashed in whole 8-byte words");
 
 static int endpoint_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
 {
@@ -186,12 +180,23 @@ static bool opener_is_a(const struct flow_key *k, bool p_is_a, const struct pkt 
 	return p_is_a;
 }
 
+/* Only one side has sent so far: nothing proves the other exists. */
+static bool one_way(const struct session *s)
+{
+	return !s->pkts[0] || !s->pkts[1];
+}
+
 static enum session_class class_of(const struct session *s)
 {
 	if (s->key.proto == IPPROTO_UDP)
-		return SC_UDP;
+		return one_way(s) ? SC_UDP_ONEWAY : SC_UDP;
 	if (s->key.proto != IPPROTO_TCP)
-		return SC_ICMP;
+		return one_way(s) ? SC_ICMP_ONEWAY : SC_ICMP;
+	if (s->tcp_state == TS_CLOSED)
+		return SC_TCP_CLOSED;
+	/* whatever its flags said (a bare FIN moves a picked-up one to closing) */
+	if (one_way(s))
+		return s->picked_up ? SC_TCP_PICKUP : SC_TCP_OPENING;
 	switch (s->tcp_state) {
 	case TS_ESTABLISHED:
 		return SC_TCP_ESTABLISHED;
@@ -205,13 +210,50 @@ static enum session_class class_of(const struct session *s)
 	}
 }
 
-struct session *session_create(struct session_table *t, const struct flow_key *k, bool p_is_a,
-			       const struct pkt *p, uint64_t now_ns)
+static void recycle(struct session_table *t, struct session *s, session_done_fn done, void *arg);
+
+/* The classes a sender fills alone, cheaply: evicted first when the table is full. */
+static const uint8_t evictable_classes[] = {
+	SC_TCP_PICKUP, SC_TCP_OPENING, SC_UDP_ONEWAY, SC_ICMP_ONEWAY, SC_TCP_CLOSED,
+};
+
+/* The least recently active evictable session, or NULL: each list is in last-seen order. */
+static struct session *evictable(const struct session_table *t)
 {
-	struct session *s;
+	struct session *best = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(evictable_classes); i++) {
+		struct session *s = t->lists[evictable_classes[i]].head;
+
+		if (s && (!best || s->last_ns < best->last_ns))
+			best = s;
+	}
+	return best;
+}
+
+/* An entry for a new session: a free one, or an evicted one's; NULL when neither. */
+static struct session *entry_for_new(struct session_table *t, session_done_fn done, void *arg)
+{
+	struct session *victim;
+
+	if (t->live < t->max)
+		return entry_get(t);
+	victim = evictable(t);
+	if (!victim)
+		return NULL;
+	recycle(t, victim, done, arg);
+	t->stats.evicted++;
+	return entry_get(t);
+}
+
+struct session *session_create(struct session_table *t, const struct flow_key *k, bool p_is_a,
+			       const struct pkt *p, uint64_t now_ns, session_done_fn done,
+			       void *arg)
+{
+	struct session *s = entry_for_new(t, done, arg);
 	size_t b;
 
-	if (t->live >= t->max || !(s = entry_get(t))) {
+	if (!s) {
 		t->stats.table_full++;
 		return NULL;
 	}

@@ -16,6 +16,22 @@
  * recycled: expired and finished sessions go back to a free list.  Each
  * session sits on the list of its timeout class, in last-seen order, so
  * expiry looks only at list heads.
+ *
+ * Whoever sends frames picks the 5-tuples, so the buckets are indexed by
+ * a keyed hash (lib/core/khash.h, a random key per table): nobody can aim
+ * frames at one chain.
+ *
+ * Eviction.  A sender alone, without any answer, can make sessions that
+ * have not seen both directions: a bare ACK, FIN or data segment picked up
+ * mid-stream, a SYN (half-open, also when the server answers but the
+ * handshake never ends), a UDP datagram or an ICMP echo nobody answers.
+ * Those, and closed TCP sessions, are the evictable classes (marked below).
+ * When the table is full a new session takes the entry of the least
+ * recently active evictable session, which is ended as an expired one is
+ * (handed to done).  Sessions that have seen both directions (other than
+ * half-open and closed ones) are never evicted: with none evictable, the
+ * new session is refused (NULL, counted as table_full), and the caller
+ * decides what its frame does.
  */
 
 #include <stdbool.h>
@@ -46,14 +62,20 @@ enum tcp_state {
 	TS_CLOSED,	/* RST, or both FINs acknowledged */
 };
 
-/* timeout classes, each with its own list */
+/*
+ * Timeout classes, each with its own list.  Evictable: what one sender
+ * makes alone (see above).  Default timeouts in session_timeouts_default.
+ */
 enum session_class {
-	SC_TCP_OPENING,
-	SC_TCP_ESTABLISHED,
-	SC_TCP_CLOSING,
-	SC_TCP_CLOSED,
-	SC_UDP,
-	SC_ICMP,
+	SC_TCP_OPENING,	    /* evictable: SYN seen, handshake not done (30 s) */
+	SC_TCP_PICKUP,	    /* evictable: picked up mid-stream, one direction so far (10 s) */
+	SC_TCP_ESTABLISHED, /* both directions (1 h) */
+	SC_TCP_CLOSING,	    /* a FIN after both directions (30 s) */
+	SC_TCP_CLOSED,	    /* evictable: RST, or both FINs acknowledged (5 s) */
+	SC_UDP,		    /* both directions (60 s) */
+	SC_UDP_ONEWAY,	    /* evictable: one direction so far (60 s) */
+	SC_ICMP,	    /* both directions (30 s) */
+	SC_ICMP_ONEWAY,	    /* evictable: one direction so far (30 s) */
 	SC_MAX
 };
 
@@ -95,15 +117,17 @@ struct session {
 	struct session *hnext;	     /* hash chain */
 	struct session *prev, *next; /* class list or free list */
 	struct flow_key key;
-	bool client_is_a;      /* who opened it: (addr_a, port_a)? */
-	bool picked_up;	       /* first seen mid-stream: opener guessed */
-	uint8_t tcp_state;     /* enum tcp_state */
-	uint8_t sclass;	       /* enum session_class */
-	uint8_t fin_seen;      /* bit 0 client, bit 1 server */
-	uint8_t verdict;       /* enum session_verdict */
-	bool provisional;      /* decided again once the app is known */
-	bool logged_violation; /* tap: the deny was logged once */
-	uint32_t rule;	       /* id of the deciding rule, 0 = default */
+	bool client_is_a;	/* who opened it: (addr_a, port_a)? */
+	bool picked_up;		/* first seen mid-stream: opener guessed */
+	uint8_t tcp_state;	/* enum tcp_state */
+	uint8_t sclass;		/* enum session_class */
+	uint8_t fin_seen;	/* bit 0 client, bit 1 server */
+	uint8_t verdict;	/* enum session_verdict */
+	bool provisional;	/* decided again once the app is known */
+	uint32_t unid_bytes[2]; /* payload [0] from the client, [1] from the server while
+				 * the app was not known (saturating) */
+	bool logged_violation;	/* tap: the deny was logged once */
+	uint32_t rule;		/* id of the deciding rule, 0 = default */
 	struct app_state app;
 	struct threat_sess threat;
 	uint64_t first_ns, last_ns;
@@ -124,9 +148,12 @@ struct session_timeouts {
 };
 void session_timeouts_default(struct session_timeouts *t);
 
+/* What is done with a session that ends (logged, released). */
+typedef void (*session_done_fn)(struct session *s, void *arg);
+
+/* NULL when out of memory or without a hash key (err_msg() says which). */
 struct session_table *session_table_new(size_t max_sessions, const struct session_timeouts *t);
 /* Every remaining session is handed to done (may be NULL) before it is freed. */
-typedef void (*session_done_fn)(struct session *s, void *arg);
 void session_table_free(struct session_table *t, session_done_fn done, void *arg);
 
 /* The key of p as seen at port; false when p has no session (not TCP/UDP/ICMP). */
@@ -138,11 +165,14 @@ struct session *session_lookup(struct session_table *t, const struct flow_key *k
 /*
  * A new session for packet p (key k, p_is_a as session_key gave it), the
  * client decided from p (the SYN's sender, the first sender otherwise, or
- * for TCP picked up mid-stream the side with the higher port).  NULL when
- * the table is full (counted).
+ * for TCP picked up mid-stream the side with the higher port).  At the
+ * bound, the least recently active evictable session is handed to done
+ * (may be NULL) and its entry reused (counted as evicted); NULL when none
+ * is evictable (counted as table_full).
  */
 struct session *session_create(struct session_table *t, const struct flow_key *k, bool p_is_a,
-			       const struct pkt *p, uint64_t now_ns);
+			       const struct pkt *p, uint64_t now_ns, session_done_fn done,
+			       void *arg);
 
 /* Whether p (whose side is p_is_a) travels from the session's client. */
 static inline bool session_from_client(const struct session *s, bool p_is_a)
@@ -183,7 +213,9 @@ void session_reset(struct session_table *t, struct session *s);
 void session_end(struct session_table *t, struct session *s, session_done_fn done, void *arg);
 
 struct session_stats {
-	uint64_t live, created, expired, ended, table_full;
+	uint64_t live, created, expired, ended;
+	uint64_t table_full; /* sessions refused: full, nothing evictable */
+	uint64_t evicted;    /* evictable sessions ended early for a new one */
 };
 void session_stats(const struct session_table *t, struct session_stats *out);
 

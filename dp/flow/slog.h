@@ -61,7 +61,15 @@ size_t slog_format(const struct session *s, enum slog_event ev, const struct slo
 void slog_write(struct slog *l, const struct session *s, enum slog_event ev,
 		const struct slog_clock *clk);
 
-#define SLOG_LINE_MAX 2048
+/*
+ * Every string member is escaped (control bytes, quotes, backslashes,
+ * malformed UTF-8) and cut to SLOG_STR_MAX bytes of its escaped form; at
+ * most eight strings a line and a few hundred bytes of the rest, so a line
+ * always fits SLOG_LINE_MAX.  A line cut by a smaller buffer is replaced by
+ * {"error":"log line cut"}: whatever is written is one JSON object.
+ */
+#define SLOG_STR_MAX 384
+#define SLOG_LINE_MAX 4096
 
 /*
  * A threat detection (dp/threat/threat.h), in the members of docs/interfaces.md:

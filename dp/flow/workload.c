@@ -25,10 +25,18 @@ struct wl_ctr *wl_ctr_get(struct wl_ctr *c)
 	return c;
 }
 
+static void ctr_free(struct wl_ctr *c)
+{
+	for (size_t i = 0; i < c->n_names; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c);
+}
+
 void wl_ctr_put(struct wl_ctr *c)
 {
 	if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
-		free(c);
+		ctr_free(c);
 }
 
 struct workloads *workloads_empty(void)
@@ -65,11 +73,52 @@ static bool parse_addr(const char *s, struct wl_addr *a)
 	return a->family != 0;
 }
 
+/* name into c's names, unless empty or there already; -ENOMEM. */
+static int add_name(struct wl_ctr *c, const char *name)
+{
+	if (!name[0])
+		return 0;
+	for (size_t i = 0; i < c->n_names; i++)
+		if (strcmp(c->names[i], name) == 0)
+			return 0;
+	c->names[c->n_names] = strdup(name);
+	return c->names[c->n_names++] ? 0 : -ENOMEM;
+}
+
+/* Every name of r's containers (wl_ctr); -ENOMEM. */
+static int ctr_names(struct wl_ctr *c, const struct state_rec *r)
+{
+	int ret = 0;
+
+	c->names = calloc(2 * r->n_ctrs + 1, sizeof(*c->names));
+	if (!c->names)
+		return -ENOMEM;
+	for (size_t i = 0; ret == 0 && i < r->n_ctrs; i++) {
+		if (!r->ctrs[i].sandbox)
+			ret = add_name(c, r->ctrs[i].name);
+		if (ret == 0)
+			ret = add_name(c, r->ctrs[i].k8s_container);
+	}
+	return ret;
+}
+
+/* The Kubernetes namespace and pod of r: of its first entry that has a namespace. */
+static void ctr_k8s(struct wl_ctr *c, const struct state_rec *r)
+{
+	for (size_t i = 0; i < r->n_ctrs; i++)
+		if (r->ctrs[i].k8s_namespace[0]) {
+			snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s",
+				 r->ctrs[i].k8s_namespace);
+			snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", r->ctrs[i].k8s_pod);
+			return;
+		}
+}
+
 /*
- * The record's identity: its first container (a pod's sandbox), the first
- * group any has, and the first container name any has (a pod's sandbox has
- * none: the name of the pod's first container, as portcullis-nri records
- * them).
+ * The record's identity (wl_ctr): its first container (a pod's sandbox),
+ * the first group any has, the first Kubernetes container name any has (a
+ * pod's sandbox has none: the name of the pod's first container, as
+ * portcullis-nri records them), and every name.
  */
 static struct wl_ctr *ctr_of(const struct state_rec *r)
 {
@@ -78,19 +127,21 @@ static struct wl_ctr *ctr_of(const struct state_rec *r)
 	if (!c)
 		return NULL;
 	atomic_init(&c->refs, 1);
+	if (ctr_names(c, r) < 0) {
+		ctr_free(c);
+		return NULL;
+	}
 	if (r->n_ctrs == 0)
 		return c;
 	snprintf(c->id, sizeof(c->id), "%s", r->ctrs[0].id);
 	snprintf(c->name, sizeof(c->name), "%s", r->ctrs[0].name);
-	snprintf(c->k8s_pod, sizeof(c->k8s_pod), "%s", r->ctrs[0].k8s_pod);
-	snprintf(c->k8s_namespace, sizeof(c->k8s_namespace), "%s", r->ctrs[0].k8s_namespace);
-	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", r->ctrs[0].k8s_container);
+	ctr_k8s(c, r);
 	for (size_t i = 0; i < r->n_ctrs; i++)
 		if (r->ctrs[i].group[0]) {
 			snprintf(c->group, sizeof(c->group), "%s", r->ctrs[i].group);
 			break;
 		}
-	for (size_t i = 1; !c->k8s_container[0] && i < r->n_ctrs; i++)
+	for (size_t i = 0; !c->k8s_container[0] && i < r->n_ctrs; i++)
 		snprintf(c->k8s_container, sizeof(c->k8s_container), "%s",
 			 r->ctrs[i].k8s_container);
 	return c;

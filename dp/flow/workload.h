@@ -19,6 +19,16 @@
 #include "lib/core/config.h"
 #include "lib/core/state.h"
 
+/*
+ * A workload: the containers of one network namespace (one, or a pod's).
+ * Its id and name are its first container's, its group the first any of
+ * them has, its Kubernetes namespace and pod those of the first entry
+ * that has them (the runtime recorded them: the hook from the runtime's
+ * CRI annotations, portcullis-nri from NRI's pod).  names holds every
+ * name a container of it goes by, for container:NAME: runtime names and
+ * Kubernetes container names, each once, not a pod sandbox's (that is
+ * the pod's name).
+ */
 struct wl_ctr {
 	atomic_uint refs;
 	char id[OCI_ID_MAX];
@@ -27,6 +37,8 @@ struct wl_ctr {
 	char k8s_pod[OCI_NAME_MAX];
 	char k8s_namespace[OCI_NAME_MAX];
 	char k8s_container[OCI_NAME_MAX];
+	size_t n_names;
+	char **names; /* heap, freed with the entry */
 };
 
 struct wl_addr {

@@ -60,9 +60,12 @@ static int attach_snap_filter(int fd, unsigned snap)
  * worker is the XOR of source and destination addresses modulo the worker
  * count, the same both ways and for every fragment; the quick socket gets
  * IP packets of at most quick_max bytes, except copies (PC_TAP_MARK): only
- * the ring tells them apart (ring_frame.copy).  Loads are relative to the
- * network header (SKF_NET_OFF), wherever the frame's data starts; the
- * length is the packet's from there.
+ * the ring tells them apart (ring_frame.copy), and except fragments (IPv4
+ * with MF or an offset, IPv6 whose first extension header is a fragment
+ * header): a small last fragment on the quick path would be inspected
+ * before its first fragment, still in a ring block, and dropped as an
+ * orphan.  Loads are relative to the network header (SKF_NET_OFF),
+ * wherever the frame's data starts; the length is the packet's from there.
  */
 #define NET(k) ((__u32)(SKF_NET_OFF + (k)))
 #define XOR_WORD(k)                                                                                \
@@ -80,7 +83,7 @@ static int join_fanout(int fd, const struct ring_params *p)
 		/* 5 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
 		/* 6 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JA, 24, 0, 0),			/* to 32 */
-		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 36), /* else to 45 */
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 42), /* else to 51 */
 		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
 		/* 10 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		/* 11-31 */ XOR_WORD(12),
@@ -95,21 +98,27 @@ static int join_fanout(int fd, const struct ring_params *p)
 		/* 34 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 2),
 		/* 35 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		/* 36 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
-		/* 37 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PC_TAP_MARK, 2, 0), /* copy: to 40 */
-		/* 38 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-		/* 39 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, p->quick_max, 0, 2),
-		/* 40 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
-		/* 41 */ BPF_STMT(BPF_RET | BPF_A, 0),
-		/* 42 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
-		/* 43 */ BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
-		/* 44 */ BPF_STMT(BPF_RET | BPF_A, 0),
-		/* 45 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 37 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PC_TAP_MARK, 8, 0), /* copy: to 46 */
+		/* 38 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+		/* 39 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 2), /* IPv6: to 42 */
+		/* 40 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, NET(6)),
+		/* 41 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 2), /* MF, offset: to 46 */
+		/* 42 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NET(6)),
+		/* 43 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_FRAGMENT, 2, 0), /* to 46 */
+		/* 44 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		/* 45 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, p->quick_max, 0, 2),
+		/* 46 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		/* 47 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 48 */ BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		/* 49 */ BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		/* 50 */ BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 51 */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog fprog;
 	int arg = (int)(p->fanout_group & 0xffff) | (PACKET_FANOUT_CBPF << 16);
 	int ret;
 
-	_Static_assert(ARRAY_SIZE(prog) == 46, "jump offsets assume 46 instructions");
+	_Static_assert(ARRAY_SIZE(prog) == 52, "jump offsets assume 52 instructions");
 	memset(&fprog, 0, sizeof(fprog)); /* the padding too: it goes to the kernel */
 	fprog.len = ARRAY_SIZE(prog);
 	fprog.filter = prog;

@@ -108,6 +108,47 @@ static int sel_name(struct sel *s, enum sel_kind kind, const char *name, const c
 	return 0;
 }
 
+/* An RFC 1123 label (dots false) or subdomain of at most max bytes, lowercase, as Kubernetes names
+ * are. */
+static bool k8s_name_ok(const char *s, size_t n, size_t max, bool dots)
+{
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		      (dots && c == '.')))
+			return false;
+	}
+	return s[0] != '-' && s[0] != '.' && s[n - 1] != '-' && s[n - 1] != '.';
+}
+
+#define NS_RULE "lowercase letters, digits and -, at most 63"
+#define POD_RULE "lowercase letters, digits, - and ., at most 253"
+
+/* namespace:NAME, or pod:NAMESPACE/NAME */
+static int sel_k8s(struct sel *s, enum sel_kind kind, const char *arg, const char *where,
+		   const char *item, const char *text)
+{
+	const char *slash = strchr(arg, '/');
+	size_t ns_len = kind == SEL_POD && slash ? (size_t)(slash - arg) : strlen(arg);
+
+	if (kind == SEL_POD && !slash)
+		return bad_value(where, item, text, "a pod is NAMESPACE/NAME");
+	if (!k8s_name_ok(arg, ns_len, POLICY_K8S_NS_MAX, false))
+		return bad_value(where, item, text, "not a Kubernetes namespace (" NS_RULE ")");
+	if (kind == SEL_POD && !k8s_name_ok(slash + 1, strlen(slash + 1), POLICY_K8S_POD_MAX, true))
+		return bad_value(where, item, text, "not a Kubernetes pod name (" POD_RULE ")");
+	s->name = strdup(arg);
+	if (!s->name)
+		return err_set(-ENOMEM, "%s: %s", where, item);
+	s->kind = kind;
+	s->len = strlen(arg);
+	s->split = ns_len;
+	return 0;
+}
+
 /* Whole bytes, then the partial byte, then the rest must be zero. */
 static bool host_bits_clear(const struct sel *s)
 {
@@ -179,6 +220,10 @@ static int sel_parse(struct sel *s, const json_t *v, const char *where, const ch
 		return sel_name(s, SEL_GROUP, rest, where, item, text);
 	else if (starts(text, "container:", &rest))
 		return sel_name(s, SEL_CONTAINER, rest, where, item, text);
+	else if (starts(text, "namespace:", &rest))
+		return sel_k8s(s, SEL_NAMESPACE, rest, where, item, text);
+	else if (starts(text, "pod:", &rest))
+		return sel_k8s(s, SEL_POD, rest, where, item, text);
 	else if (starts(text, "cidr:", &rest))
 		return sel_cidr(s, rest, where, item, text);
 	else

@@ -11,8 +11,15 @@
  *    "threats": {"actions": {"<threat>": "alert"|"drop"},
  *                "syn_flood_pps": N, "icmp_flood_pps": N}}
  *
- * SEL: any | group:NAME | container:ID-prefix-or-name | cidr:PREFIX/LEN |
- * external.  PORT: any | tcp/N | udp/N | tcp/LO-HI | udp/LO-HI | tcp/any |
+ * SEL: any | group:NAME | container:ID-prefix-or-name | namespace:NAME |
+ * pod:NAMESPACE/NAME | cidr:PREFIX/LEN | external.  container:NAME matches
+ * a workload any of whose containers has that name: Kubernetes container
+ * names repeat across pods and namespaces (every pod may have an "app"),
+ * so a rule meant for one workload names its pod or namespace as well, or
+ * its group.  namespace: and pod: match the Kubernetes names the runtime
+ * recorded for the workload (what kubelet asked it to run, not what the
+ * workload's annotations claim): RFC 1123 names, lowercase; anything else
+ * is an error.  PORT: any | tcp/N | udp/N | tcp/LO-HI | udp/LO-HI | tcp/any |
  * udp/any | icmp | icmp/any (icmp: ICMP and ICMPv6).  Rules are tried in id
  * order, the first match decides; no match means the default.  A CIDR with
  * address bits set after the prefix (10.0.0.1/24) is an error.
@@ -40,10 +47,13 @@ struct policy_peer {
 	int family;	  /* AF_INET or AF_INET6 */
 	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
 	/* the intercepted container it belongs to, NULL fields when external */
-	const char *id;	   /* full container id */
-	const char *name;  /* container name, may be NULL */
-	const char *group; /* io.portcullis.group, may be NULL */
-	bool internal;	   /* an intercepted container of this host */
+	const char *id;		  /* full container id */
+	const char *const *names; /* the names of its containers, n_names of them */
+	size_t n_names;
+	const char *group;	   /* io.portcullis.group, may be NULL */
+	const char *k8s_namespace; /* Kubernetes namespace and pod name, may be NULL */
+	const char *k8s_pod;
+	bool internal; /* an intercepted container of this host */
 };
 
 struct policy_flow {

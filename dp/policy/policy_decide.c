@@ -17,6 +17,23 @@ static bool cidr_match(const struct sel *s, const struct policy_peer *peer)
 	return !s->lastmask || ((peer->addr[s->full] ^ s->addr[s->full]) & s->lastmask) == 0;
 }
 
+static bool name_match(const struct sel *s, const struct policy_peer *peer)
+{
+	if (peer->id && strncmp(peer->id, s->name, s->len) == 0)
+		return true;
+	for (size_t i = 0; i < peer->n_names; i++)
+		if (strcmp(peer->names[i], s->name) == 0)
+			return true;
+	return false;
+}
+
+static bool pod_match(const struct sel *s, const struct policy_peer *peer)
+{
+	return peer->k8s_namespace && peer->k8s_pod && strlen(peer->k8s_namespace) == s->split &&
+	       memcmp(peer->k8s_namespace, s->name, s->split) == 0 &&
+	       strcmp(peer->k8s_pod, s->name + s->split + 1) == 0;
+}
+
 static bool sel_match(const struct sel *s, const struct policy_peer *peer)
 {
 	switch (s->kind) {
@@ -27,8 +44,11 @@ static bool sel_match(const struct sel *s, const struct policy_peer *peer)
 	case SEL_GROUP:
 		return peer->group && strcmp(peer->group, s->name) == 0;
 	case SEL_CONTAINER:
-		return (peer->id && strncmp(peer->id, s->name, s->len) == 0) ||
-		       (peer->name && strcmp(peer->name, s->name) == 0);
+		return name_match(s, peer);
+	case SEL_NAMESPACE:
+		return peer->k8s_namespace && strcmp(peer->k8s_namespace, s->name) == 0;
+	case SEL_POD:
+		return pod_match(s, peer);
 	case SEL_CIDR:
 		return cidr_match(s, peer);
 	}

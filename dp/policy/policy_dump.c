@@ -11,7 +11,21 @@
 
 #include "policy_int.h"
 
-#define SEL_TEXT_MAX (POLICY_NAME_MAX + 16)
+#define SEL_TEXT_MAX (POLICY_ARG_MAX + 16)
+
+static const char *sel_prefix(enum sel_kind k)
+{
+	switch (k) {
+	case SEL_GROUP:
+		return "group";
+	case SEL_CONTAINER:
+		return "container";
+	case SEL_NAMESPACE:
+		return "namespace";
+	default:
+		return "pod";
+	}
+}
 
 /* The selector as written in a policy, normalized (canonical address text). */
 static const char *sel_text(const struct sel *s, char buf[SEL_TEXT_MAX])
@@ -21,8 +35,9 @@ static const char *sel_text(const struct sel *s, char buf[SEL_TEXT_MAX])
 	switch (s->kind) {
 	case SEL_GROUP:
 	case SEL_CONTAINER:
-		snprintf(buf, SEL_TEXT_MAX, "%s:%s", s->kind == SEL_GROUP ? "group" : "container",
-			 s->name);
+	case SEL_NAMESPACE:
+	case SEL_POD:
+		snprintf(buf, SEL_TEXT_MAX, "%s:%s", sel_prefix(s->kind), s->name);
 		return buf;
 	case SEL_CIDR:
 		inet_ntop(s->family, s->addr, addr, sizeof(addr));

@@ -20,7 +20,11 @@
 #include "policy.h"
 #include "dp/threat/threat_id.h"
 
-#define POLICY_NAME_MAX 255 /* group and container names in selectors */
+#define POLICY_NAME_MAX 255    /* group and container names in selectors */
+#define POLICY_K8S_NS_MAX 63   /* a Kubernetes namespace: an RFC 1123 label */
+#define POLICY_K8S_POD_MAX 253 /* a pod name: an RFC 1123 subdomain */
+/* the longest selector argument: pod:NAMESPACE/NAME */
+#define POLICY_ARG_MAX (POLICY_K8S_NS_MAX + 1 + POLICY_K8S_POD_MAX)
 #define POLICY_THREAT_COUNT THREAT_MAX
 
 _Static_assert(APP_MAX <= 32, "apps of a rule are a 32-bit mask");
@@ -28,7 +32,7 @@ _Static_assert(APP_MAX <= 32, "apps of a rule are a 32-bit mask");
 /* the threat names of docs/interfaces.md; index = place in policy->threat[] */
 extern const char *const policy_threat_names[POLICY_THREAT_COUNT];
 
-enum sel_kind { SEL_ANY, SEL_GROUP, SEL_CONTAINER, SEL_CIDR, SEL_EXTERNAL };
+enum sel_kind { SEL_ANY, SEL_GROUP, SEL_CONTAINER, SEL_CIDR, SEL_EXTERNAL, SEL_NAMESPACE, SEL_POD };
 
 struct sel {
 	uint8_t kind;
@@ -37,7 +41,8 @@ struct sel {
 	uint8_t lastmask; /* SEL_CIDR: mask of the byte after them, 0 if none */
 	int family;	  /* SEL_CIDR: AF_INET or AF_INET6 */
 	uint8_t addr[16];
-	size_t len; /* SEL_GROUP, SEL_CONTAINER: strlen(name) */
+	size_t len;   /* SEL_GROUP, SEL_CONTAINER, SEL_NAMESPACE, SEL_POD: strlen(name) */
+	size_t split; /* SEL_POD: the namespace's length in name ("NAMESPACE/NAME") */
 	char *name;
 };
 

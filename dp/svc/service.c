@@ -20,6 +20,7 @@
 #include "dp/ctl/ctl.h"
 #include "dp/flow/clock.h"
 #include "dp/io/pcap.h"
+#include "dp/threat/threat.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
 #include "lib/dpath/bpf/dpath_common.h"
@@ -401,7 +402,7 @@ static void report(const struct service *s)
 		pr_info("worker %u: frames=%llu quick=%llu tx=%llu tx_errors=%llu truncated=%llu "
 			"not_returned=%llu "
 			"snapped=%llu allowed=%llu denied=%llu violations=%llu resets=%llu "
-			"malformed=%llu frag_orphans=%llu",
+			"malformed=%llu frag_orphans=%llu no_session=%llu",
 			i, (unsigned long long)st->frames, (unsigned long long)w->st.quick,
 			(unsigned long long)w->st.tx, (unsigned long long)w->st.tx_errors,
 			(unsigned long long)w->st.truncated, (unsigned long long)w->st.not_returned,
@@ -409,7 +410,7 @@ static void report(const struct service *s)
 			(unsigned long long)st->denied, (unsigned long long)st->violations,
 			(unsigned long long)w->st.rst_sent,
 			(unsigned long long)(st->malformed + st->truncated),
-			(unsigned long long)st->frag_orphans);
+			(unsigned long long)st->frag_orphans, (unsigned long long)st->no_session);
 	}
 }
 
@@ -426,6 +427,7 @@ static void teardown(struct service *s)
 	for (unsigned i = 0; i < s->inited; i++)
 		worker_finish(&s->workers[i]);
 	bypass_close(&s->bypass); /* after the workers took their sessions back */
+	threat_shared_free(s->sh.threat_tables);
 	free(s->workers);
 	heartbeat_close(&s->hb);
 	for (unsigned i = 0; i < s->n_retired; i++)
@@ -465,6 +467,8 @@ static int setup(struct service *s)
 	if (ret >= 0)
 		ret = bypass_open(&s->bypass, s->enf.heartbeat, s->cfg->bypass_after_kb);
 	s->sh.bypass = &s->bypass;
+	if (ret >= 0 && s->sh.threats && !(s->sh.threat_tables = threat_shared_new()))
+		ret = err_wrap(-ENOMEM, "threat detection");
 	if (ret >= 0)
 		ret = open_fds(s);
 	if (ret >= 0)
@@ -512,8 +516,8 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	s.bypass.map_fd = -1;
 	broker_init(&s.broker, cfg);
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
-	s.sh.table_full_closed = cfg->dp_down_closed;
 	s.sh.threats = cfg->threat_detection;
+	s.sh.provisional_bytes = cfg->provisional_bytes;
 	ret = setup(&s);
 	if (ret >= 0) {
 		ctl_attach(&s);
@@ -579,8 +583,9 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 		ret = inspector_init(&in, cfg->max_sessions, p, wl, NULL);
 	if (ret < 0)
 		goto out;
+	in.provisional_bytes = cfg->provisional_bytes;
 	if (threats)
-		ret = inspect_threats_on(&in, tlog);
+		ret = inspect_threats_on(&in, tlog, NULL);
 	while (ret >= 0 && (ret = pcap_next(r, &data, &len, &ts)) > 0) {
 		struct inspect_result res;
 

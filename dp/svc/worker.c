@@ -55,14 +55,15 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 	if (ret < 0)
 		goto err_box;
 	w->in.wall_clock = true;
-	w->in.table_full_closed = sh->table_full_closed;
+	w->in.worker = index;
+	w->in.provisional_bytes = sh->provisional_bytes;
 	w->in.bypass = sh->bypass;
 	/* sendmmsg only writes msg_len: each message is bound to its iovec once */
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {
 		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	ret = sh->threats ? inspect_threats_on(&w->in, sh->log) : 0;
+	ret = sh->threats ? inspect_threats_on(&w->in, sh->log, sh->threat_tables) : 0;
 	if (ret < 0)
 		goto err_inspector;
 	ret = ring_open(&w->ring, nsfd, ifindex, rp);

@@ -43,9 +43,10 @@ struct dp_shared {
 	atomic_uint gen;
 	atomic_bool stop;
 	struct slog *log;
-	bool table_full_closed;
-	bool threats;		     /* threat detection on */
-	const struct bypass *bypass; /* session bypass, may be off */
+	bool threats;			     /* threat detection on */
+	struct threat_shared *threat_tables; /* ... its tables of every worker */
+	uint32_t provisional_bytes;	     /* inspector.provisional_bytes */
+	const struct bypass *bypass;	     /* session bypass, may be off */
 };
 
 #define WORKER_BATCH 64

@@ -37,7 +37,34 @@ const char *threat_severity(enum threat_id id)
 	return (unsigned)id < THREAT_MAX ? severity[id] : "?";
 }
 
-struct threat_ctx *threat_new(struct slog *log, bool wall_clock, uint64_t *counts)
+struct threat_shared *threat_shared_new(void)
+{
+	struct threat_shared *sh = calloc(1, sizeof(*sh));
+
+	if (!sh)
+		return NULL;
+	sh->floods = threat_flood_new();
+	sh->slow = threat_slow_new();
+	sh->dns = threat_dns_tracker_new();
+	if (!sh->floods || !sh->slow || !sh->dns) {
+		threat_shared_free(sh);
+		return NULL;
+	}
+	return sh;
+}
+
+void threat_shared_free(struct threat_shared *sh)
+{
+	if (!sh)
+		return;
+	threat_flood_free(sh->floods);
+	threat_slow_free(sh->slow);
+	threat_dns_tracker_free(sh->dns);
+	free(sh);
+}
+
+struct threat_ctx *threat_new(struct slog *log, bool wall_clock, uint64_t *counts,
+			      struct threat_shared *shared)
 {
 	struct threat_ctx *t = calloc(1, sizeof(*t));
 
@@ -46,14 +73,16 @@ struct threat_ctx *threat_new(struct slog *log, bool wall_clock, uint64_t *count
 	t->log = log;
 	t->wall_clock = wall_clock;
 	t->counts = counts;
-	t->floods = threat_flood_new();
+	if (!shared)
+		shared = t->own = threat_shared_new();
 	t->frags = threat_frag_new();
-	t->slow = threat_slow_new();
-	t->dns = threat_dns_tracker_new();
-	if (!t->floods || !t->frags || !t->slow || !t->dns) {
+	if (!shared || !t->frags) {
 		threat_free(t);
 		return NULL;
 	}
+	t->floods = shared->floods;
+	t->slow = shared->slow;
+	t->dns = shared->dns;
 	return t;
 }
 
@@ -61,11 +90,8 @@ void threat_free(struct threat_ctx *t)
 {
 	if (!t)
 		return;
-	threat_flood_free(t->floods);
 	threat_frag_free(t->frags);
-	threat_slow_free(t->slow);
-	if (t->dns)
-		threat_dns_tracker_free(t->dns);
+	threat_shared_free(t->own);
 	free(t);
 }
 
@@ -152,8 +178,12 @@ void threat_frame(struct threat_ctx *t, struct threat_pkt *tp)
 
 	if (p->fragment)
 		threat_frag(t, tp);
-	if (!s)
+	if (!s) {
+		/* no session for it (the table is full): floods are counted all the same */
+		if (!p->fragment || p->first_fragment)
+			threat_flood(t, tp);
 		return;
+	}
 	if (p->proto == IPPROTO_TCP) {
 		if (p->tcp_flags & TCPF_SYN)
 			threat_flood(t, tp);

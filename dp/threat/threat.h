@@ -5,6 +5,11 @@
 /*
  * Threat detection in the frame path: one context per worker, called by
  * the inspector for every decoded IP frame once its session is known.
+ * The counts that must hold for the data plane as a whole (floods,
+ * slowloris, DNS tunnels) live in tables every worker's context shares
+ * (struct threat_shared): the fanout spreads the frames of many sources
+ * over the workers.  Per-session state and the fragment table stay per
+ * worker (every frame of a session or datagram reaches one worker).
  *
  * A detection is one JSON line in the session log (slog_write_threat):
  * at most one per session and threat; floods, slowloris and tunneling at
@@ -42,15 +47,25 @@
 #define THREAT_LOG_PER_SEC 100
 
 struct threat_ctx;
+struct threat_shared;
 
-/* counts: THREAT_MAX counters, bumped once per detection. */
-struct threat_ctx *threat_new(struct slog *log, bool wall_clock, uint64_t *counts);
+/* The shared tables (above), for every worker; NULL with err_msg(). */
+struct threat_shared *threat_shared_new(void);
+void threat_shared_free(struct threat_shared *sh);
+
+/*
+ * counts: THREAT_MAX counters, bumped once per detection.  shared: the
+ * tables of the data plane, which must outlive the context; NULL: tables
+ * of its own (a single inspector).
+ */
+struct threat_ctx *threat_new(struct slog *log, bool wall_clock, uint64_t *counts,
+			      struct threat_shared *shared);
 void threat_free(struct threat_ctx *t);
 
 /* One frame as the inspector sees it. */
 struct threat_pkt {
 	const struct pkt *p;
-	struct session *s; /* NULL for a fragment after the first */
+	struct session *s; /* NULL: a fragment after the first, or no room in the table */
 	bool from_client;
 	const struct workload *port; /* NULL: none known (--read-pcap) */
 	const struct policy *pol;

@@ -28,16 +28,26 @@ struct frag_table;
 struct slow_table;
 struct threat_dns_tracker;
 
+/* The tables of every worker (threat.h); each safe to use from several threads. */
+struct threat_shared {
+	struct flood_table *floods;
+	struct slow_table *slow;
+	struct threat_dns_tracker *dns;
+};
+
 struct threat_ctx {
 	struct slog *log;
 	bool wall_clock;
 	uint64_t *counts;
 	uint64_t log_sec[THREAT_MAX]; /* second of log_used */
 	uint32_t log_used[THREAT_MAX];
+	struct threat_shared *own; /* made by threat_new for itself, or NULL */
+	/* shared with the other workers */
 	struct flood_table *floods;
-	struct frag_table *frags;
 	struct slow_table *slow;
 	struct threat_dns_tracker *dns;
+	/* this worker's */
+	struct frag_table *frags;
 };
 
 /*

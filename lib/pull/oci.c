@@ -18,6 +18,7 @@
 #include "lib/core/err.h"
 #include "lib/core/fsutil.h"
 #include "lib/core/jfield.h"
+#include "lib/core/log.h"
 #include "lib/core/util.h"
 
 #define OCI_BUNDLE_CONFIG_MAX (4 * 1024 * 1024)
@@ -43,10 +44,60 @@ static int check_mode(void *base, const json_t *v, const struct jfield *f, const
 static const struct jfield ann_fields[] = {
 	ANN("io.portcullis.mode", mode, check_mode),
 	ANN("io.portcullis.group", group, NULL),
+	/* K8S_FIRST: as CRI-O records them */
 	ANN("io.kubernetes.pod.name", k8s_pod, NULL),
 	ANN("io.kubernetes.pod.namespace", k8s_namespace, NULL),
 	ANN("io.kubernetes.container.name", k8s_container, NULL),
 };
+
+/*
+ * The Kubernetes names as containerd's CRI records them, beside CRI-O's
+ * io.kubernetes.pod.* (ann_fields[K8S_FIRST..]): in this order, pod,
+ * namespace, container.
+ */
+#define K8S_FIRST 2
+static const char *const cri_keys[] = {
+	"io.kubernetes.cri.sandbox-name",
+	"io.kubernetes.cri.sandbox-namespace",
+	"io.kubernetes.cri.container-name",
+};
+
+/*
+ * containerd's names into got (present: which fields ann set).  Where both
+ * runtimes' keys are there and disagree, one of them was not written by
+ * the runtime (a pod's own annotation passed through): no Kubernetes name
+ * is recorded then, since policy selects by them.
+ */
+static int cri_names(const json_t *ann, struct oci_state *got, bool *present, const char *where)
+{
+	bool conflict = false;
+
+	for (size_t j = 0; j < ARRAY_SIZE(cri_keys); j++) {
+		const struct jfield *f = &ann_fields[K8S_FIRST + j];
+		const json_t *v = json_object_get(ann, cri_keys[j]);
+		char *dst = (char *)got + f->off;
+
+		if (!v)
+			continue;
+		if (!json_is_string(v))
+			return err_set(-EINVAL, "%s: key \"%s\" must be a string", where,
+				       cri_keys[j]);
+		if (json_string_length(v) >= f->size)
+			return err_set(-EINVAL, "%s: key \"%s\" is longer than %zu bytes", where,
+				       cri_keys[j], f->size - 1);
+		if (present[K8S_FIRST + j] && strcmp(dst, json_string_value(v)) != 0)
+			conflict = true;
+		memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+		present[K8S_FIRST + j] = true;
+	}
+	for (size_t j = 0; conflict && j < ARRAY_SIZE(cri_keys); j++) {
+		((char *)got + ann_fields[K8S_FIRST + j].off)[0] = '\0';
+		present[K8S_FIRST + j] = true;
+	}
+	if (conflict)
+		pr_warn("%s: two runtimes' Kubernetes names disagree: none recorded", where);
+	return 0;
+}
 
 /*
  * The annotations portcullis reads, into st; only_empty: only where st has
@@ -55,6 +106,7 @@ static const struct jfield ann_fields[] = {
 static int copy_annotations(const json_t *ann, struct oci_state *st, bool only_empty,
 			    const char *origin)
 {
+	bool present[ARRAY_SIZE(ann_fields)];
 	struct oci_state got = { 0 };
 	char where[64];
 	int ret;
@@ -63,13 +115,17 @@ static int copy_annotations(const json_t *ann, struct oci_state *st, bool only_e
 		return 0;
 	snprintf(where, sizeof(where), "%s: annotations", origin);
 	ret = jfield_read(ann, &got, ann_fields, ARRAY_SIZE(ann_fields), JF_IGNORE_UNKNOWN, where);
+	for (size_t i = 0; i < ARRAY_SIZE(ann_fields); i++)
+		present[i] = json_object_get(ann, ann_fields[i].key) != NULL;
+	if (ret == 0)
+		ret = cri_names(ann, &got, present, where);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < ARRAY_SIZE(ann_fields); i++) {
 		const struct jfield *f = &ann_fields[i];
 		char *dst = (char *)st + f->off;
 
-		if (json_object_get(ann, f->key) && !(only_empty && dst[0]))
+		if (present[i] && !(only_empty && dst[0]))
 			memcpy(dst, (char *)&got + f->off, f->size);
 	}
 	return 0;

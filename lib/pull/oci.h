@@ -31,6 +31,13 @@ struct oci_state {
  * present must be a positive integer (a string or a fraction is an error).
  * Annotations of interest are copied.  Errors: -EINVAL with err_set naming
  * the problem ("state: pid is not an integer").
+ *
+ * The Kubernetes names are the runtime's CRI annotations: CRI-O's
+ * io.kubernetes.pod.name, io.kubernetes.pod.namespace and
+ * io.kubernetes.container.name, containerd's io.kubernetes.cri.sandbox-name,
+ * io.kubernetes.cri.sandbox-namespace and io.kubernetes.cri.container-name.
+ * When both are there and disagree, one was not the runtime's (a pod's own
+ * annotation passed through): none of the three is recorded.
  */
 int oci_state_parse(const char *buf, size_t len, struct oci_state *st);
 

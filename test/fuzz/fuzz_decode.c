@@ -9,6 +9,7 @@
  * caught.  Every frame goes through inspect_frame; every TCP frame also
  * through rst_build; at the end every session is formatted as a log line.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +25,16 @@ static void format_one(const struct session *s, void *arg)
 	char line[SLOG_LINE_MAX];
 	struct slog_clock clk = { .wall_ns = 1795765547000000000LL, .session_ns = s->last_ns };
 
+	json_t *o;
+
 	slog_format(s, SLOG_SESSION, &clk, line, sizeof(line));
 	if (line[strlen(line) - 1] != '\n')
 		abort();
+	/* whatever the frames held (an SNI), the line is one JSON object */
+	o = json_loads(line, 0, NULL);
+	if (!json_is_object(o) || json_object_get(o, "error"))
+		abort();
+	json_decref(o);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			!(wl = workloads_empty()) || slog_open("/dev/null", &threat_log) < 0))
 		abort();
 	if (inspector_init(&in, 64, policy, wl, NULL) < 0 ||
-	    inspect_threats_on(&in, threat_log) < 0)
+	    inspect_threats_on(&in, threat_log, NULL) < 0)
 		abort();
 	while (size >= 2) {
 		size_t len = (size_t)data[0] << 8 | data[1];

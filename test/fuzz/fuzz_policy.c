@@ -17,9 +17,10 @@
 			__builtin_trap();                                                          \
 	} while (0)
 
-static struct policy_peer peer(const char *ip, const char *id, const char *name, const char *group)
+static struct policy_peer peer(const char *ip, const char *id, const char *const *names,
+			       const char *group)
 {
-	struct policy_peer p = { .id = id, .name = name, .group = group, .internal = id != NULL };
+	struct policy_peer p = { .id = id, .names = names, .group = group, .internal = id != NULL };
 
 	p.family = strchr(ip, ':') ? AF_INET6 : AF_INET;
 	inet_pton(p.family, ip, p.addr);
@@ -28,13 +29,20 @@ static struct policy_peer peer(const char *ip, const char *id, const char *name,
 
 static size_t make_flows(struct policy_flow *f)
 {
-	struct policy_peer web = peer("10.0.0.3", "3f2a9c0011", "web1", "web");
-	struct policy_peer db = peer("10.0.0.2", "bb02", "db1", "db");
+	static const char *const web_names[] = { "web1", "app" }, *const db_names[] = { "db1" };
+	struct policy_peer web = peer("10.0.0.3", "3f2a9c0011", web_names, "web");
+	struct policy_peer db = peer("10.0.0.2", "bb02", db_names, "db");
 	struct policy_peer ext4 = peer("203.0.113.5", NULL, NULL, NULL);
 	struct policy_peer ext6 = peer("2001:db8::42", NULL, NULL, NULL);
 	struct policy_peer web6 = peer("fd00::3", "3f2a", NULL, "web");
 	size_t n = 0;
 
+	web.n_names = 2;
+	db.n_names = 1;
+	web.k8s_namespace = "shop";
+	web.k8s_pod = "web-0";
+	db.k8s_namespace = "shop";
+	db.k8s_pod = "db-0";
 	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_UNKNOWN, false };
 	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_POSTGRESQL, true };
 	f[n++] = (struct policy_flow){ IPPROTO_TCP, 443, ext4, web, APP_TLS, true };

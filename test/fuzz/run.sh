@@ -13,12 +13,16 @@ secs=${1:-20}
 build=${2:-build-fuzz}
 
 CC=clang cmake -S . -B "$build" -DPORTCULLIS_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$build" -j2 --target fuzz_oci_state fuzz_config fuzz_policy fuzz_app fuzz_decode fuzz_threat fuzz_reasm >/dev/null
+harnesses="oci_state:oci config:config policy:policy app:app decode:decode threat:threat reasm:reasm
+	bundle:bundle ctrname:ctrname state:state journal:journal ctl:ctl pcap:pcap slog:slog"
+targets=$(for h in $harnesses; do printf 'fuzz_%s ' "${h%%:*}"; done)
+# shellcheck disable=SC2086 # one target per word
+cmake --build "$build" -j2 --target $targets >/dev/null
 
 work=$(mktemp -d /tmp/portcullis-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
-for h in oci_state:oci config:config policy:policy app:app decode:decode threat:threat reasm:reasm; do
+for h in $harnesses; do
 	name=${h%%:*} corpus=${h##*:}
 	mkdir -p "$work/$name"
 	cp test/fuzz/corpus/"$corpus"/* "$work/$name/"

@@ -4,8 +4,8 @@
 
 /*
  * What the unit tests that build frames in memory share: a frame buffer,
- * network-order writers, and Ethernet, IPv4+TCP and IPv6+UDP builders
- * with MAC_A as the sender and MAC_B as the receiver.
+ * network-order writers, and Ethernet, IPv4+TCP, IPv4+UDP, IPv4+ICMP echo
+ * and IPv6+UDP builders with MAC_A as the sender and MAC_B as the receiver.
  */
 
 #include <arpa/inet.h>
@@ -69,6 +69,52 @@ static inline void tcp4(struct frame *f, const char *src, uint16_t sport, const 
 	put16(t + 14, 512);
 	memcpy(t + 20, payload ? payload : "", plen);
 	f->len = 14 + 40 + plen;
+}
+
+/* An IPv4 header from src to dst of proto with l4_len bytes after it; where they start. */
+static inline uint8_t *ip4_hdr(struct frame *f, const char *src, const char *dst, uint8_t proto,
+			       size_t l4_len)
+{
+	uint8_t *ip = f->b + 14;
+
+	eth(f, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + l4_len));
+	ip[8] = 64;
+	ip[9] = proto;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	f->len = 14 + 20 + l4_len;
+	return ip + 20;
+}
+
+/* IPv4 + UDP from src:sport to dst:dport with plen bytes of payload (NULL: 'x'). */
+static inline void udp4(struct frame *f, const char *src, uint16_t sport, const char *dst,
+			uint16_t dport, const char *payload, size_t plen)
+{
+	uint8_t *u = ip4_hdr(f, src, dst, IPPROTO_UDP, 8 + plen);
+
+	put16(u, sport);
+	put16(u + 2, dport);
+	put16(u + 4, (uint16_t)(8 + plen));
+	put16(u + 6, 0);
+	if (payload)
+		memcpy(u + 8, payload, plen);
+	else
+		memset(u + 8, 'x', plen);
+}
+
+/* IPv4 + ICMP of type (8: echo request, 0: reply) with echo id and seq, 8 bytes of data. */
+static inline void icmp4_echo(struct frame *f, const char *src, const char *dst, uint8_t type,
+			      uint16_t id, uint16_t seq)
+{
+	uint8_t *c = ip4_hdr(f, src, dst, IPPROTO_ICMP, 16);
+
+	memset(c, 0, 16);
+	c[0] = type;
+	put16(c + 4, id);
+	put16(c + 6, seq);
 }
 
 /* IPv6 (first next header first_nh, then ext_len bytes of extension

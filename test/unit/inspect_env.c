@@ -90,19 +90,52 @@ static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 	state_rec_free(&rec);
 }
 
+/* A pod of namespace ns: its sandbox (named as the pod) and a container "app". */
+static void add_pod(unsigned long ino, const char *addr, const char *ns, const char *pod)
+{
+	struct state_rec rec = { .ns_ino = ino, .mode = MODE_FWD, .n_ports = 1 };
+	struct state_ctr sb = { .pid = 7, .sandbox = true }, app = { .pid = 8 };
+
+	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
+	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
+	rec.ports[0].n_addrs = 1;
+	snprintf(rec.ports[0].addrs[0], STATE_ADDR_STR, "%s/24", addr);
+	snprintf(sb.id, sizeof(sb.id), "pod%lu", ino);
+	snprintf(sb.name, sizeof(sb.name), "%s", pod);
+	snprintf(sb.k8s_namespace, sizeof(sb.k8s_namespace), "%s", ns);
+	snprintf(sb.k8s_pod, sizeof(sb.k8s_pod), "%s", pod);
+	snprintf(app.id, sizeof(app.id), "app%lu", ino);
+	snprintf(app.name, sizeof(app.name), "app");
+	snprintf(app.k8s_container, sizeof(app.k8s_container), "app");
+	snprintf(app.k8s_namespace, sizeof(app.k8s_namespace), "%s", ns);
+	snprintf(app.k8s_pod, sizeof(app.k8s_pod), "%s", pod);
+	ck_assert_int_eq(state_add_ctr(&rec, &sb), 0);
+	ck_assert_int_eq(state_add_ctr(&rec, &app), 0);
+	ck_assert_int_eq(state_save(state_dir, &rec), 0);
+	state_rec_free(&rec);
+}
+
 void env_up(const char *policy_json, bool threats)
+{
+	env_up_max(policy_json, threats, 4096);
+}
+
+void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
 {
 	strcpy(state_dir, "/tmp/pc-threat-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	add_port(1, MODE_FWD, "10.0.0.2");
 	add_port(2, MODE_TAP, "10.0.0.3");
+	add_pod(3, "10.0.0.4", "shop", "web-0");
+	add_pod(4, "10.0.0.5", "bank", "web-0");
 	ck_assert_int_eq(workloads_load(state_dir, &wl), 0);
 	ck_assert_int_eq(policy_parse(policy_json, strlen(policy_json), &pol), 0);
 	snprintf(log_path, sizeof(log_path), "%s/log", state_dir);
 	ck_assert_int_eq(slog_open(log_path, &lg), 0);
-	ck_assert_int_eq(inspector_init(&in, 4096, pol, wl, NULL), 0);
+	ck_assert_int_eq(inspector_init(&in, max_sessions, pol, wl, NULL), 0);
+	cur = &in;
 	if (threats)
-		ck_assert_int_eq(inspect_threats_on(&in, lg), 0);
+		ck_assert_int_eq(inspect_threats_on(&in, lg, NULL), 0);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -122,10 +155,16 @@ void env_down(void)
 const char *const ALLOW = "{\"default\": \"allow\"}";
 
 struct inspect_result last;
+struct inspector *cur = &in;
+
+struct slog *env_log(void)
+{
+	return lg;
+}
 
 void send_frame(const struct frame *f, uint64_t now)
 {
-	inspect_frame(&in, f->b, f->len, f->len, now, &last);
+	inspect_frame(cur, f->b, f->len, f->len, now, &last);
 }
 
 void send_tcp(const struct ep *a, const struct ep *b, const struct seg *s, uint64_t now)

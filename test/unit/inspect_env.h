@@ -5,8 +5,10 @@
 /*
  * The fixture of the suites that run frames through inspect_frame
  * (test_inspect, test_threat): an inspector with two ports, 10.0.0.2 in
- * mode fwd and 10.0.0.3 in mode tap, a client outside, a session log, and
- * IPv4 frames between them.
+ * mode fwd and 10.0.0.3 in mode tap (containers web1 and web2, groups g1
+ * and g2), two Kubernetes pods in mode fwd, 10.0.0.4 (shop/web-0) and
+ * 10.0.0.5 (bank/web-0), each with a container named app, a client
+ * outside, a session log, and IPv4 frames between them.
  */
 
 #include <stdbool.h>
@@ -21,6 +23,8 @@
 static const uint8_t MAC_EXT[6] = { 0x0a, 0x58, 9, 9, 9, 9 };
 static const uint8_t MAC_FWD[6] = { 0x02, 0x70, 0, 0, 0, 1 };
 static const uint8_t MAC_TAP[6] = { 0x02, 0x70, 0, 0, 0, 2 };
+static const uint8_t MAC_SHOP[6] = { 0x02, 0x70, 0, 0, 0, 3 };
+static const uint8_t MAC_BANK[6] = { 0x02, 0x70, 0, 0, 0, 4 };
 
 /* an end of a connection */
 struct ep {
@@ -32,6 +36,8 @@ struct ep {
 static const struct ep CLI = { "10.0.0.9", 40000, MAC_EXT };
 static const struct ep SRV = { "10.0.0.2", 80, MAC_FWD };
 static const struct ep TAP_SRV = { "10.0.0.3", 80, MAC_TAP };
+static const struct ep SHOP = { "10.0.0.4", 8080, MAC_SHOP };
+static const struct ep BANK = { "10.0.0.5", 8080, MAC_BANK };
 
 /* a TCP segment */
 struct seg {
@@ -57,9 +63,14 @@ extern struct policy *pol;
 extern struct workloads *wl;
 /* what inspect_frame said of the last frame sent */
 extern struct inspect_result last;
+/* where send_frame sends: &in from env_up, another inspector when a test says so */
+extern struct inspector *cur;
+/* the session log of the fixture */
+struct slog *env_log(void);
 
-/* The inspector with policy_json, threat detection on or off. */
+/* The inspector with policy_json, threat detection on or off (4096 sessions, or max_sessions). */
 void env_up(const char *policy_json, bool threats);
+void env_up_max(const char *policy_json, bool threats, size_t max_sessions);
 void env_down(void);
 
 void send_frame(const struct frame *f, uint64_t now);

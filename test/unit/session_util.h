@@ -26,7 +26,7 @@ static inline struct session *feed(struct session_table *t, const struct frame *
 	ck_assert(session_key(&p, 0, &k, &a));
 	s = session_lookup(t, &k);
 	if (!s)
-		s = session_create(t, &k, a, &p, now);
+		s = session_create(t, &k, a, &p, now, NULL, NULL);
 	if (!s)
 		return NULL;
 	*from_client = session_from_client(s, a);

@@ -441,6 +441,40 @@ START_TEST(test_name_from_storage)
 }
 END_TEST
 
+/*
+ * containerd records the Kubernetes names under its own keys; when both
+ * runtimes' keys are there and disagree, a pod's own annotation claimed
+ * one of them, and no name is recorded.
+ */
+START_TEST(test_annotations_containerd)
+{
+	ck_assert_int_eq(parse("{\"id\": \"c\", \"annotations\": {"
+			       "\"io.kubernetes.cri.sandbox-name\": \"web-0\","
+			       "\"io.kubernetes.cri.sandbox-namespace\": \"shop\","
+			       "\"io.kubernetes.cri.container-name\": \"app\"}}"),
+			 0);
+	ck_assert_str_eq(st.k8s_pod, "web-0");
+	ck_assert_str_eq(st.k8s_namespace, "shop");
+	ck_assert_str_eq(st.k8s_container, "app");
+	ck_assert_int_eq(parse("{\"id\": \"c\", \"annotations\": {"
+			       "\"io.kubernetes.cri.sandbox-namespace\": \"shop\","
+			       "\"io.kubernetes.pod.namespace\": \"shop\"}}"),
+			 0);
+	ck_assert_str_eq(st.k8s_namespace, "shop");
+	ck_assert_int_eq(parse("{\"id\": \"c\", \"annotations\": {"
+			       "\"io.kubernetes.cri.sandbox-name\": \"web-0\","
+			       "\"io.kubernetes.cri.sandbox-namespace\": \"shop\","
+			       "\"io.kubernetes.pod.namespace\": \"kube-system\"}}"),
+			 0);
+	ck_assert_str_eq(st.k8s_namespace, "");
+	ck_assert_str_eq(st.k8s_pod, "");
+	ck_assert_str_eq(st.k8s_container, "");
+	expect_invalid("{\"id\": \"c\", \"annotations\": {"
+		       "\"io.kubernetes.cri.sandbox-namespace\": 7}}",
+		       "key \"io.kubernetes.cri.sandbox-namespace\" must be a string");
+}
+END_TEST
+
 static Suite *oci_suite(void)
 {
 	Suite *s = suite_create("oci");
@@ -448,6 +482,7 @@ static Suite *oci_suite(void)
 	TCase *tb = tcase_create("bundle");
 
 	tcase_add_test(tc, test_prestart_state);
+	tcase_add_test(tc, test_annotations_containerd);
 	tcase_add_test(tc, test_poststop_state);
 	tcase_add_test(tc, test_pid);
 	tcase_add_test(tc, test_id);

@@ -54,11 +54,18 @@ static void expect_rule_error(const char *members, const char *msg)
 	expect_error(json, msg);
 }
 
-/* An intercepted container of this host. */
+/* An intercepted container of this host (name NULL: none known). */
 static struct policy_peer ctr(const char *ip, const char *id, const char *name, const char *group)
 {
-	struct policy_peer p = { .id = id, .name = name, .group = group, .internal = true };
+	static const char *names[256];
+	static unsigned used;
+	struct policy_peer p = { .id = id, .group = group, .internal = true };
 
+	if (name) {
+		names[used % 256] = name;
+		p.names = &names[used++ % 256];
+		p.n_names = 1;
+	}
 	p.family = strchr(ip, ':') ? AF_INET6 : AF_INET;
 	ck_assert_int_eq(inet_pton(p.family, ip, p.addr), 1);
 	return p;
@@ -184,6 +191,96 @@ START_TEST(test_selector_container)
 	expect_sel("container:77", "any", tcp(e, unnamed, 80), false);
 	expect_sel("any", "container:77a", tcp(e, unnamed, 80), true);
 	expect_sel("container:192", "any", tcp(e, c, 80), false); /* external: no id */
+}
+END_TEST
+
+/* A container of a Kubernetes pod: its namespace, pod and container names. */
+static struct policy_peer pod_ctr(const char *ip, const char *id, const char *ns, const char *pod,
+				  const char *const *names, size_t n)
+{
+	struct policy_peer p = ctr(ip, id, NULL, NULL);
+
+	p.k8s_namespace = ns;
+	p.k8s_pod = pod;
+	p.names = names;
+	p.n_names = n;
+	return p;
+}
+
+/*
+ * container:NAME matches any container of a workload of that name: in
+ * Kubernetes "app" repeats across namespaces, and matches in each.
+ * namespace: and pod: tell them apart.
+ */
+START_TEST(test_selectors_k8s)
+{
+	static const char *const shop_names[] = { "app", "sidecar" };
+	static const char *const bank_names[] = { "app" };
+	struct policy_peer shop = pod_ctr("10.0.0.1", "aa11", "shop", "web-7d9f", shop_names, 2);
+	struct policy_peer bank = pod_ctr("10.0.0.2", "bb22", "bank", "web-7d9f", bank_names, 1);
+	struct policy_peer plain = ctr("10.0.0.3", "cc33", "app", NULL);
+	struct policy_peer e = ext("192.0.2.9");
+
+	expect_sel("container:app", "any", tcp(shop, e, 80), true);
+	expect_sel("container:app", "any", tcp(bank, e, 80), true);
+	expect_sel("container:app", "any", tcp(plain, e, 80), true);
+	expect_sel("container:sidecar", "any", tcp(shop, e, 80), true);
+	expect_sel("container:sidecar", "any", tcp(bank, e, 80), false);
+	expect_sel("namespace:shop", "any", tcp(shop, e, 80), true);
+	expect_sel("namespace:shop", "any", tcp(bank, e, 80), false);
+	expect_sel("namespace:shop", "any", tcp(plain, e, 80), false); /* not a pod */
+	expect_sel("namespace:sho", "any", tcp(shop, e, 80), false);   /* whole names */
+	expect_sel("any", "namespace:bank", tcp(shop, bank, 80), true);
+	expect_sel("pod:shop/web-7d9f", "any", tcp(shop, e, 80), true);
+	expect_sel("pod:bank/web-7d9f", "any", tcp(shop, e, 80), false); /* the same pod name */
+	expect_sel("pod:shop/web-7d9", "any", tcp(shop, e, 80), false);
+	expect_sel("pod:sho/pweb-7d9f", "any", tcp(shop, e, 80), false);
+	expect_sel("namespace:shop", "any", tcp(e, shop, 80), false);
+	expect_sel("pod:shop/web-7d9f", "any", tcp(e, shop, 80), false);
+}
+END_TEST
+
+START_TEST(test_errors_k8s_selectors)
+{
+	struct policy *p = NULL;
+	char json[1024], pod[300];
+
+	expect_rule_error("\"from\": \"namespace:Prod\", \"to\": \"any\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: from \"namespace:Prod\": not a Kubernetes namespace"
+				" (lowercase letters, digits and -, at most 63)"));
+	expect_rule_error("\"from\": \"namespace:\", \"to\": \"any\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: from \"namespace:\": not a Kubernetes namespace"
+				" (lowercase letters, digits and -, at most 63)"));
+	expect_rule_error("\"from\": \"namespace:a.b\", \"to\": \"any\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: from \"namespace:a.b\": not a Kubernetes namespace"
+				" (lowercase letters, digits and -, at most 63)"));
+	expect_rule_error("\"from\": \"any\", \"to\": \"pod:web\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: to \"pod:web\": a pod is NAMESPACE/NAME"));
+	expect_rule_error("\"from\": \"any\", \"to\": \"pod:/web\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: to \"pod:/web\": not a Kubernetes namespace"
+				" (lowercase letters, digits and -, at most 63)"));
+	expect_rule_error("\"from\": \"any\", \"to\": \"pod:ns/we b\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: to \"pod:ns/we b\": not a Kubernetes pod name"
+				" (lowercase letters, digits, - and ., at most 253)"));
+	expect_rule_error("\"from\": \"any\", \"to\": \"pod:ns/a/b\", \"action\": \"deny\"",
+			  INVAL("policy rule 1: to \"pod:ns/a/b\": not a Kubernetes pod name"
+				" (lowercase letters, digits, - and ., at most 253)"));
+	/* 253 is the longest pod name */
+	memset(pod, 'p', 254);
+	pod[254] = '\0';
+	snprintf(json, sizeof(json),
+		 "{\"rules\": [{\"id\": 1, \"from\": \"pod:ns/%s\", \"to\": \"any\","
+		 " \"action\": \"deny\"}]}",
+		 pod);
+	ck_assert_int_eq(policy_parse(json, strlen(json), &p), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err_msg(), "not a Kubernetes pod name"));
+	pod[253] = '\0';
+	snprintf(json, sizeof(json),
+		 "{\"rules\": [{\"id\": 1, \"from\": \"pod:ns/%s\", \"to\": \"any\","
+		 " \"action\": \"deny\"}]}",
+		 pod);
+	p = parse_ok(json);
+	policy_free(p);
 }
 END_TEST
 
@@ -639,7 +736,9 @@ START_TEST(test_dump)
 		"{\"id\": 3, \"from\": \"external\", \"to\": \"group:web\", \"apps\": [\"tls\","
 		" \"http\", \"http\"], \"action\": \"allow\"},"
 		"{\"id\": 7, \"from\": \"any\", \"to\": \"cidr:10.0.0.0/8\", \"ports\": [\"tcp/22\","
-		" \"any\"], \"action\": \"deny\"}],"
+		" \"any\"], \"action\": \"deny\"},"
+		"{\"id\": 50, \"from\": \"namespace:shop\", \"to\": \"pod:bank/api-0\","
+		" \"action\": \"allow\"}],"
 		" \"threats\": {\"actions\": {\"ssh_v1\": \"drop\"}, \"icmp_flood_pps\": 300}}";
 	static const char rules[] =
 		"\"rules\": ["
@@ -649,7 +748,9 @@ START_TEST(test_dump)
 		" \"action\": \"deny\"}, "
 		"{\"id\": 40, \"from\": \"cidr:2001:db8::/32\", \"to\": \"container:ab12\","
 		" \"ports\": [\"udp/53\", \"tcp/8000-8080\", \"icmp\", \"tcp/any\"], \"action\": "
-		"\"allow\"}]";
+		"\"allow\"}, "
+		"{\"id\": 50, \"from\": \"namespace:shop\", \"to\": \"pod:bank/api-0\","
+		" \"ports\": [\"any\"], \"action\": \"allow\"}]";
 	struct policy *p = parse_ok(json), *q;
 	char *dump, *again;
 
@@ -825,6 +926,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_errors_top);
 	tcase_add_test(tc, test_errors_rule_members);
 	tcase_add_test(tc, test_errors_selectors);
+	tcase_add_test(tc, test_selectors_k8s);
+	tcase_add_test(tc, test_errors_k8s_selectors);
 	tcase_add_test(tc, test_errors_ports_apps);
 	tcase_add_test(tc, test_good_port_forms);
 	tcase_add_test(tc, test_threats);

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ static void frag(struct frame *f, uint8_t proto, uint16_t id, uint32_t off, bool
 
 	memcpy(d, data, len);
 }
+
+/* An HTTP session from CLI:port to SRV whose headers never end (or do, finish). */
+static void slow_session(uint16_t port, bool finish);
 
 static void random_bytes(uint8_t *d, size_t n, uint32_t seed)
 {
@@ -160,6 +164,149 @@ START_TEST(test_syn_flood_drop)
 	ck_assert_int_eq(last.verdict, INSPECT_DROP);
 	syns(1, 5000, 7 * SEC);
 	ck_assert_int_eq(last.verdict, INSPECT_PASS);
+	env_down();
+}
+END_TEST
+
+/* A full table of two-way sessions: the flooding SYNs get no session, and count all the same. */
+START_TEST(test_syn_flood_with_full_table)
+{
+	char line[4096];
+
+	env_up_max("{\"default\": \"allow\", \"threats\": {\"syn_flood_pps\": 10}}", true, 4);
+	for (uint16_t i = 0; i < 4; i++)
+		handshake(&(struct ep){ CLI.ip, (uint16_t)(41000 + i), MAC_EXT }, &SRV, 1 * SEC);
+	syns(30, 2000, 5 * SEC);
+	ck_assert_uint_eq(in.st.no_session, 30);
+	ck_assert_int_eq(threat_lines("syn_flood", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "\"sport\":2010,")); /* the 11th, from its frame */
+	ck_assert_ptr_nonnull(strstr(line, "\"id\":\"ctr1\"")); /* the port's container */
+	env_down();
+}
+END_TEST
+
+/* ---- across workers ---- */
+
+/* A second worker beside in, the threat tables of both shared, as the service makes them. */
+static struct threat_shared *shared;
+static struct inspector w2;
+
+static void two_workers(const char *policy_json)
+{
+	env_up(policy_json, false);
+	shared = threat_shared_new();
+	ck_assert_ptr_nonnull(shared);
+	ck_assert_int_eq(inspect_threats_on(&in, env_log(), shared), 0);
+	ck_assert_int_eq(inspector_init(&w2, 4096, pol, wl, NULL), 0);
+	ck_assert_int_eq(inspect_threats_on(&w2, env_log(), shared), 0);
+}
+
+static void two_workers_down(void)
+{
+	inspector_fini(&w2);
+	env_down();
+	threat_shared_free(shared);
+}
+
+/*
+ * SYNs from spoofed sources: the fanout sends half of them to each worker.
+ * 6 + 6 SYNs a second against a limit of 10 is a flood of the data plane,
+ * which per-worker tables (6 and 6) never saw.
+ */
+START_TEST(test_syn_flood_across_workers)
+{
+	two_workers("{\"default\": \"allow\", \"threats\": {\"syn_flood_pps\": 10}}");
+	for (int i = 0; i < 12; i++) {
+		cur = i % 2 ? &w2 : &in;
+		syns(1, (uint16_t)(1000 + i), 5 * SEC);
+	}
+	ck_assert_uint_eq(in.st.threats[THREAT_SYN_FLOOD] + w2.st.threats[THREAT_SYN_FLOOD], 1);
+	ck_assert_int_eq(threat_lines("syn_flood", NULL, 0), 1);
+	/* reported once for the data plane, in that second */
+	cur = &in;
+	syns(5, 3000, 5 * SEC);
+	cur = &w2;
+	syns(5, 4000, 5 * SEC);
+	ck_assert_int_eq(threat_lines("syn_flood", NULL, 0), 1);
+	two_workers_down();
+}
+END_TEST
+
+/* 20 slow sessions to one server, ten at each worker. */
+START_TEST(test_slowloris_across_workers)
+{
+	two_workers(ALLOW);
+	for (int i = 0; i < 19; i++) {
+		cur = i % 2 ? &w2 : &in;
+		slow_session((uint16_t)(41000 + i), false);
+	}
+	ck_assert_int_eq(threat_lines(NULL, NULL, 0), 0);
+	cur = &w2;
+	slow_session(43000, false);
+	ck_assert_int_eq(threat_lines("http_slowloris", NULL, 0), 1);
+	two_workers_down();
+}
+END_TEST
+
+/* One worker's half of a flood, from its own thread: SYNs from ports base.. */
+struct flood_half {
+	struct inspector *w;
+	uint16_t base;
+};
+
+static void *flood_half(void *arg)
+{
+	const struct flood_half *h = arg;
+	struct inspect_result r;
+	struct frame f;
+
+	for (unsigned i = 0; i < 50000; i++) {
+		struct ep c = { CLI.ip, (uint16_t)(h->base + i % 20000), MAC_EXT };
+
+		tcp(&f, &c, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240 });
+		inspect_frame(h->w, f.b, f.len, f.len, 5 * SEC, &r);
+	}
+	return NULL;
+}
+
+/* Two workers at once on one destination: the shared count loses nothing that matters. */
+START_TEST(test_syn_flood_two_threads)
+{
+	struct flood_half a = { &in, 1024 }, b = { &w2, 30000 };
+	pthread_t ta, tb;
+
+	two_workers("{\"default\": \"allow\", \"threats\": {\"syn_flood_pps\": 99900}}");
+	ck_assert_int_eq(pthread_create(&ta, NULL, flood_half, &a), 0);
+	ck_assert_int_eq(pthread_create(&tb, NULL, flood_half, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_uint_eq(in.st.threats[THREAT_SYN_FLOOD] + w2.st.threats[THREAT_SYN_FLOOD], 1);
+	two_workers_down();
+}
+END_TEST
+
+/*
+ * A destination being flooded keeps its count while a hundred thousand
+ * others get a SYN each in the same second: they take entries with fewer
+ * frames.  The direct-mapped table of 1024 slots gave each of them the
+ * flooded destination's slot in turn.
+ */
+START_TEST(test_syn_flood_survives_many_destinations)
+{
+	char ip[32];
+
+	env_up("{\"default\": \"allow\", \"threats\": {\"syn_flood_pps\": 1000}}", true);
+	syns(600, 1000, 5 * SEC);
+	for (unsigned i = 0; i < 100000; i++) {
+		struct ep c = { CLI.ip, (uint16_t)(1024 + i % 60000), MAC_EXT };
+		struct ep d = { ip, 80, MAC_FWD };
+
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", 100 + i / 65536, i / 256 % 256, i % 256);
+		send_tcp(&c, &d, &(struct seg){ .flags = TCPF_SYN, .win = 64240 }, 5 * SEC);
+	}
+	ck_assert_int_eq(threat_lines("syn_flood", NULL, 0), 0);
+	syns(401, 2000, 5 * SEC);
+	ck_assert_int_eq(threat_lines("syn_flood", NULL, 0), 1);
 	env_down();
 }
 END_TEST
@@ -879,6 +1026,11 @@ int main(void)
 	tc = tcase_create("net");
 	tcase_add_test(tc, test_syn_flood);
 	tcase_add_test(tc, test_syn_flood_drop);
+	tcase_add_test(tc, test_syn_flood_with_full_table);
+	tcase_add_test(tc, test_syn_flood_across_workers);
+	tcase_add_test(tc, test_slowloris_across_workers);
+	tcase_add_test(tc, test_syn_flood_two_threads);
+	tcase_add_test(tc, test_syn_flood_survives_many_destinations);
 	tcase_add_test(tc, test_icmp_flood);
 	tcase_add_test(tc, test_ping_of_death);
 	tcase_add_test(tc, test_teardrop);

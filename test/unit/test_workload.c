@@ -71,7 +71,10 @@ START_TEST(test_workloads_lookups)
 }
 END_TEST
 
-/* A pod's record: the sandbox names the pod, its first container the container. */
+/*
+ * A pod's record: the sandbox names the pod, its first container the
+ * container; the workload goes by every container's names.
+ */
 START_TEST(test_workloads_pod)
 {
 	char dir[] = "/tmp/pc-wl-XXXXXX";
@@ -89,6 +92,9 @@ START_TEST(test_workloads_pod)
 	snprintf(sb.k8s_pod, sizeof(sb.k8s_pod), "web-0");
 	snprintf(sb.k8s_namespace, sizeof(sb.k8s_namespace), "shop");
 	snprintf(sb.group, sizeof(sb.group), "web");
+	snprintf(sb.name, sizeof(sb.name), "web-0");
+	snprintf(c1.name, sizeof(c1.name), "k8s_nginx");
+	snprintf(c2.name, sizeof(c2.name), "sidecar");
 	snprintf(c1.id, sizeof(c1.id), "ctr-a");
 	snprintf(c1.k8s_container, sizeof(c1.k8s_container), "nginx");
 	snprintf(c2.id, sizeof(c2.id), "ctr-b");
@@ -107,6 +113,11 @@ START_TEST(test_workloads_pod)
 	ck_assert_str_eq(p->ctr->k8s_namespace, "shop");
 	ck_assert_str_eq(p->ctr->k8s_container, "nginx");
 	ck_assert_str_eq(p->ctr->group, "web");
+	/* every container's name, once; not the sandbox's (the pod's name) */
+	ck_assert_uint_eq(p->ctr->n_names, 3);
+	ck_assert_str_eq(p->ctr->names[0], "k8s_nginx");
+	ck_assert_str_eq(p->ctr->names[1], "nginx");
+	ck_assert_str_eq(p->ctr->names[2], "sidecar");
 	workloads_free(w);
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }

@@ -63,12 +63,15 @@ struct threat_dns_query {
 size_t threat_dns_message(const uint8_t *d, size_t len, bool tcp, struct threat_dns_query *q,
 			  struct threat_hit *hits, size_t max);
 
-/* dns_tunneling: a bounded tracker (256 slots keyed by domain, the least recently used of a
- * slot's neighbourhood overwritten, no allocation per packet). Feed it every valid query with
- * its time; it fires once per domain per window when, within a sliding 10 s window, at least
- * N (default 20) queries under the same domain had a long (front_len >= 40 or a label >= 30)
+/* dns_tunneling: a bounded tracker (256 slots, a domain hashed with a keyed hash under a random
+ * key per tracker, looked for in the 8 slots from there, the least recently used of those 8
+ * overwritten by a new domain; no allocation per packet). Feed it every valid query with its
+ * time; it fires once per domain per window when, within a sliding 10 s window, at least N
+ * (default 20) queries under the same domain had a long (front_len >= 40 or a label >= 30)
  * high-entropy (>= 3.5 bits/char) front part, at least half of them distinct (a client asking
- * for its one long name again and again is no tunnel). Not thread-safe: one per worker. */
+ * for its one long name again and again is no tunnel). Thread-safe: one tracker serves every
+ * worker (a mutex, taken for suspect queries only), so the count is the data plane's. NULL
+ * from _new with err_msg() when out of memory or without a key. */
 struct threat_dns_tracker;
 struct threat_dns_tracker *threat_dns_tracker_new(void);
 void threat_dns_tracker_free(struct threat_dns_tracker *t);

@@ -12,12 +12,20 @@
  *
  * The table is fixed: 256 slots, a domain hashed to one of them and looked
  * for in the 8 that follow, the least recently used of those given to a
- * new domain.  Ordinary queries never take a slot.
+ * new domain.  Ordinary queries never take a slot.  Domains are whatever
+ * the client asks for, so the hash is keyed (lib/core/khash.h, a random
+ * key per tracker): nobody can make its domains land on one tunnel's
+ * slots to push it out.  One tracker serves every worker, under a mutex
+ * taken for suspect queries only: a tunnel spread over several resolvers
+ * or source addresses (and so over several workers) is counted whole.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dp/threat/threat_int.h"
+#include "lib/core/err.h"
+#include "lib/core/khash.h"
 
 #define TRACK_SLOTS 256
 #define TRACK_PROBE 8
@@ -39,6 +47,8 @@ struct track_slot {
 };
 
 struct threat_dns_tracker {
+	pthread_mutex_t mu;
+	struct khash_key key;
 	unsigned threshold;
 	struct track_slot slot[TRACK_SLOTS];
 };
@@ -46,14 +56,32 @@ struct threat_dns_tracker {
 struct threat_dns_tracker *threat_dns_tracker_new(void)
 {
 	struct threat_dns_tracker *t = calloc(1, sizeof(*t));
+	int ret;
 
-	if (t)
-		t->threshold = TRACK_DEFAULT_N;
+	if (!t) {
+		err_set(-ENOMEM, "DNS tunnel tracker");
+		return NULL;
+	}
+	if (khash_key_init(&t->key) < 0)
+		goto err_free;
+	ret = pthread_mutex_init(&t->mu, NULL);
+	if (ret) {
+		err_set(-ret, "DNS tunnel tracker: mutex");
+		goto err_free;
+	}
+	t->threshold = TRACK_DEFAULT_N;
 	return t;
+
+err_free:
+	free(t);
+	return NULL;
 }
 
 void threat_dns_tracker_free(struct threat_dns_tracker *t)
 {
+	if (!t)
+		return;
+	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
 
@@ -72,15 +100,10 @@ static bool track_suspect(const struct threat_dns_query *q)
 	return q->entropy_milli >= TRACK_MIN_ENTROPY;
 }
 
-static uint32_t track_hash(const char *s)
-{
-	return fnv32(FNV32_INIT, s, strlen(s));
-}
-
 /* the slot of the domain, or the one it takes over */
 static struct track_slot *track_slot(struct threat_dns_tracker *t, const char *domain)
 {
-	uint32_t h = track_hash(domain);
+	uint32_t h = (uint32_t)khash(&t->key, domain, strlen(domain));
 	struct track_slot *victim = NULL;
 
 	for (unsigned i = 0; i < TRACK_PROBE; i++) {
@@ -143,16 +166,14 @@ static void track_push(struct track_slot *s, uint32_t print, uint64_t now)
 		s->count++;
 }
 
-bool threat_dns_track(struct threat_dns_tracker *t, const struct threat_dns_query *q,
-		      uint64_t now_ns, struct threat_hit *hit)
+/* One suspect query, under t->mu. */
+static bool track_locked(struct threat_dns_tracker *t, const struct threat_dns_query *q,
+			 uint64_t now_ns, struct threat_hit *hit)
 {
-	struct track_slot *s;
+	struct track_slot *s = track_slot(t, q->domain);
 	uint32_t print = track_print(q);
 	uint64_t nth;
 
-	if (!track_suspect(q) || memchr(q->domain, '\0', sizeof(q->domain)) == NULL)
-		return false;
-	s = track_slot(t, q->domain);
 	s->last_ns = now_ns;
 	track_push(s, print, now_ns);
 	if (s->count < t->threshold || (s->fired && track_within(s->fired_ns, now_ns)))
@@ -167,4 +188,17 @@ bool threat_dns_track(struct threat_dns_tracker *t, const struct threat_dns_quer
 		       q->entropy_milli / 1000, q->entropy_milli % 1000 / 100, q->domain,
 		       t->threshold);
 	return true;
+}
+
+bool threat_dns_track(struct threat_dns_tracker *t, const struct threat_dns_query *q,
+		      uint64_t now_ns, struct threat_hit *hit)
+{
+	bool fired;
+
+	if (!track_suspect(q) || memchr(q->domain, '\0', sizeof(q->domain)) == NULL)
+		return false;
+	pthread_mutex_lock(&t->mu);
+	fired = track_locked(t, q, now_ns, hit);
+	pthread_mutex_unlock(&t->mu);
+	return fired;
 }

@@ -6,9 +6,16 @@
  *
  * Per datagram (addresses, protocol, id) the covered byte ranges are kept,
  * merged where they touch, at most FRAG_RANGES of them: a datagram cut
- * into more holes than that is no longer checked.  The table is
- * direct-mapped and bounded; a new datagram takes its slot over, and a
- * slot older than FRAG_TTL_NS is stale.  Each datagram is reported once.
+ * into more holes than that is no longer checked.  Each datagram is
+ * reported once.
+ *
+ * The table: FRAG_SETS sets of FRAG_WAYS datagrams, the set by a keyed
+ * hash of the datagram's name (lib/core/khash.h, a random key per table),
+ * which whoever sends fragments picks.  A datagram not seen for
+ * FRAG_TTL_NS is stale; a new one takes a free or stale entry of its set,
+ * else the one seen least recently.  A flood of new datagrams thus loses
+ * the ranges of older ones (and a later overlap goes unseen), but nobody
+ * can aim at one datagram's set.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -16,8 +23,10 @@
 
 #include "dp/threat/threat_ctx.h"
 #include "dp/threat/threat_int.h"
+#include "lib/core/khash.h"
 
-#define FRAG_SLOTS 1024
+#define FRAG_SETS 256
+#define FRAG_WAYS 4
 #define FRAG_RANGES 6
 #define FRAG_TTL_NS (30 * NS_PER_SEC)
 #define IP_DATAGRAM_MAX 65535
@@ -35,12 +44,19 @@ struct frag_track {
 };
 
 struct frag_table {
-	struct frag_track slot[FRAG_SLOTS];
+	struct khash_key key;
+	struct frag_track slot[FRAG_SETS][FRAG_WAYS];
 };
 
 struct frag_table *threat_frag_new(void)
 {
-	return calloc(1, sizeof(struct frag_table));
+	struct frag_table *ft = calloc(1, sizeof(*ft));
+
+	if (ft && khash_key_init(&ft->key) < 0) {
+		free(ft);
+		return NULL;
+	}
+	return ft;
 }
 
 void threat_frag_free(struct frag_table *ft)
@@ -48,18 +64,36 @@ void threat_frag_free(struct frag_table *ft)
 	free(ft);
 }
 
+static bool stale(const struct frag_track *f, uint64_t now_ns)
+{
+	return !f->seen_ns || f->seen_ns + FRAG_TTL_NS < now_ns;
+}
+
+/* p's datagram's entry: its own, else a free or stale one, else the least recently seen. */
 static struct frag_track *frag_track(struct frag_table *ft, const struct pkt *p, uint64_t now_ns)
 {
+	struct frag_track *set, *f = NULL;
 	struct frag_key k;
-	struct frag_track *f;
 
 	frag_key_of(p, &k);
-	f = &ft->slot[frag_key_hash(&k) % FRAG_SLOTS];
-	if (!frag_key_eq(&f->key, &k) || f->seen_ns + FRAG_TTL_NS < now_ns) {
+	set = ft->slot[khash(&ft->key, &k, sizeof(k)) % FRAG_SETS];
+	for (unsigned i = 0; i < FRAG_WAYS && !f; i++)
+		if (frag_key_eq(&set[i].key, &k) && !stale(&set[i], now_ns))
+			f = &set[i];
+	for (unsigned i = 0; i < FRAG_WAYS && !f; i++)
+		if (stale(&set[i], now_ns))
+			f = &set[i];
+	if (!f) {
+		f = &set[0];
+		for (unsigned i = 1; i < FRAG_WAYS; i++)
+			if (set[i].seen_ns < f->seen_ns)
+				f = &set[i];
+	}
+	if (!frag_key_eq(&f->key, &k) || stale(f, now_ns)) {
 		memset(f, 0, sizeof(*f));
 		f->key = k;
 	}
-	f->seen_ns = now_ns;
+	f->seen_ns = now_ns ? now_ns : 1;
 	return f;
 }
 

@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile traffic of the test_attack_*.sh tests, run inside a namespace.
+
+Packets are built with scapy once and sent through a raw IP socket (the
+kernel fills in checksums), fast enough to fill tables and cross a flood
+threshold; TCP that must be real uses the kernel's sockets.
+
+    attack.py acks DST PORT N             N bare ACKs from N source ports
+    attack.py hold DST PORT N DIR          open up to N connections (until one
+                                           fails), send a byte on each, write the
+                                           number made to DIR/held, keep them
+                                           until DIR/release exists
+    attack.py count-server ADDR PORT OUT  TCP server: bytes received, in OUT
+    attack.py ssh-prefix DST PORT         "SSH-" four times, then 192 KiB
+    attack.py pg-client DST PORT          a PostgreSQL StartupMessage, 20 KB
+    attack.py synflood DST PORT N BURSTS  BURSTS bursts of N SYNs from random
+                                           (spoofed) sources, 1.1 s apart
+    attack.py fragspray DST SECONDS RATE  first fragments, a new IP id each,
+                                           RATE a second
+    attack.py fraglegit DST PORT N GAP_MS SIZE
+                                           N UDP datagrams of SIZE bytes in
+                                           fragments, the later ones GAP_MS
+                                           after the first
+    attack.py udp-count ADDR PORT OUT     UDP server: datagrams, in OUT
+
+Each prints one line saying what it did.
+"""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+
+def scapy():
+    import scapy.all as s
+    s.conf.verb = 0
+    return s
+
+
+def raw_socket():
+    return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+
+
+def send_raw(sock, frames, dst):
+    sent = 0
+    for f in frames:
+        try:
+            sock.sendto(f, (dst, 0))
+            sent += 1
+        except OSError:
+            pass
+    return sent
+
+
+def acks(dst, port, n):
+    s = scapy()
+    frames = [bytes(s.IP(dst=dst) / s.TCP(sport=20000 + i, dport=port, flags="A",
+                                          seq=random.getrandbits(32), ack=random.getrandbits(32)))
+              for i in range(n)]
+    sent = send_raw(raw_socket(), frames, dst)
+    print(f"acks: {sent} bare ACKs to {dst}:{port} from ports 20000-{20000 + n - 1}")
+
+
+def hold(dst, port, n, folder):
+    socks = []
+    for _ in range(n):
+        c = socket.socket()
+        c.settimeout(2)
+        try:
+            c.connect((dst, port))
+        except OSError:
+            c.close()
+            break
+        socks.append(c)
+    # a byte each way's worth: the server's ACK shows the data plane both directions
+    for c in socks:
+        try:
+            c.send(b"x")
+        except OSError:
+            pass
+    time.sleep(0.5)
+    with open(os.path.join(folder, "held.tmp"), "w") as f:
+        f.write(f"{len(socks)}\n")
+    os.rename(os.path.join(folder, "held.tmp"), os.path.join(folder, "held"))
+    print(f"hold: {len(socks)} connections to {dst}:{port}", flush=True)
+    while not os.path.exists(os.path.join(folder, "release")):
+        time.sleep(0.05)
+    for c in socks:
+        c.close()
+
+
+def count_server(addr, port, out):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(64)
+    total = 0
+    while True:
+        c, _ = srv.accept()
+        c.settimeout(5)
+        try:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                total += len(b)
+                with open(out + ".tmp", "w") as f:
+                    f.write(f"{total}\n")
+                os.rename(out + ".tmp", out)
+        except OSError:
+            pass
+        c.close()
+
+
+def client(dst, port, pieces):
+    c = socket.create_connection((dst, port), timeout=5)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sent = 0
+    try:
+        for p in pieces:
+            c.sendall(p)
+            sent += len(p)
+            time.sleep(0.05)
+        time.sleep(0.3)
+    except OSError as e:
+        return sent, str(e)
+    finally:
+        c.close()
+    return sent, "no error"
+
+
+def ssh_prefix(dst, port):
+    sent, err = client(dst, port, [b"SSH-"] * 4 + [os.urandom(65536) for _ in range(3)])
+    print(f"ssh-prefix: {sent} bytes written to {dst}:{port} ({err})")
+
+
+def pg_client(dst, port):
+    params = b"user\0postgres\0database\0postgres\0\0"
+    startup = struct.pack("!II", 8 + len(params), 0x00030000) + params
+    sent, err = client(dst, port, [startup] + [b"Q" * 5000 for _ in range(4)])
+    print(f"pg-client: {sent} bytes written to {dst}:{port} ({err})")
+
+
+def worker_of(src, dst, workers):
+    """The data plane's fanout (dp/io/ring.c): source XOR destination, modulo workers."""
+    a = int.from_bytes(socket.inet_aton(src), "big")
+    b = int.from_bytes(socket.inet_aton(dst), "big")
+    return (a ^ b) % workers
+
+
+def synflood(dst, port, n, bursts):
+    s = scapy()
+    sock = raw_socket()
+    total, most = 0, 0
+    for b in range(bursts):
+        srcs = [f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}" for _ in range(n)]
+        frames = [bytes(s.IP(src=a, dst=dst) /
+                        s.TCP(sport=random.randint(1024, 65535), dport=port, flags="S",
+                              seq=random.getrandbits(32)))
+                  for a in srcs]
+        at0 = sum(1 for a in srcs if worker_of(a, dst, 2) == 0)
+        most = max(most, at0, n - at0)
+        t0 = time.monotonic()
+        total += send_raw(sock, frames, dst)
+        took = time.monotonic() - t0
+        if b + 1 < bursts:
+            time.sleep(max(0.0, 1.1 - took))
+    print(f"synflood: {total} SYNs to {dst}:{port} from random sources, {bursts} bursts; "
+          f"of two workers, one got at most {most} of a burst")
+
+
+def frag_room():
+    """Bytes of IP payload a fragment may carry through eth0: its MTU less the header, by 8."""
+    with open("/sys/class/net/eth0/mtu") as f:
+        return (int(f.read()) - 20) & ~7
+
+
+def first_fragment(s, dst, dport, ident, size):
+    udp = bytes(s.UDP(sport=40000, dport=dport, len=8 + size, chksum=0)) + b"f" * (frag_room() - 8)
+    return bytearray(bytes(s.IP(dst=dst, id=ident, flags="MF", frag=0, proto=17) / s.Raw(udp)))
+
+
+def fragspray(dst, seconds, rate):
+    s = scapy()
+    sock = raw_socket()
+    frame = first_fragment(s, dst, 9, 1, 4000)
+    sent, ident, t0 = 0, 0, time.monotonic()
+    while time.monotonic() < t0 + seconds:
+        for _ in range(100):
+            ident = (ident + 1) & 0xffff
+            frame[4:6] = ident.to_bytes(2, "big")
+            try:
+                sock.sendto(frame, (dst, 0))
+                sent += 1
+            except OSError:
+                pass
+        ahead = t0 + sent / rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    print(f"fragspray: {sent} first fragments to {dst} in {seconds} s")
+
+
+def fraglegit(dst, port, n, gap_ms, size):
+    s = scapy()
+    sock = raw_socket()
+    for i in range(n):
+        payload = (b"%06d" % i) * (size // 6)
+        pkt = s.IP(dst=dst, id=random.randint(1, 65535)) / s.UDP(sport=41000, dport=port) / payload
+        frags = [bytes(f) for f in s.fragment(pkt, fragsize=frag_room())]
+        send_raw(sock, frags[:1], dst)
+        time.sleep(gap_ms / 1000.0)
+        send_raw(sock, frags[1:], dst)
+        time.sleep(0.01)
+    print(f"fraglegit: {n} datagrams of {size} bytes to {dst}:{port}, later fragments "
+          f"{gap_ms} ms after the first")
+
+
+def udp_count(addr, port, out):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind((addr, port))
+    n = 0
+    while True:
+        srv.recv(65536)
+        n += 1
+        with open(out + ".tmp", "w") as f:
+            f.write(f"{n}\n")
+        os.rename(out + ".tmp", out)
+
+
+def main(argv):
+    cmd, args = argv[1], argv[2:]
+    if cmd == "acks":
+        acks(args[0], int(args[1]), int(args[2]))
+    elif cmd == "hold":
+        hold(args[0], int(args[1]), int(args[2]), args[3])
+    elif cmd == "count-server":
+        count_server(args[0], int(args[1]), args[2])
+    elif cmd == "ssh-prefix":
+        ssh_prefix(args[0], int(args[1]))
+    elif cmd == "pg-client":
+        pg_client(args[0], int(args[1]))
+    elif cmd == "synflood":
+        synflood(args[0], int(args[1]), int(args[2]), int(args[3]))
+    elif cmd == "fragspray":
+        fragspray(args[0], float(args[1]), float(args[2]))
+    elif cmd == "fraglegit":
+        fraglegit(args[0], int(args[1]), int(args[2]), int(args[3]), int(args[4]))
+    elif cmd == "udp-count":
+        udp_count(args[0], int(args[1]), args[2])
+    else:
+        sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
