@@ -7,19 +7,7 @@
 #include <sys/uio.h>
 
 #include "lib/core/err.h"
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
+#include "lib/core/util.h"
 
 void mux_rx_init(struct mux_rx *rx)
 {
@@ -38,8 +26,8 @@ static int rx_header(struct mux_rx *rx, const uint8_t *data, size_t len, size_t 
 	*used = n;
 	if (rx->hdr_have < MUX_HDR_LEN)
 		return 0;
-	rx->conn = get_be32(rx->hdr);
-	rx->left = get_be32(rx->hdr + 4);
+	rx->conn = be32_at(rx->hdr);
+	rx->left = be32_at(rx->hdr + 4);
 	if (rx->left > MUX_PAYLOAD_MAX)
 		return err_set(-EPROTO,
 			       "mux frame of %u bytes on connection %u: over the limit of %u",
@@ -110,8 +98,8 @@ int mux_send(int fd, uint32_t conn, const uint8_t *data, size_t len)
 
 	do {
 		n = len < MUX_SEND_MAX ? len : MUX_SEND_MAX;
-		put_be32(hdr, conn);
-		put_be32(hdr + 4, n);
+		be32_put(hdr, conn);
+		be32_put(hdr + 4, n);
 		iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
 		iov[1] = (struct iovec){ .iov_base = (void *)data, .iov_len = n };
 		ret = write_all(fd, iov, n ? 2 : 1);

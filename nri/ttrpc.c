@@ -7,19 +7,7 @@
 
 #include "nri.pb-c.h"
 #include "lib/core/err.h"
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
+#include "lib/core/util.h"
 
 void ttrpc_rx_init(struct ttrpc_rx *rx)
 {
@@ -44,11 +32,11 @@ static int rx_header(struct ttrpc_rx *rx, const uint8_t *data, size_t len, size_
 	*used = n;
 	if (rx->hdr_have < TTRPC_HDR_LEN)
 		return 0;
-	rx->len = get_be32(rx->hdr);
+	rx->len = be32_at(rx->hdr);
 	if (rx->len > TTRPC_MSG_MAX)
 		return err_set(-EMSGSIZE,
 			       "ttrpc message of %u bytes on stream %u: over the limit of %u",
-			       rx->len, get_be32(rx->hdr + 4), TTRPC_MSG_MAX);
+			       rx->len, be32_at(rx->hdr + 4), TTRPC_MSG_MAX);
 	rx->body = malloc(rx->len ? rx->len : 1);
 	if (!rx->body)
 		return err_set(-ENOMEM, "ttrpc message of %u bytes", rx->len);
@@ -60,7 +48,7 @@ static int rx_header(struct ttrpc_rx *rx, const uint8_t *data, size_t len, size_
 static int rx_deliver(struct ttrpc_rx *rx, ttrpc_msg_fn fn, void *arg)
 {
 	struct ttrpc_msg m = {
-		.stream = get_be32(rx->hdr + 4),
+		.stream = be32_at(rx->hdr + 4),
 		.type = rx->hdr[8],
 		.flags = rx->hdr[9],
 		.data = rx->body,
@@ -182,8 +170,8 @@ static int build(uint32_t stream, uint8_t type, uint8_t flags, const ProtobufCMe
 	buf = malloc(TTRPC_HDR_LEN + n);
 	if (!buf)
 		return err_set(-ENOMEM, "ttrpc message of %zu bytes", n);
-	put_be32(buf, n);
-	put_be32(buf + 4, stream);
+	be32_put(buf, n);
+	be32_put(buf + 4, stream);
 	buf[8] = type;
 	buf[9] = flags;
 	protobuf_c_message_pack(body, buf + TTRPC_HDR_LEN);

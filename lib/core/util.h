@@ -4,8 +4,8 @@
 
 /*
  * The small helpers every module uses, written once: the length of an
- * array, readers of big- and little-endian integers in a byte buffer (the
- * caller has checked the bounds), and FNV-1a.
+ * array, readers (and a writer) of big- and little-endian integers in a
+ * byte buffer (the caller has checked the bounds), and FNV-1a.
  */
 
 #include <stddef.h>
@@ -26,6 +26,14 @@ static inline uint32_t be24_at(const uint8_t *p)
 static inline uint32_t be32_at(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 static inline uint32_t le32_at(const uint8_t *p)
