@@ -485,14 +485,21 @@ static int load_fd(int fd, const char *path, unsigned long ns_ino, struct state_
 	json_error_t jerr;
 	struct stat sb;
 	json_t *obj;
+	size_t len;
+	char *buf;
 	int ret;
 
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
 		close(fd);
 		return err_set(-EINVAL, "%s: not a regular file of at most 16 MiB", path);
 	}
-	obj = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	/* Whole, in a few read()s: jansson's fd reader takes a byte per call. */
+	ret = fs_read_all(fd, STATE_FILE_MAX, &buf, &len);
 	close(fd);
+	if (ret < 0)
+		return err_set(ret, "%s", path);
+	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (!obj)
 		return err_set(-EINVAL, "%s: line %d column %d: %s", path, jerr.line, jerr.column,
 			       jerr.text);
