@@ -17,12 +17,20 @@ one JSON document on stdout:
     exec CONTAINER CMD...                         -> {"exit", "stdout", "stderr"}
     cycles N PREFIX NAMESPACE [CHECK...]          -> {"cycles", "ms", "runp_ms", "stopp_ms",
                                                       "rmp_ms", "failures"}
+    startup N PREFIX NAMESPACE IMAGE CMD...       -> {"ms": [...]}
+    burst N PREFIX NAMESPACE IMAGE CMD...         -> {"ms", "each_ms": [...]}
 
 cycles runs N pods one after the other, each run, checked, stopped and
 removed (named PREFIX-0, PREFIX-1, ...): CHECK, when given, runs after
 each RunPodSandbox with the pod's netns path as its last argument, and a
 cycle whose CHECK fails counts in "failures" (the first few are listed).
 The *_ms members are the calls' times in milliseconds, in order.
+
+startup starts N pods one after the other, each with one container
+running CMD, and times each from RunPodSandbox to StartContainer's
+return; burst starts N such pods at once (a thread each, released
+together) and times all of them until the last one's container has
+started.  Both stop and remove every pod they made afterwards, untimed.
 
 --annotation KEY=VALUE and --label KEY=VALUE (each may repeat) add to the
 pod's own (runp, create-start); --host-network puts it on the host's network.  A failed call prints its gRPC status on
@@ -151,7 +159,66 @@ def cmd_cycles(stub, pb, a):
     return out
 
 
-COMMANDS = {"runp": (cmd_runp, 3), "cycles": (cmd_cycles, 3), "create-start": (cmd_create_start, 6),
+def start_one(stub, pb, a, name, namespace, image, cmd):
+    """A pod with one container running cmd; its id."""
+    cfg = pod_config(pb, name, namespace, "uid-" + name, a)
+    pod = stub.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg, runtime_handler=""),
+                             timeout=60).pod_sandbox_id
+    ccfg = pb.ContainerConfig(metadata=pb.ContainerMetadata(name=name + "-c", attempt=0),
+                              image=pb.ImageSpec(image=image), command=cmd,
+                              log_path=name + "-c.log", linux=pb.LinuxContainerConfig())
+    ctr = stub.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=pod, config=ccfg,
+                                                         sandbox_config=cfg), timeout=60)
+    stub.StartContainer(pb.StartContainerRequest(container_id=ctr.container_id), timeout=60)
+    return pod
+
+
+def remove_pods(stub, pb, pods):
+    for pod in pods:
+        stub.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod), timeout=60)
+        stub.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod), timeout=60)
+
+
+def cmd_startup(stub, pb, a):
+    n, prefix, namespace, image, cmd = int(a.args[0]), a.args[1], a.args[2], a.args[3], a.args[4:]
+    out = {"ms": []}
+    for i in range(n):
+        pod, ms = timed(lambda: start_one(stub, pb, a, "%s-%d" % (prefix, i), namespace, image,
+                                          cmd))
+        out["ms"].append(ms)
+        remove_pods(stub, pb, [pod])
+    return out
+
+
+def cmd_burst(stub, pb, a):
+    import threading
+    n, prefix, namespace, image, cmd = int(a.args[0]), a.args[1], a.args[2], a.args[3], a.args[4:]
+    go = threading.Barrier(n + 1)
+    pods, each, errors = [None] * n, [0] * n, []
+
+    def one(i):
+        go.wait()
+        try:
+            pods[i], each[i] = timed(lambda: start_one(stub, pb, a, "%s-%d" % (prefix, i),
+                                                       namespace, image, cmd))
+        except Exception as e:  # reported below, after every thread ended
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    go.wait()
+    t0 = time.monotonic()
+    for t in threads:
+        t.join()
+    ms = round((time.monotonic() - t0) * 1000)
+    remove_pods(stub, pb, [p for p in pods if p])
+    if errors:
+        raise errors[0]
+    return {"ms": ms, "each_ms": each}
+
+
+COMMANDS = {"startup": (cmd_startup, 5), "burst": (cmd_burst, 5), "runp": (cmd_runp, 3), "cycles": (cmd_cycles, 3), "create-start": (cmd_create_start, 6),
             "stopp": (cmd_stopp, 1), "rmp": (cmd_rmp, 1), "pods": (cmd_pods, 0),
             "netns": (cmd_netns, 1), "exec": (cmd_exec, 2)}
 
