@@ -10,7 +10,9 @@
 #   fragment's verdict, kept in the worker's fragment table; the old
 #   table (1024 direct-mapped slots, an unkeyed hash) lost most datagrams'
 #   verdicts to the spray, and their second fragments were dropped as
-#   orphans.  All 30 arrive now (inspect.frag_orphans stays 0);
+#   orphans.  All 30 arrive now, but for any whose fragments a busy
+#   machine sent more than 450 ms apart (the spray never bursts to catch
+#   up, so such a gap still meets at most a few thousand first fragments);
 # - with no spray, datagrams whose last fragment is small (at most
 #   quick_max) arrive too: such a fragment no longer takes the quick path
 #   ahead of its first fragment.
@@ -62,12 +64,19 @@ ti_log "30 datagrams from c2, each second fragment 200 ms late, while c3 sprays 
 at_py_bg "$NS3" fragspray "$SILENT" 8 5000
 SPRAY=$AT_PID
 sleep 1
-at_py "$NS2" fraglegit "$IP1" 7000 30 200 2000 >&2
+out=$(at_py "$NS2" fraglegit "$IP1" 7000 30 200 2000)
+echo "$out" >&2
 wait "$SPRAY" || ti_fail "the spray failed"
 sleep 0.5
-ti_log "c1 received $(got) of 30; fragment table: $(at_stat inspect.frag_evicted) evicted, $(at_stat inspect.frag_orphans) orphans"
+late=$(sed -n 's/.*late=\([0-9]*\)$/\1/p' <<<"$out")
+[ -n "$late" ] || ti_fail "fraglegit said nothing of late fragments: $out"
+ti_log "c1 received $(got) of 30 ($late sent late by a busy machine); fragment table: $(at_stat inspect.frag_evicted) evicted, $(at_stat inspect.frag_orphans) orphans"
 [ "$(at_stat inspect.frames)" -gt 30000 ] || ti_fail "the spray was too weak to test anything: $(at_stat inspect.frames) frames"
-ti_assert_eq 30 "$(got)" "datagrams received through the spray"
+# A datagram whose fragments were more than 450 ms apart met more than
+# 2000 sprayed first fragments: its verdict may honestly have been pushed
+# out.  Every other one must arrive, and most must be on time.
+[ "$late" -le 10 ] || ti_fail "$late of 30 datagrams were sent late: the machine was too busy to test anything"
+[ "$(got)" -ge $((30 - late)) ] || ti_fail "datagrams received through the spray: $(got) of 30, $late of them late"
 
 ti_log "small last fragments, no spray"
 BASE=$(got)
