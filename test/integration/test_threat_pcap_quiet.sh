@@ -15,7 +15,9 @@
 # - TLS 1.3 as openssl and curl do it by default, to openssl s_server;
 # - dig A, AAAA and MX over UDP, and A over TCP, to dnsmasq;
 # - ping, and ping -s 1400;
-# - OpenSSH's client to sshd (SSH-2.0; the login itself fails).
+# - OpenSSH's client to sshd (SSH-2.0; the login itself fails);
+# - 30 keep-alive connections to nginx idle 4 s between two requests, and
+#   one client that writes its request headers a line every 2 s.
 . "$(dirname "$0")/lib/core.sh"
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/traffic.sh"
@@ -92,6 +94,14 @@ tp_case ping
 pc_cli "ping" ping -n -c 4 -i 0.2 "$PC_S4"
 pc_cli "ping -s 1400" ping -n -c 10 -i 0.2 -s 1400 "$PC_S4"
 grep -q '10 received' "$T/cli.out" || ti_fail "ping -s 1400: $(tail -n 2 "$T/cli.out")"
+quiet
+
+tp_case http-keepalive
+tp_traffic "$PC_CLI" keepalive keepalive "$PC_S4" 80 30 4
+quiet
+
+tp_case http-slow-client
+tp_traffic "$PC_CLI" slow-client slowloris "$PC_S4" 80 1 6 2
 quiet
 
 tp_case ssh

@@ -32,7 +32,14 @@
 #include "dp/threat/threat_int.h"
 #include "lib/core/khash.h"
 
-#define SLOW_AFTER_S 10
+/*
+ * Ordinary clients send their request headers in one segment, or a few
+ * within milliseconds; slowloris tools trickle a line every 2 to 15 s.  A
+ * session counts from its first frame 2 s after it opened, so 30 attacking
+ * sessions are reported within one trickle interval of that; what keeps
+ * slow ordinary clients out is the count of 20 at once to one server.
+ */
+#define SLOW_AFTER_S 2
 #define SLOW_SESSIONS 20
 #define SLOW_REPORT_S 60
 #define SLOW_SETS 256

@@ -12,11 +12,14 @@ Run inside a test namespace, bounded by the caller's timeout:
                                                  answers a SYN to ADDR:PORT with a SYN
     threat_traffic.py heartbleed DST PORT        TLS 1.2 hello, then a heartbeat whose
                                                  payload length (0x4000) exceeds its record
-    threat_traffic.py slowloris DST PORT N SECONDS
-                                                 N connections that never end their headers
+    threat_traffic.py slowloris DST PORT N SECONDS EVERY
+                                                 N connections that never end their headers,
+                                                 a header line each EVERY s, SECONDS long
+    threat_traffic.py keepalive DST PORT N IDLE  N connections, two whole requests each,
+                                                 IDLE s apart (not a threat)
 
-The packet-level ones use scapy (python3-scapy); heartbleed and slowloris
-use plain sockets.  Each prints one line saying what it sent.
+The packet-level ones use scapy (python3-scapy); heartbleed, slowloris and
+keepalive use plain sockets.  Each prints one line saying what it sent.
 """
 import os
 import random
@@ -191,22 +194,68 @@ def heartbleed(dst, port):
           f"the server answered {len(got)} bytes")
 
 
-def slowloris(dst, port, n, seconds):
+def slowloris(dst, port, n, seconds, every):
+    """n connections, each a request line and headers that never end: one
+    more header line on each every `every` seconds, all closed `seconds`
+    after the first connection opened."""
     socks = []
+    end = time.monotonic() + seconds
     for i in range(n):
         c = socket.create_connection((dst, port), timeout=5)
         c.sendall(b"GET /?%d HTTP/1.1\r\nHost: a.example\r\nUser-Agent: slow\r\n" % i)
         socks.append(c)
-    end = time.time() + seconds
     k = 0
-    while time.time() < end:
-        time.sleep(1)
+    while time.monotonic() + every <= end:
+        time.sleep(every)
         for c in socks:
             c.sendall(b"X-%d: %d\r\n" % (k, k))
         k += 1
+    time.sleep(max(0.0, end - time.monotonic()))
     for c in socks:
         c.close()
-    print(f"slowloris: {n} connections to {dst}:{port} held {seconds} s, headers never ended")
+    print(f"slowloris: {n} connections to {dst}:{port} held {seconds} s, a header line every "
+          f"{every} s, headers never ended")
+
+
+def read_answer(c):
+    """One whole HTTP/1.1 200 answer with a Content-Length."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        more = c.recv(65536)
+        if not more:
+            raise SystemExit("keepalive: the server closed the connection")
+        buf += more
+    head, body = buf.split(b"\r\n\r\n", 1)
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise SystemExit("keepalive: no 200 answer: %r" % head[:40])
+    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+              if l.lower().startswith(b"content-length:")]
+    if not length:
+        raise SystemExit("keepalive: an answer without Content-Length")
+    while len(body) < length[0]:
+        more = c.recv(65536)
+        if not more:
+            raise SystemExit("keepalive: the answer was cut")
+        body += more
+
+
+def keepalive(dst, port, n, idle):
+    """n keep-alive connections, each a whole request, idle `idle` seconds,
+    then another request: ordinary clients between requests."""
+    socks = []
+    req = b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n"
+    for _ in range(2):
+        if not socks:
+            socks = [socket.create_connection((dst, port), timeout=5) for _ in range(n)]
+        else:
+            time.sleep(idle)
+        for c in socks:
+            c.sendall(req)
+        for c in socks:
+            read_answer(c)
+    for c in socks:
+        c.close()
+    print(f"keepalive: {n} connections to {dst}:{port}, two requests each, {idle} s apart")
 
 
 def main(a):
@@ -217,7 +266,8 @@ def main(a):
         "icmp-tunnel": (icmp_tunnel, [str, int, int, float]),
         "split-server": (split_server, [str, str, int, float]),
         "heartbleed": (heartbleed, [str, int]),
-        "slowloris": (slowloris, [str, int, int, float]),
+        "slowloris": (slowloris, [str, int, int, float, float]),
+        "keepalive": (keepalive, [str, int, int, float]),
     }
     if not a or a[0] not in cmds or len(a) - 1 != len(cmds[a[0]][1]):
         raise SystemExit(__doc__)
