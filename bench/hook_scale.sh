@@ -64,19 +64,11 @@ printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_di
  "backend": "bpf", "mode": "pass", "on_failure": "closed", "log_level": "warn"}\n' \
 	"$ENF" "$WORK" "$PIN" >"$CFG"
 
-# container I: a namespace with eth0 on the host bridge and a process in it.
+# container I: a namespace with eth0 on the host bridge and a process in it
+# (CPID).
 container() {
-	local ns=$TAG-c$1
-	ip netns add "$ns"
-	NSS+=("$ns")
-	ip -n "$HOST" link add "h$1" type veth peer name eth0 netns "$ns"
-	ip -n "$HOST" link set "h$1" master br0 up
-	ip -n "$ns" addr add "10.78.$(($1 / 250)).$(($1 % 250 + 2))/16" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip netns exec "$ns" sleep 100000 </dev/null >/dev/null 2>&1 &
-	PIDS+=("$!")
-	in_netns "$!" "$ns"
-	CPID=$!
+	NSS+=("$TAG-c$1")
+	bench_container "$HOST" "$TAG-c$1" "h$1" "10.78.$(($1 / 250)).$(($1 % 250 + 2))/16"
 }
 
 # pull I: prestart of container I; its time in microseconds in T.

@@ -22,6 +22,22 @@ host_bridge() {
 	ip -n "$1" addr add "$2" dev br0
 }
 
+# bench_container HOSTNS NETNS HOSTIF CIDR: NETNS with eth0 (CIDR) whose
+# peer HOSTIF is on HOSTNS's br0, and a process in it: its pid in CPID, also
+# appended to PIDS.
+bench_container() {
+	ip netns add "$2"
+	ip -n "$2" link set lo up
+	ip -n "$1" link add "$3" type veth peer name eth0 netns "$2"
+	ip -n "$1" link set "$3" master br0 up
+	ip -n "$2" addr add "$4" dev eth0
+	ip -n "$2" link set eth0 up
+	ip netns exec "$2" sleep 100000 </dev/null >/dev/null 2>&1 &
+	CPID=$!
+	PIDS+=("$CPID")
+	in_netns "$CPID" "$2"
+}
+
 # pc_stat MAPDIR NAME: a pc_stats counter (lib/dpath/bpf/dpath_common.h, same
 # order) of the pinned maps in MAPDIR, summed over CPUs.
 mapfile -t PC_STATS < <(sed -n '/^#define PC_STAT_NAMES/,/[^\\]$/p' \
@@ -69,17 +85,8 @@ pair_setup() {
 
 	host_bridge "$HOST" 10.79.0.1/24
 	for i in 1 2; do
-		ns=$TAG-c$i
-		ip netns add "$ns"
-		ip -n "$ns" link set lo up
-		ip -n "$HOST" link add "h$i" type veth peer name eth0 netns "$ns"
-		ip -n "$HOST" link set "h$i" master br0 up
-		ip -n "$ns" addr add "10.79.0.1$i/24" dev eth0
-		ip -n "$ns" link set eth0 up
-		ip netns exec "$ns" sleep 100000 </dev/null >/dev/null 2>&1 &
-		PIDS+=("$!")
-		eval "PID$i=$!"
-		in_netns "$!" "$ns"
+		bench_container "$HOST" "$TAG-c$i" "h$i" "10.79.0.1$i/24"
+		eval "PID$i=$CPID"
 	done
 	printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s",
 	 "backend": "bpf", "mode": "pass", "dp_down": "open", "on_failure": "closed", "log_level": "info",
