@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "err.h"
 #include "fsutil.h"
 #include "jfield.h"
@@ -123,8 +124,11 @@ int state_dir_remove(const char *dir)
 	char path[PATH_MAX], left[NAME_MAX + 1] = "";
 	struct dirent *e;
 	DIR *d;
-	int ret = 0;
+	int ret;
 
+	ret = claim_remove_all(dir);
+	if (ret < 0)
+		return ret;
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : err_set(-errno, "open %s", dir);

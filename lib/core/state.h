@@ -74,7 +74,7 @@ void state_unlock(int fd);
 /*
  * Remove the state directory dir, which holds no record any more: its lock
  * (held by the caller, who closes it after), new files of replacements cut
- * short, and the folder.  -ENOTEMPTY, naming an entry, when anything else
+ * short, the claims (claim.h), and the folder.  -ENOTEMPTY, naming an entry, when anything else
  * is left in it; gone counts as done.
  */
 int state_dir_remove(const char *dir);

@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "pull.h"
 #include "recover.h"
+#include "lib/core/claim.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
 #include "lib/core/log.h"
@@ -205,26 +206,15 @@ static int record_pull(const struct pc_config *cfg, const struct intercept_targe
 	return ret;
 }
 
-/* The UCMACs of every recorded port; the caller holds the state lock. */
-static int live_ucmacs(const struct pc_config *cfg, unsigned char (**out)[6], size_t *n)
+/* The UCMAC claims of namespace ino, after a failed pull. */
+static void drop_claims(const struct pc_config *cfg, unsigned long ino)
 {
-	struct state_rec *recs = NULL;
-	size_t nrec = 0, cap = 0;
-	int ret = state_list(cfg->state_dir, &recs, &nrec);
+	char why[PC_ERRMSG_MAX];
 
-	*n = 0;
-	*out = NULL;
-	if (ret < 0 && ret != -ENOENT)
-		return ret;
-	for (size_t i = 0; i < nrec; i++)
-		cap += recs[i].n_ports;
-	*out = calloc(cap + 1, 6);
-	for (size_t i = 0; *out && i < nrec; i++)
-		for (size_t p = 0; p < recs[i].n_ports; p++)
-			if (naming_mac_parse(recs[i].ports[p].ucmac, (*out)[*n]) == 0)
-				(*n)++;
-	state_list_free(recs, nrec);
-	return *out ? 0 : err_set(-ENOMEM, "UCMACs");
+	snprintf(why, sizeof(why), "%s", err_msg()); /* the failure's own message stays */
+	if (claim_drop_ino(cfg->state_dir, ino) < 0)
+		pr_warn("%s (gc removes it)", err_msg());
+	err_set(0, "%s", why);
 }
 
 /* The pull itself, its record, and the rollback if the record cannot be written. */
@@ -243,6 +233,8 @@ static int pull_and_record(const struct pc_config *cfg, const struct intercept_t
 	fault_disarm();
 	if (ret == 0 && journal_remove(cfg->state_dir, ctr->ino) < 0)
 		pr_warn("%s", err_msg());
+	if (ret < 0 && ret != PULL_NOTHING)
+		drop_claims(cfg, ctr->ino);
 	return ret;
 }
 
@@ -252,7 +244,6 @@ int intercept_pull_locked(const struct pc_config *cfg, const struct intercept_ta
 	struct pull_args a = { .mode = mode };
 	struct enforcer e = { .ns = { .fd = -1, .ioc = -1 } };
 	struct state_rec rec = { 0 };
-	unsigned char(*taken)[6] = NULL;
 	bool joined = false;
 	int ret;
 
@@ -261,8 +252,6 @@ int intercept_pull_locked(const struct pc_config *cfg, const struct intercept_ta
 		recover_journals(cfg, &e.ns, e.dpath); /* what a dead hook left comes first */
 	if (ret >= 0)
 		ret = join_existing(cfg, t, &e, &joined);
-	if (ret >= 0 && !joined)
-		ret = live_ucmacs(cfg, &taken, &a.n_taken);
 	if (ret < 0 || joined)
 		goto out;
 	if (!dpath_supports(e.dpath, mode)) {
@@ -271,7 +260,8 @@ int intercept_pull_locked(const struct pc_config *cfg, const struct intercept_ta
 		a.mode = MODE_PASS;
 	}
 	a.pid = t->ctr.pid > 0 ? t->ctr.pid : (pid_t)(t->ino % 4194303 + 1);
-	a.taken = (const unsigned char(*)[6])taken;
+	a.claim_dir = cfg->state_dir;
+	a.claim_ino = t->ino;
 	a.journal_dir = cfg->state_dir;
 	a.ns_path = t->ns_path;
 	ret = pull_and_record(cfg, t, ctr, &e, &a, &rec);
@@ -280,7 +270,6 @@ int intercept_pull_locked(const struct pc_config *cfg, const struct intercept_ta
 			rec.n_ports, config_mode_name(a.mode), dpath_backend(e.dpath));
 	ret = ret == PULL_NOTHING ? SKIPPED : ret;
 out:
-	free(taken);
 	state_rec_free(&rec);
 	enf_close(&e);
 	return ret;
@@ -339,6 +328,16 @@ static int reopen(const struct state_rec *rec, struct nl_ns *ctr)
 	return fd < 0 ? fd : nl_ns_open(fd, ctr);
 }
 
+/* The claim of port i of a released namespace; one left behind is stale (claim.h). */
+static void drop_claim(const struct pc_config *cfg, const struct state_rec *rec, size_t i)
+{
+	unsigned char mac[6];
+
+	if (naming_mac_parse(rec->ports[i].ucmac, mac) == 0 &&
+	    claim_ucmac_drop(cfg->state_dir, mac, rec->ns_ino) < 0)
+		pr_warn("%s (gc removes it)", err_msg());
+}
+
 /* Give a namespace back and drop its record; the record stays if that failed. */
 int intercept_release_locked(const struct pc_config *cfg, struct state_rec *rec)
 {
@@ -356,6 +355,8 @@ int intercept_release_locked(const struct pc_config *cfg, struct state_rec *rec)
 		pr_info("network namespace %lu released (%s)", rec->ns_ino,
 			have_ctr ? "ports given back" : "namespace gone, enforcer ports deleted");
 		ret = state_remove(cfg->state_dir, rec->ns_ino);
+		for (size_t i = 0; ret >= 0 && i < rec->n_ports; i++)
+			drop_claim(cfg, rec, i);
 	} else {
 		rec->n_ctrs = 0;
 		state_save(cfg->state_dir, rec); /* keep it for gc or restore */
@@ -463,6 +464,8 @@ int intercept_gc(const struct pc_config *cfg)
 		ret = 0;
 	}
 	state_list_free(recs, n);
+	if (ret >= 0 && claim_sweep(cfg->state_dir) < 0)
+		pr_warn("%s", err_msg());
 	state_unlock(lock);
 	if (ret < 0)
 		return ret;

@@ -9,6 +9,7 @@
 
 #include "journal.h"
 #include "snapshot.h"
+#include "lib/core/claim.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
 #include "lib/core/log.h"
@@ -291,20 +292,26 @@ int pull_candidates(struct nl_ns *ctr, char (*names)[IFNAMSIZ], size_t max)
 	return (int)n;
 }
 
-/* A UCMAC for port n that no live port and no earlier port of this pull has. */
+/* A UCMAC for port n that no earlier port of this pull has, claimed among the live ones. */
 static int choose_ucmac(const struct pull_args *a, struct pulled *ports, size_t n)
 {
-	unsigned char(*taken)[6] = calloc(a->n_taken + n + 1, 6);
-	int ret;
+	unsigned char(*mine)[6] = calloc(n + 1, 6);
+	int ret = 0;
 
-	if (!taken)
+	if (!mine)
 		return err_set(-ENOMEM, "UCMAC");
-	if (a->n_taken)
-		memcpy(taken, a->taken, a->n_taken * 6);
 	for (size_t i = 0; i < n; i++)
-		memcpy(taken[a->n_taken + i], ports[i].ucmac, 6);
-	ret = naming_ucmac((const unsigned char(*)[6])taken, a->n_taken + n, ports[n].ucmac);
-	free(taken);
+		memcpy(mine[i], ports[i].ucmac, 6);
+	for (unsigned attempt = 0; attempt < 64; attempt++) {
+		ret = naming_ucmac((const unsigned char(*)[6])mine, n, ports[n].ucmac);
+		if (ret < 0 || !a->claim_dir)
+			break;
+		ret = claim_ucmac_take(a->claim_dir, ports[n].ucmac, a->claim_ino);
+		if (ret != -EEXIST)
+			break;
+		ret = err_set(-EEXIST, "no free UCMAC");
+	}
+	free(mine);
 	return ret;
 }
 

@@ -33,10 +33,15 @@
 #define PULL_NOTHING 1 /* no port with a global address: nothing was done */
 
 struct pull_args {
-	pid_t pid;			 /* names the enforcer ports */
-	enum pc_mode mode;		 /* one the data path supports */
-	const unsigned char (*taken)[6]; /* the UCMACs of every live port */
-	size_t n_taken;
+	pid_t pid;	   /* names the enforcer ports */
+	enum pc_mode mode; /* one the data path supports */
+	/*
+	 * Where each port's UCMAC is claimed (claim.h) for namespace
+	 * claim_ino, unique among the live ports; NULL: unique in this pull
+	 * only.  The caller drops the claims of a pull that fails.
+	 */
+	const char *claim_dir;
+	unsigned long claim_ino;
 	const char *journal_dir; /* where the pull keeps its journal (journal.h) */
 	const char *ns_path;	 /* how a recovery reaches ctr again */
 };

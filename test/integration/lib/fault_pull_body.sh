@@ -37,6 +37,8 @@ ti_expect_rc 0 "prestart c2"
 ti_assert_pulled c2 "$P2"
 OTHER_PORTS=$(ti_enf_ports | tr '\n' ' ')
 OTHER_STATE=$(ti_state_files | tr '\n' ' ')
+OTHER_CLAIMS=$(ti_claims | tr '\n' ' ')
+[ -n "$OTHER_CLAIMS" ] || ti_fail "c2's pull left no UCMAC claim"
 
 ti_dump_to "$T/strict" "$NS" strict
 ti_dump_to "$T/pulled" "$NS" pulled
@@ -63,6 +65,7 @@ while :; do
 	ti_assert_same "$T/host" "$T/host.$n" "host netns after the rolled-back fault at step $n"
 	ti_assert_eq "$OTHER_PORTS" "$(ti_enf_ports | tr '\n' ' ')" "enforcer ports after the fault at step $n"
 	ti_assert_eq "$OTHER_STATE" "$(ti_state_files | tr '\n' ' ')" "state records after the fault at step $n"
+	ti_assert_eq "$OTHER_CLAIMS" "$(ti_claims | tr '\n' ' ')" "UCMAC claims after the fault at step $n"
 	if [ $((n % 5)) -eq 1 ]; then
 		ti_ping "$NS" "$TI_GW4"
 		ti_ping "$NS" "${CTR_IP6[c2]}"

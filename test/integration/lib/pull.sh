@@ -18,6 +18,11 @@ ti_no_enf_ports() { [ -z "$(ti_enf_ports)" ]; }
 
 ti_state_files() { find "$TI_STATE_DIR" -maxdepth 1 -name 'netns-*.json' -printf '%f\n' | sort; }
 
+# The UCMAC claims (lib/core/claim.h): "ucmac-HEX -> netns-INO.json" each.
+ti_claims() {
+	find "$TI_STATE_DIR/claims" -maxdepth 1 -type l -printf '%f -> %l\n' 2>/dev/null | sort
+}
+
 # The enforcer netns holds only lo, vbr-neuv and vth-neuv; no state records.
 ti_assert_enf_clean() {
 	ti_wait_until 5 ti_no_enf_ports || ti_fail "$1: enforcer still has ports: $(ti_enf_ports | tr '\n' ' ')"
@@ -27,6 +32,7 @@ ti_assert_enf_clean() {
 		ti_assert_eq "lo vbr-neuv vth-neuv " "$l" "$1: enforcer links"
 	fi
 	[ -z "$(ti_state_files)" ] || ti_fail "$1: state records left: $(ti_state_files | tr '\n' ' ')"
+	[ -z "$(ti_claims)" ] || ti_fail "$1: UCMAC claims left: $(ti_claims | tr '\n' ' ')"
 }
 
 # No vex*/vin* in the enforcer netns and no state record (after a refusal,
