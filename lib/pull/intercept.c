@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "pull.h"
 #include "recover.h"
+#include "trust.h"
 #include "lib/core/claim.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
@@ -135,13 +136,12 @@ const char *intercept_refusal(const struct pc_config *cfg, unsigned long ino)
 	return NULL;
 }
 
+/* The mode the configuration gives the container, its annotation trusted as far as it says. */
 static enum pc_mode wanted_mode(const struct pc_config *cfg, const struct oci_state *st)
 {
-	enum pc_mode m = cfg->mode;
+	char who[OCI_ID_MAX];
 
-	if (st->mode[0] && config_parse_mode(st->mode, &m) < 0)
-		m = cfg->mode; /* oci.c validated it already */
-	return m;
+	return trust_mode(cfg, st->mode, "container", err_shown(st->id, who, sizeof(who)));
 }
 
 /* A record already covers this namespace (a pod): join it, or clear it if stale. */
