@@ -67,8 +67,15 @@ struct state_rec {
 
 /* Create dir (0700, parents too) if needed and take its exclusive lock; returns the fd. */
 int state_lock(const char *dir);
-/* The same, giving up with -ETIMEDOUT after timeout_ms of waiting for it. */
-int state_lock_wait(const char *dir, unsigned timeout_ms);
+/*
+ * The same, giving up with -ETIMEDOUT after timeout_ms of waiting for it;
+ * the message then says who holds it.  The holder leaves a note in the
+ * lock file while it holds it: its pid, command, what (NULL: nothing) and
+ * since when.
+ */
+int state_lock_as(const char *dir, unsigned timeout_ms, const char *what);
+int state_lock_wait(const char *dir, unsigned timeout_ms); /* what: NULL */
+/* Empty the note and let go. */
 void state_unlock(int fd);
 
 /*

@@ -83,6 +83,16 @@ static void ctr_from_state(const struct oci_state *st, struct state_ctr *c)
 	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", st->k8s_container);
 }
 
+/* The state lock, waited for at most lock_timeout_ms; its note says "<verb> [<id>]". */
+static int lock_for(const struct pc_config *cfg, const char *verb, const char *id)
+{
+	char what[OCI_ID_MAX + 32], shown[OCI_ID_MAX];
+
+	snprintf(what, sizeof(what), "%s%s%s", verb, id ? " " : "",
+		 id ? err_shown(id, shown, sizeof(shown)) : "");
+	return state_lock_as(cfg->state_dir, cfg->lock_timeout_ms, what);
+}
+
 /* Step 1: the container's namespace, from its pid or else from its bundle. */
 static int resolve(const struct oci_state *st, struct target *t)
 {
@@ -310,7 +320,7 @@ int intercept_start(const struct pc_config *cfg, const struct oci_state *st, boo
 		ret = 0;
 	}
 	if (ret > 0) {
-		lock = state_lock(cfg->state_dir);
+		lock = lock_for(cfg, "prestart of container", t.st.id);
 		ret = lock < 0 ? lock : intercept_pull_locked(cfg, &t.it, &ctr, mode);
 		state_unlock(lock);
 	} else if (ret == 0) {
@@ -389,7 +399,7 @@ int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
 	size_t idx;
 	int lock, ret;
 
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "poststop of container", st->id);
 	if (lock < 0)
 		return lock;
 	/* a container whose prestart hook died stops here: undo what it left */
@@ -417,7 +427,7 @@ int intercept_restore(const struct pc_config *cfg, const char *id)
 	size_t idx;
 	int lock, ret;
 
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "restore of", id);
 	if (lock < 0)
 		return lock;
 	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
@@ -447,7 +457,7 @@ int intercept_gc(const struct pc_config *cfg)
 	size_t n = 0;
 	int lock, ret, released = 0, first = 0;
 
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "gc", NULL);
 	if (lock < 0)
 		return lock;
 	ret = intercept_journals_locked(cfg);
@@ -520,7 +530,7 @@ int intercept_purge(const struct pc_config *cfg)
 	if (dp_answers(cfg->ctl_socket))
 		return err_set(-EBUSY, "portcullis-dp answers on %s: stop it first",
 			       cfg->ctl_socket);
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "purge", NULL);
 	if (lock < 0)
 		return lock;
 	released = ret = release_all(cfg);
@@ -572,7 +582,7 @@ int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode
 
 	if (mode == MODE_OFF)
 		return intercept_restore(cfg, id);
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "mode of", id);
 	if (lock < 0)
 		return lock;
 	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
