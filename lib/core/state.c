@@ -331,12 +331,14 @@ static int ports_from_json(const json_t *obj, struct state_rec *rec)
 	if (json_array_size(arr) > STATE_MAX_PORTS)
 		return err_set(-EINVAL, "state: key \"ports\" has %zu entries, at most %d",
 			       json_array_size(arr), STATE_MAX_PORTS);
+	ret = state_set_ports(rec, json_array_size(arr));
+	if (ret < 0)
+		return ret;
 	json_array_foreach(arr, i, o) {
 		snprintf(where, sizeof(where), "state: ports[%zu]", i);
 		ret = port_from_json(o, &rec->ports[i], where);
 		if (ret < 0)
 			return ret;
-		rec->n_ports = i + 1;
 	}
 	return 0;
 }
@@ -664,6 +666,8 @@ int state_find_ctr(const char *dir, const char *id, bool exact, struct state_rec
 		*rec = recs[ri];
 		recs[ri].ctrs = NULL;
 		recs[ri].n_ctrs = 0;
+		recs[ri].ports = NULL;
+		recs[ri].n_ports = 0;
 		*ctr_idx = ci;
 	}
 	state_list_free(recs, n);
@@ -707,8 +711,26 @@ void state_del_ctr(struct state_rec *rec, size_t i)
 	}
 }
 
+int state_set_ports(struct state_rec *rec, size_t n)
+{
+	struct state_port *p;
+
+	if (n > STATE_MAX_PORTS)
+		return err_set(-E2BIG, "state: %zu ports, at most %d", n, STATE_MAX_PORTS);
+	p = calloc(n ? n : 1, sizeof(*p));
+	if (!p)
+		return err_set(-ENOMEM, "state: %zu ports", n);
+	free(rec->ports);
+	rec->ports = p;
+	rec->n_ports = n;
+	return 0;
+}
+
 void state_rec_free(struct state_rec *rec)
 {
+	free(rec->ports);
+	rec->ports = NULL;
+	rec->n_ports = 0;
 	free(rec->ctrs);
 	rec->ctrs = NULL;
 	rec->n_ctrs = 0;

@@ -173,8 +173,9 @@ int state_lock_as(const char *dir, unsigned timeout_ms, const char *what)
 			lock_holder(fd, holder, sizeof(holder));
 		close(fd);
 		if (ret == -EWOULDBLOCK)
-			return err_set(-ETIMEDOUT, "state lock %s/lock still held after %u ms by %s",
-				       dir, timeout_ms, holder);
+			return err_set(-ETIMEDOUT,
+				       "state lock %s/lock still held after %u ms by %s", dir,
+				       timeout_ms, holder);
 		return err_set(ret, "lock %s/lock", dir);
 	}
 	note_write(fd, what);

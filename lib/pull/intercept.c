@@ -285,11 +285,35 @@ out:
 	return ret;
 }
 
+/* How many ports of ctr a pull would take (said, in a dry run); -E2BIG past STATE_MAX_PORTS. */
+static int candidates(struct nl_ns *ctr, const char *id, bool dry_run)
+{
+	char(*names)[IFNAMSIZ] = calloc(STATE_MAX_PORTS, IFNAMSIZ);
+	int ret;
+
+	if (!names)
+		return err_set(-ENOMEM, "container %s: port names", id);
+	ret = pull_candidates(ctr, names, STATE_MAX_PORTS);
+	if (ret > STATE_MAX_PORTS)
+		ret = err_set(-E2BIG,
+			      "%d ports in its network namespace, more than the %d "
+			      "portcullis intercepts (refused whatever on_failure says)",
+			      ret, STATE_MAX_PORTS);
+	if (ret == 0)
+		pr_info("container %s: left alone: no port has a global address", id);
+	if (ret > 0 && dry_run) {
+		for (int i = 0; i < ret; i++)
+			pr_info("container %s: would pull %s (dry run)", id, names[i]);
+		ret = 0;
+	}
+	free(names);
+	return ret;
+}
+
 int intercept_start(const struct pc_config *cfg, const struct oci_state *st, bool dry_run,
 		    bool *bad_input)
 {
 	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
-	char names[STATE_MAX_PORTS][IFNAMSIZ];
 	enum pc_mode mode;
 	struct target t;
 	const char *why;
@@ -311,14 +335,7 @@ int intercept_start(const struct pc_config *cfg, const struct oci_state *st, boo
 	}
 	ret = nl_ns_open(t.fd, &ctr);
 	if (ret >= 0)
-		ret = pull_candidates(&ctr, names, STATE_MAX_PORTS);
-	if (ret == 0)
-		pr_info("container %s: left alone: no port has a global address", t.st.id);
-	if (ret > 0 && dry_run) {
-		for (int i = 0; i < ret && i < STATE_MAX_PORTS; i++)
-			pr_info("container %s: would pull %s (dry run)", t.st.id, names[i]);
-		ret = 0;
-	}
+		ret = candidates(&ctr, t.st.id, dry_run);
 	if (ret > 0) {
 		lock = lock_for(cfg, "prestart of container", t.st.id);
 		ret = lock < 0 ? lock : intercept_pull_locked(cfg, &t.it, &ctr, mode);
@@ -550,10 +567,12 @@ int intercept_purge(const struct pc_config *cfg)
 /* Switch every port of rec to mode; on a failure, back to the old one. */
 static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode mode)
 {
-	struct dpath_port d[STATE_MAX_PORTS];
+	struct dpath_port *d = calloc(rec->n_ports ? rec->n_ports : 1, sizeof(*d));
 	size_t i;
 	int ret = 0;
 
+	if (!d)
+		return err_set(-ENOMEM, "switch %zu ports", rec->n_ports);
 	for (i = 0; i < rec->n_ports && ret >= 0; i++) {
 		const struct state_port *sp = &rec->ports[i];
 
@@ -566,11 +585,10 @@ static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode m
 		if (ret >= 0)
 			ret = dpath_set_mode(e->dpath, &d[i], mode);
 	}
-	if (ret >= 0)
-		return 0;
-	while (i-- > 0)
+	while (ret < 0 && i-- > 0)
 		dpath_set_mode(e->dpath, &d[i], rec->mode);
-	return ret;
+	free(d);
+	return ret < 0 ? ret : 0;
 }
 
 int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode mode)

@@ -69,7 +69,7 @@ static void make_rec(struct state_rec *rec, unsigned long ino, const char *id1, 
 	rec->mode = MODE_TAP;
 	strcpy(rec->backend, "bpf");
 	rec->created = 1700000000;
-	rec->n_ports = 2;
+	ck_assert_int_eq(state_set_ports(rec, 2), 0);
 	strcpy(rec->ports[0].name, "eth0");
 	strcpy(rec->ports[0].ex_name, "vex4321-0");
 	strcpy(rec->ports[0].in_name, "vin4321-0");
@@ -319,7 +319,7 @@ START_TEST(test_from_json_too_many_ports)
 	ck_assert_uint_eq(rec.n_ports, STATE_MAX_PORTS);
 	state_rec_free(&rec);
 	json_array_append(ports, port);
-	expect_invalid(obj, "state: key \"ports\" has 65 entries, at most 64");
+	expect_invalid(obj, "state: key \"ports\" has 1025 entries, at most 1024");
 }
 END_TEST
 
@@ -387,7 +387,7 @@ START_TEST(test_save_errors)
 	make_rec(&rec, 5, NULL, NULL);
 	rec.n_ports = STATE_MAX_PORTS + 1;
 	ck_assert_int_eq(state_save(dir, &rec), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err_msg(), "65 ports, at most 64"));
+	ck_assert_ptr_nonnull(strstr(err_msg(), "1025 ports, at most 1024"));
 	rec.n_ports = 1;
 	strcpy(rec.ports[0].name, "eth\xff");
 	ck_assert_int_eq(state_save(dir, &rec), -EINVAL);
