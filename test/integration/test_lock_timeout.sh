@@ -6,7 +6,8 @@
 # applies (closed: the hook fails with one line; open: the container starts
 # unintercepted with a warning), and the line says who holds the lock: the
 # holder's own note when it left one (pid, command, what for, since when),
-# else its pid and command from /proc/locks.  Once the lock is free the
+# else its pid and command from /proc/locks; a hook busy with a pull of
+# many ports is named by the note it wrote.  Once the lock is free the
 # same container is intercepted and released as usual.
 . "$(dirname "$0")/lib/core.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -17,6 +18,7 @@ ti_init
 T=$TI_TMP
 LOCK=$TI_STATE_DIR/lock
 BOUND=1500
+BUSY_PORTS=60
 
 ti_host_create
 ti_ctr_create c1 1
@@ -89,8 +91,37 @@ WANT="container $ID starts unintercepted: state lock $LOCK still held after $BOU
 grep -qF "$WANT" <<<"$HOOK_ERR" || { ti_hook_show; ti_fail "no warning naming the holder: want '$WANT'"; }
 untouched "open, lock held"
 
-ti_log "the lock free: intercepted, its note gone after"
+ti_log "the lock held by another hook, busy pulling $BUSY_PORTS ports: its note names it"
 unhold
+NSB="$TI_NS_PREFIX-busy"
+ti_netns_add "$NSB"
+for ((i = 0; i < BUSY_PORTS; i++)); do
+	printf 'link add b%d type veth peer name hb%d netns %s\n' "$i" "$i" "$TI_HOST"
+	printf 'link set b%d up\naddr add 10.%d.200.%d/32 dev b%d\n' "$i" "$TI_A" $((i + 1)) "$i"
+done | ip -n "$NSB" -batch - || ti_fail "could not make the busy namespace's ports"
+ti_pid_start "$NSB"
+BID=$(ti_cid busy)
+ti_state_pre "$BID" "$TI_LAST_PID" >"$T/busy.json"
+ti_config open
+"$HOOK" --config "$TI_CFG" prestart <"$T/busy.json" >"$T/busy.out" 2>&1 &
+BUSY=$!
+TI_PIDS+=("$BUSY")
+ti_wait_until 10 grep -q "^pid $BUSY (portcullis-hook), prestart of container $BID, since " "$LOCK" ||
+	ti_fail "the busy hook left no note in the lock: '$(cat "$LOCK")'"
+ti_config open '"lock_timeout_ms": 300'
+ti_prestart c1 "$ID"
+ti_expect_rc 0 "prestart while another hook pulls"
+WANT="still held after 300 ms by pid $BUSY (portcullis-hook), prestart of container $BID, since "
+grep -qF "$WANT" <<<"$HOOK_ERR" || { ti_hook_show; ti_fail "the waiting hook does not name the busy one: want '$WANT'"; }
+ti_dump_to "$T/c1.after" "${CTR_NS[c1]}" strict
+ti_assert_same "$T/c1.before" "$T/c1.after" "c1 while another hook pulls"
+wait "$BUSY" || { cat "$T/busy.out" >&2; ti_fail "the busy hook failed"; }
+grep -q "$BUSY_PORTS port(s) intercepted" "$T/busy.out" || { cat "$T/busy.out" >&2; ti_fail "the busy hook's pull"; }
+ti_stage poststop "$(ti_state_post "$BID")"
+ti_expect_rc 0 "poststop of the busy namespace"
+ti_assert_enf_clean "after the busy namespace's release"
+
+ti_log "the lock free: intercepted, its note gone after"
 ti_prestart c1 "$ID"
 ti_expect_rc 0 "prestart with the lock free"
 ti_assert_pulled c1 "$P1"
