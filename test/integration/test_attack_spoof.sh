@@ -12,7 +12,8 @@
 #   plain UDP to port 7000 is denied (the control);
 # - from c1, 5 datagrams of each kind to c2 and to the host: with an
 #   802.1Q priority tag (VLAN 0), to the broadcast MAC, from a made-up
-#   source MAC, from another IPv4 and another IPv6 source, to c2's UCMAC;
+#   source MAC, from another IPv4 and another IPv6 source, from 0.0.0.0
+#   (not DHCP), to c2's UCMAC;
 #   none arrives; the ports count them (pc_drops tagged, src_mac,
 #   src_addr, to_ucmac), the broadcast ones reach the data plane and are
 #   denied there (a violation logged);
@@ -121,6 +122,7 @@ for target in "c2 $IP2 $MAC2" "host $TI_GW4 $HOSTMAC"; do
 	at_frame "$NS1" srcip eth0 "$addr" "$mac" "$TI_NET4.77"
 done
 at_frame "$NS1" srcip eth0 "$IP6_2" "$MAC2" "$TI_NET6::77"
+at_frame "$NS1" srcip eth0 "$IP2" "$MAC2" 0.0.0.0 # not DHCP: the unspecified source is not free
 at_frame "$NS1" bcast eth0 "$IP6_2" "$MAC2"
 at_frame "$NS1" vlan0 eth0 "$IP2" "$U2"
 at_frame "$NS1" bcast eth0 "$IP2" "$U2"
@@ -130,7 +132,7 @@ ti_assert_eq "" "$(got c2)" "datagrams c2 received"
 ti_assert_eq "" "$(got host)" "datagrams the host received"
 expect_drop tagged 10 "VLAN-0 frames from c1"
 expect_drop src_mac 10 "frames from c1 with another source MAC"
-expect_drop src_addr 15 "frames from c1 with another source address"
+expect_drop src_addr 20 "frames from c1 with another source address"
 expect_drop to_ucmac 10 "frames from c1 to c2's UCMAC"
 n=$(at_log_lines '.event == "violation" and .transport == "udp" and .dport == 7000' | wc -l)
 [ "$n" -ge 3 ] || ti_fail "the data plane denied $n UDP flows to port 7000, not the control, c1's broadcasts to c2 and to the host: $(cat "$AT_LOG")"

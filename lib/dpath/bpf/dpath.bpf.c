@@ -167,6 +167,7 @@ static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
 
 /* ---- the checks at the port (pc_guards, pc_drops) ---- */
 
+#define IP_FRAG_MASK 0x3fff /* MF and the offset */
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88a8
 #define ETH_P_ARP_ 0x0806
@@ -222,6 +223,20 @@ static __always_inline int zero_bytes(const __u8 *a, int n)
 		if (i < n)
 			z |= a[i];
 	return z == 0;
+}
+
+/* UDP from port 68 to port 67, unfragmented: what a DHCP client sends. */
+static __always_inline int is_dhcp_request(struct __sk_buff *skb)
+{
+	struct iphdr ip;
+	__be16 ports[2];
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0 || ip.ihl < 5 ||
+	    ip.protocol != IPPROTO_UDP || (ip.frag_off & bpf_htons(IP_FRAG_MASK)))
+		return 0;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + ip.ihl * 4, ports, sizeof(ports)) < 0)
+		return 0;
+	return ports[0] == bpf_htons(68) && ports[1] == bpf_htons(67);
 }
 
 /* The MAC of a neighbour discovery option at off, when one is there (type 1 or 2, length 1). */
@@ -293,10 +308,10 @@ static __always_inline int guard_in(struct __sk_buff *skb, const struct pc_port 
 			return PASS_CHECKS;
 		if (bpf_skb_load_bytes(skb, IP4_SADDR_OFF, a, 4) < 0)
 			return PC_DROP_SRC_ADDR;
-		/* 0.0.0.0: a DHCP client before it has an address */
-		if (!(g && addr4_own(g, a)) && !zero_bytes(a, 4))
-			return PC_DROP_SRC_ADDR;
-		return PASS_CHECKS;
+		if (g && addr4_own(g, a))
+			return PASS_CHECKS;
+		/* 0.0.0.0: a DHCP client before it has an address, and nothing else */
+		return zero_bytes(a, 4) && is_dhcp_request(skb) ? PASS_CHECKS : PC_DROP_SRC_ADDR;
 	}
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return guard_ip6(skb, port, g);
@@ -374,7 +389,6 @@ static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 
 	return 0;
 }
 
-#define IP_FRAG_MASK 0x3fff /* MF and the offset */
 #define TCP_FLAGS_OFF 13
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
