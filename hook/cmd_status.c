@@ -8,13 +8,36 @@
 #include "lib/core/err.h"
 #include "lib/core/log.h"
 #include "lib/core/state.h"
+#include "lib/dpath/dpath.h"
 
-static void print_json(const struct state_rec *recs, size_t n)
+/* What the checks at a port dropped, -1 when not known (backend tc-pedit). */
+static long long dropped(const struct pc_config *cfg, const struct state_port *sp)
+{
+	uint64_t n;
+
+	return dpath_port_dropped(cfg, sp->in_ifindex, &n) == 0 ? (long long)n : -1;
+}
+
+/* A record, and what each port's checks dropped ("dropped", when known). */
+static json_t *rec_json(const struct pc_config *cfg, const struct state_rec *r)
+{
+	json_t *o = state_to_json(r), *ports = json_object_get(o, "ports");
+
+	for (size_t p = 0; ports && p < r->n_ports; p++) {
+		long long d = dropped(cfg, &r->ports[p]);
+
+		if (d >= 0)
+			json_object_set_new(json_array_get(ports, p), "dropped", json_integer(d));
+	}
+	return o;
+}
+
+static void print_json(const struct pc_config *cfg, const struct state_rec *recs, size_t n)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, state_to_json(&recs[i]));
+		json_array_append_new(arr, rec_json(cfg, &recs[i]));
 	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(arr);
@@ -44,9 +67,14 @@ static void print_table(const struct pc_config *cfg, const struct state_rec *rec
 				 r->n_ctrs - 1);
 		printf("%-12lu %-8d %-5s %-8s %-24s", r->ns_ino, (int)r->pid,
 		       config_mode_name(r->mode), r->backend, ctrs);
-		for (size_t p = 0; p < r->n_ports; p++)
+		for (size_t p = 0; p < r->n_ports; p++) {
+			long long d = dropped(cfg, &r->ports[p]);
+
 			printf(" %s: %s/%s", r->ports[p].name, r->ports[p].ex_name,
 			       r->ports[p].in_name);
+			if (d > 0)
+				printf(" (%lld dropped)", d);
+		}
 		putchar('\n');
 	}
 }
@@ -68,7 +96,7 @@ int cmd_status(const struct hook_opts *o)
 		return EXIT_FAIL;
 	}
 	if (json)
-		print_json(recs, n);
+		print_json(o->cfg, recs, n);
 	else
 		print_table(o->cfg, recs, n);
 	state_list_free(recs, n);

@@ -200,15 +200,22 @@ int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_sha
 
 /* The intercepted port of a frame: its UCMAC is the source (from the
  * container) or the destination (to it). */
+/*
+ * The port a frame was seen at, by direction: the source UCMAC a port
+ * wrote on the way out of its container, or the destination UCMAC on the
+ * way in.  A frame with a UCMAC at both ends was written by nobody's port
+ * (the ports drop such frames): it has no port.
+ */
 static const struct workload *port_of(const struct inspector *in, const struct pkt *p,
 				      bool *local_is_src)
 {
-	const struct workload *w = workloads_by_ucmac(in->wl, p->eth_src);
+	const struct workload *src = workloads_by_ucmac(in->wl, p->eth_src);
+	const struct workload *dst = workloads_by_ucmac(in->wl, p->eth_dst);
 
-	*local_is_src = w != NULL;
-	if (!w)
-		w = workloads_by_ucmac(in->wl, p->eth_dst);
-	return w;
+	*local_is_src = src != NULL;
+	if (src && dst)
+		return NULL;
+	return src ? src : dst;
 }
 
 static void peer_fill(const struct inspector *in, const struct session *s, bool side_a,
@@ -518,6 +525,10 @@ void inspect_frame(struct inspector *in, const uint8_t *frame, size_t len, size_
 	r->port = port_of(in, &r->pkt, &local_is_src);
 	if (!r->port)
 		in->st.unknown_port++;
+	if (!r->port && local_is_src) { /* a UCMAC at both ends */
+		r->verdict = INSPECT_DROP;
+		return;
+	}
 	r->verdict = inspect_ip(in, r, local_is_src, now_ns);
 }
 

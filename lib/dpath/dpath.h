@@ -16,7 +16,14 @@
  *         the data plane sends back on dp_port arrives on bridge_port's
  *         ingress, gets the container MAC back and leaves through inPort
  *         (destination was a UCMAC) or exPort (source was a UCMAC).
- * ARP, broadcast and multicast always go straight across.
+ * ARP and neighbour discovery go straight across; IP from the container to
+ * a broadcast or multicast MAC is treated like unicast, from the host it
+ * goes straight across.
+ *
+ * In tap and fwd the ports check frames first (source_check; the bpf
+ * backend): from the container, its own MAC and addresses, untagged; from
+ * the host, no UCMAC; everything else is dropped and counted
+ * (lib/dpath/bpf/dpath_common.h, pc_guards and pc_drops).
  *
  * Two backends: "bpf" (cls_bpf programs loaded once per enforcer namespace
  * and pinned, per-port configuration in maps) and "tc-pedit" (the original
@@ -32,12 +39,22 @@
 
 struct dpath;
 
+#define DPATH_MAX_ADDRS 16
+
+struct dpath_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
 struct dpath_port {
 	int in_ifindex;	    /* inPort, in the enforcer namespace */
 	int ex_ifindex;	    /* exPort, in the enforcer namespace */
 	uint8_t ctr_mac[6]; /* the container port's MAC */
 	uint8_t ucmac[6];   /* the port's MAC towards the data plane */
 	enum pc_mode mode;  /* MODE_PASS, MODE_TAP or MODE_FWD */
+	/* the port's own addresses (source_check strict), read by attach only */
+	size_t n_addrs;
+	struct dpath_addr addrs[DPATH_MAX_ADDRS];
 };
 
 /*
@@ -74,6 +91,13 @@ int dpath_bypass_forget(int map_fd, const uint8_t ucmac[6]);
  * counts as done.
  */
 int dpath_unpin(const struct pc_config *cfg);
+
+/*
+ * Frames the checks at the ports of the pair of inPort in_ifindex dropped
+ * so far, from the pins of cfg's enforcer (backend bpf), in *n; -ENOENT
+ * when there is no such pair or no pin.  No message.
+ */
+int dpath_port_dropped(const struct pc_config *cfg, int in_ifindex, uint64_t *n);
 
 /* Steer a port pair in p->mode. */
 int dpath_attach(struct dpath *dpath, const struct dpath_port *p);

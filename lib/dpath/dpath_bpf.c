@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
@@ -40,11 +41,26 @@
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
-enum { M_PORTS, M_UCMACS, M_DP, M_STATS, M_BYPASS, P_PORT, P_BRIDGE, P_BRIDGE_EGRESS, N_OBJS };
+enum {
+	M_PORTS,
+	M_UCMACS,
+	M_DP,
+	M_STATS,
+	M_BYPASS,
+	M_GUARDS,
+	M_DROPS,
+	P_PORT,
+	P_BRIDGE,
+	P_BRIDGE_EGRESS,
+	N_OBJS
+};
 
 static const char *const obj_names[N_OBJS] = {
-	PC_PIN_PORTS,  PC_PIN_UCMACS,	 PC_PIN_DP,	     PC_PIN_STATS,
-	PC_PIN_BYPASS, PC_PIN_PROG_PORT, PC_PIN_PROG_BRIDGE, PC_PIN_PROG_BRIDGE_EGRESS,
+	PC_PIN_PORTS,	    PC_PIN_UCMACS,
+	PC_PIN_DP,	    PC_PIN_STATS,
+	PC_PIN_BYPASS,	    PC_PIN_GUARDS,
+	PC_PIN_DROPS,	    PC_PIN_PROG_PORT,
+	PC_PIN_PROG_BRIDGE, PC_PIN_PROG_BRIDGE_EGRESS,
 };
 
 struct bpf_dpath {
@@ -194,6 +210,8 @@ static int skel_take(struct bpf_dpath *b, struct pc_dpath *skel)
 		[M_DP] = bpf_map__fd(skel->maps.pc_dp),
 		[M_STATS] = bpf_map__fd(skel->maps.pc_stats),
 		[M_BYPASS] = bpf_map__fd(skel->maps.pc_bypass),
+		[M_GUARDS] = bpf_map__fd(skel->maps.pc_guards),
+		[M_DROPS] = bpf_map__fd(skel->maps.pc_drops),
 		[P_PORT] = bpf_program__fd(skel->progs.pc_port_ingress),
 		[P_BRIDGE] = bpf_program__fd(skel->progs.pc_bridge_ingress),
 		[P_BRIDGE_EGRESS] = bpf_program__fd(skel->progs.pc_bridge_egress),
@@ -528,9 +546,23 @@ static __u8 port_flags(struct dpath *dpath, int ifindex)
 	return flags;
 }
 
+/* source_check as pc_port flags (dpath_common.h). */
+static __u8 check_flags(const struct pc_config *cfg)
+{
+	switch (cfg->source_check) {
+	case SOURCE_CHECK_STRICT:
+		return PC_PORT_CHECK_MAC | PC_PORT_CHECK_ADDR;
+	case SOURCE_CHECK_MAC:
+		return PC_PORT_CHECK_MAC;
+	default:
+		return 0;
+	}
+}
+
 /*
  * The flags of ifindex's entry: decided when the port is attached (by
- * port_flags, for the program attached with it) and kept by mode changes,
+ * port_flags and check_flags, for the program attached with it) and kept
+ * by mode changes,
  * so that a port attached by an earlier build, whose program reads the
  * flags' byte as part of side, keeps its zero.
  */
@@ -542,7 +574,53 @@ static __u8 entry_flags(struct dpath *dpath, int ifindex, int peer, __u64 update
 
 	if (update == BPF_EXIST)
 		return bpf_map_lookup_elem(b->fd[M_PORTS], &key, &v) == 0 ? v.flags : 0;
-	return port_flags(dpath, peer);
+	return port_flags(dpath, peer) | check_flags(dpath->cfg);
+}
+
+/* The pair's own addresses, and its drop count from 0. */
+static int guard_put(struct bpf_dpath *b, const struct dpath_port *p)
+{
+	struct pc_guard g;
+	__u32 key = (__u32)p->in_ifindex;
+
+	memset(&g, 0, sizeof(g));
+	for (size_t i = 0; i < p->n_addrs && i < DPATH_MAX_ADDRS; i++) {
+		const struct dpath_addr *a = &p->addrs[i];
+
+		if (a->family == AF_INET && g.n4 < PC_GUARD_V4)
+			memcpy(g.v4[g.n4++], a->addr, 4);
+		else if (a->family == AF_INET6 && g.n6 < PC_GUARD_V6)
+			memcpy(g.v6[g.n6++], a->addr, 16);
+		else
+			pr_warn("inPort %d: more addresses than its checks hold; frames from "
+				"the others are dropped (source_check mac accepts them)",
+				p->in_ifindex);
+	}
+	if (bpf_map_update_elem(b->fd[M_GUARDS], &key, &g, BPF_ANY) < 0)
+		return err_set(-errno, "update the guard map");
+	return 0;
+}
+
+int dpath_port_dropped(const struct pc_config *cfg, int in_ifindex, uint64_t *n)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	__u32 key = (__u32)in_ifindex;
+	struct pc_guard g;
+	int fd, ret;
+
+	ret = pin_dir(cfg, dir, sizeof(dir));
+	if (ret < 0)
+		return ret;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, PC_PIN_GUARDS) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -ENOENT;
+	ret = bpf_map_lookup_elem(fd, &key, &g) < 0 ? -ENOENT : 0;
+	close(fd);
+	if (ret == 0)
+		*n = g.dropped;
+	return ret;
 }
 
 /* Write the three entries of p with mode (flags: BPF_ANY or BPF_EXIST). */
@@ -636,9 +714,12 @@ static int entries_del(struct bpf_dpath *b, const struct dpath_port *p)
 
 	for (int i = 0; i < 2; i++) {
 		key = (__u32)keys[i];
-		if (port_is_ours(b, p, keys[i], peers[i], &present) && present &&
-		    bpf_map_delete_elem(b->fd[M_PORTS], &key) < 0 && errno != ENOENT)
+		if (!port_is_ours(b, p, keys[i], peers[i], &present))
+			continue;
+		if (present && bpf_map_delete_elem(b->fd[M_PORTS], &key) < 0 && errno != ENOENT)
 			ret = err_set(-errno, "delete link %d from the port map", keys[i]);
+		if (i == 0 && bpf_map_delete_elem(b->fd[M_GUARDS], &key) < 0 && errno != ENOENT)
+			ret = err_set(-errno, "delete link %d from the guard map", keys[i]);
 	}
 	if (bpf_map_lookup_elem(b->fd[M_UCMACS], &k, &u) == 0 &&
 	    u.in_ifindex == (__u32)p->in_ifindex && bpf_map_delete_elem(b->fd[M_UCMACS], &k) < 0 &&
@@ -659,6 +740,8 @@ static int bpf_attach(struct dpath *dpath, const struct dpath_port *p)
 	if (mode < 0)
 		return mode;
 	ret = ucmac_free_for(b, p);
+	if (ret >= 0)
+		ret = guard_put(b, p);
 	if (ret < 0)
 		return ret;
 	ret = entries_put(dpath, p, (__u32)mode, BPF_ANY);

@@ -40,11 +40,25 @@ struct pull_ctx {
 
 static void dport_of(const struct pulled *p, enum pc_mode mode, struct dpath_port *d)
 {
+	memset(d, 0, sizeof(*d));
 	d->in_ifindex = p->in_ifindex;
 	d->ex_ifindex = p->ex_ifindex;
 	memcpy(d->ctr_mac, p->snap.mac, 6);
 	memcpy(d->ucmac, p->ucmac, 6);
 	d->mode = mode;
+	/* its addresses as pulled: the only sources its frames may carry */
+	for (size_t i = 0; i < p->snap.n_addrs && d->n_addrs < DPATH_MAX_ADDRS; i++) {
+		struct nl_addr *a = rtnl_addr_get_local((struct rtnl_addr *)p->snap.addrs[i]);
+		struct dpath_addr *da = &d->addrs[d->n_addrs];
+		int family = a ? nl_addr_get_family(a) : AF_UNSPEC;
+		unsigned len = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+
+		if (!len || nl_addr_get_len(a) != len)
+			continue;
+		da->family = family;
+		memcpy(da->addr, nl_addr_get_binary_addr(a), len);
+		d->n_addrs++;
+	}
 }
 
 static const char *const supported_kinds[] = { "veth", "macvlan", "ipvlan", "vlan", NULL };

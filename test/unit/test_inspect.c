@@ -51,6 +51,28 @@ static const char *const DENY_BUT_80 =
  * connection to a denied port.  It must be denied and reset.  (Before
  * eviction the ACKs filled the table and the SYN passed uninspected.)
  */
+/*
+ * Attribution by direction: a frame between two UCMACs was written by no
+ * port (a container addressing another's UCMAC); whatever the policy, it
+ * has no port and is dropped.
+ */
+START_TEST(test_ucmac_at_both_ends_dropped)
+{
+	const struct ep from_tap = { TAP_SRV.ip, 40000, MAC_TAP };
+
+	env_up(ALLOW, true);
+	send_tcp(&from_tap, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240 }, SEC);
+	ck_assert_int_eq(last.verdict, INSPECT_DROP);
+	ck_assert_ptr_null(last.port);
+	ck_assert_uint_eq(in.st.unknown_port, 1);
+	/* one UCMAC: the port that wrote it */
+	send_tcp(&CLI, &SRV, &(struct seg){ .flags = TCPF_SYN, .win = 64240 }, SEC);
+	ck_assert_int_eq(last.verdict, INSPECT_PASS);
+	ck_assert_ptr_eq(last.port, workloads_by_ucmac(wl, MAC_FWD));
+	env_down();
+}
+END_TEST
+
 START_TEST(test_full_of_pickups_still_denies)
 {
 	const struct ep silent = { "10.0.0.77", 80, MAC_EXT };
@@ -330,6 +352,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_denied_session_passes_resets);
+	tcase_add_test(tc, test_ucmac_at_both_ends_dropped);
 	tcase_add_test(tc, test_full_of_pickups_still_denies);
 	tcase_add_test(tc, test_full_of_two_way_drops_new_flows_in_fwd);
 	tcase_add_test(tc, test_provisional_bounded_in_bytes);

@@ -70,6 +70,23 @@ struct {
 } pc_bypass SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct pc_guard);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_guards SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PC_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pc_drops SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PC_STAT_MAX);
 	__type(key, __u32);
@@ -133,12 +150,226 @@ static __always_inline int intercepted(struct __sk_buff *skb, const struct pc_po
 	proto = eth->h_proto;
 	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
 		return 0;
-	if (eth->h_dest[0] & 1) /* broadcast, multicast */
-		return 0;
+	/* from the container, IP to a group MAC is judged like any other */
 	if (port->side == PC_SIDE_IN ? !mac_eq(eth->h_source, port->ctr_mac)
 				     : !mac_eq(eth->h_dest, port->ctr_mac))
 		return 0;
 	return proto == bpf_htons(ETH_P_IPV6) ? !is_nd(skb) : 1;
+}
+
+static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
+{
+	struct pc_mac_key key = {};
+
+	__builtin_memcpy(key.mac, mac, ETH_ALEN);
+	return bpf_map_lookup_elem(&pc_ucmacs, &key);
+}
+
+/* ---- the checks at the port (pc_guards, pc_drops) ---- */
+
+#define IP_FRAG_MASK 0x3fff /* MF and the offset */
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88a8
+#define ETH_P_ARP_ 0x0806
+#define IP4_SADDR_OFF (ETH_HLEN + 12)
+#define IP4_DADDR_OFF (ETH_HLEN + 16)
+#define IP6_SADDR_OFF (ETH_HLEN + 8)
+#define IP6_DADDR_OFF (ETH_HLEN + 24)
+#define ARP_SHA_OFF (ETH_HLEN + 8)
+#define ARP_SPA_OFF (ETH_HLEN + 14)
+#define ND_NS 135
+#define ND_NA 136
+#define ND_RS 133
+#define ND_TARGET_OFF (ICMP6_TYPE_OFF + 8)
+#define ND_OPT_OFF (ICMP6_TYPE_OFF + 24) /* after a solicitation's or advertisement's target */
+#define ND_RS_OPT_OFF (ICMP6_TYPE_OFF + 8)
+#define MLD2_REPORT 143
+#define PASS_CHECKS -1
+
+static __always_inline int addr4_own(const struct pc_guard *g, const __u8 *a)
+{
+#pragma unroll
+	for (int i = 0; i < PC_GUARD_V4; i++)
+		if (i < g->n4 && g->v4[i][0] == a[0] && g->v4[i][1] == a[1] &&
+		    g->v4[i][2] == a[2] && g->v4[i][3] == a[3])
+			return 1;
+	return 0;
+}
+
+static __always_inline int addr6_own(const struct pc_guard *g, const __u8 *a)
+{
+	__u64 a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+#pragma unroll
+	for (int i = 0; i < PC_GUARD_V6; i++) {
+		if (i >= g->n6)
+			break;
+		__builtin_memcpy(&b0, g->v6[i], 8);
+		__builtin_memcpy(&b1, g->v6[i] + 8, 8);
+		if (a0 == b0 && a1 == b1)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int zero_bytes(const __u8 *a, int n)
+{
+	int z = 0;
+
+#pragma unroll
+	for (int i = 0; i < 16; i++)
+		if (i < n)
+			z |= a[i];
+	return z == 0;
+}
+
+/* UDP from port 68 to port 67, unfragmented: what a DHCP client sends. */
+static __always_inline int is_dhcp_request(struct __sk_buff *skb)
+{
+	struct iphdr ip;
+	__be16 ports[2];
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0 || ip.ihl < 5 ||
+	    ip.protocol != IPPROTO_UDP || (ip.frag_off & bpf_htons(IP_FRAG_MASK)))
+		return 0;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + ip.ihl * 4, ports, sizeof(ports)) < 0)
+		return 0;
+	return ports[0] == bpf_htons(68) && ports[1] == bpf_htons(67);
+}
+
+/* The MAC of a neighbour discovery option at off, when one is there (type 1 or 2, length 1). */
+static __always_inline int nd_option_ok(struct __sk_buff *skb, __u32 off, const __u8 *mac)
+{
+	__u8 opt[8];
+
+	if (bpf_skb_load_bytes(skb, off, opt, sizeof(opt)) < 0)
+		return 1; /* no option */
+	if ((opt[0] != 1 && opt[0] != 2) || opt[1] != 1)
+		return 1;
+	return mac_eq(opt + 2, mac);
+}
+
+/* IPv6 from the container: its source, and what neighbour discovery says of it. */
+static __always_inline int guard_ip6(struct __sk_buff *skb, const struct pc_port *port,
+				     const struct pc_guard *g)
+{
+	__u8 a[16] = {}, nexthdr = 0, type = 0;
+	int strict = port->flags & PC_PORT_CHECK_ADDR;
+
+	if (bpf_skb_load_bytes(skb, IP6_SADDR_OFF, a, 16) < 0)
+		return PC_DROP_SRC_ADDR;
+	if (bpf_skb_load_bytes(skb, IP6_NEXTHDR_OFF, &nexthdr, 1) == 0 && nexthdr == NEXTHDR_ICMPV6)
+		bpf_skb_load_bytes(skb, ICMP6_TYPE_OFF, &type, 1);
+	if (strict && !(g && addr6_own(g, a))) {
+		/* the unspecified source: duplicate address detection and MLD only */
+		if (!zero_bytes(a, 16) || (type != ND_NS && type != MLD2_REPORT))
+			return PC_DROP_SRC_ADDR;
+	}
+	if (type == ND_NA && strict) {
+		if (bpf_skb_load_bytes(skb, ND_TARGET_OFF, a, 16) < 0 || !(g && addr6_own(g, a)))
+			return PC_DROP_ND;
+	}
+	if ((type == ND_NS || type == ND_NA) && !nd_option_ok(skb, ND_OPT_OFF, port->ctr_mac))
+		return PC_DROP_ND;
+	if (type == ND_RS && !nd_option_ok(skb, ND_RS_OPT_OFF, port->ctr_mac))
+		return PC_DROP_ND;
+	return PASS_CHECKS;
+}
+
+/*
+ * A frame from the container: PASS_CHECKS, or why it is dropped.  Frames
+ * to a UCMAC never pass: a UCMAC is the data path's own address.
+ */
+static __always_inline int guard_in(struct __sk_buff *skb, const struct pc_port *port,
+				    const struct pc_guard *g)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__be16 proto;
+	__u8 a[16] = {};
+
+	if ((void *)(eth + 1) > data_end)
+		return PC_DROP_ETHERTYPE;
+	if (ucmac_lookup(eth->h_dest))
+		return PC_DROP_TO_UCMAC;
+	if (!(port->flags & (PC_PORT_CHECK_MAC | PC_PORT_CHECK_ADDR)))
+		return PASS_CHECKS;
+	proto = eth->h_proto;
+	if (skb->vlan_present || proto == bpf_htons(ETH_P_8021Q_) ||
+	    proto == bpf_htons(ETH_P_8021AD_))
+		return PC_DROP_TAGGED;
+	if (!mac_eq(eth->h_source, port->ctr_mac))
+		return PC_DROP_SRC_MAC;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		if (!(port->flags & PC_PORT_CHECK_ADDR))
+			return PASS_CHECKS;
+		if (bpf_skb_load_bytes(skb, IP4_SADDR_OFF, a, 4) < 0)
+			return PC_DROP_SRC_ADDR;
+		if (g && addr4_own(g, a))
+			return PASS_CHECKS;
+		/* 0.0.0.0: a DHCP client before it has an address, and nothing else */
+		return zero_bytes(a, 4) && is_dhcp_request(skb) ? PASS_CHECKS : PC_DROP_SRC_ADDR;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return guard_ip6(skb, port, g);
+	if (proto != bpf_htons(ETH_P_ARP_))
+		return PC_DROP_ETHERTYPE;
+	if (bpf_skb_load_bytes(skb, ARP_SHA_OFF, a, 6) < 0 || !mac_eq(a, port->ctr_mac))
+		return PC_DROP_ARP;
+	if (!(port->flags & PC_PORT_CHECK_ADDR))
+		return PASS_CHECKS;
+	/* 0.0.0.0: a probe for an address before taking it */
+	if (bpf_skb_load_bytes(skb, ARP_SPA_OFF, a, 4) < 0 ||
+	    (!(g && addr4_own(g, a)) && !zero_bytes(a, 4)))
+		return PC_DROP_ARP;
+	return PASS_CHECKS;
+}
+
+/*
+ * A frame from the host towards the container: no UCMAC in it, no VLAN
+ * tag, and not the container's own address under a group MAC (which its
+ * kernel would take, past the data plane).
+ */
+static __always_inline int guard_ex(struct __sk_buff *skb, const struct pc_guard *g)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__be16 proto;
+	__u8 a[16] = {};
+
+	if ((void *)(eth + 1) > data_end)
+		return PASS_CHECKS;
+	if (ucmac_lookup(eth->h_source) || ucmac_lookup(eth->h_dest))
+		return PC_DROP_HOST_UCMAC;
+	proto = eth->h_proto;
+	if (skb->vlan_present || proto == bpf_htons(ETH_P_8021Q_) ||
+	    proto == bpf_htons(ETH_P_8021AD_))
+		return PC_DROP_TAGGED;
+	if (!(eth->h_dest[0] & 1) || !g)
+		return PASS_CHECKS;
+	if (proto == bpf_htons(ETH_P_IP) && bpf_skb_load_bytes(skb, IP4_DADDR_OFF, a, 4) == 0 &&
+	    addr4_own(g, a))
+		return PC_DROP_BCAST_OWN;
+	if (proto == bpf_htons(ETH_P_IPV6) && bpf_skb_load_bytes(skb, IP6_DADDR_OFF, a, 16) == 0 &&
+	    addr6_own(g, a))
+		return PC_DROP_BCAST_OWN;
+	return PASS_CHECKS;
+}
+
+/* Drop a frame at port for why: counted by reason and in the pair's guard. */
+static __always_inline int guard_drop(struct pc_guard *g, __u32 why)
+{
+	__u64 *c = bpf_map_lookup_elem(&pc_drops, &why);
+
+	if (c)
+		*c += 1;
+	if (g)
+		__sync_fetch_and_add(&g->dropped, 1);
+	return TC_ACT_SHOT;
 }
 
 /* Forward a frame that entered port to the other port of its pair. */
@@ -158,7 +389,6 @@ static __always_inline int set_mac(struct __sk_buff *skb, __u32 off, const __u8 
 	return 0;
 }
 
-#define IP_FRAG_MASK 0x3fff /* MF and the offset */
 #define TCP_FLAGS_OFF 13
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
@@ -311,6 +541,14 @@ int pc_port_ingress(struct __sk_buff *skb)
 		count(PC_STAT_PASSED);
 		return to_peer(port);
 	}
+	{
+		__u32 key = port->side == PC_SIDE_IN ? ifindex : port->peer_ifindex;
+		struct pc_guard *g = bpf_map_lookup_elem(&pc_guards, &key);
+		int why = port->side == PC_SIDE_IN ? guard_in(skb, port, g) : guard_ex(skb, g);
+
+		if (why != PASS_CHECKS)
+			return guard_drop(g, (__u32)why);
+	}
 	if (!intercepted(skb, port)) {
 		count(PC_STAT_NOT_INTERCEPTED);
 		return to_peer(port);
@@ -331,14 +569,6 @@ int pc_port_ingress(struct __sk_buff *skb)
 	if (port->mode == PC_MODE_FWD)
 		return port_fwd(skb, port, off, st, alive);
 	return port_tap(skb, port, st->bridge_ifindex);
-}
-
-static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
-{
-	struct pc_mac_key key = {};
-
-	__builtin_memcpy(key.mac, mac, ETH_ALEN);
-	return bpf_map_lookup_elem(&pc_ucmacs, &key);
 }
 
 /* A frame back from the data plane for u: restore the container MAC at off, send it out to. */
@@ -367,10 +597,11 @@ int pc_bridge_ingress(struct __sk_buff *skb)
 		count(PC_STAT_NOT_OURS);
 		return TC_ACT_SHOT;
 	}
+	/* the ports put one UCMAC in a frame: towards a container, or from one */
 	u = ucmac_lookup(eth->h_dest);
-	if (u)
+	if (u && !ucmac_lookup(eth->h_source))
 		return bridge_return(skb, u, ETH_DST_OFF, u->in_ifindex, PC_STAT_FROM_DP_TO_CTR);
-	u = ucmac_lookup(eth->h_source);
+	u = u ? NULL : ucmac_lookup(eth->h_source);
 	if (u)
 		return bridge_return(skb, u, ETH_SRC_OFF, u->ex_ifindex, PC_STAT_FROM_DP_TO_HOST);
 	count(PC_STAT_NOT_OURS);

@@ -18,6 +18,8 @@
 #define PC_PIN_DP "pc_dp"
 #define PC_PIN_STATS "pc_stats"
 #define PC_PIN_BYPASS "pc_bypass"
+#define PC_PIN_GUARDS "pc_guards"
+#define PC_PIN_DROPS "pc_drops"
 #define PC_PIN_PROG_PORT "pc_port_ingress"
 #define PC_PIN_PROG_BRIDGE "pc_bridge_ingress"
 #define PC_PIN_PROG_BRIDGE_EGRESS "pc_bridge_egress"
@@ -66,6 +68,16 @@ enum pc_port_mode {
  * at once (bpf_redirect_peer), without a transmit and a backlog round.
  */
 #define PC_PORT_PEER_DIRECT 0x01
+/*
+ * What a frame from the container (the inPort) must carry to pass
+ * (source_check): PC_PORT_CHECK_MAC, the container's MAC as source,
+ * untagged, IPv4, IPv6 or ARP, and in ARP and neighbour discovery the
+ * container's MAC; PC_PORT_CHECK_ADDR, one of the port's addresses
+ * (pc_guards) as IP source, ARP sender and neighbour advertisement target.
+ * Set on both entries of a pair when it is attached.
+ */
+#define PC_PORT_CHECK_MAC 0x02
+#define PC_PORT_CHECK_ADDR 0x04
 
 /* pc_ports: HASH, key __u32 ifindex of an inPort or exPort */
 struct pc_port {
@@ -91,6 +103,42 @@ struct pc_ucmac {
 	__u8 ctr_mac[6];
 	__u8 pad[2];
 };
+
+/*
+ * pc_guards: HASH, key __u32 ifindex of an inPort: the port's own
+ * addresses when it was pulled (IPv4 first, then IPv6, link-local
+ * included), and how many of its frames the checks at either port of the
+ * pair dropped (atomic adds).  Made when the pair is attached, deleted
+ * with it.
+ */
+#define PC_GUARD_V4 8
+#define PC_GUARD_V6 8
+
+struct pc_guard {
+	__u64 dropped;
+	__u32 n4;
+	__u32 n6;
+	__u8 v4[PC_GUARD_V4][4];
+	__u8 v6[PC_GUARD_V6][16];
+};
+
+/* pc_drops: PERCPU_ARRAY of __u64, frames dropped at a port, by why */
+enum pc_drop {
+	PC_DROP_TAGGED,	    /* a VLAN tag, either way */
+	PC_DROP_SRC_MAC,    /* from the container, another source MAC */
+	PC_DROP_SRC_ADDR,   /* from the container, an IP source not its own */
+	PC_DROP_ARP,	    /* from the container, ARP naming another MAC or address */
+	PC_DROP_ND,	    /* from the container, neighbour discovery naming another */
+	PC_DROP_ETHERTYPE,  /* from the container, neither IPv4, IPv6 nor ARP */
+	PC_DROP_TO_UCMAC,   /* from the container, addressed to a UCMAC */
+	PC_DROP_HOST_UCMAC, /* from the host, a UCMAC as source or destination */
+	PC_DROP_BCAST_OWN,  /* from the host, to a group MAC but the port's own address */
+	PC_DROP_MAX
+};
+
+#define PC_DROP_NAMES                                                                              \
+	"tagged", "src_mac", "src_addr", "arp", "nd", "ethertype", "to_ucmac", "host_ucmac",       \
+		"bcast_own"
 
 /*
  * pc_dp: ARRAY of one, mmapable (BPF_F_MMAPABLE).  The data plane mmaps it
@@ -149,7 +197,7 @@ enum pc_stat {
 	PC_STAT_TAP_COPIES,	     /* tap: copies sent to bridge_port */
 	PC_STAT_TAP_COPY_FAILED,     /* tap: bpf_clone_redirect failed */
 	PC_STAT_PASSED,		     /* pass: every frame; tap: intercepted ones; to the peer */
-	PC_STAT_NOT_INTERCEPTED,     /* tap/fwd: ARP, ND, broadcast, multicast, other MACs */
+	PC_STAT_NOT_INTERCEPTED,     /* tap/fwd: ARP, ND; from the host: group and other MACs */
 	PC_STAT_DP_DOWN_PASSED,	     /* fwd, data plane down, dp_down=open */
 	PC_STAT_DP_DOWN_DROPPED,     /* fwd, data plane down, dp_down=closed */
 	PC_STAT_NO_PORT,	     /* filter on a port without a pc_ports entry */

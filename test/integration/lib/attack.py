@@ -23,6 +23,20 @@ threshold; TCP that must be real uses the kernel's sockets.
                                            fragments, the later ones GAP_MS
                                            after the first
     attack.py udp-count ADDR PORT OUT     UDP server: datagrams, in OUT
+    attack.py udp-log ADDR PORT OUT       UDP server: each datagram's payload, a
+                                           line each, in OUT
+    attack.py frame KIND IFACE DST_IP DST_MAC PORT [ARG]
+                                           5 crafted frames out of IFACE, a UDP
+                                           datagram "KIND" to DST_IP:PORT at
+                                           DST_MAC unless KIND says otherwise:
+                                           vlan0 (an 802.1Q priority tag),
+                                           bcast (to ff:ff:ff:ff:ff:ff),
+                                           srcmac (a made-up source MAC),
+                                           srcip (source address ARG),
+                                           srcmac-from (source MAC ARG),
+                                           garp (ARP: DST_IP is at my MAC),
+                                           arpmac (ARP: my address at MAC ARG),
+                                           na (IPv6: DST_IP is at my MAC)
 
 Each prints one line saying what it did.
 """
@@ -241,6 +255,50 @@ def udp_count(addr, port, out):
         os.rename(out + ".tmp", out)
 
 
+def udp_log(addr, port, out):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    srv = socket.socket(fam, socket.SOCK_DGRAM)
+    srv.bind((addr, port))
+    while True:
+        data = srv.recv(65536)
+        with open(out, "a") as f:
+            f.write(data.decode(errors="replace") + "\n")
+
+
+def frame(kind, iface, dst_ip, dst_mac, port, arg):
+    s = scapy()
+    me = s.get_if_hwaddr(iface)
+    v6 = ":" in dst_ip
+    src_ip = arg if kind == "srcip" else None
+    ip = (s.IPv6(dst=dst_ip, src=src_ip) if src_ip else s.IPv6(dst=dst_ip)) if v6 else \
+        (s.IP(dst=dst_ip, src=src_ip) if src_ip else s.IP(dst=dst_ip))
+    udp = ip / s.UDP(sport=40000, dport=port) / s.Raw(kind.encode())
+    if kind == "vlan0":
+        f = s.Ether(src=me, dst=dst_mac) / s.Dot1Q(vlan=0) / udp
+    elif kind == "bcast":
+        f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / udp
+    elif kind == "srcmac":
+        f = s.Ether(src="02:66:66:66:66:66", dst=dst_mac) / udp
+    elif kind == "srcmac-from":
+        f = s.Ether(src=arg, dst=dst_mac) / udp
+    elif kind == "srcip":
+        f = s.Ether(src=me, dst=dst_mac) / udp
+    elif kind == "garp":
+        f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / s.ARP(
+            op=2, hwsrc=me, psrc=dst_ip, hwdst="ff:ff:ff:ff:ff:ff", pdst=dst_ip)
+    elif kind == "arpmac":
+        f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / s.ARP(
+            op=2, hwsrc=arg, psrc=s.get_if_addr(iface), hwdst="ff:ff:ff:ff:ff:ff",
+            pdst=s.get_if_addr(iface))
+    elif kind == "na":
+        f = s.Ether(src=me, dst="33:33:00:00:00:01") / s.IPv6(dst="ff02::1", hlim=255) / \
+            s.ICMPv6ND_NA(tgt=dst_ip, R=0, S=0, O=1) / s.ICMPv6NDOptDstLLAddr(lladdr=me)
+    else:
+        sys.exit(f"frame: unknown kind {kind}")
+    s.sendp(f, iface=iface, count=5, inter=0.02)
+    print(f"frame: 5 x {kind} out of {iface} to {dst_ip} ({dst_mac})")
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "acks":
@@ -261,6 +319,10 @@ def main(argv):
         fraglegit(args[0], int(args[1]), int(args[2]), int(args[3]), int(args[4]))
     elif cmd == "udp-count":
         udp_count(args[0], int(args[1]), args[2])
+    elif cmd == "udp-log":
+        udp_log(args[0], int(args[1]), args[2])
+    elif cmd == "frame":
+        frame(args[0], args[1], args[2], args[3], int(args[4]), args[5] if len(args) > 5 else None)
     else:
         sys.exit(f"unknown command {cmd}")
 

@@ -132,27 +132,45 @@ ti_dpath_map_count() {
 	bpftool map dump pinned "$p" -j | jq length
 }
 
-# ti_dpath_stat_names: the pc_stats counters' names in index order, as
-# lib/dpath/bpf/dpath_common.h lists them (PC_STAT_NAMES; the QEMU guest
-# gets a copy of that file where the tree has it).
-ti_dpath_stat_names() {
+# ti_dpath_names MACRO: the names a list macro of lib/dpath/bpf/dpath_common.h
+# gives, in index order (PC_STAT_NAMES, PC_DROP_NAMES; the QEMU guest gets a
+# copy of that file where the tree has it).
+ti_dpath_names() {
 	local h=$TI_ROOT/lib/dpath/bpf/dpath_common.h names
-	names=$(sed -n '/^#define PC_STAT_NAMES/,/[^\\]$/p' "$h" | grep -o '"[a-z_]*"' | tr -d '"')
-	[ -n "$names" ] || ti_fail "no PC_STAT_NAMES in $h"
+	names=$(sed -n "/^#define $1/,/[^\\]\$/p" "$h" | grep -o '"[a-z_]*"' | tr -d '"')
+	[ -n "$names" ] || ti_fail "no $1 in $h"
 	printf '%s\n' "$names"
 }
 
-# ti_dpath_stat NAME: a pc_stats counter summed over CPUs; bpftool prints the
-# values formatted (BTF) or as little-endian hex bytes.
-ti_dpath_stat() {
+ti_dpath_stat_names() { ti_dpath_names PC_STAT_NAMES; }
+
+# ti_dpath_percpu MAP MACRO NAME: counter NAME of a pinned per-CPU array
+# whose indexes MACRO names, summed over CPUs; bpftool prints the values
+# formatted (BTF) or as little-endian hex bytes.
+ti_dpath_percpu() {
 	local i
-	i=$(ti_dpath_stat_names | grep -nx -- "$1" | cut -d: -f1)
-	[ -n "$i" ] || ti_fail "no pc_stats counter $1"
-	bpftool map lookup pinned "$(ti_dpath_pin)/pc_stats" key $((i - 1)) 0 0 0 -j | jq '
+	i=$(ti_dpath_names "$2" | grep -nx -- "$3" | cut -d: -f1)
+	[ -n "$i" ] || ti_fail "no $1 counter $3"
+	bpftool map lookup pinned "$(ti_dpath_pin)/$1" key $((i - 1)) 0 0 0 -j | jq '
 		def num: if type == "array" then reverse | map(ltrimstr("0x") | explode
 			| map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
 			| .[0] * 16 + .[1]) | reduce .[] as $b (0; . * 256 + $b) else . end;
 		[(.values // .formatted.values)[] | .value | num] | add'
+}
+
+# ti_dpath_stat NAME: a pc_stats counter summed over CPUs.
+ti_dpath_stat() { ti_dpath_percpu pc_stats PC_STAT_NAMES "$1"; }
+
+# ti_dpath_drop NAME: a pc_drops counter (frames the ports' checks dropped).
+ti_dpath_drop() { ti_dpath_percpu pc_drops PC_DROP_NAMES "$1"; }
+
+# ti_dpath_drops: all pc_drops counters on one line (for logs).
+ti_dpath_drops() {
+	local n out=
+	for n in $(ti_dpath_names PC_DROP_NAMES); do
+		out+="$n=$(ti_dpath_drop "$n") "
+	done
+	printf '%s\n' "$out"
 }
 
 # ti_dpath_stats: all pc_stats counters on one line (for logs).
