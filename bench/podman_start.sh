@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 
 cmake --install "$BUILD" --prefix "$W/prefix" >/dev/null || die "cmake --install $BUILD failed"
-printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s", "mode": "fwd", "on_failure": "closed"}\n' \
+printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s/state", "bpf_pin_dir": "%s", "mode": "fwd", "on_failure": "closed", "allow_mode_annotation": true}\n' \
 	"$ENF" "$W" "$PIN" >"$W/config.json"
 pe_conf "$PD" "$TAG" "$TAG" "10.$((16 + $$ % 200)).250"
 pe_rootfs "$PD/rootfs"

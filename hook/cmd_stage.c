@@ -21,7 +21,7 @@ static int do_pull(const struct hook_opts *o, const struct oci_state *st)
 		pr_err("%s", err_msg());
 		return EXIT_USAGE;
 	}
-	if (o->cfg->on_failure_closed) {
+	if (o->cfg->on_failure_closed || ret == -E2BIG) {
 		pr_err("container %s not started: %s", st->id, err_msg());
 		return EXIT_FAIL;
 	}

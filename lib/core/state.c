@@ -2,7 +2,8 @@
 /*
  * State records: one JSON file per intercepted container network namespace,
  * STATE_DIR/netns-<inode>.json.  Writers hold the directory's lock; files are
- * replaced atomically, so a reader never sees half a record.
+ * replaced atomically, so a reader never sees half a record. The lock is
+ * state_lock.c.
  */
 #include "state.h"
 
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,80 +28,6 @@
 
 #define STATE_FILE_MAX (16 * 1024 * 1024)
 #define STATE_PID_MAX 4194304
-
-/* ---- lock ---- */
-
-static int lock_open(const char *dir)
-{
-	char path[PATH_MAX];
-	int fd, ret;
-
-	ret = fs_mkdir_p(dir, 0700);
-	if (ret < 0)
-		return ret;
-	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
-		return err_set(-ENAMETOOLONG, "state dir %s", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return err_set(-errno, "open %s", path);
-	return fd;
-}
-
-int state_lock(const char *dir)
-{
-	int fd = lock_open(dir), ret;
-
-	if (fd < 0)
-		return fd;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
-		ret = -errno;
-		close(fd);
-		return err_set(ret, "lock %s/lock", dir);
-	}
-	return fd;
-}
-
-static long mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
-}
-
-int state_lock_wait(const char *dir, unsigned timeout_ms)
-{
-	long deadline = mono_ms() + timeout_ms;
-	int fd = lock_open(dir), ret;
-
-	if (fd < 0)
-		return fd;
-	/* flock has no timeout: try, and sleep a little between tries */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ret = -errno;
-		if (ret == -EWOULDBLOCK && mono_ms() < deadline) {
-			usleep(2000);
-			continue;
-		}
-		if (ret == -EINTR)
-			continue;
-		close(fd);
-		if (ret == -EWOULDBLOCK)
-			return err_set(-ETIMEDOUT,
-				       "state lock %s/lock still held by another after %u ms", dir,
-				       timeout_ms);
-		return err_set(ret, "lock %s/lock", dir);
-	}
-	return fd;
-}
-
-void state_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* releases the flock */
-}
 
 /* Whether name is ours to delete when the folder goes: the lock, or the
  * new file of a replacement cut short (fs_write_atomic: "<file>.XXXXXX"). */
@@ -405,12 +331,14 @@ static int ports_from_json(const json_t *obj, struct state_rec *rec)
 	if (json_array_size(arr) > STATE_MAX_PORTS)
 		return err_set(-EINVAL, "state: key \"ports\" has %zu entries, at most %d",
 			       json_array_size(arr), STATE_MAX_PORTS);
+	ret = state_set_ports(rec, json_array_size(arr));
+	if (ret < 0)
+		return ret;
 	json_array_foreach(arr, i, o) {
 		snprintf(where, sizeof(where), "state: ports[%zu]", i);
 		ret = port_from_json(o, &rec->ports[i], where);
 		if (ret < 0)
 			return ret;
-		rec->n_ports = i + 1;
 	}
 	return 0;
 }
@@ -738,6 +666,8 @@ int state_find_ctr(const char *dir, const char *id, bool exact, struct state_rec
 		*rec = recs[ri];
 		recs[ri].ctrs = NULL;
 		recs[ri].n_ctrs = 0;
+		recs[ri].ports = NULL;
+		recs[ri].n_ports = 0;
 		*ctr_idx = ci;
 	}
 	state_list_free(recs, n);
@@ -781,8 +711,26 @@ void state_del_ctr(struct state_rec *rec, size_t i)
 	}
 }
 
+int state_set_ports(struct state_rec *rec, size_t n)
+{
+	struct state_port *p;
+
+	if (n > STATE_MAX_PORTS)
+		return err_set(-E2BIG, "state: %zu ports, at most %d", n, STATE_MAX_PORTS);
+	p = calloc(n ? n : 1, sizeof(*p));
+	if (!p)
+		return err_set(-ENOMEM, "state: %zu ports", n);
+	free(rec->ports);
+	rec->ports = p;
+	rec->n_ports = n;
+	return 0;
+}
+
 void state_rec_free(struct state_rec *rec)
 {
+	free(rec->ports);
+	rec->ports = NULL;
+	rec->n_ports = 0;
 	free(rec->ctrs);
 	rec->ctrs = NULL;
 	rec->n_ctrs = 0;

@@ -18,7 +18,7 @@
 #include "config.h"
 #include "lib/pull/oci.h"
 
-#define STATE_MAX_PORTS 64
+#define STATE_MAX_PORTS 1024 /* a netns with more is refused, whatever on_failure says */
 #define STATE_MAC_STR 18
 #define STATE_MAX_ADDRS 16
 #define STATE_ADDR_STR 52 /* an IPv6 address, '/', a prefix length */
@@ -60,15 +60,22 @@ struct state_rec {
 	char backend[16];
 	time_t created;
 	size_t n_ports;
-	struct state_port ports[STATE_MAX_PORTS];
+	struct state_port *ports; /* heap, owned by the record: n_ports of them */
 	size_t n_ctrs;
 	struct state_ctr *ctrs; /* heap, owned by the record */
 };
 
 /* Create dir (0700, parents too) if needed and take its exclusive lock; returns the fd. */
 int state_lock(const char *dir);
-/* The same, giving up with -ETIMEDOUT after timeout_ms of waiting for it. */
-int state_lock_wait(const char *dir, unsigned timeout_ms);
+/*
+ * The same, giving up with -ETIMEDOUT after timeout_ms of waiting for it;
+ * the message then says who holds it.  The holder leaves a note in the
+ * lock file while it holds it: its pid, command, what (NULL: nothing) and
+ * since when.
+ */
+int state_lock_as(const char *dir, unsigned timeout_ms, const char *what);
+int state_lock_wait(const char *dir, unsigned timeout_ms); /* what: NULL */
+/* Empty the note and let go. */
 void state_unlock(int fd);
 
 /*
@@ -128,6 +135,9 @@ int state_put_ctr(struct state_rec *rec, const struct state_ctr *ctr);
 /* Remove the container at index i. */
 void state_del_ctr(struct state_rec *rec, size_t i);
 
+/* n zeroed ports for rec (n_ports = n), replacing any it had; -E2BIG past STATE_MAX_PORTS. */
+int state_set_ports(struct state_rec *rec, size_t n);
+/* Free what rec owns (its ports and containers). */
 void state_rec_free(struct state_rec *rec);
 
 /* JSON (jansson) form, used for the files and by `status --json`. */

@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "pull.h"
 #include "recover.h"
+#include "trust.h"
 #include "lib/core/claim.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
@@ -82,6 +83,16 @@ static void ctr_from_state(const struct oci_state *st, struct state_ctr *c)
 	snprintf(c->k8s_container, sizeof(c->k8s_container), "%s", st->k8s_container);
 }
 
+/* The state lock, waited for at most lock_timeout_ms; its note says "<verb> [<id>]". */
+static int lock_for(const struct pc_config *cfg, const char *verb, const char *id)
+{
+	char what[OCI_ID_MAX + 32], shown[OCI_ID_MAX];
+
+	snprintf(what, sizeof(what), "%s%s%s", verb, id ? " " : "",
+		 id ? err_shown(id, shown, sizeof(shown)) : "");
+	return state_lock_as(cfg->state_dir, cfg->lock_timeout_ms, what);
+}
+
 /* Step 1: the container's namespace, from its pid or else from its bundle. */
 static int resolve(const struct oci_state *st, struct target *t)
 {
@@ -135,13 +146,12 @@ const char *intercept_refusal(const struct pc_config *cfg, unsigned long ino)
 	return NULL;
 }
 
+/* The mode the configuration gives the container, its annotation trusted as far as it says. */
 static enum pc_mode wanted_mode(const struct pc_config *cfg, const struct oci_state *st)
 {
-	enum pc_mode m = cfg->mode;
+	char who[OCI_ID_MAX];
 
-	if (st->mode[0] && config_parse_mode(st->mode, &m) < 0)
-		m = cfg->mode; /* oci.c validated it already */
-	return m;
+	return trust_mode(cfg, st->mode, "container", err_shown(st->id, who, sizeof(who)));
 }
 
 /* A record already covers this namespace (a pod): join it, or clear it if stale. */
@@ -275,11 +285,35 @@ out:
 	return ret;
 }
 
+/* How many ports of ctr a pull would take (said, in a dry run); -E2BIG past STATE_MAX_PORTS. */
+static int candidates(struct nl_ns *ctr, const char *id, bool dry_run)
+{
+	char(*names)[IFNAMSIZ] = calloc(STATE_MAX_PORTS, IFNAMSIZ);
+	int ret;
+
+	if (!names)
+		return err_set(-ENOMEM, "container %s: port names", id);
+	ret = pull_candidates(ctr, names, STATE_MAX_PORTS);
+	if (ret > STATE_MAX_PORTS)
+		ret = err_set(-E2BIG,
+			      "%d ports in its network namespace, more than the %d "
+			      "portcullis intercepts (refused whatever on_failure says)",
+			      ret, STATE_MAX_PORTS);
+	if (ret == 0)
+		pr_info("container %s: left alone: no port has a global address", id);
+	if (ret > 0 && dry_run) {
+		for (int i = 0; i < ret; i++)
+			pr_info("container %s: would pull %s (dry run)", id, names[i]);
+		ret = 0;
+	}
+	free(names);
+	return ret;
+}
+
 int intercept_start(const struct pc_config *cfg, const struct oci_state *st, bool dry_run,
 		    bool *bad_input)
 {
 	struct nl_ns ctr = { .fd = -1, .ioc = -1 };
-	char names[STATE_MAX_PORTS][IFNAMSIZ];
 	enum pc_mode mode;
 	struct target t;
 	const char *why;
@@ -301,16 +335,9 @@ int intercept_start(const struct pc_config *cfg, const struct oci_state *st, boo
 	}
 	ret = nl_ns_open(t.fd, &ctr);
 	if (ret >= 0)
-		ret = pull_candidates(&ctr, names, STATE_MAX_PORTS);
-	if (ret == 0)
-		pr_info("container %s: left alone: no port has a global address", t.st.id);
-	if (ret > 0 && dry_run) {
-		for (int i = 0; i < ret && i < STATE_MAX_PORTS; i++)
-			pr_info("container %s: would pull %s (dry run)", t.st.id, names[i]);
-		ret = 0;
-	}
+		ret = candidates(&ctr, t.st.id, dry_run);
 	if (ret > 0) {
-		lock = state_lock(cfg->state_dir);
+		lock = lock_for(cfg, "prestart of container", t.st.id);
 		ret = lock < 0 ? lock : intercept_pull_locked(cfg, &t.it, &ctr, mode);
 		state_unlock(lock);
 	} else if (ret == 0) {
@@ -389,7 +416,7 @@ int intercept_stop(const struct pc_config *cfg, const struct oci_state *st)
 	size_t idx;
 	int lock, ret;
 
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "poststop of container", st->id);
 	if (lock < 0)
 		return lock;
 	/* a container whose prestart hook died stops here: undo what it left */
@@ -417,7 +444,7 @@ int intercept_restore(const struct pc_config *cfg, const char *id)
 	size_t idx;
 	int lock, ret;
 
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "restore of", id);
 	if (lock < 0)
 		return lock;
 	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);
@@ -447,7 +474,7 @@ int intercept_gc(const struct pc_config *cfg)
 	size_t n = 0;
 	int lock, ret, released = 0, first = 0;
 
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "gc", NULL);
 	if (lock < 0)
 		return lock;
 	ret = intercept_journals_locked(cfg);
@@ -520,7 +547,7 @@ int intercept_purge(const struct pc_config *cfg)
 	if (dp_answers(cfg->ctl_socket))
 		return err_set(-EBUSY, "portcullis-dp answers on %s: stop it first",
 			       cfg->ctl_socket);
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "purge", NULL);
 	if (lock < 0)
 		return lock;
 	released = ret = release_all(cfg);
@@ -540,10 +567,12 @@ int intercept_purge(const struct pc_config *cfg)
 /* Switch every port of rec to mode; on a failure, back to the old one. */
 static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode mode)
 {
-	struct dpath_port d[STATE_MAX_PORTS];
+	struct dpath_port *d = calloc(rec->n_ports ? rec->n_ports : 1, sizeof(*d));
 	size_t i;
 	int ret = 0;
 
+	if (!d)
+		return err_set(-ENOMEM, "switch %zu ports", rec->n_ports);
 	for (i = 0; i < rec->n_ports && ret >= 0; i++) {
 		const struct state_port *sp = &rec->ports[i];
 
@@ -556,11 +585,10 @@ static int switch_mode(struct enforcer *e, struct state_rec *rec, enum pc_mode m
 		if (ret >= 0)
 			ret = dpath_set_mode(e->dpath, &d[i], mode);
 	}
-	if (ret >= 0)
-		return 0;
-	while (i-- > 0)
+	while (ret < 0 && i-- > 0)
 		dpath_set_mode(e->dpath, &d[i], rec->mode);
-	return ret;
+	free(d);
+	return ret < 0 ? ret : 0;
 }
 
 int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode mode)
@@ -572,7 +600,7 @@ int intercept_set_mode(const struct pc_config *cfg, const char *id, enum pc_mode
 
 	if (mode == MODE_OFF)
 		return intercept_restore(cfg, id);
-	lock = state_lock(cfg->state_dir);
+	lock = lock_for(cfg, "mode of", id);
 	if (lock < 0)
 		return lock;
 	ret = state_find_ctr(cfg->state_dir, id, false, &rec, &idx);

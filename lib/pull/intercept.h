@@ -24,6 +24,9 @@ enum intercept_result {
  * prestart/createRuntime.  When the input names nothing to act on (a pid
  * that has exited, no namespace to find) *bad_input is set and nothing was
  * changed; a failed pull returns its error after a complete rollback.
+ * -E2BIG: the namespace has more ports than STATE_MAX_PORTS; the container
+ * must not start whatever on_failure says (else a workload that can add
+ * ports to a shared namespace could arrange an unintercepted start).
  */
 int intercept_start(const struct pc_config *cfg, const struct oci_state *st, bool dry_run,
 		    bool *bad_input);

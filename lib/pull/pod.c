@@ -58,6 +58,17 @@ static int put_ctrs_locked(const struct pc_config *cfg, unsigned long ino,
 	return ret;
 }
 
+/* The state lock, waited for at most wait_ms; its note says "<verb> [pod <id>]". */
+static int pod_lock(const struct pc_config *cfg, unsigned wait_ms, const char *verb,
+		    const char *pod_id)
+{
+	char what[OCI_ID_MAX + 32];
+
+	snprintf(what, sizeof(what), "%s%s%s", verb, pod_id ? " of pod " : "",
+		 pod_id ? pod_id : "");
+	return state_lock_as(cfg->state_dir, wait_ms, what);
+}
+
 static int pull_pod(const struct pc_config *cfg, const struct pod_spec *p,
 		    const struct intercept_target *t, int fd, unsigned wait_ms)
 {
@@ -67,7 +78,7 @@ static int pull_pod(const struct pc_config *cfg, const struct pod_spec *p,
 	ret = nl_ns_open(fd, &ns); /* owns fd from here on */
 	if (ret < 0)
 		return ret;
-	lock = state_lock_wait(cfg->state_dir, wait_ms);
+	lock = pod_lock(cfg, wait_ms, "pull", p->sandbox.id);
 	ret = lock < 0 ? lock : intercept_pull_locked(cfg, t, &ns, p->mode);
 	/* the names are for the logs: their loss is no reason to fail the pod */
 	if (ret == INTERCEPTED && p->n_ctrs && put_ctrs_locked(cfg, t->ino, p->ctrs, p->n_ctrs) < 0)
@@ -113,7 +124,7 @@ int pod_release(const struct pc_config *cfg, const char *pod_id, unsigned wait_m
 	size_t idx;
 	int lock, ret;
 
-	lock = state_lock_wait(cfg->state_dir, wait_ms);
+	lock = pod_lock(cfg, wait_ms, "release", pod_id);
 	if (lock < 0)
 		return lock;
 	/* a pull killed half-way is undone before anything else */
@@ -134,7 +145,7 @@ static int pod_record(const struct pc_config *cfg, const char *pod_id, unsigned 
 		      struct state_rec *rec, int *ret)
 {
 	size_t idx;
-	int lock = state_lock_wait(cfg->state_dir, wait_ms);
+	int lock = pod_lock(cfg, wait_ms, "containers", pod_id);
 
 	*ret = lock;
 	if (lock < 0)
@@ -227,7 +238,7 @@ int pod_sweep(const struct pc_config *cfg, const char *const *ids, size_t n, uns
 	const char *why = NULL;
 	int lock, ret;
 
-	lock = state_lock_wait(cfg->state_dir, wait_ms);
+	lock = pod_lock(cfg, wait_ms, "sweep of pods", NULL);
 	if (lock < 0)
 		return lock;
 	ret = state_list(cfg->state_dir, &recs, &nrec);

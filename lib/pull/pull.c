@@ -374,12 +374,12 @@ static void record_addrs(const struct port_snapshot *snap, struct state_port *sp
 	}
 }
 
+/* rec has room for n ports (state_set_ports before the pull: nothing can fail after it). */
 static void fill_record(const struct pulled *ports, size_t n, struct nl_ns *ctr, enum pc_mode mode,
 			struct state_rec *rec)
 {
 	rec->ns_ino = ctr->ino;
 	rec->mode = mode;
-	rec->n_ports = n;
 	for (size_t i = 0; i < n; i++) {
 		const struct pulled *p = &ports[i];
 		struct state_port *sp = &rec->ports[i];
@@ -447,6 +447,8 @@ int pull_netns(struct nl_ns *ctr, struct nl_ns *enf, struct dpath *dpath, const 
 	c.args = a;
 	c.ports = ports;
 	c.n = n;
+	if (ret == 0)
+		ret = state_set_ports(rec, n);
 	if (ret == 0)
 		ret = journal_note(&c);
 	if (ret == 0)

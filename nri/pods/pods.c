@@ -188,6 +188,9 @@ static int on_run(const struct nri_pod *pod, void *arg)
 			config_mode_name(s.pod.mode));
 	if (ret >= 0)
 		return 0;
+	/* more ports than are intercepted: refused whatever on_failure says */
+	if (ret == -E2BIG)
+		return err_wrap(ret, "portcullis: pod %s refused", who);
 	if (p->cfg->on_failure_closed)
 		return err_wrap(ret, "portcullis: pod %s not intercepted (on_failure closed)", who);
 	pr_warn("pod %s starts unintercepted (on_failure open): %s", who, err_msg());

@@ -7,6 +7,7 @@
 
 #include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/pull/trust.h"
 
 /* Printable ASCII only, cut to fit: what goes into records and logs. */
 static void plain_copy(char *dst, size_t len, const char *src)
@@ -83,24 +84,6 @@ static void pod_group(const struct nri_pod *p, const char *who, char *out, size_
 			SPEC_GROUP_KEY, err_shown(g, shown, sizeof(shown)), SPEC_GROUP_MAX);
 }
 
-static enum pc_mode pod_mode(const struct pc_config *cfg, const struct nri_pod *p, const char *who)
-{
-	const char *m = lookup(p->annotations, p->n_annotations, SPEC_MODE_KEY);
-	char shown[ERR_SHOWN_MAX];
-	enum pc_mode mode = cfg->mode;
-
-	if (!m)
-		return cfg->mode;
-	err_shown(m, shown, sizeof(shown));
-	if (!cfg->allow_mode_annotation)
-		pr_info("pod %s: annotation %s=%s ignored (allow_mode_annotation is false): mode %s",
-			who, SPEC_MODE_KEY, shown, config_mode_name(cfg->mode));
-	else if (config_parse_mode(m, &mode) < 0)
-		pr_warn("pod %s: annotation %s=%s is not off, pass, tap or fwd: mode %s", who,
-			SPEC_MODE_KEY, shown, config_mode_name(cfg->mode));
-	return mode;
-}
-
 int spec_from_pod(const struct pc_config *cfg, const struct nri_pod *p, struct spec *s)
 {
 	struct state_ctr *c = &s->pod.sandbox;
@@ -116,7 +99,8 @@ int spec_from_pod(const struct pc_config *cfg, const struct nri_pod *p, struct s
 		return err_set(-EINVAL, "pod %s: netns path of %zu bytes", who, strlen(p->netns));
 	strcpy(s->netns, p->netns);
 	s->pod.netns = s->netns;
-	s->pod.mode = pod_mode(cfg, p, who);
+	s->pod.mode = trust_mode(cfg, lookup(p->annotations, p->n_annotations, SPEC_MODE_KEY),
+				 "pod", who);
 	snprintf(c->id, sizeof(c->id), "%s", p->id);
 	plain_copy(c->name, sizeof(c->name), p->name);
 	plain_copy(c->k8s_pod, sizeof(c->k8s_pod), p->name);

@@ -21,9 +21,10 @@
 #include "lib/core/config.h"
 #include "lib/core/state.h"
 #include "lib/pull/pod.h"
+#include "lib/pull/trust.h"
 #include "nri/nri.h"
 
-#define SPEC_MODE_KEY "io.portcullis.mode"
+#define SPEC_MODE_KEY TRUST_MODE_KEY
 #define SPEC_GROUP_KEY "io.portcullis.group"
 #define SPEC_GROUP_MAX 63
 

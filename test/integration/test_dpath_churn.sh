@@ -27,7 +27,7 @@ BATCH=25
 MODES=(pass tap fwd)
 
 ti_host_create
-ti_dpath_config fwd open
+ti_dpath_config fwd open '"allow_mode_annotation": true'
 
 # churn_ctr I: container kI: netns, veth (host side kI in br0), an IPv4
 # address in 10.A.100.0/16 space, a sleep; its pid in CHURN_PID[I].

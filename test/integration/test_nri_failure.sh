@@ -63,7 +63,7 @@ if out=$(cd_cri runp "doomed-$TI_ID" "$NS" "uid-doomed" 2>&1); then
 fi
 ms=$((($(date +%s%N) - t0) / 1000000))
 ti_log "RunPodSandbox failed after $ms ms: $out"
-[[ $out == *"portcullis: pod $NS/doomed-$TI_ID not intercepted (on_failure closed)"*"still held by another after 800 ms"* ]] ||
+[[ $out == *"portcullis: pod $NS/doomed-$TI_ID not intercepted (on_failure closed)"*"still held after 800 ms by pid "* ]] ||
 	ti_fail "the failure does not carry the plugin's reason"
 # the plugin's answer: from the event's arrival to the error status
 t_in=$(nri_log_time "debug: state change: event 1, pod ")
@@ -94,7 +94,7 @@ hold_lock 4
 nri_runp late "late-$TI_ID" "$NS" || ti_fail "RunPodSandbox failed with on_failure open"
 nri_unpulled late || ti_fail "the pod is intercepted although the lock was held"
 ti_log "RunPodSandbox took $NRI_RUNP_MS ms with the lock held"
-grep -q "warn: pod $NS/late-$TI_ID starts unintercepted (on_failure open): .*still held by another" \
+grep -q "warn: pod $NS/late-$TI_ID starts unintercepted (on_failure open): .*still held after [0-9]* ms by pid " \
 	"$NRI_LOG" || ti_fail "no warning naming the pod: $(cat "$NRI_LOG")"
 ti_wait_until 10 nri_pulled late || ti_fail "the pod was not intercepted once the lock was free: $(cat "$NRI_LOG")"
 grep -q "pod $NS/late-$TI_ID (${POD_ID[late]}): intercepted" "$NRI_LOG" ||

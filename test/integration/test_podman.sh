@@ -12,7 +12,8 @@
 #   at each container's port with that container's name;
 # - a policy denying group web -> group db on tcp, reloaded with
 #   portcullisctl: the client cannot connect, a violation is logged;
-# - io.portcullis.mode=off: that container is not touched and still works;
+# - io.portcullis.mode=off (allow_mode_annotation true): that container is
+#   not touched and still works;
 # - a pod of two containers: one interception, kept until the last one
 #   stops, then released;
 # - --network none and --network host start normally and are not touched;
@@ -54,7 +55,7 @@ printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\x00\x00\x01\x00
 cat >"$T/policy.json" <<'JSON'
 {"default": "allow", "rules": []}
 JSON
-ti_dpath_config fwd open "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\""
+ti_dpath_config fwd open "\"policy\": \"$T/policy.json\", \"session_log\": \"$T/sessions.log\", \"allow_mode_annotation\": true"
 PORTCULLIS_DP=$PM_DP ti_dp_start
 
 ti_log "two containers: db serves a page, web fetches it"

@@ -3,7 +3,8 @@
 #
 # Deliberate skips exit 0 and change nothing: the host's own netns (the
 # pid of a process in the root netns), a netns without a port holding a
-# global address, a container annotated io.portcullis.mode=off, a stage the
+# global address, a container annotated io.portcullis.mode=off (with
+# allow_mode_annotation; test_untrusted has it ignored without), a stage the
 # hook does not act on, --dry-run, and the enforcer netns itself.
 . "$(dirname "$0")/lib/core.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -56,7 +57,8 @@ ti_refused "prestart of a netns without global addresses on its ports"
 ti_dump_to "$T/ng.after" "$NG" strict
 ti_assert_same "$T/ng.before" "$T/ng.after" "netns without global addresses"
 
-ti_log "annotation io.portcullis.mode=off"
+ti_log "annotation io.portcullis.mode=off, allow_mode_annotation true"
+ti_config open '"allow_mode_annotation": true'
 ti_dump_to "$T/c1.before" "${CTR_NS[c1]}" strict
 ti_stage prestart "$(ti_state_pre "$(ti_cid off)" "$P1" "${CTR_BUNDLE[c1]}" '{"io.portcullis.mode": "off"}')"
 ti_refused "prestart with io.portcullis.mode=off"
@@ -70,6 +72,7 @@ cp "$T/cfg.json" "${CTR_BUNDLE[c1]}/config.json"
 ti_prestart c1 "$(ti_cid off2)"
 ti_refused "prestart with io.portcullis.mode=off in config.json"
 cp "$T/cfg.orig" "${CTR_BUNDLE[c1]}/config.json"
+ti_config open
 
 ti_log "stages the hook does not act on"
 for stage in createContainer startContainer poststart; do

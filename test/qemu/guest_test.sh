@@ -141,7 +141,7 @@ ctr_create() { # NAME K
 
 setup() {
 	mkdir -p "$T/pids" "$STATE"
-	printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s", "backend": "tc-pedit", "mode": "tap", "on_failure": "closed", "dp_down": "closed", "log_level": "info"}\n' \
+	printf '{"enforcer_netns": "/run/netns/%s", "state_dir": "%s", "backend": "tc-pedit", "mode": "tap", "on_failure": "closed", "dp_down": "closed", "log_level": "info", "allow_mode_annotation": true}\n' \
 		$ENF "$STATE" >"$CFG"
 	ip netns add host
 	ip -n host link set lo up

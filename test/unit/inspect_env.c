@@ -75,9 +75,10 @@ static char log_path[64];
 
 static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 {
-	struct state_rec rec = { .ns_ino = ino, .mode = mode, .n_ports = 1 };
+	struct state_rec rec = { .ns_ino = ino, .mode = mode };
 	struct state_ctr ctr = { .pid = 7 };
 
+	ck_assert_int_eq(state_set_ports(&rec, 1), 0);
 	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
 	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
 	rec.ports[0].n_addrs = 1;
@@ -93,9 +94,10 @@ static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
 /* A pod of namespace ns: its sandbox (named as the pod) and a container "app". */
 static void add_pod(unsigned long ino, const char *addr, const char *ns, const char *pod)
 {
-	struct state_rec rec = { .ns_ino = ino, .mode = MODE_FWD, .n_ports = 1 };
+	struct state_rec rec = { .ns_ino = ino, .mode = MODE_FWD };
 	struct state_ctr sb = { .pid = 7, .sandbox = true }, app = { .pid = 8 };
 
+	ck_assert_int_eq(state_set_ports(&rec, 1), 0);
 	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
 	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx", ino);
 	rec.ports[0].n_addrs = 1;

@@ -48,7 +48,7 @@ static void save_rec(unsigned long ino, const unsigned char (*macs)[6], size_t n
 	rec->pid = 100;
 	rec->mode = MODE_FWD;
 	strcpy(rec->backend, "bpf");
-	rec->n_ports = n;
+	ck_assert_int_eq(state_set_ports(rec, n), 0);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(rec->ports[i].name, IFNAMSIZ, "eth%zu", i);
 		snprintf(rec->ports[i].ex_name, IFNAMSIZ, "vex100-%zu", i);
@@ -58,6 +58,7 @@ static void save_rec(unsigned long ino, const unsigned char (*macs)[6], size_t n
 		naming_mac_str(macs[i], rec->ports[i].ucmac);
 	}
 	ck_assert_int_eq(state_save(dir, rec), 0);
+	state_rec_free(rec);
 	free(rec);
 }
 

@@ -69,7 +69,7 @@ static void make_rec(struct state_rec *rec, unsigned long ino, const char *id1, 
 	rec->mode = MODE_TAP;
 	strcpy(rec->backend, "bpf");
 	rec->created = 1700000000;
-	rec->n_ports = 2;
+	ck_assert_int_eq(state_set_ports(rec, 2), 0);
 	strcpy(rec->ports[0].name, "eth0");
 	strcpy(rec->ports[0].ex_name, "vex4321-0");
 	strcpy(rec->ports[0].in_name, "vin4321-0");
@@ -319,7 +319,7 @@ START_TEST(test_from_json_too_many_ports)
 	ck_assert_uint_eq(rec.n_ports, STATE_MAX_PORTS);
 	state_rec_free(&rec);
 	json_array_append(ports, port);
-	expect_invalid(obj, "state: key \"ports\" has 65 entries, at most 64");
+	expect_invalid(obj, "state: key \"ports\" has 1025 entries, at most 1024");
 }
 END_TEST
 
@@ -387,7 +387,7 @@ START_TEST(test_save_errors)
 	make_rec(&rec, 5, NULL, NULL);
 	rec.n_ports = STATE_MAX_PORTS + 1;
 	ck_assert_int_eq(state_save(dir, &rec), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err_msg(), "65 ports, at most 64"));
+	ck_assert_ptr_nonnull(strstr(err_msg(), "1025 ports, at most 1024"));
 	rec.n_ports = 1;
 	strcpy(rec.ports[0].name, "eth\xff");
 	ck_assert_int_eq(state_save(dir, &rec), -EINVAL);
@@ -572,6 +572,39 @@ START_TEST(test_lock)
 }
 END_TEST
 
+/* The holder's note: in the lock file while held, in the message of one who gave up, gone after. */
+START_TEST(test_lock_note)
+{
+	char path[160], note[256], want[64];
+	struct stat sb;
+	ssize_t n;
+	int fd, other, rd;
+
+	make_dir();
+	fd = state_lock_as(dir, 100, "prestart of container abc");
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	rd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(rd, 0);
+	n = pread(rd, note, sizeof(note) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	note[n] = '\0';
+	snprintf(want, sizeof(want), "pid %d (", (int)getpid());
+	ck_assert_ptr_eq(strstr(note, want), note);
+	ck_assert_ptr_nonnull(strstr(note, "), prestart of container abc, since 20"));
+	/* flock is per open file: a second open in this process waits like another process */
+	other = state_lock_as(dir, 20, "poststop of container def");
+	ck_assert_int_eq(other, -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(err_msg(), want));
+	ck_assert_ptr_nonnull(strstr(err_msg(), "prestart of container abc, since "));
+	state_unlock(fd);
+	ck_assert_int_eq(fstat(rd, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 0);
+	close(rd);
+	remove_dir();
+}
+END_TEST
+
 /* The lock with a patience: taken when free, -ETIMEDOUT after the wait when held. */
 START_TEST(test_lock_wait)
 {
@@ -587,7 +620,7 @@ START_TEST(test_lock_wait)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	ck_assert_int_eq(other, -ETIMEDOUT);
-	ck_assert_ptr_nonnull(strstr(err_msg(), "still held by another after 150 ms"));
+	ck_assert_ptr_nonnull(strstr(err_msg(), "still held after 150 ms by pid "));
 	ck_assert_int_ge(ms, 145); /* whole milliseconds, cut */
 	ck_assert_int_lt(ms, 1000);
 	state_unlock(fd);
@@ -622,6 +655,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tf, test_find_ctr);
 	tcase_add_test(tf, test_lock);
 	tcase_add_test(tf, test_lock_wait);
+	tcase_add_test(tf, test_lock_note);
 	suite_add_tcase(s, tf);
 	return s;
 }

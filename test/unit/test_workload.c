@@ -29,7 +29,7 @@ START_TEST(test_workloads_lookups)
 		memset(&rec, 0, sizeof(rec));
 		rec.ns_ino = ino;
 		rec.mode = ino == 3 ? MODE_TAP : MODE_FWD;
-		rec.n_ports = 1;
+		ck_assert_int_eq(state_set_ports(&rec, 1), 0);
 		snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
 		snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:00:%02lx",
 			 ino);
@@ -81,11 +81,12 @@ START_TEST(test_workloads_pod)
 	struct state_ctr sb = { .pid = 70, .sandbox = true }, c1 = { .pid = 71 },
 			 c2 = { .pid = 72 };
 	struct workloads *w;
-	struct state_rec rec = { .ns_ino = 9, .mode = MODE_FWD, .n_ports = 1 };
+	struct state_rec rec = { .ns_ino = 9, .mode = MODE_FWD };
 	uint8_t mac[6];
 	const struct workload *p;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(state_set_ports(&rec, 1), 0);
 	snprintf(rec.ports[0].name, sizeof(rec.ports[0].name), "eth0");
 	snprintf(rec.ports[0].ucmac, sizeof(rec.ports[0].ucmac), "02:70:00:00:01:09");
 	snprintf(sb.id, sizeof(sb.id), "sandbox9");
