@@ -341,10 +341,12 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 
 /* ---- TCP streams: identification and detectors read each direction in order ---- */
 
-#define STREAM_STARTED 0x1 /* sequence tracking started: at its SYN, or its first data */
-#define STREAM_DATA 0x2	   /* a data segment was handed in */
-#define STREAM_OFF 0x4	   /* nothing reads it any more: its segments go by */
-#define STREAM_GAP_AGE 64  /* segments a gap may stay open before it is crossed */
+#define STREAM_STARTED 0x1  /* sequence tracking started: at its SYN, or its first data */
+#define STREAM_DATA 0x2	    /* a data segment was handed in */
+#define STREAM_OFF 0x4	    /* nothing reads it any more: its segments go by */
+#define STREAM_RESYNC 0x8   /* started over after lost bytes: the next view follows a gap */
+#define STREAM_SNAPPED 0x10 /* a tap copy cut short: the gap after it never fills */
+#define STREAM_GAP_AGE 64   /* segments a gap may stay open before it is crossed */
 
 /* What the stream did with one frame, for its verdict. */
 struct stream_out {
@@ -395,9 +397,12 @@ static size_t stream_sink(void *arg, const struct reasm_view *v)
 				 .now_ns = c->now_ns,
 				 .data = v->data,
 				 .len = v->len };
+	uint8_t *st = &s->stream_st[c->from_client ? 0 : 1];
+	unsigned flags = v->flags | ((*st & STREAM_RESYNC) ? REASM_VIEW_GAP : 0);
 	size_t n;
 
-	if (!s->app.done && (v->flags & (REASM_VIEW_GAP | REASM_VIEW_TRUNCATED))) {
+	*st &= (uint8_t)~STREAM_RESYNC;
+	if (!s->app.done && (flags & (REASM_VIEW_GAP | REASM_VIEW_TRUNCATED))) {
 		/* the stream's start is lost: no parser can match from here */
 		app_give_up(&s->app);
 		in->st.stream_unid_cut++;
@@ -417,43 +422,77 @@ static size_t stream_sink(void *arg, const struct reasm_view *v)
 	return n == THREAT_STREAM_DONE ? REASM_STOP : n;
 }
 
-/* Cross the open gap of d: what follows it is read, the reader told. */
-static void stream_skip(struct inspector *in, struct reasm_dir *d, struct stream_call *c)
+/* Cross the open gap of d: what follows it is read, the reader told.  The flags. */
+static unsigned stream_skip(struct inspector *in, struct reasm_dir *d, struct stream_call *c)
 {
 	struct reasm_result res;
+	unsigned f = reasm_skip_gap(&in->reasm, d, stream_sink, c, &res);
 
-	if (reasm_skip_gap(&in->reasm, d, stream_sink, c, &res) & REASM_GAP_SKIPPED) {
+	if (f & REASM_GAP_SKIPPED) {
 		in->st.stream_gaps_skipped++;
 		in->st.stream_bytes_lost += res.lost;
 	}
+	return f;
 }
 
 /*
- * Count what reasm did, and act at its limits: new bytes not held are
+ * Count what reasm did, and act at its limits.  New bytes not held are
  * dropped at a fwd port (the sender sends them again, so no byte passes
- * unread); elsewhere (tap, a capture) the copy may never come, and the gap
- * is crossed, as is a gap open for STREAM_GAP_AGE segments.
+ * unread); true elsewhere (a tap copy, a capture: they may never come
+ * again).  A gap open for STREAM_GAP_AGE segments, or the one after a tap
+ * copy cut short, is crossed.
  */
-static void stream_account(struct inspector *in, struct reasm_dir *d, struct stream_call *c,
+static bool stream_account(struct inspector *in, struct reasm_dir *d, struct stream_call *c,
 			   const struct reasm_result *res)
 {
 	const struct workload *port = c->r->port;
+	uint8_t *st = &c->s->stream_st[c->from_client ? 0 : 1];
+	bool snapped = *st & STREAM_SNAPPED;
 
 	in->st.stream_held += !!(res->flags & REASM_HELD);
 	in->st.stream_dup += !!(res->flags & REASM_DUP);
 	in->st.tcp_overlap += !!(res->flags & REASM_OVERLAP);
 	in->st.stream_truncated += !!(res->flags & REASM_TRUNCATED);
+	*st &= (uint8_t)~STREAM_SNAPPED;
 	if (res->flags & REASM_CONFLICT)
 		c->out->conflict = res->conflict;
 	if (res->flags & REASM_REFUSED) {
 		in->st.stream_refused++;
-		if (port && port->mode == MODE_FWD) {
-			c->out->refuse_drop = true;
-			return;
-		}
+		if (!port || port->mode != MODE_FWD)
+			return true;
+		c->out->refuse_drop = true;
+		return false;
 	}
-	if ((res->flags & REASM_REFUSED) || res->gap_age > STREAM_GAP_AGE)
+	if (res->gap_age > STREAM_GAP_AGE || (snapped && (res->flags & REASM_HELD)))
 		stream_skip(in, d, c);
+	return false;
+}
+
+/*
+ * A tap copy or a capture whose new bytes the stream could not hold: they
+ * may never come again.  What is held is read, then the direction starts
+ * over at this segment, the reader told of the gap.
+ */
+static unsigned stream_restart(struct inspector *in, struct stream_call *c, uint32_t seq)
+{
+	const struct pkt *p = &c->r->pkt;
+	struct reasm_dir *d = &c->s->stream[c->from_client ? 0 : 1];
+	uint8_t *st = &c->s->stream_st[c->from_client ? 0 : 1];
+	struct reasm_result res;
+	unsigned f;
+
+	do
+		f = stream_skip(in, d, c);
+	while ((f & REASM_GAP_SKIPPED) && !(f & REASM_STOPPED));
+	if (f & REASM_STOPPED)
+		return f;
+	if (seq - d->next < (1u << 31))
+		in->st.stream_bytes_lost += seq - d->next;
+	in->st.stream_gaps_skipped++;
+	reasm_dir_free(&in->reasm, d);
+	reasm_dir_pickup(d, seq);
+	*st |= STREAM_RESYNC;
+	return reasm_segment(&in->reasm, d, seq, p->payload, p->payload_len, stream_sink, c, &res);
 }
 
 /* Hand r's TCP segment to its direction's stream, while something reads it. */
@@ -467,6 +506,7 @@ static void stream_segment(struct inspector *in, struct inspect_result *r, struc
 	struct stream_call c = { in, r, s, from_client, now_ns, out };
 	struct reasm_result res;
 	uint32_t seq = p->seq;
+	unsigned f;
 	bool past;
 
 	memset(out, 0, sizeof(*out));
@@ -488,15 +528,18 @@ static void stream_segment(struct inspector *in, struct inspect_result *r, struc
 	*st |= STREAM_DATA;
 	out->streamed = true;
 	past = !s->app.done && past_provisional(in, s, p, from_client);
-	reasm_segment(&in->reasm, d, seq, p->payload, p->payload_len, stream_sink, &c, &res);
-	stream_account(in, d, &c, &res);
+	f = reasm_segment(&in->reasm, d, seq, p->payload, p->payload_len, stream_sink, &c, &res);
+	if (stream_account(in, d, &c, &res))
+		f = stream_restart(in, &c, seq);
+	if (payload_of(p) > p->payload_len)
+		*st |= STREAM_SNAPPED;
 	if (past && !s->app.done) {
 		/* what it may carry unidentified is spent: decided as if without an app */
 		app_give_up(&s->app);
 		in->st.provisional_cut++;
 		identified(in, s, NULL);
 	}
-	if (res.flags & REASM_STOPPED)
+	if (f & REASM_STOPPED)
 		*st |= STREAM_OFF;
 }
 

@@ -53,8 +53,8 @@ START_TEST(test_tls_sni_cut)
 		handshake(&c, &srv, SEC);
 		data_to(&c, &srv, tls13_client_hello, cuts[i], false, 0);
 		ck_assert_msg(!last.session->app.done, "cut at %zu: identified too soon", cuts[i]);
-		data_to(&c, &srv, tls13_client_hello + cuts[i], sizeof(tls13_client_hello) - cuts[i],
-			false, 0);
+		data_to(&c, &srv, tls13_client_hello + cuts[i],
+			sizeof(tls13_client_hello) - cuts[i], false, 0);
 		ck_assert_int_eq(last.session->app.app, APP_TLS);
 		ck_assert_ptr_nonnull(last.session->sni);
 		ck_assert_str_eq(last.session->sni, "x.example");
@@ -96,8 +96,9 @@ START_TEST(test_sqli_cut_in_union)
 	handshake(&c, &SRV, SEC);
 	ck_assert_int_eq(data(&c, &SRV, "GET /item?id=1+UNI"), INSPECT_PASS);
 	ck_assert_int_eq(threat_lines("sql_injection", line, sizeof(line)), 0);
-	ck_assert_int_eq(data(&c, &SRV, "ON+SELECT+password+FROM+users HTTP/1.1\r\nHost: a\r\n\r\n"),
-			 INSPECT_DROP);
+	ck_assert_int_eq(
+		data(&c, &SRV, "ON+SELECT+password+FROM+users HTTP/1.1\r\nHost: a\r\n\r\n"),
+		INSPECT_DROP);
 	ck_assert(last.reset);
 	ck_assert_int_eq(threat_lines("sql_injection", line, sizeof(line)), 1);
 	/* identified at once, the injection cut in the body */
@@ -178,6 +179,45 @@ START_TEST(test_overlap_conflict)
 }
 END_TEST
 
+/*
+ * Past the window: at a fwd port the segment is dropped, to come again,
+ * and the stream goes on; at a tap port it may never come again, so the
+ * stream starts over after the gap and identification, its start lost,
+ * ends unknown.  Both counted.
+ */
+START_TEST(test_window_limit)
+{
+	static const char x[] = "xxxxxxxx";
+	const struct ep c = { CLI.ip, 46000, MAC_EXT }, tc = { CLI.ip, 46001, MAC_EXT };
+	uint32_t base;
+
+	env_up(ALLOW, true);
+	ck_assert_int_eq(inspect_stream_set(&in, NULL, 64), 0);
+	handshake(&c, &SRV, SEC);
+	base = seq_next(&c, &SRV);
+	ck_assert_int_eq(data_to(&c, &SRV, "GET /", 5, true, base), INSPECT_PASS);
+	ck_assert_int_eq(data_to(&c, &SRV, x, sizeof(x) - 1, true, base + 200), INSPECT_DROP);
+	ck_assert_uint_eq(in.st.stream_refused, 1);
+	ck_assert_uint_eq(in.st.stream_refused_dropped, 1);
+	ck_assert_int_eq(last.session->verdict, VERDICT_ALLOW);
+	ck_assert_int_eq(data_to(&c, &SRV, "a HTTP/1.1\r\n\r\n", 15, true, base + 5), INSPECT_PASS);
+	ck_assert_int_eq(last.session->app.app, APP_HTTP);
+	/* tap */
+	handshake(&tc, &TAP_SRV, SEC);
+	base = seq_next(&tc, &TAP_SRV);
+	ck_assert_int_eq(data_to(&tc, &TAP_SRV, "GET /", 5, true, base), INSPECT_PASS);
+	ck_assert_int_eq(data_to(&tc, &TAP_SRV, x, sizeof(x) - 1, true, base + 200), INSPECT_PASS);
+	ck_assert_uint_eq(in.st.stream_refused, 2);
+	ck_assert_uint_eq(in.st.stream_refused_dropped, 1);
+	ck_assert_uint_eq(in.st.stream_gaps_skipped, 1);
+	ck_assert_uint_eq(in.st.stream_bytes_lost, 195);
+	ck_assert(last.session->app.done);
+	ck_assert_int_eq(last.session->app.app, APP_UNKNOWN);
+	ck_assert_uint_eq(in.st.stream_unid_cut, 1);
+	env_down();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stream");
@@ -190,6 +230,7 @@ int main(void)
 	tcase_add_test(tc, test_sqli_cut_in_union);
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_overlap_conflict);
+	tcase_add_test(tc, test_window_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -172,6 +172,20 @@ static size_t http_request_len(const uint8_t *d, size_t len)
 	return head + body <= len ? head + body : 0;
 }
 
+/*
+ * Whether d may start a request line: a method (1 to 16 capitals) and a
+ * space, or a piece of one.  Anything else is a body longer than is kept
+ * whole, or bytes after a gap, read as they come.
+ */
+static bool http_request_start(const uint8_t *d, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && i < 16 && d[i] >= 'A' && d[i] <= 'Z')
+		i++;
+	return i > 0 && (i == len || d[i] == ' ');
+}
+
 /* Requests are read whole: the complete ones at the front are done with. */
 static size_t http_stream(struct threat_ctx *t, struct threat_pkt *tp)
 {
@@ -188,8 +202,11 @@ static size_t http_stream(struct threat_ctx *t, struct threat_pkt *tp)
 				t, tp, h,
 				threat_http_request(tp->data + done, tp->len - done, h, APP_HITS));
 	}
-	/* a request longer than is kept: read as it came, and no more of it kept */
-	return tp->len - done >= THREAT_HTTP_KEEP ? tp->len : done;
+	/* a request longer than is kept, or no request: read as it came, not kept */
+	if (tp->len - done >= THREAT_HTTP_KEEP ||
+	    !http_request_start(tp->data + done, tp->len - done))
+		return tp->len;
+	return done;
 }
 
 /* TLS records are read whole until the direction turns encrypted. */
