@@ -4,7 +4,8 @@
  * read a direction's bytes in order, however the sender cut them.  A TLS
  * ClientHello cut before its server_name, an HTTP method cut in two, SQL
  * injection cut inside UNION SELECT, segments out of order and sent
- * again, overlaps that agree and one that does not.
+ * again, overlaps that agree and one that does not, an SSH-1 line cut in
+ * three, and what a fwd and a tap port do past the window.
  */
 #include <check.h>
 #include <string.h>
@@ -179,6 +180,26 @@ START_TEST(test_overlap_conflict)
 }
 END_TEST
 
+/* An SSH-1 identification line cut in three, after a text line: ssh_v1. */
+START_TEST(test_ssh_line_cut)
+{
+	const struct ep c = { CLI.ip, 47000, MAC_EXT }, srv = { SRV.ip, 22, MAC_FWD };
+	char line[4096];
+
+	env_up(ALLOW, true);
+	handshake(&c, &srv, SEC);
+	data(&srv, &c, "SSH-1.5-Open");
+	ck_assert_int_eq(last.session->app.app, APP_SSH);
+	ck_assert_int_eq(threat_lines("ssh_v1", line, sizeof(line)), 0);
+	data(&srv, &c, "SSH_3.");
+	ck_assert_int_eq(threat_lines("ssh_v1", line, sizeof(line)), 0);
+	data(&srv, &c, "0\r\n");
+	ck_assert_int_eq(threat_lines("ssh_v1", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "SSH-1.5-OpenSSH_3.0"));
+	env_down();
+}
+END_TEST
+
 /*
  * Past the window: at a fwd port the segment is dropped, to come again,
  * and the stream goes on; at a tap port it may never come again, so the
@@ -230,6 +251,7 @@ int main(void)
 	tcase_add_test(tc, test_sqli_cut_in_union);
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_overlap_conflict);
+	tcase_add_test(tc, test_ssh_line_cut);
 	tcase_add_test(tc, test_window_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

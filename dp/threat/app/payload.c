@@ -247,10 +247,21 @@ static size_t dns_stream(struct threat_ctx *t, struct threat_pkt *tp)
 	return done;
 }
 
-/* The identification line, once it is whole (or 255 bytes, its longest). */
+#define SSH_STREAM_MAX 1024
+
+/* Whether d holds a whole line starting "SSH-" (the identification line). */
+static bool ssh_line_whole(const uint8_t *d, size_t len)
+{
+	for (size_t i = 0; i + 4 <= len; i++)
+		if ((i == 0 || d[i - 1] == '\n') && memcmp(d + i, "SSH-", 4) == 0)
+			return memchr(d + i, '\n', len - i) != NULL;
+	return false;
+}
+
+/* The identification line once it is whole, with the lines before it (at most 1 KiB). */
 static size_t ssh_stream(struct threat_ctx *t, struct threat_pkt *tp)
 {
-	if (!memchr(tp->data, '\n', tp->len) && tp->len < 255)
+	if (!ssh_line_whole(tp->data, tp->len) && tp->len < SSH_STREAM_MAX)
 		return 0;
 	ssh(t, tp);
 	return THREAT_STREAM_DONE;
