@@ -139,16 +139,17 @@ bool app_feed(struct app_state *st, const struct app_segment *seg, struct app_in
 		info = &scratch;
 	dir = seg->from_client ? 0 : 1;
 	s = *seg;
-	s.index = st->seen[dir];
+	s.index = seg->stream ? 0 : st->seen[dir];
 	if (st->seen[dir] < UINT8_MAX)
 		st->seen[dir]++;
-	if (s.index < APP_MAX_SEGMENTS) {
+	if (seg->stream || s.index < APP_MAX_SEGMENTS) {
 		info->sni[0] = '\0';
 		app = app_probe_all(st, &s, info);
 		if (app != APP_UNKNOWN)
 			return app_finish(st, app);
 	}
-	if (!st->candidates || st->seen[0] + st->seen[1] >= 2 * APP_MAX_SEGMENTS) {
+	if (!st->candidates || (seg->stream ? seg->len >= APP_STREAM_BYTES
+					    : st->seen[0] + st->seen[1] >= 2 * APP_MAX_SEGMENTS)) {
 		info->sni[0] = '\0';
 		return app_finish(st, APP_UNKNOWN);
 	}

@@ -7,10 +7,10 @@
  *
  * Each protocol is a small parser (dp/app/<name>.c) with one probe
  * function and a line in app_list.h; app.c holds the engine that feeds a session's
- * first payload segments to the parsers still in the running.  A probe
- * looks at one segment as it is (no stream reassembly: a segment may be a
- * GSO super-frame of up to 64 KiB or a fragment of a message) and answers
- * yes, no or "maybe, show me more".
+ * first payload to the parsers still in the running.  A probe looks at a
+ * UDP datagram, or at a TCP direction's stream from its start as far as it
+ * has arrived (dp/flow/reasm.h; a segment as it is where the stream is not
+ * reassembled), and answers yes, no or "maybe, show me more".
  */
 
 #include <stdbool.h>
@@ -50,6 +50,7 @@ struct app_segment {
 	uint16_t client_port; /* ports for the few protocols whose bytes need */
 	uint16_t server_port; /* them (DHCP, NTP); never the only evidence */
 	unsigned index;	      /* 0 for the first payload segment in this direction */
+	bool stream;	      /* data is the direction's stream from its start (TCP reassembled) */
 };
 
 /* Per-session engine state; small, lives in the session entry. */
@@ -71,6 +72,13 @@ void app_state_init(struct app_state *st, uint8_t transport);
  * and the probes see the count from st->seen.
  */
 #define APP_MAX_SEGMENTS 4
+/*
+ * A stream (seg->stream) is offered again, longer, as it grows: the probes
+ * see index 0 each time, and identification ends unknown once a
+ * direction's stream reaches APP_STREAM_BYTES without a yes (or every
+ * parser said no), however many segments brought it.
+ */
+#define APP_STREAM_BYTES 8192
 bool app_feed(struct app_state *st, const struct app_segment *seg, struct app_info *info);
 
 /* Identification ends now, the app unknown (e.g. it has seen all the payload it may). */

@@ -186,5 +186,8 @@ enum app_answer app_tls_probe(const struct app_segment *seg, struct app_info *in
 		info->sni[0] = '\0';
 		return APP_NO;
 	}
+	/* a stream cut inside its hello: wait for the rest (the SNI may be in it) */
+	if (r == TLS_CUT && seg->stream && c.avail == seg->len && seg->len < APP_STREAM_BYTES)
+		return APP_MAYBE;
 	return APP_YES;
 }

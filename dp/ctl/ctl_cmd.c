@@ -147,6 +147,13 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, other_l4),     CTR(struct inspect_stats, bypassed),
 	CTR(struct inspect_stats, bypass_failed), CTR(struct inspect_stats, bypass_ended),
 	CTR(struct inspect_stats, bypass_kept),
+	CTR(struct inspect_stats, stream_held),  CTR(struct inspect_stats, stream_dup),
+	CTR(struct inspect_stats, tcp_overlap),  CTR(struct inspect_stats, stream_refused),
+	CTR(struct inspect_stats, stream_refused_dropped),
+	CTR(struct inspect_stats, stream_gaps_skipped),
+	CTR(struct inspect_stats, stream_bytes_lost),
+	CTR(struct inspect_stats, stream_truncated),
+	CTR(struct inspect_stats, stream_unid_cut),
 	{ NULL, 0 },
 };
 

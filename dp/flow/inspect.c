@@ -150,6 +150,8 @@ static void session_done(struct session *s, void *arg)
 	struct slog_clock c;
 
 	unbypass(in, s, true);
+	reasm_dir_free(&in->reasm, &s->stream[0]);
+	reasm_dir_free(&in->reasm, &s->stream[1]);
 	if (in->threats)
 		threat_session_end(in->threats, s);
 	if (in->log)
@@ -174,6 +176,7 @@ int inspector_init(struct inspector *in, size_t max_sessions, const struct polic
 	}
 	in->max_sessions = max_sessions;
 	in->provisional_bytes = INSPECT_PROVISIONAL_BYTES;
+	inspect_stream_set(in, NULL, 0);
 	in->policy = pol;
 	in->wl = wl;
 	in->log = log;
@@ -188,6 +191,23 @@ void inspector_fini(struct inspector *in)
 	in->frags = NULL;
 	threat_free(in->threats);
 	in->threats = NULL;
+}
+
+int inspect_stream_set(struct inspector *in, struct reasm_pool *pool, uint32_t window)
+{
+	struct reasm_limits lim;
+
+	reasm_limits_default(&lim);
+	if (window)
+		lim.window = window;
+	if (!pool) {
+		reasm_pool_init(&in->own_pool, REASM_POOL_DEFAULT);
+		pool = &in->own_pool;
+	}
+	if (reasm_ctx_init(&in->reasm, pool, &lim) < 0)
+		return err_set(-EINVAL, "reassembly window of %u bytes", window);
+	in->stream = true;
+	return 0;
 }
 
 int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_shared *shared)
@@ -278,18 +298,29 @@ static bool past_provisional(const struct inspector *in, struct session *s, cons
 	return s->provisional && *n > in->provisional_bytes;
 }
 
-static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
+/* Identification is over (found, or given up): counted, and s decided again. */
+static void identified(struct inspector *in, struct session *s, const struct app_info *info)
+{
+	in->st.app_found[s->app.app < APP_MAX ? s->app.app : 0]++;
+	if (info && info->sni[0] && !s->sni)
+		s->sni = strdup(info->sni);
+	decide(in, s);
+}
+
+/* Feed data (a segment, or a stream from its start) to identification. */
+static void identify_bytes(struct inspector *in, struct session *s, const uint8_t *data, size_t len,
+			   bool from_client, bool stream, bool past)
 {
 	struct app_segment seg = {
-		.data = p->payload,
-		.len = p->payload_len,
-		.transport = p->proto,
+		.data = data,
+		.len = len,
+		.transport = s->key.proto,
 		.from_client = from_client,
 		.client_port = s->client_is_a ? s->key.port_a : s->key.port_b,
 		.server_port = s->client_is_a ? s->key.port_b : s->key.port_a,
+		.stream = stream,
 	};
 	struct app_info info = { .sni = "" };
-	bool past = past_provisional(in, s, p, from_client);
 
 	if (!app_feed(&s->app, &seg, &info)) {
 		if (!past)
@@ -298,10 +329,218 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 		app_give_up(&s->app);
 		in->st.provisional_cut++;
 	}
-	in->st.app_found[s->app.app < APP_MAX ? s->app.app : 0]++;
-	if (info.sni[0])
-		s->sni = strdup(info.sni);
-	decide(in, s);
+	identified(in, s, &info);
+}
+
+static void identify(struct inspector *in, struct session *s, const struct pkt *p, bool from_client)
+{
+	bool past = past_provisional(in, s, p, from_client);
+
+	identify_bytes(in, s, p->payload, p->payload_len, from_client, false, past);
+}
+
+/* ---- TCP streams: identification and detectors read each direction in order ---- */
+
+#define STREAM_STARTED 0x1  /* sequence tracking started: at its SYN, or its first data */
+#define STREAM_DATA 0x2	    /* a data segment was handed in */
+#define STREAM_OFF 0x4	    /* nothing reads it any more: its segments go by */
+#define STREAM_RESYNC 0x8   /* started over after lost bytes: the next view follows a gap */
+#define STREAM_SNAPPED 0x10 /* a tap copy cut short: the gap after it never fills */
+#define STREAM_GAP_AGE 64   /* segments a gap may stay open before it is crossed */
+
+/* What the stream did with one frame, for its verdict. */
+struct stream_out {
+	bool streamed;	   /* its payload went to the stream (not read per segment) */
+	bool drop;	   /* a detector's drop action on what the frame completed */
+	bool refuse_drop;  /* fwd: new bytes not held (the limits): dropped, to come again */
+	uint32_t conflict; /* bytes it resent with other content */
+};
+
+struct stream_call {
+	struct inspector *in;
+	struct inspect_result *r;
+	struct session *s;
+	bool from_client;
+	uint64_t now_ns;
+	struct stream_out *out;
+};
+
+/* Whether nothing reads this direction of s any more: identified, no detector left. */
+static bool stream_unread(const struct inspector *in, const struct session *s, bool from_client)
+{
+	return s->app.done && (!in->threats || threat_payload_done(s, from_client));
+}
+
+static void stream_off(struct inspector *in, struct session *s, bool from_client)
+{
+	unsigned i = from_client ? 0 : 1;
+
+	reasm_dir_stop(&in->reasm, &s->stream[i]);
+	s->stream_st[i] |= STREAM_OFF;
+}
+
+/*
+ * The sink of a direction: identification reads the stream from its start
+ * (nothing consumed) until it is done; the detectors then read whole units
+ * and consume them (threat_stream).
+ */
+static size_t stream_sink(void *arg, const struct reasm_view *v)
+{
+	struct stream_call *c = arg;
+	struct inspector *in = c->in;
+	struct session *s = c->s;
+	struct threat_pkt tp = { .p = &c->r->pkt,
+				 .s = s,
+				 .from_client = c->from_client,
+				 .port = c->r->port,
+				 .pol = in->policy,
+				 .now_ns = c->now_ns,
+				 .data = v->data,
+				 .len = v->len };
+	uint8_t *st = &s->stream_st[c->from_client ? 0 : 1];
+	unsigned flags = v->flags | ((*st & STREAM_RESYNC) ? REASM_VIEW_GAP : 0);
+	size_t n;
+
+	*st &= (uint8_t)~STREAM_RESYNC;
+	if (!s->app.done && (flags & (REASM_VIEW_GAP | REASM_VIEW_TRUNCATED))) {
+		/* the stream's start is lost: no parser can match from here */
+		app_give_up(&s->app);
+		in->st.stream_unid_cut++;
+		identified(in, s, NULL);
+	}
+	if (!s->app.done) {
+		identify_bytes(in, s, v->data, v->len, c->from_client, true, false);
+		if (!s->app.done)
+			return 0;
+		if (stream_unread(in, s, !c->from_client))
+			stream_off(in, s, !c->from_client);
+	}
+	if (stream_unread(in, s, c->from_client))
+		return REASM_STOP;
+	n = threat_stream(in->threats, &tp);
+	c->out->drop |= tp.drop;
+	return n == THREAT_STREAM_DONE ? REASM_STOP : n;
+}
+
+/* Cross the open gap of d: what follows it is read, the reader told.  The flags. */
+static unsigned stream_skip(struct inspector *in, struct reasm_dir *d, struct stream_call *c)
+{
+	struct reasm_result res;
+	unsigned f = reasm_skip_gap(&in->reasm, d, stream_sink, c, &res);
+
+	if (f & REASM_GAP_SKIPPED) {
+		in->st.stream_gaps_skipped++;
+		in->st.stream_bytes_lost += res.lost;
+	}
+	return f;
+}
+
+/*
+ * Count what reasm did, and act at its limits.  New bytes not held are
+ * dropped at a fwd port (the sender sends them again, so no byte passes
+ * unread); true elsewhere (a tap copy, a capture: they may never come
+ * again).  A gap open for STREAM_GAP_AGE segments, or the one after a tap
+ * copy cut short, is crossed.
+ */
+static bool stream_account(struct inspector *in, struct reasm_dir *d, struct stream_call *c,
+			   const struct reasm_result *res)
+{
+	const struct workload *port = c->r->port;
+	uint8_t *st = &c->s->stream_st[c->from_client ? 0 : 1];
+	bool snapped = *st & STREAM_SNAPPED;
+
+	in->st.stream_held += !!(res->flags & REASM_HELD);
+	in->st.stream_dup += !!(res->flags & REASM_DUP);
+	in->st.tcp_overlap += !!(res->flags & REASM_OVERLAP);
+	in->st.stream_truncated += !!(res->flags & REASM_TRUNCATED);
+	*st &= (uint8_t)~STREAM_SNAPPED;
+	if (res->flags & REASM_CONFLICT)
+		c->out->conflict = res->conflict;
+	if (res->flags & REASM_REFUSED) {
+		in->st.stream_refused++;
+		if (!port || port->mode != MODE_FWD)
+			return true;
+		c->out->refuse_drop = true;
+		return false;
+	}
+	if (res->gap_age > STREAM_GAP_AGE || (snapped && (res->flags & REASM_HELD)))
+		stream_skip(in, d, c);
+	return false;
+}
+
+/*
+ * A tap copy or a capture whose new bytes the stream could not hold: they
+ * may never come again.  What is held is read, then the direction starts
+ * over at this segment, the reader told of the gap.
+ */
+static unsigned stream_restart(struct inspector *in, struct stream_call *c, uint32_t seq)
+{
+	const struct pkt *p = &c->r->pkt;
+	struct reasm_dir *d = &c->s->stream[c->from_client ? 0 : 1];
+	uint8_t *st = &c->s->stream_st[c->from_client ? 0 : 1];
+	struct reasm_result res;
+	unsigned f;
+
+	do
+		f = stream_skip(in, d, c);
+	while ((f & REASM_GAP_SKIPPED) && !(f & REASM_STOPPED));
+	if (f & REASM_STOPPED)
+		return f;
+	if (seq - d->next < (1u << 31))
+		in->st.stream_bytes_lost += seq - d->next;
+	in->st.stream_gaps_skipped++;
+	reasm_dir_free(&in->reasm, d);
+	reasm_dir_pickup(d, seq);
+	*st |= STREAM_RESYNC;
+	return reasm_segment(&in->reasm, d, seq, p->payload, p->payload_len, stream_sink, c, &res);
+}
+
+/* Hand r's TCP segment to its direction's stream, while something reads it. */
+static void stream_segment(struct inspector *in, struct inspect_result *r, struct session *s,
+			   bool from_client, uint64_t now_ns, struct stream_out *out)
+{
+	const struct pkt *p = &r->pkt;
+	unsigned i = from_client ? 0 : 1;
+	struct reasm_dir *d = &s->stream[i];
+	uint8_t *st = &s->stream_st[i];
+	struct stream_call c = { in, r, s, from_client, now_ns, out };
+	struct reasm_result res;
+	uint32_t seq = p->seq;
+	unsigned f;
+	bool past;
+
+	memset(out, 0, sizeof(*out));
+	if (!in->stream || p->proto != IPPROTO_TCP || (*st & STREAM_OFF))
+		return;
+	if (p->tcp_flags & TCPF_SYN) {
+		if (!(*st & STREAM_DATA) && reasm_dir_syn(d, p->seq) == 0)
+			*st |= STREAM_STARTED;
+		seq++; /* a SYN takes one sequence number; its data follows */
+	}
+	if (!p->payload_len || (p->tcp_flags & TCPF_RST))
+		return;
+	if (stream_unread(in, s, from_client)) {
+		stream_off(in, s, from_client);
+		return;
+	}
+	if (!(*st & STREAM_STARTED) && reasm_dir_pickup(d, seq) == 0)
+		*st |= STREAM_STARTED;
+	*st |= STREAM_DATA;
+	out->streamed = true;
+	past = !s->app.done && past_provisional(in, s, p, from_client);
+	f = reasm_segment(&in->reasm, d, seq, p->payload, p->payload_len, stream_sink, &c, &res);
+	if (stream_account(in, d, &c, &res))
+		f = stream_restart(in, &c, seq);
+	if (payload_of(p) > p->payload_len)
+		*st |= STREAM_SNAPPED;
+	if (past && !s->app.done) {
+		/* what it may carry unidentified is spent: decided as if without an app */
+		app_give_up(&s->app);
+		in->st.provisional_cut++;
+		identified(in, s, NULL);
+	}
+	if (f & REASM_STOPPED)
+		*st |= STREAM_OFF;
 }
 
 /* A later fragment has no ports: it follows its first fragment's verdict. */
@@ -391,7 +630,7 @@ static enum inspect_verdict session_verdict(struct inspector *in, struct session
  * violation line.
  */
 static bool threats(struct inspector *in, struct inspect_result *r, struct session *s,
-		    bool from_client, uint64_t now_ns)
+		    bool from_client, uint64_t now_ns, const struct stream_out *so)
 {
 	struct threat_pkt tp = {
 		.p = &r->pkt,
@@ -400,9 +639,14 @@ static bool threats(struct inspector *in, struct inspect_result *r, struct sessi
 		.port = r->port,
 		.pol = in->policy,
 		.now_ns = now_ns,
+		.streamed = so && so->streamed,
 	};
 
 	threat_frame(in->threats, &tp);
+	if (so && so->conflict)
+		threat_tcp_conflict(in->threats, &tp, so->conflict);
+	if (so && so->drop)
+		tp.drop = true;
 	if (!tp.drop || !s || s->verdict == VERDICT_DENY)
 		return tp.drop;
 	s->verdict = VERDICT_DENY;
@@ -458,11 +702,12 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 {
 	const struct pkt *p = &r->pkt;
 	enum inspect_verdict v;
+	struct stream_out so;
 	struct session *s;
 	bool from_client, full;
 
 	if (p->fragment && !p->first_fragment) {
-		if (in->threats && threats(in, r, NULL, false, now_ns)) {
+		if (in->threats && threats(in, r, NULL, false, now_ns, NULL)) {
 			in->st.denied++;
 			return INSPECT_DROP;
 		}
@@ -474,16 +719,22 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 		return INSPECT_PASS;
 	if (!s) {
 		if (in->threats)
-			threats(in, r, NULL, true, now_ns); /* floods are counted all the same */
+			threats(in, r, NULL, true, now_ns,
+				NULL); /* floods are counted all the same */
 		return table_full(in, r, now_ns);
 	}
-	if (!s->app.done && p->payload_len)
+	stream_segment(in, r, s, from_client, now_ns, &so);
+	if (!so.streamed && !s->app.done && p->payload_len)
 		identify(in, s, p, from_client);
 	if (in->threats)
-		threats(in, r, s, from_client, now_ns);
+		threats(in, r, s, from_client, now_ns, &so);
 	if (p->first_fragment)
 		in->st.frag_evicted += fragtab_remember(in->frags, p, s->verdict, now_ns);
 	v = session_verdict(in, s, r);
+	if (v == INSPECT_PASS && so.refuse_drop) {
+		in->st.stream_refused_dropped++; /* the sender sends it again */
+		return INSPECT_DROP;
+	}
 	if (v == INSPECT_PASS && bypass_on(in->bypass))
 		bypass_maybe(in, s, r->port, p, from_client);
 	return v;

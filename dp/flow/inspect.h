@@ -36,6 +36,16 @@ struct inspect_stats {
 	uint64_t bypass_failed;	  /* ... that the map refused (full) */
 	uint64_t bypass_ended;	  /* ... taken back: ended, expired, denied */
 	uint64_t bypass_kept;	  /* ... taken back for good on a small window */
+	/* TCP stream reassembly (inspect_stream_set, docs/dataplane.md) */
+	uint64_t stream_held;	 /* segments held out of order until their gap filled */
+	uint64_t stream_dup;	 /* retransmissions: nothing new, not read again */
+	uint64_t tcp_overlap;	 /* segments resending some bytes of the stream, with new ones */
+	uint64_t stream_refused; /* segments (partly) not held: window, segment count, memory */
+	uint64_t stream_refused_dropped; /* ... and dropped at a fwd port, to be sent again */
+	uint64_t stream_gaps_skipped; /* gaps crossed: a tap copy lost, or older than 64 segments */
+	uint64_t stream_bytes_lost;   /* ... the bytes never seen */
+	uint64_t stream_truncated; /* unread bytes released (window, memory): read resynchronises */
+	uint64_t stream_unid_cut;  /* identification ended, app unknown, by a gap or a cut */
 	uint64_t app_found[APP_MAX];
 	uint64_t threats[THREAT_MAX]; /* detections (dp/threat/threat.h) */
 };
@@ -57,6 +67,9 @@ struct inspector {
 	const struct bypass *bypass; /* NULL or off: every fwd frame crosses the data plane */
 	struct inspect_stats st;
 	struct fragtab *frags; /* the verdicts of fragmented datagrams */
+	bool stream;	       /* TCP reassembled for identification and detectors */
+	struct reasm_ctx reasm;
+	struct reasm_pool own_pool; /* the pool unless inspect_stream_set gives one */
 };
 
 enum inspect_verdict {
@@ -85,6 +98,21 @@ void inspector_fini(struct inspector *in);
  */
 struct threat_shared;
 int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_shared *shared);
+
+/*
+ * TCP stream reassembly (on from inspector_init, with a pool of its own,
+ * REASM_POOL_DEFAULT, and a window of REASM_WINDOW_DEFAULT): pool, shared
+ * by every worker (NULL: its own), and the window per direction in bytes
+ * (0: the default).  Before any frame.  -EINVAL for a window past
+ * REASM_WINDOW_MAX.
+ *
+ * A TCP session's directions are reassembled while identification or a
+ * payload detector still reads them: identification and the detectors see
+ * each direction's bytes in order, once (docs/dataplane.md, "TCP
+ * streams").  The segment that completes what they match gets the
+ * verdict.
+ */
+int inspect_stream_set(struct inspector *in, struct reasm_pool *pool, uint32_t window);
 
 /*
  * Inspect a frame of wire_len bytes of which len are at frame (a snapped

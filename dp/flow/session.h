@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "reasm.h"
 #include "dp/app/app.h"
 
 struct flow_key {
@@ -136,6 +137,8 @@ struct session {
 	uint8_t bypass;		    /* enum session_bypass (dp/flow/bypass.h) */
 	uint8_t bypass_mac[6];	    /* the port's UCMAC, while SB_ON */
 	char *sni;		    /* TLS only, heap; freed with the session */
+	struct reasm_dir stream[2]; /* TCP: [0] from the client, [1] from the server (inspect.c) */
+	uint8_t stream_st[2];	    /* STREAM_* bits of each (inspect.c) */
 	struct wl_ctr *ctr;	    /* the port's container, a reference put with the session */
 };
 

@@ -44,7 +44,7 @@ const char *const policy_threat_names[POLICY_THREAT_COUNT] = {
 	"tcp_syn_data", "tcp_split_handshake", "tcp_small_window", "tcp_small_mss",
 	"ssh_v1", "tls_old_version", "tls_heartbleed", "http_smuggling",
 	"http_negative_length", "http_slowloris", "sql_injection", "dns_tunneling",
-	"dns_zone_transfer", "dns_type_null", "icmp_tunneling",
+	"dns_zone_transfer", "dns_type_null", "icmp_tunneling", "tcp_overlap_conflict",
 };
 /* clang-format on */
 

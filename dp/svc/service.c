@@ -518,6 +518,8 @@ int service_run(const struct pc_config *cfg, bool sandbox, int ready_fd)
 	s.enf.ns.fd = s.enf.ns.ioc = -1;
 	s.sh.threats = cfg->threat_detection;
 	s.sh.provisional_bytes = cfg->provisional_bytes;
+	s.sh.reassembly_window = cfg->reassembly_kb << 10;
+	reasm_pool_init(&s.sh.reasm_pool, REASM_POOL_DEFAULT);
 	ret = setup(&s);
 	if (ret >= 0) {
 		ctl_attach(&s);
@@ -584,7 +586,8 @@ int service_read_pcap(const struct pc_config *cfg, const char *pcap, const char 
 	if (ret < 0)
 		goto out;
 	in.provisional_bytes = cfg->provisional_bytes;
-	if (threats)
+	ret = inspect_stream_set(&in, NULL, cfg->reassembly_kb << 10);
+	if (ret >= 0 && threats)
 		ret = inspect_threats_on(&in, tlog, NULL);
 	while (ret >= 0 && (ret = pcap_next(r, &data, &len, &ts)) > 0) {
 		struct inspect_result res;

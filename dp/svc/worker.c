@@ -57,6 +57,9 @@ int worker_init(struct worker *w, unsigned index, struct dp_shared *sh, size_t m
 	w->in.wall_clock = true;
 	w->in.worker = index;
 	w->in.provisional_bytes = sh->provisional_bytes;
+	ret = inspect_stream_set(&w->in, &sh->reasm_pool, sh->reassembly_window);
+	if (ret < 0)
+		goto err_inspector;
 	w->in.bypass = sh->bypass;
 	/* sendmmsg only writes msg_len: each message is bound to its iovec once */
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {

@@ -46,6 +46,8 @@ struct dp_shared {
 	bool threats;			     /* threat detection on */
 	struct threat_shared *threat_tables; /* ... its tables of every worker */
 	uint32_t provisional_bytes;	     /* inspector.provisional_bytes */
+	uint32_t reassembly_window;	     /* bytes per direction (inspect_stream_set) */
+	struct reasm_pool reasm_pool;	     /* TCP reassembly memory of every worker */
 	const struct bypass *bypass;	     /* session bypass, may be off */
 };
 

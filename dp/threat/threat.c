@@ -23,7 +23,7 @@ static const char *const severity[THREAT_MAX] = {
 	[THREAT_HTTP_NEGATIVE_LENGTH] = "medium", [THREAT_HTTP_SLOWLORIS] = "medium",
 	[THREAT_SQL_INJECTION] = "high",	[THREAT_DNS_TUNNELING] = "high",
 	[THREAT_DNS_ZONE_TRANSFER] = "medium",	[THREAT_DNS_TYPE_NULL] = "low",
-	[THREAT_ICMP_TUNNELING] = "medium",
+	[THREAT_ICMP_TUNNELING] = "medium",	[THREAT_TCP_OVERLAP_CONFLICT] = "medium",
 };
 /* clang-format on */
 
@@ -194,8 +194,19 @@ void threat_frame(struct threat_ctx *t, struct threat_pkt *tp)
 		threat_flood(t, tp);
 		threat_icmp(t, tp);
 	}
-	if (p->payload_len && s->app.app != APP_UNKNOWN)
+	if (p->payload_len && s->app.app != APP_UNKNOWN && !tp->streamed) {
+		tp->data = p->payload;
+		tp->len = p->payload_len;
 		threat_app(t, tp);
+	}
+}
+
+void threat_tcp_conflict(struct threat_ctx *t, struct threat_pkt *tp, uint32_t bytes)
+{
+	struct threat_hit h = { .id = THREAT_TCP_OVERLAP_CONFLICT };
+
+	snprintf(h.evidence, sizeof(h.evidence), "%u bytes resent with other content", bytes);
+	threat_report(t, tp, &h, true);
 }
 
 void threat_session_end(struct threat_ctx *t, const struct session *s)

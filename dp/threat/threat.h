@@ -22,7 +22,7 @@
  *           sql_injection dns_tunneling
  *   medium  syn_flood icmp_flood tcp_split_handshake tcp_small_window
  *           tcp_small_mss ssh_v1 http_negative_length http_slowloris
- *           dns_zone_transfer icmp_tunneling
+ *           dns_zone_transfer icmp_tunneling tcp_overlap_conflict
  *   low     tcp_syn_data tls_old_version dns_type_null
  *
  * Action, from the policy's "threats"."actions": "alert", or "drop".  A
@@ -70,6 +70,14 @@ struct threat_pkt {
 	const struct workload *port; /* NULL: none known (--read-pcap) */
 	const struct policy *pol;
 	uint64_t now_ns;
+	/*
+	 * The payload the application detectors read: the frame's, or (threat_stream)
+	 * the bytes of its direction's stream.  streamed: the frame's payload went to
+	 * the stream, so threat_frame leaves it to threat_stream.
+	 */
+	const uint8_t *data;
+	size_t len;
+	bool streamed;
 	/* out */
 	bool drop;     /* a hit's action is an enforced drop */
 	bool no_reset; /* ... of a flood: cut without resets */
@@ -77,6 +85,28 @@ struct threat_pkt {
 
 /* Run the detectors that apply to tp's frame. */
 void threat_frame(struct threat_ctx *t, struct threat_pkt *tp);
+
+/*
+ * The application detectors on tp->data, tp->len: the direction's stream
+ * as reassembled (dp/flow/reasm.h), its bytes not consumed before followed
+ * by new ones.  Returns how many bytes at the front it is done with (the
+ * rest is offered again, with more), or THREAT_STREAM_DONE when no
+ * detector reads this direction's stream any more: encrypted TLS (its
+ * heartbeat records are checked per segment from then), the SSH
+ * identification line read, a direction with no detector.  Whole units
+ * are read and consumed: an HTTP request's header block with its
+ * Content-Length body (up to THREAT_HTTP_KEEP bytes), TLS records, DNS
+ * messages with their length prefix, the SSH line.
+ */
+#define THREAT_STREAM_DONE ((size_t)-1)
+#define THREAT_HTTP_KEEP 16384
+size_t threat_stream(struct threat_ctx *t, struct threat_pkt *tp);
+
+/*
+ * tp's segment sent bytes of its stream again with other content (bytes
+ * of them differing): tcp_overlap_conflict.
+ */
+void threat_tcp_conflict(struct threat_ctx *t, struct threat_pkt *tp, uint32_t bytes);
 
 /* s ends (expired, ended, table freed): release what it holds. */
 void threat_session_end(struct threat_ctx *t, const struct session *s);

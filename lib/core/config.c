@@ -63,6 +63,7 @@ void config_defaults(struct pc_config *cfg)
 	cfg->source_check = SOURCE_CHECK_STRICT;
 	cfg->allow_mode_annotation = false;
 	cfg->provisional_bytes = 4096;
+	cfg->reassembly_kb = 32;
 	cfg->lock_timeout_ms = 10000;
 }
 
@@ -247,6 +248,7 @@ static const struct jfield keys[] = {
 	KEY(source_check, JF_FN, read_source_check),
 	KEY(allow_mode_annotation, JF_BOOL, NULL),
 	KEY_UINT(provisional_bytes, 0, 16777216),
+	KEY_UINT(reassembly_kb, 1, 16384),
 	KEY_UINT(lock_timeout_ms, 1, 600000),
 };
 

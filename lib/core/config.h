@@ -51,6 +51,7 @@ struct pc_config {
 	enum pc_source_check source_check;
 	bool allow_mode_annotation; /* honour a workload's io.portcullis.mode */
 	unsigned provisional_bytes; /* payload per direction while an app rule waits for the app */
+	unsigned reassembly_kb;	    /* TCP reassembly window per direction */
 	unsigned lock_timeout_ms;   /* longest wait for the state lock; past it on_failure */
 };
 

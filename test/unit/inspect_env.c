@@ -34,6 +34,55 @@ uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uint8_t pr
 	return ip + 20;
 }
 
+/* the directions the tests' segments went, and where each goes on */
+static struct dir_seq {
+	char a[16], b[16];
+	uint16_t pa, pb;
+	uint32_t next;
+} dirs[64];
+static size_t n_dirs;
+
+static struct dir_seq *dir_of(const struct ep *a, const struct ep *b)
+{
+	struct dir_seq *d;
+
+	for (size_t i = 0; i < n_dirs; i++) {
+		d = &dirs[i];
+		if (!strcmp(d->a, a->ip) && !strcmp(d->b, b->ip) && d->pa == a->port &&
+		    d->pb == b->port)
+			return d;
+	}
+	d = &dirs[n_dirs < 64 ? n_dirs++ : 63];
+	snprintf(d->a, sizeof(d->a), "%s", a->ip);
+	snprintf(d->b, sizeof(d->b), "%s", b->ip);
+	d->pa = a->port;
+	d->pb = b->port;
+	d->next = 1001;
+	return d;
+}
+
+uint32_t seq_next(const struct ep *a, const struct ep *b)
+{
+	return dir_of(a, b)->next;
+}
+
+/* The sequence number of s from a to b; the direction goes on after it. */
+static uint32_t seq_of(const struct ep *a, const struct ep *b, const struct seg *s)
+{
+	struct dir_seq *d = dir_of(a, b);
+	uint32_t seq = s->at ? s->seq : d->next;
+
+	if (s->flags & TCPF_SYN) {
+		seq = s->at ? s->seq : 1000;
+		d->next = seq + 1;
+	}
+	if (!s->at && !(s->flags & TCPF_SYN))
+		d->next = seq + (uint32_t)s->len;
+	else if (s->flags & TCPF_SYN)
+		d->next += (uint32_t)s->len;
+	return seq;
+}
+
 void tcp(struct frame *f, const struct ep *a, const struct ep *b, const struct seg *s)
 {
 	size_t hlen = 20 + (s->mss ? 4 : 0) + (s->wscale ? 4 : 0);
@@ -42,7 +91,7 @@ void tcp(struct frame *f, const struct ep *a, const struct ep *b, const struct s
 	memset(t, 0, hlen);
 	put16(t, a->port);
 	put16(t + 2, b->port);
-	put32(t + 4, 1000);
+	put32(t + 4, seq_of(a, b, s));
 	put32(t + 8, (s->flags & TCPF_ACK) ? 2000 : 0);
 	t[12] = (uint8_t)(hlen / 4) << 4;
 	t[13] = s->flags;
@@ -124,6 +173,7 @@ void env_up(const char *policy_json, bool threats)
 
 void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
 {
+	n_dirs = 0;
 	strcpy(state_dir, "/tmp/pc-threat-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	add_port(1, MODE_FWD, "10.0.0.2");

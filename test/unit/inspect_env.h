@@ -47,7 +47,17 @@ struct seg {
 	uint8_t wscale; /* shift + 1; 0: no option */
 	const void *data;
 	size_t len;
+	/*
+	 * at: the sequence number is seq (a data segment's first byte); otherwise
+	 * each direction's segments follow on: a SYN at 1000, data where the
+	 * direction's last segment ended.
+	 */
+	bool at;
+	uint32_t seq;
 };
+
+/* Where the direction from a to b goes on (the sequence number of its next byte). */
+uint32_t seq_next(const struct ep *a, const struct ep *b);
 
 /* Ethernet + IPv4 from a to b, l4_len bytes after the header; the L4 start. */
 uint8_t *ip4(struct frame *f, const struct ep *a, const struct ep *b, uint8_t proto, uint16_t id,

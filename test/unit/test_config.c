@@ -84,6 +84,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.ring_retire_ms, 1);
 	ck_assert_uint_eq(cfg.quick_max, 512);
 	ck_assert_uint_eq(cfg.bypass_after_kb, 1024);
+	ck_assert_uint_eq(cfg.reassembly_kb, 32);
 }
 END_TEST
 
@@ -208,6 +209,8 @@ START_TEST(test_number_ranges)
 	expect_invalid("{\"ring_retire_ms\": 0}",
 		       "key \"ring_retire_ms\" must be between 1 and 1000");
 	expect_invalid("{\"quick_max\": 9000}", "key \"quick_max\" must be between 0 and 1500");
+	expect_invalid("{\"reassembly_kb\": 0}",
+		       "key \"reassembly_kb\" must be between 1 and 16384");
 	expect_invalid("{\"bypass_after_kb\": 4194305}",
 		       "key \"bypass_after_kb\" must be between 0 and 4194304");
 	expect_invalid("{\"max_sessions\": 0}", "key \"max_sessions\" must be between 1 and");

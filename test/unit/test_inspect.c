@@ -152,11 +152,11 @@ static enum inspect_verdict send_data(const struct ep *c, const char *head, size
 }
 
 /*
- * The issue's attack: "SSH-" four times keeps the SSH parser undecided, so
- * the postgresql rule may still match and the session is allowed
- * provisionally.  Bulk after it got three more segments through (up to
- * 64 KiB each with GSO).  Now at most provisional_bytes of payload pass,
- * then the session is decided without an app: the default denies it.
+ * The issue's attack: a request line that does not end ("GET /" and more
+ * of its target) keeps the HTTP parser undecided, so the postgresql rule
+ * may still match and the session is allowed provisionally.  Bulk after it got three more segments
+ * through (up to 64 KiB each with GSO).  Now at most provisional_bytes of payload pass, then the
+ * session is decided without an app: the default denies it.
  */
 START_TEST(test_provisional_bounded_in_bytes)
 {
@@ -169,12 +169,12 @@ START_TEST(test_provisional_bounded_in_bytes)
 	ck_assert_int_eq(last.verdict, INSPECT_PASS);
 	ck_assert(last.session->provisional);
 	for (i = 0; i < 4; i++) {
-		ck_assert_int_eq(send_data(&c, "SSH-", 4, 2 * SEC), INSPECT_PASS);
-		passed += 4;
+		ck_assert_int_eq(send_data(&c, i ? "" : "GET /", i ? 4 : 5, 2 * SEC), INSPECT_PASS);
+		passed += i ? 4 : 5;
 	}
 	for (i = 0; i < 3 && send_data(&c, "", 1400, 2 * SEC) == INSPECT_PASS; i++)
 		passed += 1400;
-	ck_assert_int_eq(i, 2); /* the third 1400 would have been 4216 bytes */
+	ck_assert_int_eq(i, 2); /* the third 1400 would have been 4217 bytes */
 	ck_assert_uint_le(passed, INSPECT_PROVISIONAL_BYTES);
 	ck_assert(last.reset);
 	ck_assert(!last.session->provisional);
@@ -188,8 +188,8 @@ END_TEST
 
 /*
  * One big frame (a GSO super-frame, or a tap copy cut short) counts by all
- * its payload.  Four "SSH-" keep the parsers undecided; a fifth segment
- * is not probed any more.
+ * its payload.  A request line that does not end keeps the parsers
+ * undecided.
  */
 START_TEST(test_provisional_counts_whole_payload)
 {
@@ -202,15 +202,18 @@ START_TEST(test_provisional_counts_whole_payload)
 	in.provisional_bytes = 1000;
 	handshake(&c, &PG, SEC);
 	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(send_data(&c, "SSH-", 4, 2 * SEC), INSPECT_PASS);
-	ck_assert_int_eq(send_data(&c, "", 1000 - 16, 2 * SEC), INSPECT_PASS);
+		ck_assert_int_eq(send_data(&c, i ? "" : "GET /", i ? 4 : 5, 2 * SEC), INSPECT_PASS);
+	ck_assert_int_eq(send_data(&c, "", 1000 - 17, 2 * SEC), INSPECT_PASS);
 	ck_assert_int_eq(send_data(&c, "", 1, 2 * SEC), INSPECT_DROP);
 	ck_assert_uint_eq(in.st.provisional_cut, 1);
 	/* a tap copy of 64 KiB cut to its first 100 bytes: counted as 64 KiB */
 	handshake(&tc, &tap_pg, 3 * SEC);
 	for (int i = 0; i < 4; i++) {
 		tcp(&f, &tc, &tap_pg,
-		    &(struct seg){ .flags = TCPF_ACK, .win = 502, .data = "SSH-", .len = 4 });
+		    &(struct seg){ .flags = TCPF_ACK,
+				   .win = 502,
+				   .data = i ? "xxxx" : "GET /",
+				   .len = i ? 4 : 5 });
 		send_frame(&f, 3 * SEC);
 	}
 	ck_assert(last.session->provisional);

@@ -708,7 +708,7 @@ START_TEST(test_every_threat_name)
 		"tcp_syn_data", "tcp_split_handshake", "tcp_small_window", "tcp_small_mss",
 		"ssh_v1", "tls_old_version", "tls_heartbleed", "http_smuggling",
 		"http_negative_length", "http_slowloris", "sql_injection", "dns_tunneling",
-		"dns_zone_transfer", "dns_type_null", "icmp_tunneling",
+		"dns_zone_transfer", "dns_type_null", "icmp_tunneling", "tcp_overlap_conflict",
 	};
 	/* clang-format on */
 	char json[128];

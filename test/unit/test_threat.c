@@ -88,6 +88,8 @@ START_TEST(test_names_and_severities)
 {
 	ck_assert_str_eq(threat_name(THREAT_SYN_FLOOD), "syn_flood");
 	ck_assert_str_eq(threat_name(THREAT_ICMP_TUNNELING), "icmp_tunneling");
+	ck_assert_str_eq(threat_name(THREAT_TCP_OVERLAP_CONFLICT), "tcp_overlap_conflict");
+	ck_assert_str_eq(threat_severity(THREAT_TCP_OVERLAP_CONFLICT), "medium");
 	ck_assert_str_eq(threat_severity(THREAT_PING_OF_DEATH), "high");
 	for (int i = 0; i < THREAT_MAX; i++) {
 		const char *s = threat_severity(i);

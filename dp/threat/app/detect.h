@@ -3,8 +3,9 @@
 #define PORTCULLIS_DP_THREAT_DETECT_H
 
 /*
- * Application-level threat detectors: pure functions over one segment or
- * message as it arrived (no reassembly, no allocation per call), plus one
+ * Application-level threat detectors: pure functions over a buffer (a UDP
+ * message, a TCP segment, or whole units of a reassembled TCP stream as
+ * threat_stream hands them; no allocation per call), plus one
  * small bounded tracker for DNS tunnels.  A hit is the threat and a short
  * piece of printable evidence; severity and action are the caller's.
  */
