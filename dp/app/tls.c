@@ -5,6 +5,7 @@
  * ClientHello's server_name goes to info->sni.  The hello may be cut at the
  * segment end or continue in the next record: the session is TLS as soon as
  * the headers fit, and the SNI is taken when its bytes are in the segment.
+ * A client's SSLv2-format CLIENT-HELLO is TLS too (tls_sslv2_hello).
  */
 #include "app_int.h"
 
@@ -169,12 +170,43 @@ static enum app_answer tls_headers(const struct app_segment *seg, struct tls_cur
 	return APP_YES;
 }
 
+/*
+ * An SSLv2-format CLIENT-HELLO (RFC 6101 E.1), as old clients and scanners
+ * still send: a 2-byte record header with the high bit set, message type 1,
+ * version 2.0 or 3.x, then the cipher-spec, session-id and challenge
+ * lengths, which must add up to the record (no SNI in this form).
+ */
+static enum app_answer tls_sslv2_hello(const uint8_t *d, size_t len)
+{
+	size_t rlen, cs, sid, ch;
+	uint16_t v;
+
+	if ((len > 2 && d[2] != TLS_CLIENT_HELLO) ||
+	    (len > 4 && (v = be16_at(d + 3)) != 0x0002 && (v >> 8) != 3))
+		return APP_NO;
+	if (len < 11)
+		return APP_MAYBE;
+	rlen = (size_t)(d[0] & 0x7f) << 8 | d[1];
+	cs = be16_at(d + 5);
+	sid = be16_at(d + 7);
+	ch = be16_at(d + 9);
+	if (cs == 0 || cs % 3 != 0 || (sid != 0 && sid != 16) || ch < 16 || ch > 32 ||
+	    rlen != 9 + cs + sid + ch)
+		return APP_NO;
+	return APP_YES;
+}
+
 enum app_answer app_tls_probe(const struct app_segment *seg, struct app_info *info)
 {
 	struct tls_cur c;
-	enum app_answer a = tls_headers(seg, &c);
+	enum app_answer a;
 	int r;
 
+	if (seg->from_client && (seg->data[0] & 0x80)) {
+		info->sni[0] = '\0';
+		return tls_sslv2_hello(seg->data, seg->len);
+	}
+	a = tls_headers(seg, &c);
 	if (a != APP_YES)
 		return a;
 	info->sni[0] = '\0';

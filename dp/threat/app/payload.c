@@ -215,6 +215,15 @@ static size_t tls_stream(struct threat_ctx *t, struct threat_pkt *tp)
 	uint8_t enc = tp->from_client ? THREAT_SESS_ENC_C : THREAT_SESS_ENC_S;
 	size_t done = 0, rec;
 
+	/* an SSLv2-format CLIENT-HELLO, a 2-byte header: whole (under 32 KiB) */
+	if (tp->from_client && tp->len >= 2 && (tp->data[0] & 0x80)) {
+		rec = 2 + ((size_t)(tp->data[0] & 0x7f) << 8 | tp->data[1]);
+		if (rec > tp->len)
+			return 0;
+		tp->len = rec;
+		tls(t, tp);
+		return rec;
+	}
 	while (tp->len - done >= 5) {
 		rec = 5 + ((size_t)tp->data[done + 3] << 8 | tp->data[done + 4]);
 		if (!tls_record(tp->data + done, tp->len - done) || rec > tp->len - done)
