@@ -5,7 +5,8 @@
  * ClientHello cut before its server_name, an HTTP method cut in two, SQL
  * injection cut inside UNION SELECT, segments out of order and sent
  * again, overlaps that agree and one that does not, an SSH-1 line cut in
- * three, and what a fwd and a tap port do past the window.
+ * three, an SSLv2-format hello, and what a fwd and a tap port do past
+ * the window.
  */
 #include <check.h>
 #include <string.h>
@@ -239,6 +240,42 @@ START_TEST(test_window_limit)
 }
 END_TEST
 
+/*
+ * An SSLv2-format CLIENT-HELLO (a 2-byte record header), whole and cut
+ * after 7 bytes: TLS, and tls_old_version reports it once.  Bytes with
+ * the high bit set whose lengths do not add up are not TLS.
+ */
+START_TEST(test_sslv2_hello)
+{
+	uint8_t hello[2 + 9 + 21 + 16] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00,
+					   0x15, 0x00, 0x00, 0x00, 0x10 };
+	const struct ep srv = { SRV.ip, 443, MAC_FWD };
+	const struct ep c = { CLI.ip, 48000, MAC_EXT }, c2 = { CLI.ip, 48001, MAC_EXT },
+			c3 = { CLI.ip, 48002, MAC_EXT };
+	char line[4096];
+
+	memset(hello + 11, 0x01, sizeof(hello) - 11);
+	env_up(ALLOW, true);
+	handshake(&c, &srv, SEC);
+	data_to(&c, &srv, hello, sizeof(hello), false, 0);
+	ck_assert_int_eq(last.session->app.app, APP_TLS);
+	ck_assert_int_eq(threat_lines("tls_old_version", line, sizeof(line)), 1);
+	ck_assert_ptr_nonnull(strstr(line, "SSLv2-format ClientHello max TLS 1.0"));
+	handshake(&c2, &srv, SEC);
+	data_to(&c2, &srv, hello, 7, false, 0);
+	ck_assert(!last.session->app.done);
+	data_to(&c2, &srv, hello + 7, sizeof(hello) - 7, false, 0);
+	ck_assert_int_eq(last.session->app.app, APP_TLS);
+	ck_assert_int_eq(threat_lines("tls_old_version", line, sizeof(line)), 2);
+	hello[1] = 0x2f;
+	handshake(&c3, &srv, SEC);
+	data_to(&c3, &srv, hello, sizeof(hello), false, 0);
+	ck_assert_int_ne(last.session->app.app, APP_TLS);
+	ck_assert_int_eq(threat_lines("tls_old_version", line, sizeof(line)), 2);
+	env_down();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stream");
@@ -253,6 +290,7 @@ int main(void)
 	tcase_add_test(tc, test_overlap_conflict);
 	tcase_add_test(tc, test_ssh_line_cut);
 	tcase_add_test(tc, test_window_limit);
+	tcase_add_test(tc, test_sslv2_hello);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
