@@ -57,6 +57,17 @@ tp_case() {
 	TP_CAPTURING=1
 }
 
+# tp_case_of NAME PCAP: a new case read from PCAP, a capture made before
+# (an earlier case's, rewritten); no capture starts.
+tp_case_of() {
+	TP_CASE=$1
+	TP_READS=0
+	ti_log "---- case $TP_CASE (capture $(basename "$2"))"
+	PC_PCAP=$2
+	pc_flows "$PC_PCAP" "$PC_PCAP.flows"
+	TP_CAPTURING=0
+}
+
 # tp_policy THREATS_JSON LABEL DROP_NAMES...: a policy file, its path on
 # stdout: default allow, no rule, THREATS_JSON as "threats" plus actions
 # drop for DROP_NAMES.
