@@ -17,18 +17,9 @@ Run inside a test namespace, bounded by the caller's timeout:
                                                  a header line each EVERY s, SECONDS long
     threat_traffic.py keepalive DST PORT N IDLE  N connections, two whole requests each,
                                                  IDLE s apart (not a threat)
-    threat_traffic.py cut DST PORT PAUSE PARTS   one connection (TCP_NODELAY) that sends
-                                                 PARTS ('|' between them, backslash escapes
-                                                 as in Python) one send() each, PAUSE s
-                                                 apart, and reads the answer to its end
-    threat_traffic.py tls-cut DST PORT SNI CUT PAUSE
-                                                 a TLS 1.2 ClientHello naming SNI (its last
-                                                 extension), sent as its first CUT bytes,
-                                                 then after PAUSE s the rest; waits for
-                                                 ServerHelloDone
 
-The packet-level ones use scapy (python3-scapy); heartbleed, slowloris,
-keepalive, cut and tls-cut use plain sockets.  Each prints one line saying what it sent.
+The packet-level ones use scapy (python3-scapy); heartbleed, slowloris and
+keepalive use plain sockets.  Each prints one line saying what it sent.
 """
 import os
 import random
@@ -174,15 +165,12 @@ def ext(etype, body):
     return struct.pack(">HH", etype, len(body)) + body
 
 
-def client_hello(sni=None):
+def client_hello():
     suites = [0xc02b, 0xc02f, 0xc02c, 0xc030, 0xc009, 0xc013, 0x009c, 0x002f]
     exts = (ext(0x000a, struct.pack(">HHH", 4, 0x0017, 0x001d)) +      # groups P-256, x25519
             ext(0x000b, b"\x01\x00") +                                 # point formats
             ext(0x000d, struct.pack(">HHHH", 6, 0x0403, 0x0804, 0x0401)) +  # signature algs
             ext(0x000f, b"\x01"))                                      # heartbeat, peer allowed
-    if sni:
-        name = sni.encode()
-        exts += ext(0x0000, struct.pack(">HBH", len(name) + 3, 0, len(name)) + name)
     body = (b"\x03\x03" + os.urandom(32) + b"\x00" +
             struct.pack(">H", 2 * len(suites)) + b"".join(struct.pack(">H", c) for c in suites) +
             b"\x01\x00" + struct.pack(">H", len(exts)) + exts)
@@ -270,45 +258,6 @@ def keepalive(dst, port, n, idle):
     print(f"keepalive: {n} connections to {dst}:{port}, two requests each, {idle} s apart")
 
 
-def nodelay_connection(dst, port):
-    c = socket.create_connection((dst, port), timeout=5)
-    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return c
-
-
-def cut(dst, port, pause, parts):
-    """Each part its own send(), and so its own segment: TCP_NODELAY, and a
-    pause for the peer's ACK before the next."""
-    pieces = [p.encode().decode("unicode_escape").encode("latin-1") for p in parts.split("|")]
-    got = b""
-    with nodelay_connection(dst, port) as c:
-        for i, p in enumerate(pieces):
-            if i:
-                time.sleep(pause)
-            c.sendall(p)
-        c.shutdown(socket.SHUT_WR)
-        while True:
-            chunk = c.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-    first = got.split(b"\r\n", 1)[0].decode("latin-1")
-    print(f"cut: {len(pieces)} sends of {[len(p) for p in pieces]} bytes to {dst}:{port}, "
-          f"{pause} s apart; answer: {first!r}")
-
-
-def tls_cut(dst, port, sni, at, pause):
-    hello = client_hello(sni)
-    with nodelay_connection(dst, port) as c:
-        c.sendall(hello[:at])
-        time.sleep(pause)
-        c.sendall(hello[at:])
-        if not tls_records(c, 14):
-            raise SystemExit("tls-cut: no ServerHelloDone from the server")
-    print(f"tls-cut: ClientHello of {len(hello)} bytes naming {sni} sent to {dst}:{port} "
-          f"as {at} + {len(hello) - at} bytes, {pause} s apart")
-
-
 def main(a):
     cmds = {
         "ping-of-death": (ping_of_death, [str]),
@@ -319,8 +268,6 @@ def main(a):
         "heartbleed": (heartbleed, [str, int]),
         "slowloris": (slowloris, [str, int, int, float, float]),
         "keepalive": (keepalive, [str, int, int, float]),
-        "cut": (cut, [str, int, float, str]),
-        "tls-cut": (tls_cut, [str, int, str, int, float]),
     }
     if not a or a[0] not in cmds or len(a) - 1 != len(cmds[a[0]][1]):
         raise SystemExit(__doc__)
