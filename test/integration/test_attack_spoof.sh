@@ -19,8 +19,11 @@
 #   denied there (a violation logged);
 # - ARP from c1 that says c2's address is at c1's MAC, or c1's at another
 #   MAC, and an IPv6 neighbour advertisement that says c2's address is at
-#   c1's MAC: dropped (arp, nd); the host's neighbour entries for c2 do
-#   not name c1's MAC;
+#   c1's MAC, bare, behind a hop-by-hop header, and behind that and a
+#   destination options header: dropped (arp, nd); the host's neighbour
+#   entries for c2 do not name c1's MAC; an MLD report from :: behind a
+#   router alert (what a port sends while its address is tentative)
+#   passes;
 # - from the host side: frames carrying c2's UCMAC as source, to the
 #   broadcast MAC with c1's own address, and tagged, to c1: dropped
 #   (host_ucmac, bcast_own, tagged); c1 gets none;
@@ -144,9 +147,16 @@ mark_drops
 at_frame "$NS1" garp eth0 "$IP2" ff:ff:ff:ff:ff:ff
 at_frame "$NS1" arpmac eth0 "$IP1" ff:ff:ff:ff:ff:ff 02:66:66:66:66:67
 at_frame "$NS1" na eth0 "$IP6_2" 33:33:00:00:00:01
+at_frame "$NS1" na-hbh eth0 "$IP6_2" 33:33:00:00:00:01
+at_frame "$NS1" na-dst eth0 "$IP6_2" 33:33:00:00:00:01
 sleep 0.5
 expect_drop arp 10 "ARP from c1 naming another address or MAC"
-expect_drop nd 5 "neighbour advertisements from c1 for c2's address"
+expect_drop nd 15 "neighbour advertisements from c1 for c2's address, bare and behind extension headers"
+mark_drops
+at_frame "$NS1" mld0 eth0 ff02::16 33:33:00:00:00:16
+sleep 0.2
+[ "$(drop src_addr)" = "${MARK[src_addr]}" ] && [ "$(drop nd)" = "${MARK[nd]}" ] ||
+	ti_fail "MLD reports from :: (duplicate address detection) were dropped: $(ti_dpath_drops)"
 ip -n "$TI_HOST" neigh show "$IP2" | grep -qi "$MAC1" &&
 	ti_fail "the host's neighbour entry for c2 names c1's MAC: $(ip -n "$TI_HOST" neigh show "$IP2")"
 ip -n "$TI_HOST" neigh show "$IP6_2" | grep -qi "$MAC1" &&

@@ -28,10 +28,18 @@
 #define ETH_DST_OFF 0
 #define ETH_SRC_OFF ETH_ALEN
 #define IP6_NEXTHDR_OFF (ETH_HLEN + 6)
-#define ICMP6_TYPE_OFF (ETH_HLEN + 40)
+#define IP6_PAYLOAD_OFF (ETH_HLEN + 40)
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_DEST 60
 #define NEXTHDR_ICMPV6 58
-#define ND_FIRST 133 /* router solicitation */
-#define ND_LAST 137  /* redirect */
+#define IP6_EXT_MAX 4 /* extension headers walked before ICMPv6 */
+#define ND_FIRST 133  /* router solicitation */
+#define ND_LAST 137   /* redirect */
+#define MLD_QUERY 130
+#define MLD_DONE 132
+#define MLD2_REPORT 143
+#define ICMP6_DEEP 0xffff /* icmp6_type: more extension headers than are walked */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -125,16 +133,51 @@ static __always_inline int dp_alive(const struct pc_dp_state *st)
 	return hb && (hb >= now || now - hb <= PC_DP_HEARTBEAT_TIMEOUT_NS);
 }
 
-/* IPv6 neighbour discovery crosses like ARP: it is the link's, not a flow's. */
+/*
+ * The type of an IPv6 frame's ICMPv6 message, past up to IP6_EXT_MAX
+ * hop-by-hop, routing and destination options headers (MLD carries a
+ * hop-by-hop header for its router alert, and a receiver reads neighbour
+ * discovery behind any of them), its offset in *off; -1 when the frame is
+ * not ICMPv6 (or a fragment of it: receivers drop fragmented neighbour
+ * discovery, RFC 6980); ICMP6_DEEP when the headers go on past the walk.
+ */
+static __always_inline int icmp6_type(struct __sk_buff *skb, __u32 *off)
+{
+	__u8 h[2];
+	__u8 nh, type;
+	__u32 o = IP6_PAYLOAD_OFF;
+
+	if (bpf_skb_load_bytes(skb, IP6_NEXTHDR_OFF, &nh, 1) < 0)
+		return -1;
+#pragma unroll
+	for (int i = 0; i < IP6_EXT_MAX; i++) {
+		if (nh != NEXTHDR_HOP && nh != NEXTHDR_ROUTING && nh != NEXTHDR_DEST)
+			break;
+		if (bpf_skb_load_bytes(skb, o, h, 2) < 0)
+			return -1;
+		nh = h[0];
+		o += ((__u32)h[1] + 1) * 8;
+	}
+	if (nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_DEST)
+		return ICMP6_DEEP;
+	if (nh != NEXTHDR_ICMPV6 || bpf_skb_load_bytes(skb, o, &type, 1) < 0)
+		return -1;
+	*off = o;
+	return type;
+}
+
+/*
+ * IPv6 neighbour discovery and MLD cross like ARP: they are the link's,
+ * not a flow's (a snooping bridge that missed a container's MLD reports
+ * would stop sending it its solicited-node multicast).
+ */
 static __always_inline int is_nd(struct __sk_buff *skb)
 {
-	__u8 nexthdr, type;
+	__u32 off;
+	int type = icmp6_type(skb, &off);
 
-	if (bpf_skb_load_bytes(skb, IP6_NEXTHDR_OFF, &nexthdr, 1) < 0 || nexthdr != NEXTHDR_ICMPV6)
-		return 0;
-	if (bpf_skb_load_bytes(skb, ICMP6_TYPE_OFF, &type, 1) < 0)
-		return 0;
-	return type >= ND_FIRST && type <= ND_LAST;
+	return (type >= ND_FIRST && type <= ND_LAST) || (type >= MLD_QUERY && type <= MLD_DONE) ||
+	       type == MLD2_REPORT;
 }
 
 /* Whether a frame entering port is one the data plane should see. */
@@ -180,10 +223,9 @@ static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
 #define ND_NS 135
 #define ND_NA 136
 #define ND_RS 133
-#define ND_TARGET_OFF (ICMP6_TYPE_OFF + 8)
-#define ND_OPT_OFF (ICMP6_TYPE_OFF + 24) /* after a solicitation's or advertisement's target */
-#define ND_RS_OPT_OFF (ICMP6_TYPE_OFF + 8)
-#define MLD2_REPORT 143
+#define ND_TARGET_OFF 8 /* from the ICMPv6 header */
+#define ND_OPT_OFF 24	/* after a solicitation's or advertisement's target */
+#define ND_RS_OPT_OFF 8
 #define PASS_CHECKS -1
 
 static __always_inline int addr4_own(const struct pc_guard *g, const __u8 *a)
@@ -251,29 +293,37 @@ static __always_inline int nd_option_ok(struct __sk_buff *skb, __u32 off, const 
 	return mac_eq(opt + 2, mac);
 }
 
-/* IPv6 from the container: its source, and what neighbour discovery says of it. */
+/*
+ * IPv6 from the container: its source, and what neighbour discovery says
+ * of it.  A chain of extension headers too long to see past is dropped:
+ * what follows it could be neighbour discovery.
+ */
 static __always_inline int guard_ip6(struct __sk_buff *skb, const struct pc_port *port,
 				     const struct pc_guard *g)
 {
-	__u8 a[16] = {}, nexthdr = 0, type = 0;
+	__u8 a[16] = {};
 	int strict = port->flags & PC_PORT_CHECK_ADDR;
+	__u32 off = 0;
+	int type;
 
 	if (bpf_skb_load_bytes(skb, IP6_SADDR_OFF, a, 16) < 0)
 		return PC_DROP_SRC_ADDR;
-	if (bpf_skb_load_bytes(skb, IP6_NEXTHDR_OFF, &nexthdr, 1) == 0 && nexthdr == NEXTHDR_ICMPV6)
-		bpf_skb_load_bytes(skb, ICMP6_TYPE_OFF, &type, 1);
+	type = icmp6_type(skb, &off);
+	if (type == ICMP6_DEEP)
+		return PC_DROP_ND;
 	if (strict && !(g && addr6_own(g, a))) {
 		/* the unspecified source: duplicate address detection and MLD only */
 		if (!zero_bytes(a, 16) || (type != ND_NS && type != MLD2_REPORT))
 			return PC_DROP_SRC_ADDR;
 	}
 	if (type == ND_NA && strict) {
-		if (bpf_skb_load_bytes(skb, ND_TARGET_OFF, a, 16) < 0 || !(g && addr6_own(g, a)))
+		if (bpf_skb_load_bytes(skb, off + ND_TARGET_OFF, a, 16) < 0 ||
+		    !(g && addr6_own(g, a)))
 			return PC_DROP_ND;
 	}
-	if ((type == ND_NS || type == ND_NA) && !nd_option_ok(skb, ND_OPT_OFF, port->ctr_mac))
+	if ((type == ND_NS || type == ND_NA) && !nd_option_ok(skb, off + ND_OPT_OFF, port->ctr_mac))
 		return PC_DROP_ND;
-	if (type == ND_RS && !nd_option_ok(skb, ND_RS_OPT_OFF, port->ctr_mac))
+	if (type == ND_RS && !nd_option_ok(skb, off + ND_RS_OPT_OFF, port->ctr_mac))
 		return PC_DROP_ND;
 	return PASS_CHECKS;
 }

@@ -36,7 +36,12 @@ threshold; TCP that must be real uses the kernel's sockets.
                                            srcmac-from (source MAC ARG),
                                            garp (ARP: DST_IP is at my MAC),
                                            arpmac (ARP: my address at MAC ARG),
-                                           na (IPv6: DST_IP is at my MAC)
+                                           na (IPv6: DST_IP is at my MAC),
+                                           na-hbh, na-dst (the same behind a
+                                           hop-by-hop header, and behind a
+                                           destination options header too),
+                                           mld0 (an MLDv2 report from ::,
+                                           behind a router alert)
 
 Each prints one line saying what it did.
 """
@@ -290,9 +295,18 @@ def frame(kind, iface, dst_ip, dst_mac, port, arg):
         f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / s.ARP(
             op=2, hwsrc=arg, psrc=s.get_if_addr(iface), hwdst="ff:ff:ff:ff:ff:ff",
             pdst=s.get_if_addr(iface))
-    elif kind == "na":
-        f = s.Ether(src=me, dst="33:33:00:00:00:01") / s.IPv6(dst="ff02::1", hlim=255) / \
-            s.ICMPv6ND_NA(tgt=dst_ip, R=0, S=0, O=1) / s.ICMPv6NDOptDstLLAddr(lladdr=me)
+    elif kind in ("na", "na-hbh", "na-dst"):
+        ext = s.IPv6ExtHdrHopByHop() if kind != "na" else None
+        if kind == "na-dst":
+            ext = ext / s.IPv6ExtHdrDestOpt()
+        na = s.ICMPv6ND_NA(tgt=dst_ip, R=0, S=0, O=1) / s.ICMPv6NDOptDstLLAddr(lladdr=me)
+        ip6 = s.IPv6(dst="ff02::1", hlim=255)
+        f = s.Ether(src=me, dst="33:33:00:00:00:01") / (ip6 / ext / na if ext else ip6 / na)
+    elif kind == "mld0":
+        rec = s.ICMPv6MLDMultAddrRec(rtype=4, dst="ff02::1:ff00:77")
+        f = s.Ether(src=me, dst="33:33:00:00:00:16") / \
+            s.IPv6(src="::", dst="ff02::16", hlim=1) / \
+            s.IPv6ExtHdrHopByHop(options=[s.RouterAlert()]) / s.ICMPv6MLReport2(records=[rec])
     else:
         sys.exit(f"frame: unknown kind {kind}")
     s.sendp(f, iface=iface, count=5, inter=0.02)
