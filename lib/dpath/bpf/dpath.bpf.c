@@ -328,6 +328,13 @@ static __always_inline int guard_ip6(struct __sk_buff *skb, const struct pc_port
 	return PASS_CHECKS;
 }
 
+/* An 802.1Q or 802.1ad tag, in the frame or taken out of it by the driver. */
+static __always_inline int tagged(const struct __sk_buff *skb, __be16 proto)
+{
+	return skb->vlan_present || proto == bpf_htons(ETH_P_8021Q_) ||
+	       proto == bpf_htons(ETH_P_8021AD_);
+}
+
 /*
  * A frame from the container: PASS_CHECKS, or why it is dropped.  Frames
  * to a UCMAC never pass: a UCMAC is the data path's own address.
@@ -348,8 +355,7 @@ static __always_inline int guard_in(struct __sk_buff *skb, const struct pc_port 
 	if (!(port->flags & (PC_PORT_CHECK_MAC | PC_PORT_CHECK_ADDR)))
 		return PASS_CHECKS;
 	proto = eth->h_proto;
-	if (skb->vlan_present || proto == bpf_htons(ETH_P_8021Q_) ||
-	    proto == bpf_htons(ETH_P_8021AD_))
+	if (tagged(skb, proto))
 		return PC_DROP_TAGGED;
 	if (!mac_eq(eth->h_source, port->ctr_mac))
 		return PC_DROP_SRC_MAC;
@@ -396,8 +402,7 @@ static __always_inline int guard_ex(struct __sk_buff *skb, const struct pc_guard
 	if (ucmac_lookup(eth->h_source) || ucmac_lookup(eth->h_dest))
 		return PC_DROP_HOST_UCMAC;
 	proto = eth->h_proto;
-	if (skb->vlan_present || proto == bpf_htons(ETH_P_8021Q_) ||
-	    proto == bpf_htons(ETH_P_8021AD_))
+	if (tagged(skb, proto))
 		return PC_DROP_TAGGED;
 	if (!(eth->h_dest[0] & 1) || !g)
 		return PASS_CHECKS;
