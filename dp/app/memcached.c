@@ -173,10 +173,12 @@ static enum app_answer mc_text(const struct app_segment *seg)
 {
 	const uint8_t *d = seg->data;
 	long line = app_line_len(d, seg->len < MC_MAX_LINE ? seg->len : MC_MAX_LINE);
+	long end = line < 0 ? (long)seg->len - (d[seg->len - 1] == '\r') : line;
 	struct mc_tok t[MC_MAX_TOKENS];
 	int n;
 
-	for (long i = 0; i < (line < 0 ? (long)seg->len : line) && i < MC_MAX_LINE; i++)
+	/* a cut line may end in its CR, the LF still to come */
+	for (long i = 0; i < end && i < MC_MAX_LINE; i++)
 		if (d[i] <= 0x20 ? d[i] != ' ' : d[i] >= 0x7f)
 			return APP_NO;
 	if (line < 0)

@@ -594,6 +594,9 @@ START_TEST(test_redis_forms)
 						  "$-1\r\n", "*2\r\n$1\r\na\r\n:1\r\n" };
 	static const char *const server_no[] = { "+OK POP3 server ready\r\n", "-nope\r\n",
 						 "$1\r\nab\r\n", ":4x\r\n" };
+	static const char *const cut[] = {
+		"PING\r", "GET k\r", "+", "+PO", "+OK\r", "-", "-WRONG"
+	};
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, true);
@@ -614,6 +617,12 @@ START_TEST(test_redis_forms)
 		struct app_segment seg = text(server_no[i], T, false);
 
 		ck_assert_msg(probe(APP_REDIS, &seg) == APP_NO, "%s", server_no[i]);
+	}
+	/* cut inside the line, or between its CR and LF: more may make it fit */
+	for (size_t i = 0; i < N(cut); i++) {
+		struct app_segment seg = text(cut[i], T, cut[i][0] != '+' && cut[i][0] != '-');
+
+		ck_assert_msg(probe(APP_REDIS, &seg) == APP_MAYBE, "%s", cut[i]);
 	}
 }
 END_TEST
@@ -644,6 +653,7 @@ START_TEST(test_memcached_syntax)
 		"get k\x01\r\n",
 		"flush_all now\r\n",
 	};
+	static const char *const cut[] = { "get k\r", "version\r", "STORED\r", "END\r" };
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, true);
@@ -654,6 +664,12 @@ START_TEST(test_memcached_syntax)
 		struct app_segment seg = text(no[i], T, true);
 
 		ck_assert_msg(probe(APP_MEMCACHED, &seg) == APP_NO, "%s", no[i]);
+	}
+	/* a line cut between its CR and LF, a command's or a reply's */
+	for (size_t i = 0; i < N(cut); i++) {
+		struct app_segment seg = text(cut[i], T, cut[i][0] >= 'a');
+
+		ck_assert_msg(probe(APP_MEMCACHED, &seg) == APP_MAYBE, "%s", cut[i]);
 	}
 	/* binary: the data type must be raw and a response's status known */
 	{
