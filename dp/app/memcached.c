@@ -4,6 +4,12 @@
  * number and kinds of arguments (and, for a storage command, its data block
  * ending in CRLF where the segment holds it), a known server reply line,
  * or a binary protocol header (magic 0x80 request, 0x81 response).
+ *
+ * memcached is named on both sides (APP_BOTH_SIDES, app_list.h): a text
+ * command is a short line ("get k", "version") that plain text can be,
+ * and the binary header has one magic byte and small fields; the reply
+ * line or response header confirms it.  A client that sends only
+ * "noreply" commands and never reads is left unknown.
  */
 #include "app_int.h"
 

@@ -5,6 +5,12 @@
  * server answers with a RESP value whose lengths agree with its bytes.
  * Top-level simple strings and errors are taken only when they are ones
  * Redis sends, so that "+OK ..." greetings of other protocols stay out.
+ *
+ * Redis is named on both sides (APP_BOTH_SIDES, app_list.h): an inline
+ * command is a short text line ("PING", "GET x", "hello") that a line of
+ * any text protocol can be, and every command is answered, so the reply
+ * confirms it.  The RESP array form is held to the same rule: it is text
+ * too, and one rule for the protocol keeps the answer the judge.
  */
 #include <strings.h>
 
