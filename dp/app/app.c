@@ -4,7 +4,10 @@
  * their priority order, and the loop that feeds each payload segment to
  * those still in the running.  A parser leaves the running on its first
  * APP_NO; the first APP_YES in priority order wins, so the more specific
- * protocols come first.  Also the protocols' names.
+ * protocols come first.  The yes of a two-sided protocol (APP_BOTH_SIDES)
+ * wins only when the parser said yes to the other side before: until
+ * then it is a candidate like one that said maybe.  Also the protocols'
+ * names.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,7 +18,8 @@
 
 /* in enum order: app_parsers[i].proto == i + 1 */
 static const struct app_parser app_parsers[] = {
-#define APP(id, name, transports, prio) { APP_##id, transports, prio, #name, app_##name##_probe },
+#define APP(id, name, transports, prio, sides)                                                     \
+	{ APP_##id, transports, prio, sides, #name, app_##name##_probe },
 #include "app_list.h"
 #undef APP
 };
@@ -90,19 +94,43 @@ static bool app_finish(struct app_state *st, enum app_proto app)
 	return true;
 }
 
-/* Offer the segment to every candidate; the winner's number or APP_UNKNOWN. */
+/*
+ * A yes from one side: enough for a one-sided protocol; for a two-sided
+ * one, the side is marked as fitting and the protocol named once the
+ * other side fits too.
+ */
+static bool app_yes(struct app_state *st, const struct app_parser *p, unsigned dir)
+{
+	uint16_t bit = (uint16_t)(1u << p->proto);
+
+	if (p->sides == APP_ONE_SIDE)
+		return true;
+	st->fits[dir] |= bit;
+	return st->fits[!dir] & bit;
+}
+
+/*
+ * Offer the segment to every candidate; the winner's number or
+ * APP_UNKNOWN.  A two-sided parser is not asked again about a side that
+ * already fits: its first bytes have been judged, and what follows them
+ * in another segment is not a first message.
+ */
 static enum app_proto app_probe_all(struct app_state *st, const struct app_segment *seg,
 				    struct app_info *info)
 {
+	unsigned dir = seg->from_client ? 0 : 1;
+
 	for (size_t i = 0; i < APP_N_PARSERS; i++) {
 		const struct app_parser *p = app_order[i];
 		uint16_t bit = (uint16_t)(1u << p->proto);
 
-		if (!(st->candidates & bit))
+		if (!(st->candidates & bit) || (st->fits[dir] & bit))
 			continue;
 		switch (p->probe(seg, info)) {
 		case APP_YES:
-			return p->proto;
+			if (app_yes(st, p, dir))
+				return p->proto;
+			break;
 		case APP_NO:
 			st->candidates &= (uint16_t)~bit;
 			break;

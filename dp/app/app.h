@@ -10,7 +10,8 @@
  * first payload to the parsers still in the running.  A probe looks at a
  * UDP datagram, or at a TCP direction's stream from its start as far as it
  * has arrived (dp/flow/reasm.h; a segment as it is where the stream is not
- * reassembled), and answers yes, no or "maybe, show me more".
+ * reassembled), and answers yes, no or "maybe, show me more".  Some
+ * protocols are named only when both sides' first bytes fit (app_list.h).
  */
 
 #include <stdbool.h>
@@ -19,7 +20,7 @@
 
 enum app_proto {
 	APP_UNKNOWN = 0,
-#define APP(id, name, transports, prio) APP_##id,
+#define APP(id, name, transports, prio, sides) APP_##id,
 #include "app_list.h"
 #undef APP
 	APP_MAX
@@ -56,6 +57,7 @@ struct app_segment {
 /* Per-session engine state; small, lives in the session entry. */
 struct app_state {
 	uint16_t candidates; /* bit per enum app_proto still possible */
+	uint16_t fits[2];    /* bit per APP_BOTH_SIDES protocol whose side's first bytes fit */
 	uint8_t seen[2];     /* payload segments fed: [0] from client, [1] from server */
 	uint8_t app;	     /* enum app_proto once done */
 	bool done;
@@ -68,8 +70,11 @@ void app_state_init(struct app_state *st, uint8_t transport);
  * Feed one payload segment (len > 0).  Returns true once identification is
  * done, with st->app final (APP_UNKNOWN when every parser said no, or after
  * APP_MAX_SEGMENTS segments in each direction without a yes) and *info
- * filled.  The engine numbers the segments itself: seg->index is ignored
- * and the probes see the count from st->seen.
+ * filled.  A protocol of APP_BOTH_SIDES is named only once its parser said
+ * yes to each side, and leaves the running when either side is a no: until
+ * the server answers, it is still a candidate.  The engine numbers the
+ * segments itself: seg->index is ignored and the probes see the count from
+ * st->seen.
  */
 #define APP_MAX_SEGMENTS 4
 /*

@@ -22,17 +22,22 @@
 #define APP_T_TCP 0x1
 #define APP_T_UDP 0x2
 
+/* the evidence that names a protocol (app_list.h) */
+#define APP_ONE_SIDE 0	 /* either side's first bytes */
+#define APP_BOTH_SIDES 1 /* the client's and the server's, each a yes */
+
 typedef enum app_answer (*app_probe_fn)(const struct app_segment *seg, struct app_info *info);
 
 struct app_parser {
 	uint8_t proto;	    /* enum app_proto */
 	uint8_t transports; /* APP_T_TCP | APP_T_UDP */
 	uint8_t prio;	    /* asked in this order, lowest first */
+	uint8_t sides;	    /* APP_ONE_SIDE or APP_BOTH_SIDES */
 	const char *name;
 	app_probe_fn probe;
 };
 
-#define APP(id, name, transports, prio)                                                            \
+#define APP(id, name, transports, prio, sides)                                                     \
 	enum app_answer app_##name##_probe(const struct app_segment *seg, struct app_info *info);
 #include "app_list.h"
 #undef APP

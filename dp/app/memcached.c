@@ -4,6 +4,12 @@
  * number and kinds of arguments (and, for a storage command, its data block
  * ending in CRLF where the segment holds it), a known server reply line,
  * or a binary protocol header (magic 0x80 request, 0x81 response).
+ *
+ * memcached is named on both sides (APP_BOTH_SIDES, app_list.h): a text
+ * command is a short line ("get k", "version") that plain text can be,
+ * and the binary header has one magic byte and small fields; the reply
+ * line or response header confirms it.  A client that sends only
+ * "noreply" commands and never reads is left unknown.
  */
 #include "app_int.h"
 
@@ -173,10 +179,12 @@ static enum app_answer mc_text(const struct app_segment *seg)
 {
 	const uint8_t *d = seg->data;
 	long line = app_line_len(d, seg->len < MC_MAX_LINE ? seg->len : MC_MAX_LINE);
+	long end = line < 0 ? (long)seg->len - (d[seg->len - 1] == '\r') : line;
 	struct mc_tok t[MC_MAX_TOKENS];
 	int n;
 
-	for (long i = 0; i < (line < 0 ? (long)seg->len : line) && i < MC_MAX_LINE; i++)
+	/* a cut line may end in its CR, the LF still to come */
+	for (long i = 0; i < end && i < MC_MAX_LINE; i++)
 		if (d[i] <= 0x20 ? d[i] != ' ' : d[i] >= 0x7f)
 			return APP_NO;
 	if (line < 0)

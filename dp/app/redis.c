@@ -5,6 +5,12 @@
  * server answers with a RESP value whose lengths agree with its bytes.
  * Top-level simple strings and errors are taken only when they are ones
  * Redis sends, so that "+OK ..." greetings of other protocols stay out.
+ *
+ * Redis is named on both sides (APP_BOTH_SIDES, app_list.h): an inline
+ * command is a short text line ("PING", "GET x", "hello") that a line of
+ * any text protocol can be, and every command is answered, so the reply
+ * confirms it.  The RESP array form is held to the same rule: it is text
+ * too, and one rule for the protocol keeps the answer the judge.
  */
 #include <strings.h>
 
@@ -261,6 +267,8 @@ static enum app_answer redis_inline(const uint8_t *d, size_t len)
 	size_t n = line < 0 ? len : (size_t)line;
 	const char *verb;
 
+	if (line < 0 && d[len - 1] == '\r')
+		n--; /* cut between the line's CR and its LF */
 	for (size_t i = 0; i < n; i++)
 		if (d[i] < 0x20 || d[i] >= 0x7f)
 			return APP_NO;
@@ -276,26 +284,41 @@ static enum app_answer redis_inline(const uint8_t *d, size_t len)
 	return APP_YES;
 }
 
-static bool redis_known_line(const uint8_t *d, size_t len)
+/*
+ * A top-level simple string or error: yes when it is one Redis sends, maybe
+ * when cut inside one (the answer that decides may come in pieces).
+ */
+static enum app_answer redis_known_line(const uint8_t *d, size_t len)
 {
 	static const char *const ok[] = { "+OK\r\n", "+PONG\r\n", "+QUEUED\r\n" };
+	enum app_answer a, best = APP_NO;
 
-	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
-		if (len >= strlen(ok[i]) && memcmp(d, ok[i], strlen(ok[i])) == 0)
-			return true;
-	for (size_t i = 0; d[0] == '-' && i < ARRAY_SIZE(redis_errors); i++)
-		if (app_prefix(d + 1, len - 1, redis_errors[i]) == APP_YES)
-			return true;
-	return false;
+	for (size_t i = 0; d[0] == '+' && i < ARRAY_SIZE(ok); i++) {
+		a = app_prefix(d, len, ok[i]);
+		if (a == APP_YES)
+			return a;
+		best = a == APP_MAYBE ? a : best;
+	}
+	for (size_t i = 0; d[0] == '-' && i < ARRAY_SIZE(redis_errors); i++) {
+		a = app_prefix(d + 1, len - 1, redis_errors[i]);
+		if (a == APP_YES)
+			return a;
+		best = a == APP_MAYBE ? a : best;
+	}
+	return best;
 }
 
 static enum app_answer redis_server(const uint8_t *d, size_t len)
 {
 	struct resp r = { d, len, 0 };
+	enum app_answer a;
 	int ret;
 
-	if ((d[0] == '+' || d[0] == '-') && !redis_known_line(d, len))
-		return APP_NO;
+	if (d[0] == '+' || d[0] == '-') {
+		a = redis_known_line(d, len);
+		if (a != APP_YES)
+			return a;
+	}
 	ret = resp_value(&r, 0);
 	if (ret == RESP_CUT)
 		return APP_MAYBE;

@@ -34,6 +34,9 @@ static void check_info(const struct app_state *st, const struct app_info *info)
 		__builtin_trap();
 	if (st->app != APP_TLS && n != 0)
 		__builtin_trap();
+	/* the protocols confirmed by the answer are never named on one side */
+	if ((st->app == APP_REDIS || st->app == APP_MEMCACHED) && (!st->seen[0] || !st->seen[1]))
+		__builtin_trap();
 	for (size_t i = 0; i < n; i++)
 		if (info->sni[i] <= ' ' || info->sni[i] >= 0x7f || info->sni[i] == '"')
 			__builtin_trap();

@@ -141,12 +141,43 @@ static struct app_segment text(const char *s, uint8_t transport, bool from_clien
 	return seg;
 }
 
+/* the protocols named only when both sides' first bytes fit (app_list.h) */
+static bool both_sides(enum app_proto app)
+{
+	return app == APP_REDIS || app == APP_MEMCACHED;
+}
+
+/* the sample of the same exchange from the other side */
+static const struct sample *sample_partner(const struct sample *s)
+{
+	for (size_t i = 0; i < N(samples); i++)
+		if (samples[i].cport == s->cport && samples[i].sport == s->sport &&
+		    samples[i].from_client != s->from_client)
+			return &samples[i];
+	ck_abort_msg("no partner of %s", s->name);
+	return NULL;
+}
+
+/*
+ * Each sample alone names its protocol; for a two-sided protocol it does
+ * not, and the other side's sample after it does.
+ */
 START_TEST(test_samples_identified)
 {
-	const struct sample *s = &samples[_i];
+	const struct sample *s = &samples[_i], *o;
+	struct app_state st;
 	struct app_info info;
+	struct app_segment seg = seg_of(s, s->len);
 	int app = identify(s, s->len, &info);
 
+	if (both_sides(s->app)) {
+		ck_assert_msg(app == -1, "%s: named on one side", s->name);
+		o = sample_partner(s);
+		app_state_init(&st, s->transport);
+		ck_assert(!app_feed(&st, &seg, &info));
+		seg = seg_of(o, o->len);
+		app = app_feed(&st, &seg, &info) ? st.app : -1;
+	}
 	ck_assert_msg(app == (int)s->app, "%s: identified as %s, not %s", s->name,
 		      app < 0 ? "(not done)" : app_name(app), app_name(s->app));
 }
@@ -594,6 +625,9 @@ START_TEST(test_redis_forms)
 						  "$-1\r\n", "*2\r\n$1\r\na\r\n:1\r\n" };
 	static const char *const server_no[] = { "+OK POP3 server ready\r\n", "-nope\r\n",
 						 "$1\r\nab\r\n", ":4x\r\n" };
+	static const char *const cut[] = {
+		"PING\r", "GET k\r", "+", "+PO", "+OK\r", "-", "-WRONG"
+	};
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, true);
@@ -614,6 +648,12 @@ START_TEST(test_redis_forms)
 		struct app_segment seg = text(server_no[i], T, false);
 
 		ck_assert_msg(probe(APP_REDIS, &seg) == APP_NO, "%s", server_no[i]);
+	}
+	/* cut inside the line, or between its CR and LF: more may make it fit */
+	for (size_t i = 0; i < N(cut); i++) {
+		struct app_segment seg = text(cut[i], T, cut[i][0] != '+' && cut[i][0] != '-');
+
+		ck_assert_msg(probe(APP_REDIS, &seg) == APP_MAYBE, "%s", cut[i]);
 	}
 }
 END_TEST
@@ -644,6 +684,7 @@ START_TEST(test_memcached_syntax)
 		"get k\x01\r\n",
 		"flush_all now\r\n",
 	};
+	static const char *const cut[] = { "get k\r", "version\r", "STORED\r", "END\r" };
 
 	for (size_t i = 0; i < N(yes); i++) {
 		struct app_segment seg = text(yes[i], T, true);
@@ -654,6 +695,12 @@ START_TEST(test_memcached_syntax)
 		struct app_segment seg = text(no[i], T, true);
 
 		ck_assert_msg(probe(APP_MEMCACHED, &seg) == APP_NO, "%s", no[i]);
+	}
+	/* a line cut between its CR and LF, a command's or a reply's */
+	for (size_t i = 0; i < N(cut); i++) {
+		struct app_segment seg = text(cut[i], T, cut[i][0] >= 'a');
+
+		ck_assert_msg(probe(APP_MEMCACHED, &seg) == APP_MAYBE, "%s", cut[i]);
 	}
 	/* binary: the data type must be raw and a response's status known */
 	{
@@ -798,14 +845,14 @@ START_TEST(test_dhcp_ports)
 }
 END_TEST
 
-/* Two parsers accept "get k": the table's priority gives memcached. */
+/* Two parsers accept "get k": neither is named before the answer (test_answer_decides_between). */
 START_TEST(test_engine_priority)
 {
 	struct app_segment seg = text("get user:1\r\n", T, true);
 
 	ck_assert_int_eq(probe(APP_MEMCACHED, &seg), APP_YES);
 	ck_assert_int_eq(probe(APP_REDIS, &seg), APP_YES);
-	ck_assert_int_eq(identify_seg(&seg, NULL), APP_MEMCACHED);
+	ck_assert_int_eq(identify_seg(&seg, NULL), -1);
 	/* the HTTP/2 preface is HTTP/2, never HTTP */
 	seg = seg_of(sample_named("h2_preface"), 24);
 	ck_assert_int_eq(identify_seg(&seg, NULL), APP_HTTP2);
@@ -937,6 +984,213 @@ static uint64_t rng(void)
 	return rng_state;
 }
 
+/* a client's first bytes, then the server's answer: the app, or -1 while not done */
+static int converse(const struct app_segment *client, const struct app_segment *server)
+{
+	struct app_state st;
+	struct app_info info;
+
+	app_state_init(&st, client->transport);
+	if (app_feed(&st, client, &info))
+		return st.app;
+	if (!app_feed(&st, server, &info))
+		return -1;
+	return st.app;
+}
+
+/* text exchanges of the protocols whose server's answer decides */
+static const struct {
+	const char *client, *server;
+	enum app_proto app;
+} answered[] = {
+	{ "PING\r\n", "+PONG\r\n", APP_REDIS },
+	{ "ping\r\n", "-NOAUTH Authentication required.\r\n", APP_REDIS },
+	{ "GET x\r\n", "$-1\r\n", APP_REDIS },
+	{ "hello\r\n", "-NOPROTO unsupported protocol version\r\n", APP_REDIS },
+	{ "*1\r\n$4\r\nPING\r\n", "+PONG\r\n", APP_REDIS },
+	{ "*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n", "*1\r\n$1\r\nk\r\n", APP_REDIS },
+	{ "get k\r\n", "END\r\n", APP_MEMCACHED },
+	{ "set k 0 0 5\r\nhello\r\n", "STORED\r\n", APP_MEMCACHED },
+	{ "version\r\n", "VERSION 1.6.21\r\n", APP_MEMCACHED },
+	{ "stats\r\n", "STAT pid 1\r\nSTAT uptime 9\r\nEND\r\n", APP_MEMCACHED },
+};
+
+/* The client's bytes alone name nothing; a real answer names the protocol. */
+START_TEST(test_answer_confirms)
+{
+	struct app_segment c = text(answered[_i].client, T, true);
+	struct app_segment s = text(answered[_i].server, T, false);
+
+	ck_assert_msg(identify_seg(&c, NULL) == -1, "%s: named without an answer",
+		      answered[_i].client);
+	ck_assert_msg(converse(&c, &s) == (int)answered[_i].app, "%s / %s: %d", answered[_i].client,
+		      answered[_i].server, converse(&c, &s));
+}
+END_TEST
+
+/* The same client bytes answered by something else are not that protocol. */
+START_TEST(test_answer_refutes)
+{
+	static const char *const wrong[] = { "hello back\r\n", "+OK POP3 server ready\r\n",
+					     "220 mail.example ESMTP\r\n",
+					     "HTTP/1.1 400 Bad Request\r\n\r\n" };
+	struct app_segment c = text(answered[_i].client, T, true);
+
+	for (size_t i = 0; i < N(wrong); i++) {
+		struct app_segment s = text(wrong[i], T, false);
+		int app = converse(&c, &s);
+
+		ck_assert_msg(app == -1 || app == APP_UNKNOWN || app == APP_HTTP, "%s / %s: %s",
+			      answered[_i].client, wrong[i], app_name(app));
+		ck_assert_msg(app != (int)answered[_i].app, "%s / %s", answered[_i].client,
+			      wrong[i]);
+	}
+}
+END_TEST
+
+/* The recorded memcached and Redis exchanges, binary included: named on the answer. */
+START_TEST(test_answer_samples)
+{
+	static const char *const pairs[][2] = {
+		{ "redis_set", "redis_ok" },
+		{ "redis_get", "redis_bulk" },
+		{ "memcached_set", "memcached_stored" },
+		{ "memcached_get", "memcached_value" },
+		{ "memcached_bin_version", "memcached_bin_version_reply" },
+	};
+
+	for (size_t i = 0; i < N(pairs); i++) {
+		const struct sample *c = sample_named(pairs[i][0]), *s = sample_named(pairs[i][1]);
+		struct app_segment cs = seg_of(c, c->len), ss = seg_of(s, s->len);
+
+		ck_assert_msg(identify_seg(&cs, NULL) == -1, "%s alone", c->name);
+		ck_assert_msg(identify_seg(&ss, NULL) == -1, "%s alone", s->name);
+		ck_assert_msg(converse(&cs, &ss) == (int)c->app, "%s", c->name);
+	}
+}
+END_TEST
+
+/*
+ * The issue's negative controls: a text "hello" answered by "hello back"
+ * on a high port, random bytes both ways to TCP 80 and 443, random
+ * datagrams to UDP 53: unknown.
+ */
+START_TEST(test_answer_negative_controls)
+{
+	static const uint16_t tcp_ports[] = { 80, 443 };
+	static uint8_t buf[2][512];
+	struct app_segment c = text("hello\r\n", T, true), s = text("hello back\r\n", T, false);
+	struct app_state st;
+	struct app_info info;
+
+	c.server_port = s.server_port = 40001;
+	ck_assert_int_eq(converse(&c, &s), APP_UNKNOWN);
+	rng_state = 0x2545f4914f6cdd1dull;
+	for (int n = 0; n < 3000; n++) {
+		uint8_t tr = n % 3 == 2 ? U : T;
+
+		for (int d = 0; d < 2; d++)
+			for (size_t i = 0; i < sizeof(buf[d]); i++)
+				buf[d][i] = (uint8_t)rng();
+		c = (struct app_segment){ .data = buf[0],
+					  .len = 1 + rng() % sizeof(buf[0]),
+					  .transport = tr,
+					  .from_client = true,
+					  .client_port = (uint16_t)(32768 + rng() % 28000),
+					  .server_port = tr == U ? 53 : tcp_ports[n % 2] };
+		s = c;
+		s.data = buf[1];
+		s.len = 1 + rng() % sizeof(buf[1]);
+		s.from_client = false;
+		app_state_init(&st, tr);
+		for (int k = 0; k < APP_MAX_SEGMENTS && !st.done; k++) {
+			app_feed(&st, &c, &info);
+			app_feed(&st, &s, &info);
+		}
+		ck_assert_msg(st.app == APP_UNKNOWN, "random flow %d to %s/%u: %s", n,
+			      tr == U ? "udp" : "tcp", c.server_port, app_name(st.app));
+	}
+}
+END_TEST
+
+/* "get k" fits memcached and Redis: the answer tells which. */
+START_TEST(test_answer_decides_between)
+{
+	struct app_segment c = text("get user:1\r\n", T, true);
+	struct app_segment end = text("END\r\n", T, false), nil = text("$-1\r\n", T, false);
+
+	ck_assert_int_eq(converse(&c, &end), APP_MEMCACHED);
+	ck_assert_int_eq(converse(&c, &nil), APP_REDIS);
+}
+END_TEST
+
+/* A server that speaks first with a Redis-like line is not Redis on that alone. */
+START_TEST(test_answer_server_first)
+{
+	struct app_segment s = text("+OK\r\n", T, false), c = text("PING\r\n", T, true);
+	struct app_state st;
+	struct app_info info;
+
+	app_state_init(&st, T);
+	ck_assert(!app_feed(&st, &s, &info));
+	ck_assert(app_feed(&st, &c, &info));
+	ck_assert_int_eq(st.app, APP_REDIS);
+	s = text("STORED\r\n", T, false);
+	ck_assert_int_eq(identify_seg(&s, NULL), -1);
+}
+END_TEST
+
+/*
+ * A client whose server never answers ends unknown within the limits: a
+ * stream at APP_STREAM_BYTES, segments after APP_MAX_SEGMENTS each way.
+ * A stream cut anywhere, answer cut anywhere, still reads as Redis.
+ */
+START_TEST(test_answer_bounded)
+{
+	static char big[APP_STREAM_BYTES + 16];
+	struct app_segment c = text("PING\r\n", T, true), s;
+	struct app_state st;
+	struct app_info info;
+	size_t n = 0;
+
+	while (n + 6 <= sizeof(big))
+		memcpy(big + n, "PING\r\n", 6), n += 6;
+	app_state_init(&st, T);
+	c.stream = true;
+	ck_assert(!app_feed(&st, &c, &info));
+	c.data = (const uint8_t *)big;
+	c.len = APP_STREAM_BYTES - 2;
+	ck_assert(!app_feed(&st, &c, &info));
+	c.len = APP_STREAM_BYTES;
+	ck_assert(app_feed(&st, &c, &info));
+	ck_assert_int_eq(st.app, APP_UNKNOWN);
+
+	app_state_init(&st, T);
+	c = text("PING\r\n", T, true);
+	for (int i = 0; i < 2 * APP_MAX_SEGMENTS - 1; i++)
+		ck_assert_msg(!app_feed(&st, &c, &info), "%d", i);
+	ck_assert(app_feed(&st, &c, &info));
+	ck_assert_int_eq(st.app, APP_UNKNOWN);
+
+	for (size_t cut = 1; cut < 6; cut++) {
+		app_state_init(&st, T);
+		c = text("PING\r\n", T, true);
+		c.stream = true;
+		c.len = cut;
+		ck_assert(!app_feed(&st, &c, &info));
+		c.len = 6;
+		ck_assert(!app_feed(&st, &c, &info));
+		s = text("+PONG\r\n", T, false);
+		s.stream = true;
+		s.len = cut;
+		ck_assert(!app_feed(&st, &s, &info));
+		s.len = 7;
+		ck_assert(app_feed(&st, &s, &info));
+		ck_assert_int_eq(st.app, APP_REDIS);
+	}
+}
+END_TEST
+
 /*
  * Random payloads (fixed seed), up to APP_MAX_SEGMENTS each way, on the
  * standard ports of every protocol: never identified.  Half of them are
@@ -1013,6 +1267,13 @@ static Suite *app_suite(void)
 	tcase_add_test(en, test_engine_transports);
 	tcase_add_test(en, test_engine_conversation);
 	tcase_add_test(en, test_random_not_identified);
+	tcase_add_loop_test(en, test_answer_confirms, 0, N(answered));
+	tcase_add_loop_test(en, test_answer_refutes, 0, N(answered));
+	tcase_add_test(en, test_answer_samples);
+	tcase_add_test(en, test_answer_negative_controls);
+	tcase_add_test(en, test_answer_decides_between);
+	tcase_add_test(en, test_answer_server_first);
+	tcase_add_test(en, test_answer_bounded);
 	suite_add_tcase(s, en);
 	return s;
 }
