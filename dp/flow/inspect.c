@@ -275,6 +275,7 @@ static void decide(struct inspector *in, struct session *s)
 		f.port = s->client_is_a ? s->key.port_b : s->key.port_a;
 	f.app = (enum app_proto)s->app.app;
 	f.app_final = s->app.done;
+	f.app_possible = s->app.candidates | 1u << APP_UNKNOWN;
 	policy_decide(in->policy, &f, &d);
 	s->verdict = d.action == POLICY_DENY ? VERDICT_DENY : VERDICT_ALLOW;
 	s->rule = d.rule;
@@ -323,8 +324,12 @@ static void identify_bytes(struct inspector *in, struct session *s, const uint8_
 	struct app_info info = { .sni = "" };
 
 	if (!app_feed(&s->app, &seg, &info)) {
-		if (!past)
+		if (!past) {
+			/* the parsers left may no longer include a waiting rule's app */
+			if (s->provisional)
+				decide(in, s);
 			return;
+		}
 		/* what it may carry unidentified is spent: decided as if without an app */
 		app_give_up(&s->app);
 		in->st.provisional_cut++;

@@ -61,15 +61,18 @@ struct policy_flow {
 	uint16_t port;		 /* the server's (destination) port; 0 for ICMP */
 	struct policy_peer from; /* the side that opened the session */
 	struct policy_peer to;
-	enum app_proto app; /* APP_UNKNOWN until identified */
-	bool app_final;	    /* identification is done (app may be unknown) */
+	enum app_proto app;    /* APP_UNKNOWN until identified */
+	bool app_final;	       /* identification is done (app may be unknown) */
+	uint32_t app_possible; /* until then, bit per enum app_proto it may still end
+				  as (APP_UNKNOWN always among them); 0 = any */
 };
 
 struct policy_decision {
 	enum policy_action action;
 	uint32_t rule;	  /* id of the deciding rule; 0 = the default */
-	bool provisional; /* a rule with apps may still match: decide again
-			     once the app is final; meanwhile action is allow */
+	bool provisional; /* a rule with apps may still match (one of its apps
+			     is still possible): decide again once the app is
+			     final; meanwhile action is allow */
 };
 
 /*

@@ -95,6 +95,7 @@ void policy_decide(const struct policy *p, const struct policy_flow *f, struct p
 {
 	enum port_class cls = flow_class(f->proto);
 	uint32_t app = (unsigned)f->app < APP_MAX ? 1u << f->app : 1u << APP_UNKNOWN;
+	uint32_t possible = f->app_possible ? f->app_possible | 1u << APP_UNKNOWN : UINT32_MAX;
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct rule *r = &p->rules[i];
@@ -103,6 +104,9 @@ void policy_decide(const struct policy *p, const struct policy_flow *f, struct p
 		    !ports_match(r, cls, f->port))
 			continue;
 		if (r->apps && !f->app_final) {
+			/* none of its apps can still come out: it cannot match */
+			if (!(r->apps & possible))
+				continue;
 			/* this rule may match once the app is known: wait for it */
 			decided(d, POLICY_ALLOW, r->id, true);
 			return;

@@ -5,12 +5,17 @@
 # that denies by default and allows TCP 5432 only if the session is
 # PostgreSQL (rule 10), provisional_bytes 4096; a byte-counting server in
 # c1 on port 5432, clients in c2.
-# - "SSH-" four times keeps the SSH parser undecided, so rule 10 might
-#   still match and the session is allowed provisionally; then 192 KiB of
-#   anything.  Before, seven segments (GSO super-frames of up to 64 KiB)
-#   reached the server; now at most provisional_bytes of payload do, then
-#   the session is decided without an app: the default denies it (reset,
-#   a violation line with rule 0 and app "unknown", inspect.provisional_cut);
+# - "SSH-" four times, then 192 KiB of anything: once it kept the SSH
+#   parser undecided, so rule 10 might still match and seven segments (GSO
+#   super-frames of up to 64 KiB) reached the server.  Now that PostgreSQL
+#   is ruled out rule 10 cannot match: the default denies the session at
+#   its first byte (nothing arrives; a violation line with rule 0);
+# - the start of a PostgreSQL StartupMessage of 10000 bytes whose
+#   parameter name goes on and on keeps PostgreSQL possible, so the
+#   session is allowed provisionally; then 192 KiB: at most
+#   provisional_bytes of payload arrive, then the session is decided
+#   without an app: the default denies it (reset, a violation line with
+#   rule 0 and app "unknown", inspect.provisional_cut);
 # - a real PostgreSQL StartupMessage followed by 20 KB is identified within
 #   the bound and reaches the server whole (rule 10).
 . "$(dirname "$0")/lib/core.sh"
@@ -57,17 +62,25 @@ ti_dp_start
 ti_log "SSH- four times, then 192 KiB, to the PostgreSQL-only port"
 at_py "$NS2" ssh-prefix "$IP1" 5432 >&2 || true
 sleep 1
+ti_assert_eq 0 "$(received)" "bytes of the SSH- client that reached the PostgreSQL-only service"
+V=$(at_log_lines ".event == \"violation\" and .src == \"$IP2\" and .dport == 5432")
+[ -n "$V" ] || ti_fail "no violation line for the SSH- session"
+ti_assert_eq 0 "$(jq -r .rule <<<"$V" | head -n 1)" "rule of the SSH- session's violation (the default)"
+ti_assert_eq 0 "$(at_stat inspect.provisional_cut)" "provisional_cut after the SSH- client"
+
+ti_log "a StartupMessage that never ends, then 192 KiB, to the PostgreSQL-only port"
+at_py "$NS2" pg-open "$IP1" 5432 >&2 || true
+sleep 1
 GOT=$(received)
 ti_log "the server received $GOT bytes"
-[ "$GOT" -ge 16 ] || ti_fail "not even the SSH- segments arrived ($GOT bytes): nothing was provisional"
+[ "$GOT" -ge 12 ] || ti_fail "not even the StartupMessage's start arrived ($GOT bytes): nothing was provisional"
 [ "$GOT" -le 4096 ] || ti_fail "$GOT bytes reached the denied service: more than provisional_bytes (4096)"
-V=$(at_log_lines ".event == \"violation\" and .src == \"$IP2\" and .dport == 5432")
-[ -n "$V" ] || ti_fail "no violation line for the session"
-ti_assert_eq 0 "$(jq -r .rule <<<"$V" | head -n 1)" "rule of the violation (the default)"
-ti_assert_eq unknown "$(jq -r .app <<<"$V" | head -n 1)" "app of the violation"
+V=$(at_log_lines ".event == \"violation\" and .src == \"$IP2\" and .dport == 5432" | tail -n 1)
+ti_assert_eq 0 "$(jq -r .rule <<<"$V")" "rule of the violation (the default)"
+ti_assert_eq unknown "$(jq -r .app <<<"$V")" "app of the violation"
 CUT=$(at_stat inspect.provisional_cut)
 [ "$CUT" -ge 1 ] || ti_fail "inspect.provisional_cut is $CUT"
-ti_log "cut after $GOT bytes: $(head -n 1 <<<"$V")"
+ti_log "cut after $GOT bytes: $V"
 
 ti_log "a PostgreSQL client: identified in time, allowed whole"
 BEFORE=$(received)

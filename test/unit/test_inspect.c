@@ -137,26 +137,41 @@ static const char *const PG_ONLY =
 
 static const struct ep PG = { "10.0.0.2", 5432, MAC_FWD };
 
-/* A client segment of n bytes from c to PG, starting with head; its verdict. */
-static enum inspect_verdict send_data(const struct ep *c, const char *head, size_t n, uint64_t now)
+/*
+ * The start of a PostgreSQL StartupMessage of 10000 bytes (protocol 3.0,
+ * a parameter name): while it goes on with more of the name, PostgreSQL
+ * stays possible, so a postgresql rule may still match.
+ */
+static const char PG_OPEN[] = "\0\0\x27\x10\0\x03\0\0user";
+#define PG_OPEN_LEN (sizeof(PG_OPEN) - 1)
+
+/* A client segment of n bytes from c to PG: head's hlen bytes, then 'x's; its verdict. */
+static enum inspect_verdict send_head(const struct ep *c, const char *head, size_t hlen, size_t n,
+				      uint64_t now)
 {
 	static char data[1500];
 
 	ck_assert_uint_le(n, sizeof(data));
 	memset(data, 'x', n);
-	memcpy(data, head, strlen(head) < n ? strlen(head) : n);
+	memcpy(data, head, hlen < n ? hlen : n);
 	send_tcp(c, &PG,
 		 &(struct seg){ .flags = TCPF_ACK | TCPF_PSH, .win = 502, .data = data, .len = n },
 		 now);
 	return last.verdict;
 }
 
+static enum inspect_verdict send_data(const struct ep *c, const char *head, size_t n, uint64_t now)
+{
+	return send_head(c, head, strlen(head), n, now);
+}
+
 /*
- * The issue's attack: a request line that does not end ("GET /" and more
- * of its target) keeps the HTTP parser undecided, so the postgresql rule
- * may still match and the session is allowed provisionally.  Bulk after it got three more segments
- * through (up to 64 KiB each with GSO).  Now at most provisional_bytes of payload pass, then the
- * session is decided without an app: the default denies it.
+ * The issue's attack: a client that keeps a parser undecided while the
+ * postgresql rule may still match is allowed provisionally.  Bulk after it
+ * got three more segments through (up to 64 KiB each with GSO).  Now at
+ * most provisional_bytes of payload pass (here a StartupMessage that never
+ * ends, so PostgreSQL stays possible), then the session is decided without
+ * an app: the default denies it.
  */
 START_TEST(test_provisional_bounded_in_bytes)
 {
@@ -169,12 +184,14 @@ START_TEST(test_provisional_bounded_in_bytes)
 	ck_assert_int_eq(last.verdict, INSPECT_PASS);
 	ck_assert(last.session->provisional);
 	for (i = 0; i < 4; i++) {
-		ck_assert_int_eq(send_data(&c, i ? "" : "GET /", i ? 4 : 5, 2 * SEC), INSPECT_PASS);
-		passed += i ? 4 : 5;
+		size_t n = i ? 4 : PG_OPEN_LEN;
+
+		ck_assert_int_eq(send_head(&c, PG_OPEN, i ? 0 : n, n, 2 * SEC), INSPECT_PASS);
+		passed += n;
 	}
 	for (i = 0; i < 3 && send_data(&c, "", 1400, 2 * SEC) == INSPECT_PASS; i++)
 		passed += 1400;
-	ck_assert_int_eq(i, 2); /* the third 1400 would have been 4217 bytes */
+	ck_assert_int_eq(i, 2); /* the third 1400 would have been 4224 bytes */
 	ck_assert_uint_le(passed, INSPECT_PROVISIONAL_BYTES);
 	ck_assert(last.reset);
 	ck_assert(!last.session->provisional);
@@ -187,9 +204,46 @@ START_TEST(test_provisional_bounded_in_bytes)
 END_TEST
 
 /*
+ * A client whose first bytes rule PostgreSQL out ("SSH-", "GET /": other
+ * parsers may still be undecided) gets nothing through the postgresql
+ * rule: it can no longer match, so the default decides at once.  The same
+ * bytes where a rule waits for ssh stay provisional.
+ */
+START_TEST(test_provisional_only_while_its_app_may_come)
+{
+	static const char *const heads[] = { "SSH-", "GET /" };
+	static const char *const SSH_ONLY =
+		"{\"default\": \"deny\", \"rules\": [{\"id\": 2, \"from\": \"any\", \"to\": \"any\","
+		" \"ports\": [\"tcp/5432\"], \"apps\": [\"ssh\"], \"action\": \"allow\"}]}";
+	const struct ep c3 = { CLI.ip, 40112, MAC_EXT };
+
+	env_up(PG_ONLY, false);
+	for (int i = 0; i < 2; i++) {
+		const struct ep c = { CLI.ip, (uint16_t)(40110 + i), MAC_EXT };
+
+		handshake(&c, &PG, SEC);
+		ck_assert(last.session->provisional);
+		ck_assert_int_eq(send_data(&c, heads[i], strlen(heads[i]), 2 * SEC), INSPECT_DROP);
+		ck_assert(!last.session->app.done);
+		ck_assert(!last.session->provisional);
+		ck_assert_int_eq(last.session->verdict, VERDICT_DENY);
+		ck_assert_int_eq(last.session->rule, 0);
+	}
+	ck_assert_uint_eq(in.st.provisional_cut, 0);
+	env_down();
+	env_up(SSH_ONLY, false);
+	handshake(&c3, &PG, SEC);
+	ck_assert_int_eq(send_data(&c3, "SSH-", 4, 2 * SEC), INSPECT_PASS);
+	ck_assert(last.session->provisional);
+	ck_assert_int_eq(last.session->rule, 2);
+	env_down();
+}
+END_TEST
+
+/*
  * One big frame (a GSO super-frame, or a tap copy cut short) counts by all
- * its payload.  A request line that does not end keeps the parsers
- * undecided.
+ * its payload.  A StartupMessage that does not end keeps PostgreSQL
+ * possible.
  */
 START_TEST(test_provisional_counts_whole_payload)
 {
@@ -201,21 +255,15 @@ START_TEST(test_provisional_counts_whole_payload)
 	env_up(PG_ONLY, false);
 	in.provisional_bytes = 1000;
 	handshake(&c, &PG, SEC);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(send_data(&c, i ? "" : "GET /", i ? 4 : 5, 2 * SEC), INSPECT_PASS);
-	ck_assert_int_eq(send_data(&c, "", 1000 - 17, 2 * SEC), INSPECT_PASS);
+	ck_assert_int_eq(send_head(&c, PG_OPEN, PG_OPEN_LEN, PG_OPEN_LEN, 2 * SEC), INSPECT_PASS);
+	ck_assert_int_eq(send_data(&c, "", 1000 - PG_OPEN_LEN, 2 * SEC), INSPECT_PASS);
 	ck_assert_int_eq(send_data(&c, "", 1, 2 * SEC), INSPECT_DROP);
 	ck_assert_uint_eq(in.st.provisional_cut, 1);
 	/* a tap copy of 64 KiB cut to its first 100 bytes: counted as 64 KiB */
 	handshake(&tc, &tap_pg, 3 * SEC);
-	for (int i = 0; i < 4; i++) {
-		tcp(&f, &tc, &tap_pg,
-		    &(struct seg){ .flags = TCPF_ACK,
-				   .win = 502,
-				   .data = i ? "xxxx" : "GET /",
-				   .len = i ? 4 : 5 });
-		send_frame(&f, 3 * SEC);
-	}
+	tcp(&f, &tc, &tap_pg,
+	    &(struct seg){ .flags = TCPF_ACK, .win = 502, .data = PG_OPEN, .len = PG_OPEN_LEN });
+	send_frame(&f, 3 * SEC);
 	ck_assert(last.session->provisional);
 	tcp(&f, &tc, &tap_pg,
 	    &(struct seg){ .flags = TCPF_ACK, .win = 502, .data = "xxxxxxxxxx", .len = 10 });
@@ -359,6 +407,7 @@ int main(void)
 	tcase_add_test(tc, test_full_of_pickups_still_denies);
 	tcase_add_test(tc, test_full_of_two_way_drops_new_flows_in_fwd);
 	tcase_add_test(tc, test_provisional_bounded_in_bytes);
+	tcase_add_test(tc, test_provisional_only_while_its_app_may_come);
 	tcase_add_test(tc, test_provisional_counts_whole_payload);
 	tcase_add_test(tc, test_provisional_identified_in_time);
 	tcase_add_test(tc, test_frag_spray_keeps_later_fragments);

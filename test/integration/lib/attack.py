@@ -13,6 +13,10 @@ threshold; TCP that must be real uses the kernel's sockets.
                                            until DIR/release exists
     attack.py count-server ADDR PORT OUT  TCP server: bytes received, in OUT
     attack.py ssh-prefix DST PORT         "SSH-" four times, then 192 KiB
+    attack.py pg-open DST PORT            the start of a 10000-byte PostgreSQL
+                                           StartupMessage whose parameter name
+                                           never ends, 1000 bytes at a time,
+                                           then 192 KiB
     attack.py pg-client DST PORT          a PostgreSQL StartupMessage, 20 KB
     attack.py synflood DST PORT N BURSTS  BURSTS bursts of N SYNs from random
                                            (spoofed) sources, 1.1 s apart
@@ -154,6 +158,12 @@ def client(dst, port, pieces):
 def ssh_prefix(dst, port):
     sent, err = client(dst, port, [b"SSH-"] * 4 + [os.urandom(65536) for _ in range(3)])
     print(f"ssh-prefix: {sent} bytes written to {dst}:{port} ({err})")
+
+
+def pg_open(dst, port):
+    head = struct.pack("!II", 10000, 0x00030000) + b"user"
+    sent, err = client(dst, port, [head] + [b"x" * 1000] * 6 + [b"x" * 65536 for _ in range(3)])
+    print(f"pg-open: {sent} bytes written to {dst}:{port} ({err})")
 
 
 def pg_client(dst, port):
@@ -323,6 +333,8 @@ def main(argv):
         count_server(args[0], int(args[1]), args[2])
     elif cmd == "ssh-prefix":
         ssh_prefix(args[0], int(args[1]))
+    elif cmd == "pg-open":
+        pg_open(args[0], int(args[1]))
     elif cmd == "pg-client":
         pg_client(args[0], int(args[1]))
     elif cmd == "synflood":
