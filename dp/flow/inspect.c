@@ -322,11 +322,12 @@ static void identify_bytes(struct inspector *in, struct session *s, const uint8_
 		.stream = stream,
 	};
 	struct app_info info = { .sni = "" };
+	uint16_t candidates = s->app.candidates;
 
 	if (!app_feed(&s->app, &seg, &info)) {
 		if (!past) {
 			/* the parsers left may no longer include a waiting rule's app */
-			if (s->provisional)
+			if (s->provisional && s->app.candidates != candidates)
 				decide(in, s);
 			return;
 		}
