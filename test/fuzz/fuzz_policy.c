@@ -43,14 +43,14 @@ static size_t make_flows(struct policy_flow *f)
 	web.k8s_pod = "web-0";
 	db.k8s_namespace = "shop";
 	db.k8s_pod = "db-0";
-	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_UNKNOWN, false };
-	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_POSTGRESQL, true };
-	f[n++] = (struct policy_flow){ IPPROTO_TCP, 443, ext4, web, APP_TLS, true };
-	f[n++] = (struct policy_flow){ IPPROTO_UDP, 53, web, ext4, APP_DNS, false };
-	f[n++] = (struct policy_flow){ IPPROTO_ICMP, 0, ext4, db, APP_UNKNOWN, true };
-	f[n++] = (struct policy_flow){ IPPROTO_ICMPV6, 0, ext6, web6, APP_UNKNOWN, false };
-	f[n++] = (struct policy_flow){ IPPROTO_TCP, 22, web6, ext6, APP_UNKNOWN, true };
-	f[n++] = (struct policy_flow){ IPPROTO_SCTP, 9, db, web, APP_UNKNOWN, true };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_UNKNOWN, false, 0 };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 5432, web, db, APP_POSTGRESQL, true, 0 };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 443, ext4, web, APP_TLS, true, 0 };
+	f[n++] = (struct policy_flow){ IPPROTO_UDP, 53, web, ext4, APP_DNS, false, 1u << APP_DNS };
+	f[n++] = (struct policy_flow){ IPPROTO_ICMP, 0, ext4, db, APP_UNKNOWN, true, 0 };
+	f[n++] = (struct policy_flow){ IPPROTO_ICMPV6, 0, ext6, web6, APP_UNKNOWN, false, 0 };
+	f[n++] = (struct policy_flow){ IPPROTO_TCP, 22, web6, ext6, APP_UNKNOWN, true, 0 };
+	f[n++] = (struct policy_flow){ IPPROTO_SCTP, 9, db, web, APP_UNKNOWN, true, 0 };
 	return n;
 }
 
