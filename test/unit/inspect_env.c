@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inspect_env.h"
 #include "lib/core/state.h"
@@ -119,7 +120,14 @@ struct inspector in;
 struct policy *pol;
 struct workloads *wl;
 static struct slog *lg;
-static char state_dir[] = "/tmp/pc-threat-XXXXXX";
+/*
+ * Each env_up's state folder lives in one folder of the test program's,
+ * removed when the program (not a forked test) exits: a test that fails
+ * leaves its forked process without env_down.
+ */
+static char run_dir[] = "/tmp/pc-threat-XXXXXX";
+static pid_t run_pid;
+static char state_dir[sizeof(run_dir) + 16];
 static char log_path[64];
 
 static void add_port(unsigned long ino, enum pc_mode mode, const char *addr)
@@ -174,7 +182,8 @@ void env_up(const char *policy_json, bool threats)
 void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
 {
 	n_dirs = 0;
-	strcpy(state_dir, "/tmp/pc-threat-XXXXXX");
+	ck_assert_msg(run_dir[0], "no folder for the tests' state in /tmp");
+	snprintf(state_dir, sizeof(state_dir), "%s/env-XXXXXX", run_dir);
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	add_port(1, MODE_FWD, "10.0.0.2");
 	add_port(2, MODE_TAP, "10.0.0.3");
@@ -193,6 +202,19 @@ void env_up_max(const char *policy_json, bool threats, size_t max_sessions)
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
+}
+
+__attribute__((constructor)) static void run_dir_make(void)
+{
+	run_pid = getpid();
+	if (!mkdtemp(run_dir))
+		run_dir[0] = '\0';
+}
+
+__attribute__((destructor)) static void run_dir_remove(void)
+{
+	if (getpid() == run_pid && run_dir[0])
+		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 void env_down(void)
