@@ -103,7 +103,8 @@ int enforcer_ready(const struct pc_config *cfg, struct enforcer_info *out)
 
 	memset(out, 0, sizeof(*out));
 	out->ns = (struct nl_ns){ .fd = -1, .ioc = -1 };
-	lock = state_lock(cfg->state_dir);
+	lock = state_lock_as(cfg->state_dir, cfg->lock_timeout_ms,
+			     "portcullis-dp, set-up of the enforcer");
 	if (lock < 0)
 		return lock;
 	ret = enforcer_open(cfg, true, &out->ns);

@@ -7,7 +7,8 @@
 # unintercepted with a warning), and the line says who holds the lock: the
 # holder's own note when it left one (pid, command, what for, since when),
 # else its pid and command from /proc/locks; a hook busy with a pull of
-# many ports is named by the note it wrote.  Once the lock is free the
+# many ports is named by the note it wrote.  portcullis-dp's set-up of the
+# enforcer waits as long and says the same.  Once the lock is free the
 # same container is intercepted and released as usual.
 . "$(dirname "$0")/lib/core.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -79,6 +80,19 @@ WANT="container $ID not started: state lock $LOCK still held after $BOUND ms by 
 [ "$(grep -c "not started" <<<"$HOOK_ERR")" = 1 ] && grep -qF "$WANT" <<<"$HOOK_ERR" ||
 	{ ti_hook_show; ti_fail "the reason is not one line naming the holder: want '$WANT'"; }
 untouched "closed, lock held"
+
+ti_log "portcullis-dp's set-up of the enforcer waits as long, no longer"
+DP=${PORTCULLIS_DP:-$(dirname "$HOOK")/portcullis-dp}
+t0=$(date +%s%N)
+DP_RC=0
+timeout 30 "$DP" --config "$TI_CFG" --foreground >"$T/dp.out" 2>&1 </dev/null || DP_RC=$?
+MS=$((($(date +%s%N) - t0) / 1000000))
+ti_log "portcullis-dp exited $DP_RC after $MS ms: $(head -c 400 "$T/dp.out")"
+[ "$DP_RC" -ne 0 ] && [ "$DP_RC" -ne 124 ] || ti_fail "portcullis-dp exited $DP_RC with the lock held"
+((MS >= BOUND && MS < BOUND + 2500)) || ti_fail "portcullis-dp gave up after $MS ms, not at the bound of $BOUND ms"
+WANT="state lock $LOCK still held after $BOUND ms by pid $HOLDER (python3), which left no note"
+grep -qF "$WANT" "$T/dp.out" || ti_fail "portcullis-dp does not say who holds the lock: want '$WANT'"
+untouched "portcullis-dp, lock held"
 
 ti_log "on_failure open, the lock held by a process that left its note"
 unhold
