@@ -724,9 +724,9 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	if (!s && !full)
 		return INSPECT_PASS;
 	if (!s) {
+		/* floods are counted all the same */
 		if (in->threats)
-			threats(in, r, NULL, true, now_ns,
-				NULL); /* floods are counted all the same */
+			threats(in, r, NULL, true, now_ns, NULL);
 		return table_full(in, r, now_ns);
 	}
 	stream_segment(in, r, s, from_client, now_ns, &so);
