@@ -21,7 +21,9 @@
 #   MAC, and an IPv6 neighbour advertisement that says c2's address is at
 #   c1's MAC, bare, behind a hop-by-hop header, and behind that and a
 #   destination options header: dropped (arp, nd); the host's neighbour
-#   entries for c2 do not name c1's MAC; an MLD report from :: behind a
+#   entries for c2 do not name c1's MAC; a router advertisement and a
+#   redirect from c1: dropped (nd), c2 takes no default route from it;
+#   an MLD report from :: behind a
 #   router alert (what a port sends while its address is tentative)
 #   passes;
 # - from the host side: frames carrying c2's UCMAC as source, to the
@@ -152,6 +154,13 @@ at_frame "$NS1" na-dst eth0 "$IP6_2" 33:33:00:00:00:01
 sleep 0.5
 expect_drop arp 10 "ARP from c1 naming another address or MAC"
 expect_drop nd 15 "neighbour advertisements from c1 for c2's address, bare and behind extension headers"
+mark_drops
+at_frame "$NS1" ra eth0 ff02::1 33:33:00:00:00:01
+at_frame "$NS1" redirect eth0 "$IP6_2" "$MAC2" 2001:db8::1
+sleep 0.5
+expect_drop nd 10 "router advertisements and redirects from c1"
+ip -n "$NS2" -6 route show default proto ra | grep -q . &&
+	ti_fail "c2 took a default route from c1's advertisement: $(ip -n "$NS2" -6 route show default)"
 mark_drops
 at_frame "$NS1" mld0 eth0 ff02::16 33:33:00:00:00:16
 sleep 0.2

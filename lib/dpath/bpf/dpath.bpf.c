@@ -223,6 +223,8 @@ static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
 #define ND_NS 135
 #define ND_NA 136
 #define ND_RS 133
+#define ND_RA 134
+#define ND_REDIRECT 137
 #define ND_TARGET_OFF 8 /* from the ICMPv6 header */
 #define ND_OPT_OFF 24	/* after a solicitation's or advertisement's target */
 #define ND_RS_OPT_OFF 8
@@ -296,7 +298,9 @@ static __always_inline int nd_option_ok(struct __sk_buff *skb, __u32 off, const 
 /*
  * IPv6 from the container: its source, and what neighbour discovery says
  * of it.  A chain of extension headers too long to see past is dropped:
- * what follows it could be neighbour discovery.
+ * what follows it could be neighbour discovery.  So is a router
+ * advertisement or redirect: a container is no router, and either would
+ * steer its peers' traffic to it.
  */
 static __always_inline int guard_ip6(struct __sk_buff *skb, const struct pc_port *port,
 				     const struct pc_guard *g)
@@ -309,7 +313,7 @@ static __always_inline int guard_ip6(struct __sk_buff *skb, const struct pc_port
 	if (bpf_skb_load_bytes(skb, IP6_SADDR_OFF, a, 16) < 0)
 		return PC_DROP_SRC_ADDR;
 	type = icmp6_type(skb, &off);
-	if (type == ICMP6_DEEP)
+	if (type == ICMP6_DEEP || type == ND_RA || type == ND_REDIRECT)
 		return PC_DROP_ND;
 	if (strict && !(g && addr6_own(g, a))) {
 		/* the unspecified source: duplicate address detection and MLD only */

@@ -44,6 +44,10 @@ threshold; TCP that must be real uses the kernel's sockets.
                                            na-hbh, na-dst (the same behind a
                                            hop-by-hop header, and behind a
                                            destination options header too),
+                                           ra, redirect (a router advertisement
+                                           naming me the default router; to
+                                           DST_IP, a redirect of ARG to
+                                           fe80::1),
                                            mld0 (an MLDv2 report from ::,
                                            behind a router alert)
 
@@ -312,6 +316,12 @@ def frame(kind, iface, dst_ip, dst_mac, port, arg):
         na = s.ICMPv6ND_NA(tgt=dst_ip, R=0, S=0, O=1) / s.ICMPv6NDOptDstLLAddr(lladdr=me)
         ip6 = s.IPv6(dst="ff02::1", hlim=255)
         f = s.Ether(src=me, dst="33:33:00:00:00:01") / (ip6 / ext / na if ext else ip6 / na)
+    elif kind == "ra":
+        f = s.Ether(src=me, dst="33:33:00:00:00:01") / s.IPv6(dst="ff02::1", hlim=255) / \
+            s.ICMPv6ND_RA(routerlifetime=1800) / s.ICMPv6NDOptSrcLLAddr(lladdr=me)
+    elif kind == "redirect":
+        f = s.Ether(src=me, dst=dst_mac) / s.IPv6(dst=dst_ip, hlim=255) / \
+            s.ICMPv6ND_Redirect(tgt="fe80::1", dst=arg)
     elif kind == "mld0":
         rec = s.ICMPv6MLDMultAddrRec(rtype=4, dst="ff02::1:ff00:77")
         f = s.Ether(src=me, dst="33:33:00:00:00:16") / \
