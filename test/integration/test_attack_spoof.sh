@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Frames that once crossed a port without the data plane, played for real
-# with raw sockets from c1's namespace (a container's CAP_NET_RAW) against
-# an intercepted peer c2 and the host (not intercepted); source_check
+# with raw sockets from c1's namespace (a container's CAP_NET_RAW; the
+# frames crafted by test/tools/pc-frame) against an intercepted peer c2
+# and the host (not intercepted); source_check
 # strict (the default), the data plane running, policy default deny with
 # ICMP and tcp/5000 allowed, UDP servers on port 7000 in c2, in c1 and on
 # the host logging every datagram.
@@ -44,7 +45,7 @@
 ti_dpath_init
 at_init
 [ "$(ti_dpath_backend)" = bpf ] ||
-	ti_skip "the checks at the port are the bpf backend's (tc-pedit: docs/threat-model.md)"
+	ti_skip "backend tc-pedit: its checks at the port are played by test_dpath_guard.sh"
 T=$TI_TMP
 AT_LOG=$T/sessions.log
 
@@ -94,11 +95,11 @@ ti_dp_start
 
 got() { cat "$T/got.$1" 2>/dev/null | sort | uniq -c | tr -s ' \n' ' '; }
 drop() { ti_dpath_drop "$1"; }
-# at_frame NS KIND IFACE DST_IP DST_MAC [ARG]
+# at_frame NS KIND IFACE DST_IP DST_MAC [ARG]: 5 crafted frames (pc-frame)
 at_frame() {
 	local ns=$1
 	shift
-	at_py "$ns" frame "$1" "$2" "$3" "$4" 7000 "${5:-}" >&2
+	ip netns exec "$ns" timeout 30 "$AT_FRAME" "$1" "$2" "$3" "$4" 7000 ${5:+"$5"} >&2
 }
 # expect_drop NAME MIN WHAT: pc_drops NAME grew by at least MIN since mark_drops
 declare -A MARK

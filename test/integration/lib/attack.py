@@ -29,27 +29,6 @@ threshold; TCP that must be real uses the kernel's sockets.
     attack.py udp-count ADDR PORT OUT     UDP server: datagrams, in OUT
     attack.py udp-log ADDR PORT OUT       UDP server: each datagram's payload, a
                                            line each, in OUT
-    attack.py frame KIND IFACE DST_IP DST_MAC PORT [ARG]
-                                           5 crafted frames out of IFACE, a UDP
-                                           datagram "KIND" to DST_IP:PORT at
-                                           DST_MAC unless KIND says otherwise:
-                                           vlan0 (an 802.1Q priority tag),
-                                           bcast (to ff:ff:ff:ff:ff:ff),
-                                           srcmac (a made-up source MAC),
-                                           srcip (source address ARG),
-                                           srcmac-from (source MAC ARG),
-                                           garp (ARP: DST_IP is at my MAC),
-                                           arpmac (ARP: my address at MAC ARG),
-                                           na (IPv6: DST_IP is at my MAC),
-                                           na-hbh, na-dst (the same behind a
-                                           hop-by-hop header, and behind a
-                                           destination options header too),
-                                           ra, redirect (a router advertisement
-                                           naming me the default router; to
-                                           DST_IP, a redirect of ARG to
-                                           fe80::1),
-                                           mld0 (an MLDv2 report from ::,
-                                           behind a router alert)
 
 Each prints one line saying what it did.
 """
@@ -284,55 +263,6 @@ def udp_log(addr, port, out):
             f.write(data.decode(errors="replace") + "\n")
 
 
-def frame(kind, iface, dst_ip, dst_mac, port, arg):
-    s = scapy()
-    me = s.get_if_hwaddr(iface)
-    v6 = ":" in dst_ip
-    src_ip = arg if kind == "srcip" else None
-    ip = (s.IPv6(dst=dst_ip, src=src_ip) if src_ip else s.IPv6(dst=dst_ip)) if v6 else \
-        (s.IP(dst=dst_ip, src=src_ip) if src_ip else s.IP(dst=dst_ip))
-    udp = ip / s.UDP(sport=40000, dport=port) / s.Raw(kind.encode())
-    if kind == "vlan0":
-        f = s.Ether(src=me, dst=dst_mac) / s.Dot1Q(vlan=0) / udp
-    elif kind == "bcast":
-        f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / udp
-    elif kind == "srcmac":
-        f = s.Ether(src="02:66:66:66:66:66", dst=dst_mac) / udp
-    elif kind == "srcmac-from":
-        f = s.Ether(src=arg, dst=dst_mac) / udp
-    elif kind == "srcip":
-        f = s.Ether(src=me, dst=dst_mac) / udp
-    elif kind == "garp":
-        f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / s.ARP(
-            op=2, hwsrc=me, psrc=dst_ip, hwdst="ff:ff:ff:ff:ff:ff", pdst=dst_ip)
-    elif kind == "arpmac":
-        f = s.Ether(src=me, dst="ff:ff:ff:ff:ff:ff") / s.ARP(
-            op=2, hwsrc=arg, psrc=s.get_if_addr(iface), hwdst="ff:ff:ff:ff:ff:ff",
-            pdst=s.get_if_addr(iface))
-    elif kind in ("na", "na-hbh", "na-dst"):
-        ext = s.IPv6ExtHdrHopByHop() if kind != "na" else None
-        if kind == "na-dst":
-            ext = ext / s.IPv6ExtHdrDestOpt()
-        na = s.ICMPv6ND_NA(tgt=dst_ip, R=0, S=0, O=1) / s.ICMPv6NDOptDstLLAddr(lladdr=me)
-        ip6 = s.IPv6(dst="ff02::1", hlim=255)
-        f = s.Ether(src=me, dst="33:33:00:00:00:01") / (ip6 / ext / na if ext else ip6 / na)
-    elif kind == "ra":
-        f = s.Ether(src=me, dst="33:33:00:00:00:01") / s.IPv6(dst="ff02::1", hlim=255) / \
-            s.ICMPv6ND_RA(routerlifetime=1800) / s.ICMPv6NDOptSrcLLAddr(lladdr=me)
-    elif kind == "redirect":
-        f = s.Ether(src=me, dst=dst_mac) / s.IPv6(dst=dst_ip, hlim=255) / \
-            s.ICMPv6ND_Redirect(tgt="fe80::1", dst=arg)
-    elif kind == "mld0":
-        rec = s.ICMPv6MLDMultAddrRec(rtype=4, dst="ff02::1:ff00:77")
-        f = s.Ether(src=me, dst="33:33:00:00:00:16") / \
-            s.IPv6(src="::", dst="ff02::16", hlim=1) / \
-            s.IPv6ExtHdrHopByHop(options=[s.RouterAlert()]) / s.ICMPv6MLReport2(records=[rec])
-    else:
-        sys.exit(f"frame: unknown kind {kind}")
-    s.sendp(f, iface=iface, count=5, inter=0.02)
-    print(f"frame: 5 x {kind} out of {iface} to {dst_ip} ({dst_mac})")
-
-
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "acks":
@@ -357,8 +287,6 @@ def main(argv):
         udp_count(args[0], int(args[1]), args[2])
     elif cmd == "udp-log":
         udp_log(args[0], int(args[1]), args[2])
-    elif cmd == "frame":
-        frame(args[0], args[1], args[2], args[3], int(args[4]), args[5] if len(args) > 5 else None)
     else:
         sys.exit(f"unknown command {cmd}")
 

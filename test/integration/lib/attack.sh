@@ -3,15 +3,17 @@
 #
 # Attacks on the data plane played for real (test_attack_*.sh): the
 # hostile traffic comes from inside container namespaces, made by
-# lib/attack.py (scapy, or plain sockets where the kernel must speak TCP),
+# lib/attack.py (scapy, or plain sockets where the kernel must speak TCP)
+# and by test/tools' pc-frame (crafted frames through an AF_PACKET socket),
 # against a live portcullis-dp; the data plane's counters are read through
 # portcullisctl.
 #
 #     . "$(dirname "$0")/lib/core.sh" ... "$(dirname "$0")/lib/dp.sh"
 #     . "$(dirname "$0")/lib/attack.sh"
 #     ti_dpath_init
-#     at_init                        # scapy, socat, portcullisctl
+#     at_init                        # scapy, socat, portcullisctl, pc-frame
 #     at_py NS acks DST PORT N       # lib/attack.py CMD ARGS... inside NS
+#     ip netns exec NS "$AT_FRAME" vlan0 eth0 DST_IP DST_MAC PORT
 #     at_stat inspect.no_session     # a counter of every worker, summed
 #     at_silent NS ADDR              # ADDR answers nobody, but NS sends to it
 
@@ -20,10 +22,15 @@ ti_lib_needs core netns traffic dpath dp
 AT_PY=/usr/bin/python3
 AT_SCRIPT=$TI_LIB/attack.py
 AT_CTL=${PORTCULLISCTL:-$(dirname "$HOOK")/portcullisctl}
+# pc-frame, where lib/tools.sh looks for the test tools: $PORTCULLIS_TOOLS,
+# else the build beside the hook
+AT_FRAME=${PORTCULLIS_TOOLS:-$(dirname "$HOOK")/../test/tools}/pc-frame
 
-# at_init: python3 with scapy (installed when missing), socat, portcullisctl.
+# at_init: python3 with scapy (installed when missing), socat, portcullisctl,
+# pc-frame.
 at_init() {
 	[ -x "$AT_CTL" ] || ti_fail "portcullisctl not built: $AT_CTL"
+	[ -x "$AT_FRAME" ] || ti_fail "pc-frame not built: $AT_FRAME"
 	command -v socat >/dev/null || ti_skip "missing tool: socat"
 	[ -x "$AT_PY" ] || ti_skip "no $AT_PY"
 	if ! "$AT_PY" -c 'import scapy.all' >/dev/null 2>&1; then
