@@ -10,12 +10,15 @@
 #include "lib/core/state.h"
 #include "lib/dpath/dpath.h"
 
-/* What the checks at a port dropped, -1 when not known (backend tc-pedit). */
-static long long dropped(const struct pc_config *cfg, const struct state_port *sp)
+/* What the checks at a port dropped, -1 when not known. */
+static long long dropped(const struct pc_config *cfg, const struct state_rec *r,
+			 const struct state_port *sp)
 {
 	uint64_t n;
 
-	return dpath_port_dropped(cfg, sp->in_ifindex, &n) == 0 ? (long long)n : -1;
+	return dpath_port_dropped(cfg, r->backend, sp->in_ifindex, sp->ex_ifindex, &n) == 0
+		       ? (long long)n
+		       : -1;
 }
 
 /* A record, and what each port's checks dropped ("dropped", when known). */
@@ -24,7 +27,7 @@ static json_t *rec_json(const struct pc_config *cfg, const struct state_rec *r)
 	json_t *o = state_to_json(r), *ports = json_object_get(o, "ports");
 
 	for (size_t p = 0; ports && p < r->n_ports; p++) {
-		long long d = dropped(cfg, &r->ports[p]);
+		long long d = dropped(cfg, r, &r->ports[p]);
 
 		if (d >= 0)
 			json_object_set_new(json_array_get(ports, p), "dropped", json_integer(d));
@@ -68,7 +71,7 @@ static void print_table(const struct pc_config *cfg, const struct state_rec *rec
 		printf("%-12lu %-8d %-5s %-8s %-24s", r->ns_ino, (int)r->pid,
 		       config_mode_name(r->mode), r->backend, ctrs);
 		for (size_t p = 0; p < r->n_ports; p++) {
-			long long d = dropped(cfg, &r->ports[p]);
+			long long d = dropped(cfg, r, &r->ports[p]);
 
 			printf(" %s: %s/%s", r->ports[p].name, r->ports[p].ex_name,
 			       r->ports[p].in_name);

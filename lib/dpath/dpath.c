@@ -2,8 +2,10 @@
 #include "dpath.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "dpath_int.h"
+#include "enforcer.h"
 #include "lib/core/err.h"
 #include "lib/core/log.h"
 
@@ -103,4 +105,28 @@ int dpath_set_mode(struct dpath *dpath, const struct dpath_port *p, enum pc_mode
 int dpath_detach(struct dpath *dpath, const struct dpath_port *p)
 {
 	return dpath->ops->detach(dpath, p);
+}
+
+int dpath_port_dropped(const struct pc_config *cfg, const char *backend, int in_ifindex,
+		       int ex_ifindex, uint64_t *n)
+{
+	struct nl_ns enf = { .fd = -1, .ioc = -1 };
+	int ret;
+
+#ifdef PORTCULLIS_HAVE_BPF
+	if (strcmp(backend, "bpf") == 0)
+		return dpath_bpf_port_dropped(cfg, in_ifindex, n);
+#endif
+	if (strcmp(backend, dpath_tc_ops.name) != 0)
+		return -ENOENT;
+	ret = enforcer_open(cfg, false, &enf);
+	if (ret < 0) {
+		err_clear();
+		return -ENOENT;
+	}
+	ret = dpath_tc_port_dropped(enf.nl, in_ifindex, ex_ifindex, n);
+	nl_ns_close(&enf);
+	if (ret < 0)
+		err_clear();
+	return ret < 0 ? -ENOENT : 0;
 }

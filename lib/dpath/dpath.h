@@ -20,9 +20,8 @@
  * a broadcast or multicast MAC is treated like unicast, from the host it
  * goes straight across.
  *
- * In tap and fwd the ports check frames first (source_check; the bpf
- * backend): from the container, its own MAC and addresses, untagged; from
- * the host, no UCMAC; everything else is dropped and counted
+ * In tap and fwd the ports check frames first (source_check): from the container, its own MAC and
+ * addresses, untagged; from the host, no UCMAC; everything else is dropped and counted
  * (lib/dpath/bpf/dpath_common.h, pc_guards and pc_drops).
  *
  * Two backends: "bpf" (cls_bpf programs loaded once per enforcer namespace
@@ -93,11 +92,13 @@ int dpath_bypass_forget(int map_fd, const uint8_t ucmac[6]);
 int dpath_unpin(const struct pc_config *cfg);
 
 /*
- * Frames the checks at the ports of the pair of inPort in_ifindex dropped
- * so far, from the pins of cfg's enforcer (backend bpf), in *n; -ENOENT
- * when there is no such pair or no pin.  No message.
+ * Frames the checks at the ports of the pair (in_ifindex, ex_ifindex) of
+ * cfg's enforcer dropped so far, in *n: backend "bpf" from its pins,
+ * "tc-pedit" from the statistics of its filters; -ENOENT when there is no
+ * such pair (or pin, or enforcer).  No message.
  */
-int dpath_port_dropped(const struct pc_config *cfg, int in_ifindex, uint64_t *n);
+int dpath_port_dropped(const struct pc_config *cfg, const char *backend, int in_ifindex,
+		       int ex_ifindex, uint64_t *n);
 
 /* Steer a port pair in p->mode. */
 int dpath_attach(struct dpath *dpath, const struct dpath_port *p);

@@ -601,7 +601,7 @@ static int guard_put(struct bpf_dpath *b, const struct dpath_port *p)
 	return 0;
 }
 
-int dpath_port_dropped(const struct pc_config *cfg, int in_ifindex, uint64_t *n)
+int dpath_bpf_port_dropped(const struct pc_config *cfg, int in_ifindex, uint64_t *n)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	__u32 key = (__u32)in_ifindex;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dpath.h"
 
@@ -35,6 +36,9 @@ struct dpath {
 
 extern const struct dpath_ops dpath_bpf_ops;
 int dpath_bpf_unpin(const struct pc_config *cfg);
+int dpath_bpf_port_dropped(const struct pc_config *cfg, int in_ifindex, uint64_t *n);
 extern const struct dpath_ops dpath_tc_ops;
+/* What the checks at both ports of a pair dropped (sk: in the enforcer). */
+int dpath_tc_port_dropped(struct nl_sock *sk, int in_ifindex, int ex_ifindex, uint64_t *n);
 
 #endif

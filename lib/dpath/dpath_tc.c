@@ -7,13 +7,19 @@
  * raw netlink (tc_pedit.h), as libnl has no pedit.
  *
  * On each port of a pair, an ingress qdisc and one u32 filter (prio 1, all
- * protocols) whose knodes u32 tries in handle order:
+ * protocols) whose knodes (800::1, 800::2, ...) u32 tries in handle order:
+ * the checks at the port and the steering, built by tc_guard.c.  Each
+ * knode is one of three kinds, its classid says which (tc_guard.h):
  *
- *   800::1..3  IPv6 neighbour discovery (ICMPv6 133-137)     -> the peer
- *   800::4     IPv4 unicast from the container (inPort: source MAC = the
- *              container's) or to it (exPort: destination MAC)  -> mode
- *   800::5     the same for IPv6                                -> mode
- *   800::6     anything else: ARP, broadcast, multicast, ...    -> the peer
+ *   MODE  IP from the container (inPort: its MAC and, with source_check
+ *         strict, one of its addresses as source) or to it (exPort:
+ *         destination MAC = the container's)                   -> mode
+ *   PEER  ARP and neighbour discovery that passed the checks, and on the
+ *         exPort everything else                               -> the peer
+ *   DROP  what the checks refuse: pedit that changes nothing with
+ *         verdict TC_ACT_SHOT, counted in the action's statistics
+ *         (tap and fwd; in pass, where the bpf backend has no checks
+ *         either, it goes to the peer)
  *
  * and "mode" is, with MAC the source MAC on inPort, the destination on exPort:
  *
@@ -50,11 +56,14 @@
  * 0-3) and -4 (source 4-5, type).  pedit's keys count from the Ethernet
  * header itself (tc_pedit.h).
  *
- * Mode changes: knodes 800::4 and 800::5 are replaced in place
- * (NLM_F_REPLACE, same handle); the kernel swaps a knode's actions under
- * RCU, so every frame meets the old actions or the new ones, never none,
- * and established connections carry on.  Into fwd, the bridge_port knodes
- * come first; out of fwd, they go last.
+ * Mode changes: a dump of each port's filter finds the MODE and DROP
+ * knodes by their classid, and each is replaced in place (NLM_F_REPLACE,
+ * same handle, same keys); the kernel swaps a knode's actions under RCU, so
+ * every frame meets the old actions or the new ones, never none, and
+ * established connections carry on.  (A port attached before the checks
+ * has no classids; its knodes 800::4 and 800::5 steered IP, and they are
+ * the ones replaced.)  Into fwd, the bridge_port knodes come first; out of
+ * fwd, they go last.
  *
  * dp_down: filters cannot see the data plane's heartbeat.  In fwd mode with
  * nothing consuming dp_port, the frames sent to bridge_port arrive on
@@ -68,11 +77,15 @@
  *
  * Limits: one u32 hash table holds at most 4095 knodes, so at most 2047
  * ports can be in fwd mode at once per enforcer namespace; the vbr-neuv
- * knodes are walked one by one for every frame the data plane sends back.
+ * knodes are walked one by one for every frame the data plane sends back,
+ * and a port's for every frame that enters it (about 60 for a port with
+ * two addresses of each family; TCP and UDP meet theirs within the first
+ * few).
  */
 #include "dpath_int.h"
 
 #include <arpa/inet.h>
+#include <linux/gen_stats.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -91,6 +104,7 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
+#include "tc_guard.h"
 #include "tc_pedit.h"
 #include "lib/core/err.h"
 #include "lib/core/fault.h"
@@ -102,12 +116,9 @@
 #define MAX_ACTS 3
 #define MAX_FOUND 8
 
-/* Knodes of a port's filter, in the order u32 tries them. */
-enum { K_ND_RS = 1, K_ND_NS, K_ND_NA, K_IP4, K_IP6, K_ALL };
+/* The knodes a port had before its checks (set_mode still switches them). */
+enum { K_LEGACY_IP4 = 4, K_LEGACY_IP6 = 5 };
 #define KNODE(n) (0x80000000u | (uint32_t)(n))
-
-#define ICMPV6 58
-#define ND_RS 133 /* 133 router solicitation; 134/135 RA, NS; 136/137 NA, redirect */
 
 struct tc_dpath {
 	bool pedit;	     /* the kernel has act_pedit: tap and fwd can run */
@@ -118,6 +129,7 @@ struct tc_dpath {
 struct side {
 	int ifindex, peer;
 	enum tc_eth_field field; /* where the container's MAC is on ingress */
+	enum tcg_side guard;
 };
 
 struct keys {
@@ -125,7 +137,7 @@ struct keys {
 	struct tc_u32_key k[MAX_KEYS];
 };
 
-enum act_kind { ACT_REDIRECT, ACT_MIRROR, ACT_PEDIT };
+enum act_kind { ACT_REDIRECT, ACT_MIRROR, ACT_PEDIT, ACT_DROP };
 
 struct act {
 	enum act_kind kind;
@@ -141,8 +153,8 @@ static struct tc_dpath *priv_of(const struct dpath *dpath)
 
 static void sides_of(const struct dpath_port *p, struct side s[2])
 {
-	s[0] = (struct side){ p->in_ifindex, p->ex_ifindex, TC_ETH_SRC };
-	s[1] = (struct side){ p->ex_ifindex, p->in_ifindex, TC_ETH_DST };
+	s[0] = (struct side){ p->in_ifindex, p->ex_ifindex, TC_ETH_SRC, TCG_IN };
+	s[1] = (struct side){ p->ex_ifindex, p->in_ifindex, TC_ETH_DST, TCG_EX };
 }
 
 /* ---- u32 keys ---- */
@@ -182,20 +194,11 @@ static void mac_keys(struct keys *ks, enum tc_eth_field field, const uint8_t m[6
 	}
 }
 
-/* ICMPv6 of the types (type & tmask) == t: IPv6 without extension headers. */
-static void nd_keys(struct keys *ks, uint8_t t, uint8_t tmask)
-{
-	ks->n = 0;
-	key(ks, -4, word(0, 0, 0xff, 0xff), word(0, 0, 0x86, 0xdd));
-	key(ks, 4, word(0, 0, 0xff, 0), word(0, 0, ICMPV6, 0)); /* next header */
-	key(ks, 40, word(tmask, 0, 0, 0), word(t, 0, 0, 0));	/* ICMPv6 type */
-}
-
 /* ---- messages ---- */
 
-static int put_sel(struct nl_msg *msg, const struct keys *ks)
+static int put_sel(struct nl_msg *msg, const struct tc_u32_key *k, int n)
 {
-	size_t len = sizeof(struct tc_u32_sel) + (size_t)ks->n * sizeof(struct tc_u32_key);
+	size_t len = sizeof(struct tc_u32_sel) + (size_t)n * sizeof(struct tc_u32_key);
 	struct nlattr *a = nla_reserve(msg, TCA_U32_SEL, (int)len);
 	struct tc_u32_sel *sel;
 
@@ -204,8 +207,8 @@ static int put_sel(struct nl_msg *msg, const struct keys *ks)
 	sel = nla_data(a);
 	memset(sel, 0, len);
 	sel->flags = TC_U32_TERMINAL; /* a match runs the actions */
-	sel->nkeys = (unsigned char)ks->n;
-	memcpy(sel->keys, ks->k, (size_t)ks->n * sizeof(struct tc_u32_key));
+	sel->nkeys = (unsigned char)n;
+	memcpy(sel->keys, k, (size_t)n * sizeof(struct tc_u32_key));
 	return 0;
 }
 
@@ -217,6 +220,8 @@ static int put_acts(struct nl_msg *msg, const struct act *a, int n)
 	for (int i = 0; i < n && ret >= 0; i++) {
 		if (a[i].kind == ACT_PEDIT)
 			ret = tc_put_pedit_eth(msg, i + 1, a[i].field, a[i].mac);
+		else if (a[i].kind == ACT_DROP)
+			ret = tc_put_drop(msg, i + 1);
 		else
 			ret = tc_put_mirred(msg, i + 1,
 					    a[i].kind == ACT_MIRROR ? TCA_EGRESS_MIRROR
@@ -228,13 +233,20 @@ static int put_acts(struct nl_msg *msg, const struct act *a, int n)
 	return ret;
 }
 
+/* A knode: its keys, and its classid (0: none). */
+struct knode {
+	const struct tc_u32_key *k;
+	int nkeys;
+	uint32_t classid;
+};
+
 /*
  * Add (NLM_F_CREATE | NLM_F_EXCL) or replace (NLM_F_REPLACE) knode handle
  * (0: the kernel picks) of the u32 filter on ifindex's ingress.  A replace
- * keeps the knode's keys and takes the new actions.
+ * keeps the knode's keys and takes the new classid and actions.
  */
 static int knode_request(struct nl_sock *sk, int ifindex, uint32_t handle, int flags,
-			 const struct keys *ks, const struct act *a, int n)
+			 const struct knode *kn, const struct act *a, int n)
 {
 	struct tcmsg t = {
 		.tcm_family = AF_UNSPEC,
@@ -252,7 +264,9 @@ static int knode_request(struct nl_sock *sk, int ifindex, uint32_t handle, int f
 	if (msg && nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) >= 0 &&
 	    nla_put_string(msg, TCA_KIND, "u32") >= 0)
 		opts = nla_nest_start(msg, TCA_OPTIONS);
-	if (!opts || put_sel(msg, ks) < 0 || put_acts(msg, a, n) < 0) {
+	if (opts && kn->classid && nla_put_u32(msg, TCA_U32_CLASSID, kn->classid) < 0)
+		opts = NULL;
+	if (!opts || put_sel(msg, kn->k, kn->nkeys) < 0 || put_acts(msg, a, n) < 0) {
 		nlmsg_free(msg);
 		return err_set(-ENOMEM, "%s: message too large", what);
 	}
@@ -276,42 +290,6 @@ static struct rtnl_cls *u32_cls(int ifindex, uint32_t handle)
 		return NULL;
 	}
 	return cls;
-}
-
-/* Knode K_ALL: everything that gets that far goes to the peer. */
-static int redirect_all(struct nl_sock *sk, int ifindex, int to_ifindex)
-{
-	struct rtnl_cls *cls = u32_cls(ifindex, KNODE(K_ALL));
-	struct rtnl_act *act = rtnl_act_alloc();
-	struct nl_msg *msg = NULL;
-	char what[64];
-	int ret;
-
-	snprintf(what, sizeof(what), "redirect link %d to %d", ifindex, to_ifindex);
-	if (!cls || !act) {
-		ret = err_set(-ENOMEM, "%s", what);
-		goto out;
-	}
-	ret = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
-	if (ret >= 0)
-		ret = rtnl_u32_set_cls_terminal(cls);
-	if (ret >= 0)
-		ret = rtnl_tc_set_kind(TC_CAST(act), "mirred");
-	if (ret >= 0) {
-		rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
-		rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
-		rtnl_mirred_set_ifindex(act, (uint32_t)to_ifindex);
-		ret = rtnl_u32_add_action(cls, act);
-	}
-	if (ret >= 0)
-		ret = rtnl_cls_build_add_request(cls, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	ret = ret < 0 ? nl_fail(ret, what) : nl_talk(sk, msg, what);
-out:
-	if (act)
-		rtnl_act_put(act);
-	if (cls)
-		rtnl_cls_put(cls);
-	return ret;
 }
 
 static int knode_delete(struct nl_sock *sk, int ifindex, uint32_t handle)
@@ -367,6 +345,93 @@ static int qdisc_request(struct nl_sock *sk, int ifindex, bool add)
 	return nl_talk(sk, msg, what);
 }
 
+/* ---- dumps ---- */
+
+/* A u32 knode of prio FILTER_PRIO as a dump finds it. */
+struct seen {
+	uint32_t handle, classid; /* classid 0: none */
+	const struct tc_u32_sel *sel;
+	struct nlattr *acts; /* TCA_U32_ACT, NULL when it has none */
+};
+
+typedef void (*knode_fn)(const struct seen *k, void *arg);
+
+struct dump {
+	knode_fn fn;
+	void *arg;
+};
+
+static int on_knode(struct nl_msg *msg, void *arg)
+{
+	struct dump *d = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct tcmsg *t = nlmsg_data(h);
+	struct nlattr *tb[TCA_MAX + 1], *ub[TCA_U32_MAX + 1];
+	const struct tc_u32_sel *sel;
+
+	if (h->nlmsg_type != RTM_NEWTFILTER || nlmsg_parse(h, sizeof(*t), tb, TCA_MAX, NULL) < 0)
+		return NL_OK;
+	if (TC_H_MAJ(t->tcm_info) >> 16 != FILTER_PRIO || !tb[TCA_KIND] || !tb[TCA_OPTIONS] ||
+	    strcmp(nla_get_string(tb[TCA_KIND]), "u32") != 0)
+		return NL_OK;
+	if (nla_parse_nested(ub, TCA_U32_MAX, tb[TCA_OPTIONS], NULL) < 0 || !ub[TCA_U32_SEL] ||
+	    nla_len(ub[TCA_U32_SEL]) < (int)sizeof(*sel))
+		return NL_OK;
+	sel = nla_data(ub[TCA_U32_SEL]);
+	if (nla_len(ub[TCA_U32_SEL]) < (int)(sizeof(*sel) + sel->nkeys * sizeof(sel->keys[0])))
+		return NL_OK;
+	d->fn(&(struct seen){ t->tcm_handle,
+			      ub[TCA_U32_CLASSID] ? nla_get_u32(ub[TCA_U32_CLASSID]) : 0, sel,
+			      ub[TCA_U32_ACT] },
+	      d->arg);
+	return NL_OK;
+}
+
+/* One dump; a libnl error code. */
+static int dump_once(struct nl_sock *sk, int ifindex, struct dump *d)
+{
+	struct tcmsg t = { .tcm_family = AF_UNSPEC,
+			   .tcm_ifindex = ifindex,
+			   .tcm_parent = INGRESS_HANDLE };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_DUMP);
+	struct nl_cb *own = nl_socket_get_cb(sk), *cb;
+	int ret;
+
+	cb = own ? nl_cb_clone(own) : NULL;
+	nl_cb_put(own);
+	if (!cb || !msg || nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0) {
+		ret = -NLE_NOMEM;
+		goto out;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_knode, d);
+	ret = nl_send_auto(sk, msg);
+	if (ret >= 0)
+		ret = nl_recvmsgs(sk, cb);
+out:
+	nlmsg_free(msg);
+	nl_cb_put(cb);
+	return ret;
+}
+
+/*
+ * fn for each knode of the u32 filter on ifindex's ingress; reset() before
+ * each try (a dump interrupted by a change is tried again).
+ */
+static int knode_dump(struct nl_sock *sk, int ifindex, const char *what, knode_fn fn,
+		      void (*reset)(void *arg), void *arg)
+{
+	struct dump d = { fn, arg };
+	int ret;
+
+	for (int tries = 0; tries < 3; tries++) {
+		reset(arg);
+		ret = dump_once(sk, ifindex, &d);
+		if (ret != -NLE_DUMP_INTR)
+			break;
+	}
+	return ret < 0 ? nl_fail(ret, what) : 0;
+}
+
 /* ---- bridge_port: the way back from the data plane ---- */
 
 struct bridge_scan {
@@ -402,73 +467,29 @@ static int knode_mac(const struct tc_u32_sel *sel, uint8_t mac[6])
 	return -1;
 }
 
-static int on_bridge_knode(struct nl_msg *msg, void *arg)
+static void on_bridge_knode(const struct seen *k, void *arg)
 {
 	struct bridge_scan *s = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	struct tcmsg *t = nlmsg_data(h);
-	struct nlattr *tb[TCA_MAX + 1], *ub[TCA_U32_MAX + 1];
-	const struct tc_u32_sel *sel;
 	uint8_t mac[6];
-	int field;
+	int field = knode_mac(k->sel, mac);
 
-	if (h->nlmsg_type != RTM_NEWTFILTER || nlmsg_parse(h, sizeof(*t), tb, TCA_MAX, NULL) < 0)
-		return NL_OK;
-	if (TC_H_MAJ(t->tcm_info) >> 16 != FILTER_PRIO || !tb[TCA_KIND] || !tb[TCA_OPTIONS] ||
-	    strcmp(nla_get_string(tb[TCA_KIND]), "u32") != 0)
-		return NL_OK;
-	if (nla_parse_nested(ub, TCA_U32_MAX, tb[TCA_OPTIONS], NULL) < 0 || !ub[TCA_U32_SEL] ||
-	    nla_len(ub[TCA_U32_SEL]) < (int)sizeof(*sel))
-		return NL_OK;
-	sel = nla_data(ub[TCA_U32_SEL]);
-	if (nla_len(ub[TCA_U32_SEL]) < (int)(sizeof(*sel) + sel->nkeys * sizeof(sel->keys[0])))
-		return NL_OK;
-	field = knode_mac(sel, mac);
 	if (field >= 0 && memcmp(mac, s->ucmac, 6) == 0 && s->n[field] < MAX_FOUND)
-		s->found[field][s->n[field]++] = t->tcm_handle;
-	return NL_OK;
+		s->found[field][s->n[field]++] = k->handle;
 }
 
-static int dump_once(struct nl_sock *sk, int ifindex, struct bridge_scan *s)
+static void bridge_reset(void *arg)
 {
-	struct tcmsg t = { .tcm_family = AF_UNSPEC,
-			   .tcm_ifindex = ifindex,
-			   .tcm_parent = INGRESS_HANDLE };
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_DUMP);
-	struct nl_cb *own = nl_socket_get_cb(sk), *cb;
-	int ret;
+	struct bridge_scan *s = arg;
 
-	cb = own ? nl_cb_clone(own) : NULL;
-	nl_cb_put(own);
-	if (!cb || !msg || nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0) {
-		ret = err_set(-ENOMEM, "list the filters of bridge_port");
-		goto out;
-	}
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_bridge_knode, s);
 	s->n[0] = s->n[1] = 0;
-	ret = nl_send_auto(sk, msg);
-	if (ret >= 0)
-		ret = nl_recvmsgs(sk, cb);
-	if (ret < 0)
-		ret = nl_fail(ret, "list the filters of bridge_port");
-out:
-	nlmsg_free(msg);
-	nl_cb_put(cb);
-	return ret < 0 ? ret : 0;
 }
 
 /* The knodes of ucmac on bridge_port. */
 static int bridge_scan(struct dpath *dpath, const uint8_t *ucmac, struct bridge_scan *s)
 {
-	int ret;
-
 	s->ucmac = ucmac;
-	for (int tries = 0; tries < 3; tries++) {
-		ret = dump_once(dpath->enf->nl, dpath->bridge_ifindex, s);
-		if (ret != -EINTR)
-			break;
-	}
-	return ret;
+	return knode_dump(dpath->enf->nl, dpath->bridge_ifindex, "list the filters of bridge_port",
+			  on_bridge_knode, bridge_reset, s);
 }
 
 /* The bridge_port knode that sends frames of p back through one side. */
@@ -484,7 +505,8 @@ static int bridge_knode(struct dpath *dpath, const struct dpath_port *p, enum tc
 
 	mac_keys(&ks, field, p->ucmac, 0);
 	return knode_request(dpath->enf->nl, dpath->bridge_ifindex, handle,
-			     handle ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL, &ks, a, 2);
+			     handle ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL,
+			     &(struct knode){ ks.k, ks.n, 0 }, a, 2);
 }
 
 /* p's way back, whatever an earlier run left there (replaced, not added twice). */
@@ -521,14 +543,19 @@ static bool mode_needs_pedit(enum pc_mode mode)
 	return mode == MODE_TAP || mode == MODE_FWD;
 }
 
-/* The actions of knodes K_IP4 and K_IP6 of side s in mode. */
-static int mode_acts(const struct dpath *dpath, const struct dpath_port *p, const struct side *s,
-		     enum pc_mode mode, struct act a[MAX_ACTS])
+/* The actions of a knode of kind (enum tcg_kind) on side s in mode. */
+static int kind_acts(const struct dpath *dpath, const struct dpath_port *p, const struct side *s,
+		     int kind, enum pc_mode mode, struct act a[MAX_ACTS])
 {
 	int n = 0;
 
-	if (!mode_needs_pedit(mode)) {
+	if (!mode_needs_pedit(mode) || kind == TCG_PEER) {
+		/* pass has no checks: the bpf backend's neither */
 		a[n++] = (struct act){ .kind = ACT_REDIRECT, .ifindex = s->peer };
+		return n;
+	}
+	if (kind == TCG_DROP) {
+		a[n++] = (struct act){ .kind = ACT_DROP };
 		return n;
 	}
 	if (mode == MODE_TAP)
@@ -538,60 +565,166 @@ static int mode_acts(const struct dpath *dpath, const struct dpath_port *p, cons
 	return n;
 }
 
-/* Knodes K_IP4 and K_IP6 of side s: add them, or give them mode's actions. */
-static int ip_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s,
-		     enum pc_mode mode, bool replace)
+/* All knodes of side s: the checks and the mode's steering (tc_guard.h). */
+static int port_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s)
 {
-	static const struct {
-		int knode;
-		uint16_t type;
-	} ip[2] = {
-		{ K_IP4, ETH_P_IP },
-		{ K_IP6, ETH_P_IPV6 },
-	};
-	int flags = replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL;
+	struct tcg_knode *k = calloc(TCG_MAX_KNODES, sizeof(*k));
 	struct act a[MAX_ACTS];
-	int n = mode_acts(dpath, p, s, mode, a), ret = 0;
+	int n, ret = 0;
+
+	if (!k)
+		return err_set(-ENOMEM, "the filters of link %d", s->ifindex);
+	n = tcg_knodes(p, dpath->cfg->source_check, s->guard, k, TCG_MAX_KNODES);
+	if (n < 0)
+		ret = err_set(n, "link %d: the checks of %zu addresses need more than %d filters",
+			      s->ifindex, p->n_addrs, TCG_MAX_KNODES);
+	for (int i = 0; i < n && ret >= 0; i++) {
+		struct knode kn = { k[i].keys, k[i].nkeys, tcg_classid(&k[i]) };
+		int na = kind_acts(dpath, p, s, k[i].kind, p->mode, a);
+
+		/* the first and the last: a rollback from none made and from all but one */
+		if (i == 0 || i == n - 1)
+			ret = fault_point("port filter");
+		if (ret >= 0)
+			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(i + 1),
+					    NLM_F_CREATE | NLM_F_EXCL, &kn, a, na);
+	}
+	free(k);
+	return ret;
+}
+
+/* A port's knodes as a dump finds them, for a mode change. */
+struct port_scan {
+	int n, legacy;
+	struct {
+		uint32_t handle, classid;
+		int kind, nkeys;
+		struct tc_u32_key keys[TCG_MAX_KEYS];
+	} * k;
+};
+
+static void on_port_knode(const struct seen *seen, void *arg)
+{
+	struct port_scan *s = arg;
+	const struct tc_u32_sel *sel = seen->sel;
+	int why, kind = tcg_kind_of(seen->classid, &why);
+
+	if (seen->handle == KNODE(K_LEGACY_IP4) || seen->handle == KNODE(K_LEGACY_IP6))
+		s->legacy += !seen->classid;
+	if ((kind != TCG_MODE && kind != TCG_DROP) || s->n == TCG_MAX_KNODES ||
+	    sel->nkeys > TCG_MAX_KEYS)
+		return;
+	s->k[s->n].handle = seen->handle;
+	s->k[s->n].classid = seen->classid;
+	s->k[s->n].kind = kind;
+	s->k[s->n].nkeys = sel->nkeys;
+	memcpy(s->k[s->n].keys, sel->keys, sel->nkeys * sizeof(sel->keys[0]));
+	s->n++;
+}
+
+static void port_scan_reset(void *arg)
+{
+	struct port_scan *s = arg;
+
+	s->n = s->legacy = 0;
+}
+
+/*
+ * A port attached before the checks: knodes 4 and 5 steered its unicast
+ * IPv4 and IPv6 by MAC; they take mode's actions, and keep their keys.
+ */
+static int legacy_mode(struct dpath *dpath, const struct dpath_port *p, const struct side *s,
+		       enum pc_mode mode)
+{
+	static const uint16_t type[2] = { ETH_P_IP, ETH_P_IPV6 };
+	struct act a[MAX_ACTS];
+	int n = kind_acts(dpath, p, s, TCG_MODE, mode, a), ret = 0;
 	struct keys ks;
 
 	for (int i = 0; i < 2 && ret >= 0; i++) {
-		mac_keys(&ks, s->field, p->ctr_mac, ip[i].type);
-		if (!replace)
-			ret = fault_point("port filter");
-		if (ret >= 0)
-			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(ip[i].knode), flags,
-					    &ks, a, n);
+		mac_keys(&ks, s->field, p->ctr_mac, type[i]);
+		ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(K_LEGACY_IP4 + i),
+				    NLM_F_REPLACE, &(struct knode){ ks.k, ks.n, 0 }, a, n);
 	}
 	return ret;
 }
 
-/* All knodes of side s, the mode's and the fixed ones. */
-static int port_knodes(struct dpath *dpath, const struct dpath_port *p, const struct side *s)
+/*
+ * Side s into mode: each knode that steers or drops takes the actions of
+ * mode in place (NLM_F_REPLACE: a frame meets the old actions or the new).
+ */
+static int side_mode(struct dpath *dpath, const struct dpath_port *p, const struct side *s,
+		     enum pc_mode mode)
 {
-	static const struct {
-		int knode;
-		uint8_t type, mask;
-	} nd[3] = {
-		{ K_ND_RS, ND_RS, 0xff },
-		{ K_ND_NS, ND_RS + 1, 0xfe },
-		{ K_ND_NA, ND_RS + 3, 0xfe },
-	};
-	const struct act across = { .kind = ACT_REDIRECT, .ifindex = s->peer };
-	struct keys ks;
+	struct port_scan scan = { .k = calloc(TCG_MAX_KNODES, sizeof(*scan.k)) };
+	struct act a[MAX_ACTS];
+	char what[48];
+	int ret;
+
+	snprintf(what, sizeof(what), "list the filters of link %d", s->ifindex);
+	if (!scan.k)
+		return err_set(-ENOMEM, "%s", what);
+	ret = knode_dump(dpath->enf->nl, s->ifindex, what, on_port_knode, port_scan_reset, &scan);
+	if (ret >= 0 && scan.n == 0 && scan.legacy)
+		ret = legacy_mode(dpath, p, s, mode);
+	for (int i = 0; i < scan.n && ret >= 0; i++) {
+		struct knode kn = { scan.k[i].keys, scan.k[i].nkeys, scan.k[i].classid };
+		int na = kind_acts(dpath, p, s, scan.k[i].kind, mode, a);
+
+		ret = knode_request(dpath->enf->nl, s->ifindex, scan.k[i].handle, NLM_F_REPLACE,
+				    &kn, a, na);
+	}
+	free(scan.k);
+	return ret;
+}
+
+/* ---- what the checks dropped ---- */
+
+/* The frames the actions in acts (TCA_U32_ACT) ran on. */
+static uint64_t acts_packets(struct nlattr *acts)
+{
+	struct nlattr *act, *tb[TCA_ACT_MAX + 1], *st[TCA_STATS_MAX + 1];
+	struct gnet_stats_basic b;
+	uint64_t n = 0;
+	int rem;
+
+	nla_for_each_nested(act, acts, rem) {
+		if (nla_parse_nested(tb, TCA_ACT_MAX, act, NULL) < 0 || !tb[TCA_ACT_STATS] ||
+		    nla_parse_nested(st, TCA_STATS_MAX, tb[TCA_ACT_STATS], NULL) < 0 ||
+		    !st[TCA_STATS_BASIC] || nla_len(st[TCA_STATS_BASIC]) < (int)sizeof(b))
+			continue;
+		memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof(b));
+		n += b.packets;
+	}
+	return n;
+}
+
+static void on_drop_knode(const struct seen *k, void *arg)
+{
+	int why;
+
+	if (k->acts && tcg_kind_of(k->classid, &why) == TCG_DROP)
+		*(uint64_t *)arg += acts_packets(k->acts);
+}
+
+static void sum_reset(void *arg)
+{
+	*(uint64_t *)arg = 0;
+}
+
+int dpath_tc_port_dropped(struct nl_sock *sk, int in_ifindex, int ex_ifindex, uint64_t *n)
+{
+	const int side[2] = { in_ifindex, ex_ifindex };
+	uint64_t sum[2];
 	int ret = 0;
 
-	for (int i = 0; i < 3 && ret >= 0; i++) {
-		nd_keys(&ks, nd[i].type, nd[i].mask);
-		ret = fault_point("port filter");
-		if (ret >= 0)
-			ret = knode_request(dpath->enf->nl, s->ifindex, KNODE(nd[i].knode),
-					    NLM_F_CREATE | NLM_F_EXCL, &ks, &across, 1);
+	for (int i = 0; i < 2 && ret >= 0; i++) {
+		ret = knode_dump(sk, side[i], "list the filters of a port", on_drop_knode,
+				 sum_reset, &sum[i]);
 	}
 	if (ret >= 0)
-		ret = ip_knodes(dpath, p, s, p->mode, false);
-	if (ret >= 0)
-		ret = fault_point("port filter");
-	return ret < 0 ? ret : redirect_all(dpath->enf->nl, s->ifindex, s->peer);
+		*n = sum[0] + sum[1];
+	return ret;
 }
 
 /* ---- the backend ---- */
@@ -750,7 +883,7 @@ static int tc_set_mode(struct dpath *dpath, const struct dpath_port *p, enum pc_
 	if (mode == MODE_FWD)
 		ret = bridge_ensure(dpath, p); /* the way back before the way there */
 	for (int i = 0; i < 2 && ret >= 0; i++)
-		ret = ip_knodes(dpath, p, &s[i], mode, true);
+		ret = side_mode(dpath, p, &s[i], mode);
 	if (ret >= 0 && mode != MODE_FWD && priv_of(dpath)->pedit)
 		ret = bridge_remove(dpath, p);
 	return ret;

@@ -96,6 +96,26 @@ int tc_put_pedit_eth(struct nl_msg *msg, int order, enum tc_eth_field field, con
 	return 0;
 }
 
+int tc_put_drop(struct nl_msg *msg, int order)
+{
+	size_t len = sizeof(struct tc_pedit_sel) + sizeof(struct tc_pedit_key);
+	struct nlattr *act = nla_nest_start(msg, order), *opts = NULL, *a;
+	struct tc_pedit_sel *sel;
+
+	if (act && nla_put_string(msg, TCA_ACT_KIND, "pedit") >= 0)
+		opts = nla_nest_start(msg, TCA_ACT_OPTIONS);
+	if (!opts || !(a = nla_reserve(msg, TCA_PEDIT_PARMS, (int)len)))
+		return -EMSGSIZE;
+	sel = nla_data(a);
+	memset(sel, 0, len);
+	sel->action = TC_ACT_SHOT;
+	sel->nkeys = 1; /* pedit wants one: word 0 := (word 0 & ~0) ^ 0, itself */
+	sel->keys[0].mask = 0xffffffff;
+	nla_nest_end(msg, opts);
+	nla_nest_end(msg, act);
+	return 0;
+}
+
 int tc_put_mirred(struct nl_msg *msg, int order, int eaction, int ifindex)
 {
 	struct tc_mirred m = {

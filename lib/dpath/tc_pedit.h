@@ -28,6 +28,13 @@ enum tc_eth_field { TC_ETH_DST, TC_ETH_SRC };
 int tc_put_pedit_eth(struct nl_msg *msg, int order, enum tc_eth_field field, const uint8_t mac[6]);
 
 /*
+ * A drop, counted in the action's statistics: pedit with one key that
+ * changes nothing and TC_ACT_SHOT as its verdict (act_gact, whose job
+ * this is, is missing from some kernels this backend runs on).
+ */
+int tc_put_drop(struct nl_msg *msg, int order);
+
+/*
  * mirred to the egress of ifindex: redirect (TCA_EGRESS_REDIR; the frame is
  * gone, nothing after it runs) or mirror (TCA_EGRESS_MIRROR; a clone is
  * sent and the next action gets the frame).

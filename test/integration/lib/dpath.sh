@@ -161,8 +161,23 @@ ti_dpath_percpu() {
 # ti_dpath_stat NAME: a pc_stats counter summed over CPUs.
 ti_dpath_stat() { ti_dpath_percpu pc_stats PC_STAT_NAMES "$1"; }
 
-# ti_dpath_drop NAME: a pc_drops counter (frames the ports' checks dropped).
-ti_dpath_drop() { ti_dpath_percpu pc_drops PC_DROP_NAMES "$1"; }
+# ti_dpath_drop NAME: a pc_drops counter (frames the ports' checks dropped);
+# tc-pedit: what the drop knodes of that reason on the enforcer's ports
+# dropped (their classid is 7063:3XX, XX the reason's index in hex;
+# lib/dpath/tc_guard.h).
+ti_dpath_drop() {
+	local i dev
+	if [ "$TI_DPATH_BACKEND" = bpf ]; then
+		ti_dpath_percpu pc_drops PC_DROP_NAMES "$1"
+		return
+	fi
+	i=$(ti_dpath_names PC_DROP_NAMES | grep -nx -- "$1" | cut -d: -f1)
+	[ -n "$i" ] || ti_fail "no drop counter $1"
+	for dev in $(ti_enf_ports); do
+		tc -s -j -n "$TI_ENF_NAME" filter show dev "$dev" ingress 2>/dev/null | grep . || printf '[]'
+	done | jq -s --arg id "$(printf '7063:3%02x' $((i - 1)))" \
+		'[.[][] | .options // {} | select(.flowid == $id) | .actions[]? | .stats.packets] | add // 0'
+}
 
 # ti_dpath_drops: all pc_drops counters on one line (for logs).
 ti_dpath_drops() {
@@ -229,7 +244,7 @@ ti_dpath_tc_stats() {
 		      | redirects | select(.to_dev == "vbr-neuv") | .stats.packets))",
 		    "to_dp=\(sum($ports[] | select(all(.actions[]; .mirred_action != "mirror"))
 		      | redirects | select(.to_dev == "vbr-neuv") | .stats.packets))",
-		    "passed=\(sum($ports[] | select(.fh | test("::[45]$"))
+		    "passed=\(sum($ports[] | select(.flowid == "7063:100")
 		      | select(all(.actions[]; .to_dev != "vbr-neuv")) | redirects | .stats.packets))",
 		    "from_dp_to_ctr=\(sum($vbr[] | redirects | select(.to_dev | startswith("vin")) | .stats.packets))",
 		    "from_dp_to_host=\(sum($vbr[] | redirects | select(.to_dev | startswith("vex")) | .stats.packets))",
