@@ -44,7 +44,7 @@ run_test() {
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "PASS $label ($secs s)"
-		grep -E '^\[[^]]*\] (pc_stats|tc-pedit actions|vth-neuv|frames through|TCP frames|after [0-9]+ containers|before):' "$log" | sed 's/^/    /'
+		grep -E '^\[[^]]*\] (pc_stats|tc-pedit actions|vth-neuv|frames through|TCP frames|after [0-9]+ containers|before|drops):' "$log" | sed 's/^/    /'
 		[ -n "${PC_QEMU_VERBOSE:-}" ] && sed "s/^/    /" "$log"
 	else
 		failed=$((failed + 1))

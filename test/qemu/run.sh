@@ -8,7 +8,7 @@
 # every run from busybox, the kernel modules the data path needs, iproute2,
 # the hook under test, test/qemu/pc-guest.c, and what the integration tests
 # need (bash, coreutils, jq, socat, nsenter, ping, ethtool, the test tools
-# pc-sniff and pc-reflector, test/integration itself), with the libraries
+# pc-sniff, pc-reflector and pc-frame, test/integration itself), with the libraries
 # ldd lists.  The guest runs test/qemu/guest_run.sh: the tc-pedit checks of
 # test/qemu/guest_test.sh, then the data-path integration tests
 # test/integration/test_dpath_*.sh with TI_DPATH_BACKEND=tc-pedit, the same
@@ -193,7 +193,7 @@ build_initramfs() {
 	done
 	ln -sf mawk "$rootfs/usr/bin/awk"
 	ln -sf ../usr/bin/bash "$rootfs/bin/bash"
-	for a in pc-sniff pc-reflector; do
+	for a in pc-sniff pc-reflector pc-frame; do
 		[ -x "$tools/$a" ] || setup_fail "no $tools/$a (build first)"
 		copy_with_libs "$tools/$a" "/usr/lib/pc-tools/$a"
 	done

@@ -2,30 +2,34 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # The test tools (test/tools/): pc-sniff, a frame counter and printer on
-# an interface of a namespace, and pc-reflector, a test data plane on the
-# enforcer's dp_port that sends every frame back.  ti_tools_init finds or
+# an interface of a namespace, pc-reflector, a test data plane on the
+# enforcer's dp_port that sends every frame back, and pc-frame, which
+# sends crafted frames (what a hostile container would).  ti_tools_init finds or
 # builds them; a test that uses them calls it after ti_dpath_init.
 
 ti_lib_needs core dpath
 
-# PC_SNIFF and PC_REFLECTOR: from $PORTCULLIS_TOOLS, else the build next to
-# the hook (build/test/tools), else compiled from test/tools/ into TI_TMP.
+# PC_SNIFF, PC_REFLECTOR and PC_FRAME: from $PORTCULLIS_TOOLS, else the
+# build next to the hook (build/test/tools), else compiled from test/tools/
+# into TI_TMP.
 ti_tools_init() {
 	local d src=$TI_ROOT/test/tools t
 	for d in "${PORTCULLIS_TOOLS:-}" "$(dirname "$HOOK")/../test/tools"; do
-		if [ -n "$d" ] && [ -x "$d/pc-sniff" ] && [ -x "$d/pc-reflector" ]; then
+		if [ -n "$d" ] && [ -x "$d/pc-sniff" ] && [ -x "$d/pc-reflector" ] && [ -x "$d/pc-frame" ]; then
 			PC_SNIFF=$d/pc-sniff
 			PC_REFLECTOR=$d/pc-reflector
+			PC_FRAME=$d/pc-frame
 			return
 		fi
 	done
-	command -v cc >/dev/null || ti_skip "pc-sniff/pc-reflector not built and no cc"
-	for t in pc-sniff pc-reflector; do
+	command -v cc >/dev/null || ti_skip "pc-sniff/pc-reflector/pc-frame not built and no cc"
+	for t in pc-sniff pc-reflector pc-frame; do
 		cc -O2 -Wall -D_GNU_SOURCE -I"$TI_ROOT" -o "$TI_TMP/$t" "$src/$t.c" -lbpf \
 			2>"$TI_TMP/$t.cc" || { cat "$TI_TMP/$t.cc" >&2; ti_fail "cannot build $t"; }
 	done
 	PC_SNIFF=$TI_TMP/pc-sniff
 	PC_REFLECTOR=$TI_TMP/pc-reflector
+	PC_FRAME=$TI_TMP/pc-frame
 }
 
 # ti_sniff_start NETNS_NAME IFNAME OUT [pc-sniff args]: pid in TI_SNIFF_PID.
