@@ -169,12 +169,13 @@ static void ctr_cell(struct table *t, unsigned col, json_t *c)
 
 static int show_ports(json_t *r, FILE *f)
 {
-	static const char *const hdr[] = { "UCMAC", "CONTAINER", "GROUP", "PORT", "MODE", "ADDRS" };
+	static const char *const hdr[] = { "UCMAC", "CONTAINER", "GROUP", "PORT",
+					   "MODE",  "DROPPED",	 "ADDRS" };
 	json_t *ports = json_object_get(r, "ports"), *p;
 	struct table t;
 	size_t i;
 
-	table_init(&t, 6);
+	table_init(&t, 7);
 	table_header(&t, hdr);
 	json_array_foreach(ports, i, p) {
 		json_t *c = json_object_get(p, "container");
@@ -186,7 +187,11 @@ static int show_ports(json_t *r, FILE *f)
 		table_cell(&t, 2, "%s", str(c, "group"));
 		table_cell(&t, 3, "%s", str(p, "ifname"));
 		table_cell(&t, 4, "%s", str(p, "mode"));
-		addrs_cell(&t, 5, json_object_get(p, "addrs"));
+		if (json_is_integer(json_object_get(p, "dropped")))
+			table_cell(&t, 5, "%lld", num(p, "dropped"));
+		else
+			table_cell(&t, 5, "-");
+		addrs_cell(&t, 6, json_object_get(p, "addrs"));
 	}
 	table_print(&t, f);
 	return 0;

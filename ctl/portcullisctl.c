@@ -16,7 +16,9 @@
 #include "lib/core/cli.h"
 #include "lib/core/config.h"
 #include "lib/core/err.h"
+#include "lib/core/state.h"
 #include "lib/core/util.h"
+#include "lib/dpath/dpath.h"
 
 #define REPLY_MAX (256u << 20)
 #define REPLY_TIMEOUT_S 15
@@ -26,7 +28,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: portcullisctl [--socket PATH] [--config FILE] [--json] COMMAND\n"
 		"  status                   the data plane: pid, workers, policy, counts\n"
-		"  ports                    the intercepted ports it knows\n"
+		"  ports                    the intercepted ports it knows, and what\n"
+		"                           the checks at each dropped (as root)\n"
 		"  sessions [--limit N]     live sessions (default at most %d)\n"
 		"  stats                    counters, per worker and in total\n"
 		"  policy show              the policy in force\n"
@@ -266,19 +269,67 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return c;
 }
 
-/* --socket, else ctl_socket of the configuration (and its default). */
+/*
+ * --socket, else ctl_socket of the configuration (and its default); the
+ * configuration is read unless --socket comes alone.
+ */
 static int socket_path(const struct opts *o, struct pc_config *cfg, const char **path)
 {
-	if (o->socket) {
+	int ret;
+
+	if (o->socket && !o->config) {
 		*path = o->socket;
 		return 0;
 	}
-	int ret = config_load(cfg, o->config);
-
+	ret = config_load(cfg, o->config);
 	if (ret < 0)
 		return ret;
-	*path = cfg->ctl_socket;
+	*path = o->socket ? o->socket : cfg->ctl_socket;
 	return 0;
+}
+
+/* What the checks at a port dropped, from the hook's record of it: -1 when unknown. */
+static long long port_dropped(const struct pc_config *cfg, const struct state_rec *recs, size_t n,
+			      const char *ucmac)
+{
+	uint64_t d;
+
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 0; ucmac && i < recs[r].n_ports; i++) {
+			const struct state_port *sp = &recs[r].ports[i];
+
+			if (strcmp(sp->ucmac, ucmac) == 0)
+				return dpath_port_dropped(cfg, recs[r].backend, sp->in_ifindex,
+							  sp->ex_ifindex, &d) == 0
+					       ? (long long)d
+					       : -1;
+		}
+	return -1;
+}
+
+/*
+ * ports, as a table: each port's "dropped" beside what the data plane
+ * says, read where the hook keeps it (the state records, the data path;
+ * root's to read).  A port it cannot read shows "-".
+ */
+static void add_dropped(const struct pc_config *cfg, json_t *reply)
+{
+	json_t *ports = json_object_get(reply, "ports"), *p;
+	struct state_rec *recs = NULL;
+	size_t n = 0, i;
+
+	if (state_list(cfg->state_dir, &recs, &n) < 0) {
+		err_clear();
+		return;
+	}
+	json_array_foreach(ports, i, p) {
+		long long d = port_dropped(cfg, recs, n,
+					   json_string_value(json_object_get(p, "ucmac")));
+
+		if (d >= 0)
+			json_object_set_new(p, "dropped", json_integer(d));
+	}
+	state_list_free(recs, n);
 }
 
 /* The request of o, its reply shown; 0 or a negative errno (message recorded). */
@@ -297,6 +348,8 @@ static int run(const struct opts *o)
 		puts(raw);
 	if (ret == 0)
 		ret = check_reply(reply);
+	if (ret == 0 && !o->json && o->req.cmd == CTL_PORTS && (o->config || !o->socket))
+		add_dropped(&cfg, reply);
 	if (ret == 0 && !o->json)
 		ret = ctl_show(o->req.cmd, reply, stdout);
 	if (ret == 0)

@@ -30,7 +30,8 @@
 # - from the host side: frames carrying c2's UCMAC as source, to the
 #   broadcast MAC with c1's own address, and tagged, to c1: dropped
 #   (host_ucmac, bcast_own, tagged); c1 gets none;
-# - status --json counts the drops at c1's and c2's ports.
+# - status --json counts the drops at c1's and c2's ports, and portcullisctl
+#   ports shows c1's.
 # tap: the tagged, made-up-MAC and other-source frames are still dropped;
 # c1's broadcast datagram to the host is copied to the data plane (it
 # knows the session) and, tap being tap, delivered.
@@ -190,6 +191,13 @@ d2=$(jq -r --arg u "$U2" '.[].ports[] | select(.ucmac == $u) | .dropped' <<<"$st
 ti_log "status --json: dropped at c1's ports $d1, at c2's $d2; pc_drops: $(ti_dpath_drops)"
 [ "${d1:-0}" -ge 60 ] || ti_fail "status shows $d1 frames dropped at c1's ports"
 [ "${d2:-0}" -ge 1 ] || ti_fail "status shows $d2 frames dropped at c2's ports"
+out=$("$AT_CTL" --config "$TI_CFG" ports) || ti_fail "portcullisctl ports"
+hdr=$(head -n 1 <<<"$out")
+pre=${hdr%%DROPPED*}
+row=$(grep -i "^$U1 " <<<"$out") || ti_fail "portcullisctl ports has no row for $U1: $out"
+cell=$(cut -c$((${#pre} + 1))- <<<"$row" | awk '{ print $1 }')
+[[ $cell =~ ^[0-9]+$ ]] && [ "$cell" -ge 60 ] ||
+	ti_fail "portcullisctl ports shows '$cell' dropped at c1's port: $out"
 
 ti_log "fwd: ordinary traffic still passes"
 ti_ping "$NS1" "$IP2"
