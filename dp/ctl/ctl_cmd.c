@@ -150,6 +150,7 @@ static const struct counter inspect_ctrs[] = {
 	CTR(struct inspect_stats, stream_held),  CTR(struct inspect_stats, stream_dup),
 	CTR(struct inspect_stats, tcp_overlap),  CTR(struct inspect_stats, stream_refused),
 	CTR(struct inspect_stats, stream_refused_dropped),
+	CTR(struct inspect_stats, stream_conflict_dropped),
 	CTR(struct inspect_stats, stream_gaps_skipped),
 	CTR(struct inspect_stats, stream_bytes_lost),
 	CTR(struct inspect_stats, stream_truncated),

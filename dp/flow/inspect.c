@@ -356,10 +356,11 @@ static void identify(struct inspector *in, struct session *s, const struct pkt *
 
 /* What the stream did with one frame, for its verdict. */
 struct stream_out {
-	bool streamed;	   /* its payload went to the stream (not read per segment) */
-	bool drop;	   /* a detector's drop action on what the frame completed */
-	bool refuse_drop;  /* fwd: new bytes not held (the limits): dropped, to come again */
-	uint32_t conflict; /* bytes it resent with other content */
+	bool streamed;	    /* its payload went to the stream (not read per segment) */
+	bool drop;	    /* a detector's drop action on what the frame completed */
+	bool refuse_drop;   /* fwd: new bytes not held (the limits): dropped, to come again */
+	bool conflict_drop; /* fwd: known bytes resent with other content: dropped */
+	uint32_t conflict;  /* bytes it resent with other content */
 };
 
 struct stream_call {
@@ -460,8 +461,12 @@ static bool stream_account(struct inspector *in, struct reasm_dir *d, struct str
 	in->st.tcp_overlap += !!(res->flags & REASM_OVERLAP);
 	in->st.stream_truncated += !!(res->flags & REASM_TRUNCATED);
 	*st &= (uint8_t)~STREAM_SNAPPED;
-	if (res->flags & REASM_CONFLICT)
+	if (res->flags & REASM_CONFLICT) {
 		c->out->conflict = res->conflict;
+		/* the receiver may keep either version (Linux lets a later
+		 * segment replace a queued one it covers): it gets none */
+		c->out->conflict_drop = port && port->mode == MODE_FWD;
+	}
 	if (res->flags & REASM_REFUSED) {
 		in->st.stream_refused++;
 		if (!port || port->mode != MODE_FWD)
@@ -739,6 +744,10 @@ static enum inspect_verdict inspect_ip(struct inspector *in, struct inspect_resu
 	v = session_verdict(in, s, r);
 	if (v == INSPECT_PASS && so.refuse_drop) {
 		in->st.stream_refused_dropped++; /* the sender sends it again */
+		return INSPECT_DROP;
+	}
+	if (v == INSPECT_PASS && so.conflict_drop) {
+		in->st.stream_conflict_dropped++;
 		return INSPECT_DROP;
 	}
 	if (v == INSPECT_PASS && bypass_on(in->bypass))

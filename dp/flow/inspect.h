@@ -41,7 +41,8 @@ struct inspect_stats {
 	uint64_t stream_dup;	 /* retransmissions: nothing new, not read again */
 	uint64_t tcp_overlap;	 /* segments resending some bytes of the stream, with new ones */
 	uint64_t stream_refused; /* segments (partly) not held: window, segment count, memory */
-	uint64_t stream_refused_dropped; /* ... and dropped at a fwd port, to be sent again */
+	uint64_t stream_refused_dropped;  /* ... and dropped at a fwd port, to be sent again */
+	uint64_t stream_conflict_dropped; /* segments resending bytes with other content, fwd */
 	uint64_t stream_gaps_skipped; /* gaps crossed: a tap copy lost, or older than 64 segments */
 	uint64_t stream_bytes_lost;   /* ... the bytes never seen */
 	uint64_t stream_truncated; /* unread bytes released (window, memory): read resynchronises */

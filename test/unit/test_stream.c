@@ -154,29 +154,69 @@ END_TEST
 /*
  * Overlaps: resent bytes that agree, with new ones after them, are only
  * counted (tcp_overlap); resent bytes with other content are
- * tcp_overlap_conflict, and the first data stays what is read.
+ * tcp_overlap_conflict, the first data stays what is read, and at a fwd
+ * port the segment is dropped (a tap copy is only reported).
  */
 START_TEST(test_overlap_conflict)
 {
 	static const char first[] = "GET /index.html HTTP/1.1\r\n";
 	static const char agree[] = "html HTTP/1.1\r\nHost: a\r\n";
 	static const char other[] = "GET /admin.html HTTP/1.1\r\n";
-	const struct ep c = { CLI.ip, 45000, MAC_EXT };
-	uint32_t base;
+	const struct ep *srvs[] = { &SRV, &TAP_SRV };
 	char line[4096];
+
+	env_up(ALLOW, true);
+	for (size_t i = 0; i < 2; i++) {
+		const struct ep c = { CLI.ip, (uint16_t)(45000 + i), MAC_EXT };
+		uint32_t base;
+
+		handshake(&c, srvs[i], SEC);
+		base = seq_next(&c, srvs[i]);
+		data_to(&c, srvs[i], first, strlen(first), true, base);
+		ck_assert_int_eq(last.session->app.app, APP_HTTP);
+		ck_assert_int_eq(data_to(&c, srvs[i], agree, strlen(agree), true, base + 11),
+				 INSPECT_PASS);
+		ck_assert_uint_eq(in.st.tcp_overlap, i + 1);
+		ck_assert_int_eq(threat_lines("tcp_overlap_conflict", line, sizeof(line)), (int)i);
+		ck_assert_int_eq(data_to(&c, srvs[i], other, strlen(other), true, base),
+				 i == 0 ? INSPECT_DROP : INSPECT_PASS);
+		ck_assert_int_eq(threat_lines("tcp_overlap_conflict", line, sizeof(line)),
+				 (int)i + 1);
+		ck_assert_ptr_nonnull(strstr(line, "\"severity\":\"medium\""));
+	}
+	ck_assert_uint_eq(in.st.threats[THREAT_TCP_OVERLAP_CONFLICT], 2);
+	ck_assert_uint_eq(in.st.stream_conflict_dropped, 1);
+	env_down();
+}
+END_TEST
+
+/*
+ * What Linux does with out-of-order data: a later segment from the same
+ * start that covers a queued one replaces it.  At a fwd port the later
+ * one, with other bytes, never reaches the receiver; the session goes on
+ * with the bytes that were read.
+ */
+START_TEST(test_overlap_conflict_held)
+{
+	static const char head[] = "GET /";
+	static const char held[] = "index.html HTTP/1.1\r\n";
+	static const char cover[] = "admin.html HTTP/1.1\r\nX: yy\r\n";
+	static const char gap[] = "abc";
+	const struct ep c = { CLI.ip, 45100, MAC_EXT };
+	uint32_t base;
 
 	env_up(ALLOW, true);
 	handshake(&c, &SRV, SEC);
 	base = seq_next(&c, &SRV);
-	data_to(&c, &SRV, first, strlen(first), true, base);
-	ck_assert_int_eq(last.session->app.app, APP_HTTP);
-	data_to(&c, &SRV, agree, strlen(agree), true, base + 11);
-	ck_assert_uint_eq(in.st.tcp_overlap, 1);
-	ck_assert_int_eq(threat_lines("tcp_overlap_conflict", line, sizeof(line)), 0);
-	data_to(&c, &SRV, other, strlen(other), true, base);
-	ck_assert_int_eq(threat_lines("tcp_overlap_conflict", line, sizeof(line)), 1);
-	ck_assert_ptr_nonnull(strstr(line, "\"severity\":\"medium\""));
-	ck_assert_uint_eq(in.st.threats[THREAT_TCP_OVERLAP_CONFLICT], 1);
+	data_to(&c, &SRV, head, strlen(head), true, base);
+	/* held after a gap of three bytes, then covered from its start */
+	ck_assert_int_eq(data_to(&c, &SRV, held, strlen(held), true, base + 8), INSPECT_PASS);
+	ck_assert_uint_eq(in.st.stream_held, 1);
+	ck_assert_int_eq(data_to(&c, &SRV, cover, strlen(cover), true, base + 8), INSPECT_DROP);
+	ck_assert_uint_eq(in.st.stream_conflict_dropped, 1);
+	/* the gap fills: the stream reads on, the session lives */
+	ck_assert_int_eq(data_to(&c, &SRV, gap, strlen(gap), true, base + 5), INSPECT_PASS);
+	ck_assert_int_ne(last.session->verdict, VERDICT_DENY);
 	env_down();
 }
 END_TEST
@@ -288,6 +328,7 @@ int main(void)
 	tcase_add_test(tc, test_sqli_cut_in_union);
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_overlap_conflict);
+	tcase_add_test(tc, test_overlap_conflict_held);
 	tcase_add_test(tc, test_ssh_line_cut);
 	tcase_add_test(tc, test_window_limit);
 	tcase_add_test(tc, test_sslv2_hello);

