@@ -95,21 +95,11 @@ TI_PIDS+=("$!")
 ti_dp_start
 
 got() { cat "$T/got.$1" 2>/dev/null | sort | uniq -c | tr -s ' \n' ' '; }
-drop() { ti_dpath_drop "$1"; }
 # at_frame NS KIND IFACE DST_IP DST_MAC [ARG]: 5 crafted frames (pc-frame)
 at_frame() {
 	local ns=$1
 	shift
 	ip netns exec "$ns" timeout 30 "$AT_FRAME" "$1" "$2" "$3" "$4" 7000 ${5:+"$5"} >&2
-}
-# expect_drop NAME MIN WHAT: pc_drops NAME grew by at least MIN since mark_drops
-declare -A MARK
-mark_drops() { for n in $(ti_dpath_names PC_DROP_NAMES); do MARK[$n]=$(drop "$n"); done; }
-expect_drop() {
-	local now
-	now=$(drop "$1")
-	[ $((now - MARK[$1])) -ge "$2" ] ||
-		ti_fail "$3: pc_drops $1 went from ${MARK[$1]} to $now, not up by $2 ($(ti_dpath_drops))"
 }
 
 ti_log "fwd: ordinary traffic"
@@ -120,7 +110,7 @@ ti_tcp "$NS2" "$IP2" "$NS1" 5000
 ip netns exec "$NS1" sh -c "echo plain | socat -u - UDP4-SENDTO:$IP2:7000; echo plain | socat -u - UDP4-SENDTO:$TI_GW4:7000"
 
 ti_log "fwd: c1 sends what once slipped past the data plane"
-mark_drops
+ti_dpath_mark_drops
 for target in "c2 $IP2 $MAC2" "host $TI_GW4 $HOSTMAC"; do
 	read -r who addr mac <<<"$target"
 	at_frame "$NS1" vlan0 eth0 "$addr" "$mac"
@@ -137,36 +127,36 @@ at_frame "$NS1" srcip eth0 "$IP2" "$U2" "$IP1"
 sleep 1
 ti_assert_eq "" "$(got c2)" "datagrams c2 received"
 ti_assert_eq "" "$(got host)" "datagrams the host received"
-expect_drop tagged 10 "VLAN-0 frames from c1"
-expect_drop src_mac 10 "frames from c1 with another source MAC"
-expect_drop src_addr 20 "frames from c1 with another source address"
-expect_drop to_ucmac 10 "frames from c1 to c2's UCMAC"
+ti_dpath_expect_drop tagged 10 "VLAN-0 frames from c1"
+ti_dpath_expect_drop src_mac 10 "frames from c1 with another source MAC"
+ti_dpath_expect_drop src_addr 20 "frames from c1 with another source address"
+ti_dpath_expect_drop to_ucmac 10 "frames from c1 to c2's UCMAC"
 n=$(at_log_lines '.event == "violation" and .transport == "udp" and .dport == 7000' | wc -l)
 [ "$n" -ge 3 ] || ti_fail "the data plane denied $n UDP flows to port 7000, not the control, c1's broadcasts to c2 and to the host: $(cat "$AT_LOG")"
 
 ti_log "fwd: c1 lies in ARP and neighbour discovery"
 ip -n "$TI_HOST" neigh flush dev br0
 ti_ping "$TI_HOST" "$IP2"
-mark_drops
+ti_dpath_mark_drops
 at_frame "$NS1" garp eth0 "$IP2" ff:ff:ff:ff:ff:ff
 at_frame "$NS1" arpmac eth0 "$IP1" ff:ff:ff:ff:ff:ff 02:66:66:66:66:67
 at_frame "$NS1" na eth0 "$IP6_2" 33:33:00:00:00:01
 at_frame "$NS1" na-hbh eth0 "$IP6_2" 33:33:00:00:00:01
 at_frame "$NS1" na-dst eth0 "$IP6_2" 33:33:00:00:00:01
 sleep 0.5
-expect_drop arp 10 "ARP from c1 naming another address or MAC"
-expect_drop nd 15 "neighbour advertisements from c1 for c2's address, bare and behind extension headers"
-mark_drops
+ti_dpath_expect_drop arp 10 "ARP from c1 naming another address or MAC"
+ti_dpath_expect_drop nd 15 "neighbour advertisements from c1 for c2's address, bare and behind extension headers"
+ti_dpath_mark_drops
 at_frame "$NS1" ra eth0 ff02::1 33:33:00:00:00:01
 at_frame "$NS1" redirect eth0 "$IP6_2" "$MAC2" 2001:db8::1
 sleep 0.5
-expect_drop nd 10 "router advertisements and redirects from c1"
+ti_dpath_expect_drop nd 10 "router advertisements and redirects from c1"
 ip -n "$NS2" -6 route show default proto ra | grep -q . &&
 	ti_fail "c2 took a default route from c1's advertisement: $(ip -n "$NS2" -6 route show default)"
-mark_drops
+ti_dpath_mark_drops
 at_frame "$NS1" mld0 eth0 ff02::16 33:33:00:00:00:16
 sleep 0.2
-[ "$(drop src_addr)" = "${MARK[src_addr]}" ] && [ "$(drop nd)" = "${MARK[nd]}" ] ||
+[ "$(ti_dpath_drops_since src_addr)" = 0 ] && [ "$(ti_dpath_drops_since nd)" = 0 ] ||
 	ti_fail "MLD reports from :: (duplicate address detection) were dropped: $(ti_dpath_drops)"
 ip -n "$TI_HOST" neigh show "$IP2" | grep -qi "$MAC1" &&
 	ti_fail "the host's neighbour entry for c2 names c1's MAC: $(ip -n "$TI_HOST" neigh show "$IP2")"
@@ -175,15 +165,15 @@ ip -n "$TI_HOST" neigh show "$IP6_2" | grep -qi "$MAC1" &&
 ti_ping "$TI_HOST" "$IP2"
 
 ti_log "fwd: the host side sends what a port must not take"
-mark_drops
+ti_dpath_mark_drops
 at_frame "$TI_HOST" srcmac-from br0 "$IP1" "$MAC1" "$U2"
 at_frame "$TI_HOST" bcast br0 "$IP1" "$MAC1"
 at_frame "$TI_HOST" vlan0 br0 "$IP1" "$MAC1"
 sleep 0.5
 ti_assert_eq "" "$(got c1)" "datagrams c1 received from the host's crafted frames"
-expect_drop host_ucmac 5 "frames from the host with c2's UCMAC as source"
-expect_drop bcast_own 5 "broadcast frames to c1's own address"
-expect_drop tagged 5 "VLAN-0 frames from the host"
+ti_dpath_expect_drop host_ucmac 5 "frames from the host with c2's UCMAC as source"
+ti_dpath_expect_drop bcast_own 5 "broadcast frames to c1's own address"
+ti_dpath_expect_drop tagged 5 "VLAN-0 frames from the host"
 
 st=$(ti_status_json)
 d1=$(jq -r --arg u "$U1" '.[].ports[] | select(.ucmac == $u) | .dropped' <<<"$st")
@@ -207,7 +197,7 @@ ti_ping "$NS1" "${CTR_IP6[c2]}"
 ti_log "tap: the checks hold; a broadcast is copied"
 ti_dpath_mode c1 "$ID1" tap
 ti_dpath_mode c2 "$ID2" tap
-mark_drops
+ti_dpath_mark_drops
 at_frame "$NS1" vlan0 eth0 "$IP2" "$MAC2"
 at_frame "$NS1" srcmac eth0 "$IP2" "$MAC2"
 at_frame "$NS1" srcip eth0 "$TI_GW4" "$HOSTMAC" "$TI_NET4.77"
@@ -215,9 +205,9 @@ at_frame "$NS1" bcast eth0 "$TI_GW4" "$HOSTMAC"
 sleep 1
 ti_assert_eq "" "$(got c2)" "datagrams c2 received in tap"
 ti_assert_eq "5 bcast" "$(got host | xargs)" "datagrams the host received in tap"
-expect_drop tagged 5 "VLAN-0 frames from c1 in tap"
-expect_drop src_mac 5 "frames from c1 with another source MAC in tap"
-expect_drop src_addr 5 "frames from c1 with another source address in tap"
+ti_dpath_expect_drop tagged 5 "VLAN-0 frames from c1 in tap"
+ti_dpath_expect_drop src_mac 5 "frames from c1 with another source MAC in tap"
+ti_dpath_expect_drop src_addr 5 "frames from c1 with another source address in tap"
 n=$(at_ctl sessions | jq --arg h "$TI_GW4" '[.sessions[] | select(.transport == "udp" and .dst == $h and .dport == 7000 and .src != "'"$TI_NET4.77"'")] | length')
 [ "$n" -ge 1 ] || ti_fail "the data plane saw no copy of c1's broadcast to the host"
 ti_ping "$NS1" "$IP2"

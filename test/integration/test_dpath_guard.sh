@@ -83,14 +83,6 @@ frame() {
 }
 # arrived WHO PORT: UDP frames to PORT that reached WHO's sniffer so far
 arrived() { awk -v p="$2" '$5 == "udp" && $9 == p' "$T/$1.sniff" | wc -l; }
-declare -A MARK
-mark_drops() { for n in $(ti_dpath_names PC_DROP_NAMES); do MARK[$n]=$(ti_dpath_drop "$n"); done; }
-expect_drop() { # NAME MIN WHAT: the drop counter NAME grew by at least MIN since mark_drops
-	local now
-	now=$(ti_dpath_drop "$1")
-	[ $((now - MARK[$1])) -ge "$2" ] ||
-		ti_fail "$3: drop counter $1 went from ${MARK[$1]} to $now, not up by $2"
-}
 expect_none() { # PORT WHAT [WHO...]: none of them (default c2, host, c1) got one
 	local port=$1 what=$2 who n whos
 	shift 2
@@ -109,7 +101,7 @@ ti_tcp "$NS2" "$IP2" "$NS1" 5000
 ti_tcp "$TI_HOST" "$TI_GW4" "$NS1" 5001
 
 ti_log "fwd: c1 sends with sources not its own"
-mark_drops
+ti_dpath_mark_drops
 for target in "c2 $IP2 $MAC2" "host $TI_GW4 $HOSTMAC"; do
 	read -r who addr mac <<<"$target"
 	frame "$NS1" srcmac eth0 "$addr" "$mac" 7001
@@ -119,14 +111,14 @@ frame "$NS1" srcip eth0 "$IP6_2" "$MAC2" 7003 "$TI_NET6::77"
 frame "$NS1" srcip eth0 "$IP2" "$MAC2" 7004 0.0.0.0
 sleep 0.5
 for p in 7001 7002 7003 7004; do expect_none $p "frames from c1 with a source not its own (port $p)"; done
-expect_drop src_mac 10 "frames from c1 with another source MAC"
-expect_drop src_addr 20 "frames from c1 with another source address"
+ti_dpath_expect_drop src_mac 10 "frames from c1 with another source MAC"
+ti_dpath_expect_drop src_addr 20 "frames from c1 with another source address"
 
 ti_log "fwd: c1 lies in ARP and neighbour discovery"
 ip -n "$TI_HOST" neigh flush dev br0
 ti_ping "$TI_HOST" "$IP2"
 ti_ping "$TI_HOST" "$IP6_2"
-mark_drops
+ti_dpath_mark_drops
 frame "$NS1" garp eth0 "$IP2" ff:ff:ff:ff:ff:ff 7005
 frame "$NS1" arpmac eth0 "$IP1" ff:ff:ff:ff:ff:ff 7005 02:66:66:66:66:67
 frame "$NS1" na eth0 "$IP6_2" 33:33:00:00:00:01 7005
@@ -135,8 +127,8 @@ frame "$NS1" na-dst eth0 "$IP6_2" 33:33:00:00:00:01 7005
 frame "$NS1" ra eth0 ff02::1 33:33:00:00:00:01 7005
 frame "$NS1" redirect eth0 "$IP6_2" "$MAC2" 7005 2001:db8::1
 sleep 0.5
-expect_drop arp 10 "ARP from c1 naming another address or MAC"
-expect_drop nd 25 "advertisements from c1 for c2's address (bare and behind extension headers), router advertisements and redirects"
+ti_dpath_expect_drop arp 10 "ARP from c1 naming another address or MAC"
+ti_dpath_expect_drop nd 25 "advertisements from c1 for c2's address (bare and behind extension headers), router advertisements and redirects"
 # c1's own ARP replies are unicast, and it sends nothing to all nodes on its own
 lies=$(awk -v m="$MAC1" '$1 == "in" && $2 == m && ($3 == "ff:ff:ff:ff:ff:ff" && / op=reply/ || $3 == "33:33:00:00:00:01")' \
 	"$T/c2.sniff" "$T/host.sniff")
@@ -147,35 +139,35 @@ ip -n "$TI_HOST" neigh show "$IP6_2" | grep -qi "$MAC1" &&
 	ti_fail "the host's neighbour entry for c2's IPv6 names c1's MAC"
 ip -n "$NS2" -6 route show default proto ra | grep -q . &&
 	ti_fail "c2 took a default route from c1's advertisement: $(ip -n "$NS2" -6 route show default)"
-mark_drops
+ti_dpath_mark_drops
 frame "$NS1" mld0 eth0 ff02::16 33:33:00:00:00:16 7005
 sleep 0.3
-[ "$(ti_dpath_drop src_addr)" = "${MARK[src_addr]}" ] && [ "$(ti_dpath_drop nd)" = "${MARK[nd]}" ] ||
+[ "$(ti_dpath_drops_since src_addr)" = 0 ] && [ "$(ti_dpath_drops_since nd)" = 0 ] ||
 	ti_fail "MLD reports from :: (duplicate address detection) were dropped"
 
 ti_log "fwd: VLAN-0 tagged frames from c1"
-mark_drops
+ti_dpath_mark_drops
 frame "$NS1" vlan0 eth0 "$IP2" "$MAC2" 7006
 frame "$NS1" vlan0 eth0 "$TI_GW4" "$HOSTMAC" 7006
 sleep 0.5
 n=$(awk '$1 == "in" && $4 == "0x8100"' "$T/c2.sniff" "$T/host.sniff" | wc -l)
 [ "$n" -eq 0 ] || ti_fail "$n tagged frames from c1 reached c2 or the host"
 if [ "$(ti_dpath_backend)" = bpf ]; then
-	expect_drop tagged 10 "VLAN-0 frames from c1"
+	ti_dpath_expect_drop tagged 10 "VLAN-0 frames from c1"
 	expect_none 7006 "VLAN-0 frames from c1"
 else
 	ti_log "VLAN-0 frames from c1 delivered untagged through the data plane: c2 $(arrived c2 7006), host $(arrived host 7006)"
 fi
 
 ti_log "fwd: the host sends what a port must not take"
-mark_drops
+ti_dpath_mark_drops
 frame "$TI_HOST" srcmac-from br0 "$IP1" "$MAC1" 7007 "$U1"
 frame "$TI_HOST" bcast br0 "$IP1" "$MAC1" 7008
 sleep 0.5
 expect_none 7007 "frames from the host with c1's UCMAC as source" c1
 expect_none 7008 "broadcast frames to c1's own address" c1 # c2 may take them: not its address
-expect_drop host_ucmac 5 "frames from the host with c1's UCMAC as source"
-expect_drop bcast_own 5 "broadcast frames to c1's own address"
+ti_dpath_expect_drop host_ucmac 5 "frames from the host with c1's UCMAC as source"
+ti_dpath_expect_drop bcast_own 5 "broadcast frames to c1's own address"
 
 d1=$(ti_status_json | jq -r --arg u "$U1" '.[].ports[] | select(.ucmac == $u) | .dropped')
 ti_log "status --json: dropped at c1's ports $d1"
@@ -188,7 +180,7 @@ ti_tcp "$NS1" "$IP1" "$NS2" 5002
 ti_log "tap: the checks hold"
 ti_dpath_mode c1 "$ID1" tap
 ti_dpath_mode c2 "$ID2" tap
-mark_drops
+ti_dpath_mark_drops
 frame "$NS1" srcmac eth0 "$IP2" "$MAC2" 7009
 frame "$NS1" srcip eth0 "$TI_GW4" "$HOSTMAC" 7010 "$TI_NET4.77"
 frame "$NS1" srcip eth0 "$IP2" "$(ti_dpath_ucmac c2)" 7011 "$IP1"
@@ -196,16 +188,16 @@ sleep 0.5
 expect_none 7009 "frames from c1 with another source MAC in tap"
 expect_none 7010 "frames from c1 with another source address in tap"
 expect_none 7011 "frames from c1 to c2's UCMAC in tap"
-expect_drop src_mac 5 "frames from c1 with another source MAC in tap"
-expect_drop src_addr 5 "frames from c1 with another source address in tap"
+ti_dpath_expect_drop src_mac 5 "frames from c1 with another source MAC in tap"
+ti_dpath_expect_drop src_addr 5 "frames from c1 with another source address in tap"
 if [ "$(ti_dpath_backend)" = bpf ]; then
-	expect_drop to_ucmac 5 "frames from c1 to c2's UCMAC in tap"
+	ti_dpath_expect_drop to_ucmac 5 "frames from c1 to c2's UCMAC in tap"
 else # the copy that crosses reaches c2's exPort through the host's bridge
-	expect_drop host_ucmac 5 "frames from c1 to c2's UCMAC in tap, at c2's exPort"
+	ti_dpath_expect_drop host_ucmac 5 "frames from c1 to c2's UCMAC in tap, at c2's exPort"
 fi
 ti_reach c1 c2
 ti_tcp "$TI_HOST" "$TI_GW4" "$NS2" 5003
-ti_log "drops: $(for n in $(ti_dpath_names PC_DROP_NAMES); do printf '%s=%s ' "$n" "$(ti_dpath_drop "$n")"; done)"
+ti_log "drops: $(ti_dpath_drops)"
 
 ti_sniff_stop "$SNIFF_C2" "$T/c2.sniff"
 ti_sniff_stop "$SNIFF_C1" "$T/c1.sniff"

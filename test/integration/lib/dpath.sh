@@ -179,6 +179,25 @@ ti_dpath_drop() {
 		'[.[][] | .options // {} | select(.flowid == $id) | .actions[]? | .stats.packets] | add // 0'
 }
 
+# ti_dpath_mark_drops: remember every drop counter (in TI_DPATH_MARK) for
+# ti_dpath_expect_drop and ti_dpath_drops_since.
+declare -A TI_DPATH_MARK
+ti_dpath_mark_drops() {
+	local n
+	for n in $(ti_dpath_names PC_DROP_NAMES); do TI_DPATH_MARK[$n]=$(ti_dpath_drop "$n"); done
+}
+
+# ti_dpath_drops_since NAME: how much drop counter NAME grew since the mark.
+ti_dpath_drops_since() { echo $(($(ti_dpath_drop "$1") - TI_DPATH_MARK[$1])); }
+
+# ti_dpath_expect_drop NAME MIN WHAT: drop counter NAME grew by at least
+# MIN since ti_dpath_mark_drops.
+ti_dpath_expect_drop() {
+	local got
+	got=$(ti_dpath_drops_since "$1")
+	[ "$got" -ge "$2" ] || ti_fail "$3: drop counter $1 grew by $got, not by $2 ($(ti_dpath_drops))"
+}
+
 # ti_dpath_drops: all pc_drops counters on one line (for logs).
 ti_dpath_drops() {
 	local n out=
