@@ -223,8 +223,10 @@ int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_sha
 /*
  * The port a frame was seen at, by direction: the source UCMAC a port
  * wrote on the way out of its container, or the destination UCMAC on the
- * way in.  A frame with a UCMAC at both ends was written by nobody's port
- * (the ports drop such frames): it has no port.
+ * way in.  A frame with a UCMAC at both ends was written by nobody's port:
+ * it has no port, and is dropped (counted in unknown_port).  The bpf
+ * ports drop such frames before; the tc-pedit ones, which know only
+ * their own UCMAC, leave a frame to another port's to this.
  */
 static const struct workload *port_of(const struct inspector *in, const struct pkt *p,
 				      bool *local_is_src)
