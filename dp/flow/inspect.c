@@ -218,8 +218,6 @@ int inspect_threats_on(struct inspector *in, struct slog *log, struct threat_sha
 	return in->threats ? 0 : err_set(-ENOMEM, "threat detection");
 }
 
-/* The intercepted port of a frame: its UCMAC is the source (from the
- * container) or the destination (to it). */
 /*
  * The port a frame was seen at, by direction: the source UCMAC a port
  * wrote on the way out of its container, or the destination UCMAC on the
