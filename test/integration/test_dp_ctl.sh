@@ -102,10 +102,11 @@ for c in "c1 $UC1 $ID1 $IP1" "c2 $UC2 $ID2 $IP2"; do
 		ti_fail "ports: $1 lacks address $4: $P"
 done
 ctl_ok ports
-head -n 1 <<<"$OUT" | grep -qE '^UCMAC +CONTAINER +GROUP +PORT +MODE +ADDRS$' ||
+head -n 1 <<<"$OUT" | grep -qE '^UCMAC +CONTAINER +GROUP +PORT +MODE +DROPPED +ADDRS$' ||
 	ti_fail "ports: header: $(head -n 1 <<<"$OUT")"
-grep -qE "^$UC1 +${ID1:0:12} .* fwd +.*$IP1" <<<"$OUT" || ti_fail "ports: no row for c1: $OUT"
-grep -qE "^$UC2 +${ID2:0:12} .* fwd +.*$IP2" <<<"$OUT" || ti_fail "ports: no row for c2: $OUT"
+# DROPPED: what the checks at the port dropped, read from the hook's records (root)
+grep -qE "^$UC1 +${ID1:0:12} .* fwd +[0-9]+ +.*$IP1" <<<"$OUT" || ti_fail "ports: no row for c1: $OUT"
+grep -qE "^$UC2 +${ID2:0:12} .* fwd +[0-9]+ +.*$IP2" <<<"$OUT" || ti_fail "ports: no row for c2: $OUT"
 echo "$OUT" >&2
 
 ti_log "a long TCP exchange: sessions shows it, stats grow"
