@@ -45,6 +45,13 @@
 #define MLD_REPORT 131
 #define MLD_DONE 132
 #define MLD2_REPORT 143
+/*
+ * The bpf backend's bounds (dpath.bpf.c): a solicitation or advertisement
+ * of at most 64 bytes, an ARP frame of at most 64; u32, which sees whole
+ * words, drops messages from 68 bytes and ARP frames from 66.
+ */
+#define ND_MSG_MAX 64
+#define ARP_FRAME_MAX 64
 #define OPT_SLLA 1
 #define OPT_TLLA 2
 
@@ -175,6 +182,17 @@ static void match_lla(struct tcg_knode *k, int off, uint8_t opt, const uint8_t *
 static const uint8_t unspecified[16];
 
 /*
+ * Only a frame with bytes at off matches: one longer than off + 3 (u32
+ * reads whole words; a key past the end does not match).
+ */
+static void match_longer(struct tcg_knode *k, int off)
+{
+	static const uint8_t any = 0, none = 0;
+
+	match(k, off, &any, &none, 1);
+}
+
+/*
  * MLD: from one of the port's addresses any MLD message, from :: (while
  * its address is tentative) a version 2 report; bare, or behind a
  * hop-by-hop header of 8 bytes (a router alert), where it belongs.
@@ -254,6 +272,11 @@ static void in_ip6(struct list *l, const struct dpath_port *p, bool strict)
 	mld(l, p, &a6, strict);
 	for (size_t i = 0; i < sizeof(ext); i++)
 		ip6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, ext[i]);
+	/* what crosses without the data plane carries no more than it needs */
+	for (uint8_t t = ND_RS; t <= ND_NA; t++)
+		if (t != ND_RA)
+			match_longer(icmp6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, IP6_L4, t, 0xff),
+				     IP6_L4 + ND_MSG_MAX);
 	nd_msg(l, p, &a6, &a6, ND_NA, OPT_TLLA, ND_OPT);
 	icmp6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, IP6_L4, ND_NA, 0xff); /* for another */
 	nd_msg(l, p, &a6, NULL, ND_NS, OPT_SLLA, ND_OPT);
@@ -285,6 +308,7 @@ static void in_ip4(struct list *l, const struct dpath_port *p, bool strict)
 		match(k, IP4_SPORT, dhcp, NULL, 4);
 	}
 	knode(l, TCG_DROP, PC_DROP_SRC_ADDR, ETH_P_IP_, ETH_SRC, p->ctr_mac);
+	match_longer(knode(l, TCG_DROP, PC_DROP_ARP, ETH_P_ARP_, 0, NULL), ARP_FRAME_MAX - 14);
 	/* ARP: the port's MAC as sender, one of its addresses or 0.0.0.0 (a probe) */
 	for (int i = 0; i < a4.n + (strict ? 1 : 0); i++) {
 		k = knode(l, TCG_PEER, 0, ETH_P_ARP_, ETH_SRC, p->ctr_mac);

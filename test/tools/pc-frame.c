@@ -18,6 +18,11 @@
  *   na           IPv6 neighbour advertisement to ff02::1 (override flag):
  *                DST_IP is at my MAC; na-hbh: behind an empty hop-by-hop
  *                header; na-dst: behind that and a destination options one
+ *   na-pad       the truthful advertisement: my own address (DST_IP) at my
+ *                MAC, with 200 bytes of an unknown option (type 250) after
+ *                it, which receivers skip and a listener reads
+ *   arp-pad      the truthful ARP reply (my address at my MAC) with 200
+ *                bytes behind it
  *   ra           router advertisement to ff02::1, router lifetime 1800 s
  *   redirect     ICMPv6 redirect to DST_IP: ARG is reached via fe80::1
  *   mld0         MLDv2 report from :: to ff02::16 behind a router alert:
@@ -51,7 +56,7 @@
 #define FRAMES 5
 
 struct pkt {
-	unsigned char b[256];
+	unsigned char b[512];
 	size_t n, l3, l4; /* length; where the IP and L4 headers start (l3 0: none) */
 	unsigned char proto;
 };
@@ -327,17 +332,19 @@ static int build_udp(const struct args *a, struct pkt *p)
 	return 0;
 }
 
-/* garp: DST_IP is at my MAC; arpmac: my address is at ARG */
+/* garp: DST_IP is at my MAC; arpmac: my address is at ARG; arp-pad: my address at my MAC, padded */
 static int build_arp(const struct args *a, struct pkt *p)
 {
-	bool garp = is(a, "garp");
+	bool garp = is(a, "garp"), pad = is(a, "arp-pad");
 	unsigned char ip[4];
 	int rc = garp ? 0 : if_ipv4(a->ifname, ip);
 
 	if (rc)
 		return rc;
 	eth(p, mac_bcast, a->me, ETH_P_ARP, false);
-	arp_reply(p, garp ? a->me : a->arg_mac, garp ? a->dst : ip);
+	arp_reply(p, garp || pad ? a->me : a->arg_mac, garp ? a->dst : ip);
+	if (pad)
+		memset(add(p, NULL, 200), 0x55, 200);
 	return 0;
 }
 
@@ -373,6 +380,12 @@ static int build_nd(const struct args *a, struct pkt *p)
 		h[0] = 0x20; /* override */
 		memcpy(h + 4, a->dst, 16);
 		nd_lladdr(p, 2, a->me);
+		if (is(a, "na-pad")) { /* an option of 25 units of 8 bytes */
+			h = add(p, NULL, 200);
+			h[0] = 250;
+			h[1] = 25;
+			memset(h + 2, 0x55, 198);
+		}
 	}
 	return 0;
 }
@@ -409,6 +422,8 @@ static const struct kind {
 	{ "na", build_nd, 0, AF_INET6 },
 	{ "na-hbh", build_nd, 0, AF_INET6 },
 	{ "na-dst", build_nd, 0, AF_INET6 },
+	{ "na-pad", build_nd, 0, AF_INET6 },
+	{ "arp-pad", build_arp, 0, 0 },
 	{ "ra", build_nd, 0, 0 },
 	{ "redirect", build_nd, 'a', AF_INET6 },
 	{ "mld0", build_mld, 0, 0 },

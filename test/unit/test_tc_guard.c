@@ -273,6 +273,14 @@ START_TEST(test_in_arp)
 	ck_assert_int_eq(classify(f.b, f.len), DROP(PC_DROP_ARP));
 	arp(&f, OTHER, OTHER, OWN4);
 	ck_assert_int_eq(classify(f.b, f.len), DROP(PC_DROP_SRC_MAC));
+	/* padded to 60, as some stacks send it; with more behind it, a channel */
+	arp(&f, CTR, CTR, OWN4);
+	memset(f.b + f.len, 0, 60 - f.len);
+	f.len = 60;
+	ck_assert_int_eq(classify(f.b, f.len), PEER);
+	memset(f.b + f.len, 0x55, 40);
+	f.len += 40;
+	ck_assert_int_eq(classify(f.b, f.len), DROP(PC_DROP_ARP));
 }
 END_TEST
 
@@ -316,6 +324,13 @@ START_TEST(test_in_nd)
 	ck_assert_int_eq(ns(OWN_LL, CTR), PEER);
 	ck_assert_int_eq(ns(OWN_LL, NULL), PEER);
 	ck_assert_int_eq(ns(OWN_LL, OTHER), DROP(PC_DROP_ND));
+	/* no room for more than a message needs: 44 bytes of padding after the option */
+	ip6(&f, ALLNODES, CTR, OWN_LL, "ff02::1", 58);
+	nd(&f, 136, OWN6, 2, CTR);
+	ck_assert_int_eq(classify(f.b, f.len), PEER);
+	memset(f.b + f.len, 0, 44);
+	f.len += 44;
+	ck_assert_int_eq(classify(f.b, f.len), DROP(PC_DROP_ND));
 	ck_assert_int_eq(ns("fe80::77", CTR), DROP(PC_DROP_ND));
 	ck_assert_int_eq(ns("fe80::77", NULL), DROP(PC_DROP_SRC_ADDR));
 	/* a container is no router */

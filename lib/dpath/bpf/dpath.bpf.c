@@ -226,7 +226,14 @@ static __always_inline struct pc_ucmac *ucmac_lookup(const __u8 *mac)
 #define ND_RA 134
 #define ND_REDIRECT 137
 #define ND_TARGET_OFF 8 /* from the ICMPv6 header */
-#define ND_OPT_OFF 24	/* after a solicitation's or advertisement's target */
+/*
+ * The most a solicitation or advertisement needs (24 bytes, a link-layer
+ * option, a nonce, room to spare), and an ARP frame (padded to 60): what
+ * crosses without the data plane carries no more than that.
+ */
+#define ND_MSG_MAX 64
+#define ARP_FRAME_MAX 64
+#define ND_OPT_OFF 24 /* after a solicitation's or advertisement's target */
 #define ND_RS_OPT_OFF 8
 #define PASS_CHECKS -1
 
@@ -315,6 +322,8 @@ static __always_inline int guard_ip6(struct __sk_buff *skb, const struct pc_port
 	type = icmp6_type(skb, &off);
 	if (type == ICMP6_DEEP || type == ND_RA || type == ND_REDIRECT)
 		return PC_DROP_ND;
+	if ((type == ND_RS || type == ND_NS || type == ND_NA) && skb->len > off + ND_MSG_MAX)
+		return PC_DROP_ND;
 	if (strict && !(g && addr6_own(g, a))) {
 		/* the unspecified source: duplicate address detection and MLD only */
 		if (!zero_bytes(a, 16) || (type != ND_NS && type != MLD2_REPORT))
@@ -377,7 +386,8 @@ static __always_inline int guard_in(struct __sk_buff *skb, const struct pc_port 
 		return guard_ip6(skb, port, g);
 	if (proto != bpf_htons(ETH_P_ARP_))
 		return PC_DROP_ETHERTYPE;
-	if (bpf_skb_load_bytes(skb, ARP_SHA_OFF, a, 6) < 0 || !mac_eq(a, port->ctr_mac))
+	if (skb->len > ARP_FRAME_MAX || bpf_skb_load_bytes(skb, ARP_SHA_OFF, a, 6) < 0 ||
+	    !mac_eq(a, port->ctr_mac))
 		return PC_DROP_ARP;
 	if (!(port->flags & PC_PORT_CHECK_ADDR))
 		return PASS_CHECKS;
