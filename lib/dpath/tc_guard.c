@@ -16,6 +16,7 @@
 #define IP4_SADDR 12
 #define IP4_DADDR 16
 #define IP4_SPORT 20 /* with a 20-byte header */
+#define IP6_PLEN 4   /* payload length: here the ICMPv6 message's */
 #define IP6_NEXTHDR 6
 #define IP6_SADDR 8
 #define IP6_DADDR 24
@@ -23,6 +24,9 @@
 #define ND_TARGET (IP6_L4 + 8)
 #define ND_OPT (IP6_L4 + 24) /* after a solicitation's or advertisement's target */
 #define RS_OPT (IP6_L4 + 8)
+#define ND_LEN 24 /* a solicitation or advertisement without options */
+#define RS_LEN 8
+#define OPT_LEN 8	       /* a link-layer option on Ethernet, a nonce */
 #define HBH_ICMP6 (IP6_L4 + 8) /* ICMPv6 behind an 8-byte hop-by-hop header */
 #define ARP_SHA 8
 #define ARP_SPA 14
@@ -45,13 +49,7 @@
 #define MLD_REPORT 131
 #define MLD_DONE 132
 #define MLD2_REPORT 143
-/*
- * The bpf backend's bounds (dpath.bpf.c): a solicitation or advertisement
- * of at most 64 bytes, an ARP frame of at most 64; u32, which sees whole
- * words, drops messages from 68 bytes and ARP frames from 66.
- */
-#define ND_MSG_MAX 64
-#define ARP_FRAME_MAX 64
+#define OPT_NONCE 14 /* RFC 7527, in duplicate address detection */
 #define OPT_SLLA 1
 #define OPT_TLLA 2
 
@@ -182,17 +180,6 @@ static void match_lla(struct tcg_knode *k, int off, uint8_t opt, const uint8_t *
 static const uint8_t unspecified[16];
 
 /*
- * Only a frame with bytes at off matches: one longer than off + 3 (u32
- * reads whole words; a key past the end does not match).
- */
-static void match_longer(struct tcg_knode *k, int off)
-{
-	static const uint8_t any = 0, none = 0;
-
-	match(k, off, &any, &none, 1);
-}
-
-/*
  * MLD: from one of the port's addresses any MLD message, from :: (while
  * its address is tentative) a version 2 report; bare, or behind a
  * hop-by-hop header of 8 bytes (a router alert), where it belongs.
@@ -229,29 +216,43 @@ static void mld(struct list *l, const struct dpath_port *p, const struct addrs *
 }
 
 /*
- * A solicitation or advertisement (type t, link-layer option opt at
- * opt_off): from one of the port's addresses (and, an advertisement, for
- * one of them: targets), with the port's MAC in its option; one with
- * another MAC there dropped; then the rest, with no option.
+ * A solicitation or advertisement (type t, len bytes without options, a
+ * link-layer option opt at opt_off): from one of the port's addresses
+ * (and, an advertisement, for one of them: targets), with the port's MAC
+ * in its one option, or with no option; anything else of type t dropped:
+ * another MAC, other options, more bytes.  The payload length tells
+ * whether the option is there: u32 must not read past a frame's end (a
+ * key there ends the whole filter, no knode matching).
  */
 static void nd_msg(struct list *l, const struct dpath_port *p, const struct addrs *a6,
-		   const struct addrs *targets, uint8_t t, uint8_t opt, int opt_off)
+		   const struct addrs *targets, uint8_t t, uint16_t len, uint8_t opt, int opt_off)
 {
-	for (int with_opt = 1; with_opt >= 0; with_opt--) {
+	for (int with_opt = 1; with_opt >= 0; with_opt--)
 		for (int i = 0; i < a6->n; i++)
 			for (int j = 0; j < (targets ? targets->n : 1); j++) {
 				struct tcg_knode *k = icmp6_from(l, TCG_PEER, 0, p, a6->a[i],
 								 IP6_L4, t, 0xff);
 
+				match_u16(k, IP6_PLEN, (uint16_t)(len + (with_opt ? OPT_LEN : 0)));
 				if (targets)
 					match_addr(k, ND_TARGET, targets->a[j], 16);
 				if (with_opt)
 					match_lla(k, opt_off, opt, p->ctr_mac);
 			}
-		if (with_opt) /* the option names another MAC */
-			match_lla(icmp6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, IP6_L4, t, 0xff),
-				  opt_off, opt, NULL);
-	}
+	icmp6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, IP6_L4, t, 0xff);
+}
+
+/* Duplicate address detection: a solicitation from ::, bare or with a nonce. */
+static void dad(struct list *l, const struct dpath_port *p)
+{
+	static const uint8_t nonce[2] = { OPT_NONCE, 1 };
+	struct tcg_knode *k;
+
+	k = icmp6_from(l, TCG_PEER, 0, p, unspecified, IP6_L4, ND_NS, 0xff);
+	match_u16(k, IP6_PLEN, ND_LEN);
+	k = icmp6_from(l, TCG_PEER, 0, p, unspecified, IP6_L4, ND_NS, 0xff);
+	match_u16(k, IP6_PLEN, ND_LEN + OPT_LEN);
+	match(k, ND_OPT, nonce, NULL, 2);
 }
 
 /* IPv6 from the container (guard_ip6 in dpath.bpf.c). */
@@ -273,16 +274,10 @@ static void in_ip6(struct list *l, const struct dpath_port *p, bool strict)
 	for (size_t i = 0; i < sizeof(ext); i++)
 		ip6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, ext[i]);
 	/* what crosses without the data plane carries no more than it needs */
-	for (uint8_t t = ND_RS; t <= ND_NA; t++)
-		if (t != ND_RA)
-			match_longer(icmp6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, IP6_L4, t, 0xff),
-				     IP6_L4 + ND_MSG_MAX);
-	nd_msg(l, p, &a6, &a6, ND_NA, OPT_TLLA, ND_OPT);
-	icmp6_from(l, TCG_DROP, PC_DROP_ND, p, NULL, IP6_L4, ND_NA, 0xff); /* for another */
-	nd_msg(l, p, &a6, NULL, ND_NS, OPT_SLLA, ND_OPT);
-	if (strict) /* duplicate address detection */
-		icmp6_from(l, TCG_PEER, 0, p, unspecified, IP6_L4, ND_NS, 0xff);
-	nd_msg(l, p, &a6, NULL, ND_RS, OPT_SLLA, RS_OPT);
+	nd_msg(l, p, &a6, &a6, ND_NA, ND_LEN, OPT_TLLA, ND_OPT);
+	dad(l, p);
+	nd_msg(l, p, &a6, NULL, ND_NS, ND_LEN, OPT_SLLA, ND_OPT);
+	nd_msg(l, p, &a6, NULL, ND_RS, RS_LEN, OPT_SLLA, RS_OPT);
 	for (int i = 0; i < a6.n; i++)
 		ip6_from(l, TCG_MODE, 0, p, a6.a[i], -1);
 	ip6_from(l, TCG_DROP, PC_DROP_SRC_ADDR, p, NULL, -1);
@@ -308,7 +303,6 @@ static void in_ip4(struct list *l, const struct dpath_port *p, bool strict)
 		match(k, IP4_SPORT, dhcp, NULL, 4);
 	}
 	knode(l, TCG_DROP, PC_DROP_SRC_ADDR, ETH_P_IP_, ETH_SRC, p->ctr_mac);
-	match_longer(knode(l, TCG_DROP, PC_DROP_ARP, ETH_P_ARP_, 0, NULL), ARP_FRAME_MAX - 14);
 	/* ARP: the port's MAC as sender, one of its addresses or 0.0.0.0 (a probe) */
 	for (int i = 0; i < a4.n + (strict ? 1 : 0); i++) {
 		k = knode(l, TCG_PEER, 0, ETH_P_ARP_, ETH_SRC, p->ctr_mac);

@@ -10,9 +10,12 @@
  *
  * u32 compares 32-bit words at offsets from the network header (the
  * Ethernet header is at -14) and runs the actions of the first knode whose
- * keys all match; a key past the end of the frame does not match.  So the
- * lists put what is let on before what is dropped, and "not one of these
- * addresses" is the drop that follows the knodes for each of them.
+ * keys all match, in the order of their keys.  A key past the end of the
+ * frame ends the whole filter with no knode matching (the frame then goes
+ * up the enforcer's stack, which drops it, uncounted): a knode reads deep
+ * only after keys that make sure the bytes are there.  The lists put what
+ * is let on before what is dropped, and "not one of these addresses" is
+ * the drop that follows the knodes for each of them.
  *
  * What u32 cannot see, and how it is met:
  * - a VLAN tag: the kernel takes it out of the frame before tc runs; the
@@ -24,10 +27,13 @@
  * - extension headers before neighbour discovery: IPv6 from the container
  *   with a hop-by-hop, routing or destination options header is dropped
  *   (nd), except an MLD report behind a router alert alone;
- * - a neighbour discovery option that is absent: the lists let a
- *   solicitation or advertisement on with the port's own MAC in its
- *   link-layer option, drop one with another MAC there, then let on those
- *   left, which have none.
+ * - whether a neighbour discovery option is there: the IPv6 payload
+ *   length says; a solicitation or advertisement passes with no option or
+ *   one link-layer option naming the port's MAC (from ::, a nonce), and
+ *   nothing more;
+ * - a frame's length: u32 has none to compare, so an ARP frame is not
+ *   bounded in size here (the bpf backend drops one of more than 64
+ *   bytes).
  */
 
 #include <linux/pkt_cls.h>

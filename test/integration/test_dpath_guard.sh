@@ -15,9 +15,9 @@
 #   ARP saying c2's address is at c1's MAC, or c1's at another MAC; a
 #   neighbour advertisement for c2's address, bare, behind a hop-by-hop
 #   header, and behind that and a destination options header; a router
-#   advertisement and a redirect; an ARP reply and an advertisement that
-#   tell the truth but carry 200 bytes more (a channel past policy): none
-#   arrives; the ports count them
+#   advertisement and a redirect; an advertisement and (bpf: u32 cannot
+#   tell a frame's length) an ARP reply that tell the truth but carry 200
+#   bytes more (a channel past policy): none arrives; the ports count them
 #   (src_mac, src_addr, arp, nd); c2 takes no route from the advertisement;
 #   the host's neighbour entries for c2 keep c2's MAC; an MLD report from
 #   :: behind a router alert (duplicate address detection) is not dropped;
@@ -129,10 +129,12 @@ frame "$NS1" na-dst eth0 "$IP6_2" 33:33:00:00:00:01 7005
 frame "$NS1" ra eth0 ff02::1 33:33:00:00:00:01 7005
 frame "$NS1" redirect eth0 "$IP6_2" "$MAC2" 7005 2001:db8::1
 # truthful, but carrying 200 bytes more than ARP or an advertisement needs
-frame "$NS1" arp-pad eth0 "$IP1" ff:ff:ff:ff:ff:ff 7005
+# (tc-pedit cannot tell an ARP frame's length: only bpf bounds it)
+[ "$(ti_dpath_backend)" = bpf ] && frame "$NS1" arp-pad eth0 "$IP1" ff:ff:ff:ff:ff:ff 7005
 frame "$NS1" na-pad eth0 "${CTR_IP6[c1]}" 33:33:00:00:00:01 7005
 sleep 0.5
-ti_dpath_expect_drop arp 15 "ARP from c1 naming another address or MAC, or padded"
+ti_dpath_expect_drop arp "$([ "$(ti_dpath_backend)" = bpf ] && echo 15 || echo 10)" \
+	"ARP from c1 naming another address or MAC, or padded"
 ti_dpath_expect_drop nd 30 "advertisements from c1 for c2's address (bare and behind extension headers) or padded, router advertisements and redirects"
 # c1's own ARP replies are unicast, and it sends nothing to all nodes on its own
 lies=$(awk -v m="$MAC1" '$1 == "in" && $2 == m && ($3 == "ff:ff:ff:ff:ff:ff" && / op=reply/ || $3 == "33:33:00:00:00:01")' \
